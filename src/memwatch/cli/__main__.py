@@ -1,0 +1,5 @@
+import sys
+
+from memwatch.cli import main
+
+sys.exit(main())

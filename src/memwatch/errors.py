@@ -1,0 +1,122 @@
+"""Exceptions raised by memwatch.
+
+Every exception carries the process exit code the CLI maps it to, so that the
+mapping lives in one place (``memwatch.cli.main``)::
+
+    MemwatchError                 exit 3  anything memwatch raises on purpose
+     +-- ConfigError              exit 2  bad size, duration, option, config file, marker argument
+     +-- UsageError               exit 2  a command used the wrong way (bad target, bad path)
+     +-- DataError                exit 2  a run file or database: missing, corrupt, other version
+     +-- UnavailableError         exit 3  a probe or optional dependency that cannot work here
+     +-- OperationError           exit 3  the code under test raised; carries the original exception
+     +-- CheckFailed              exit 1  a memory check failed (budget, leak, regression)
+          +-- LeakDetected                a leak engine verdict; carries ``.report``
+          +-- MemoryLimitExceeded         a peak above a budget; carries ``.limit`` and ``.peak``
+
+Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error, 3 other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "EXIT_CHECK_FAILED",
+    "EXIT_OK",
+    "EXIT_OTHER",
+    "EXIT_USAGE",
+    "CheckFailed",
+    "ConfigError",
+    "DataError",
+    "LeakDetected",
+    "MemoryLimitExceeded",
+    "MemwatchError",
+    "OperationError",
+    "UnavailableError",
+    "UsageError",
+]
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_OTHER = 3
+
+
+class MemwatchError(Exception):
+    """Base class of every error memwatch raises on purpose."""
+
+    exit_code: int = EXIT_OTHER
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(MemwatchError, ValueError):
+    """A size, duration, option or configuration value that cannot be used."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(MemwatchError):
+    """A command or API used the wrong way: a bad target, a path that cannot be written."""
+
+    exit_code = EXIT_USAGE
+
+
+class DataError(MemwatchError):
+    """A run file or database that is missing, corrupt, or of an unknown schema version."""
+
+    exit_code = EXIT_USAGE
+
+
+class UnavailableError(MemwatchError):
+    """A probe or optional dependency that cannot work on this machine."""
+
+    exit_code = EXIT_OTHER
+
+
+class OperationError(MemwatchError):
+    """The code under test raised an exception memwatch did not expect."""
+
+    exit_code = EXIT_OTHER
+
+    def __init__(self, message: str, *, original: BaseException | None = None,
+                 traceback_text: str = "") -> None:
+        super().__init__(message)
+        self.original = original
+        self.traceback_text = traceback_text
+
+
+class CheckFailed(MemwatchError):
+    """A memory check failed: a budget, a leak verdict or a regression gate."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+class LeakDetected(CheckFailed):
+    """The leak engine found a leak; ``.report`` holds the whole verdict."""
+
+    def __init__(self, message: str, *, report: Any = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class MemoryLimitExceeded(CheckFailed):
+    """Memory peaked above a budget."""
+
+    def __init__(self, message: str, *, limit: int, peak: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.peak = peak
+
+
+for _cls in (MemwatchError, ConfigError, UsageError, DataError, UnavailableError,
+             OperationError, CheckFailed, LeakDetected, MemoryLimitExceeded):
+    _cls.__module__ = "memwatch"
+del _cls

@@ -1,0 +1,175 @@
+"""Parse and format sizes, durations and gate expressions.
+
+Sizes follow SI and IEC exactly: ``"64 MB"`` is 64 * 10**6 bytes and ``"64 MiB"``
+is 64 * 2**20 bytes. A plain integer (or a string of digits) is a byte count.
+Anything else raises :class:`~memwatch.errors.ConfigError` naming the bad text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from memwatch.errors import ConfigError
+
+__all__ = [
+    "Gate",
+    "format_duration",
+    "format_size",
+    "parse_duration",
+    "parse_gate",
+    "parse_size",
+]
+
+_SIZE_UNITS: dict[str, int] = {
+    "": 1, "b": 1, "byte": 1, "bytes": 1,
+    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+    "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40,
+}
+_SIZE_RE = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]*)\s*$")
+
+_DURATION_UNITS: dict[str, float] = {
+    "": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9,
+    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "d": 86400.0, "day": 86400.0, "days": 86400.0,
+}
+_DURATION_RE = re.compile(r"^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)\s*$")
+
+
+def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int:
+    """Return the number of bytes that ``value`` names.
+
+    >>> parse_size("64 MB"), parse_size("64 MiB"), parse_size(512)
+    (64000000, 67108864, 512)
+    """
+    if isinstance(value, bool):
+        raise ConfigError(f"invalid size {value!r}: expected a number of bytes or text like '64 MiB'")
+    if isinstance(value, int):
+        result = value
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ConfigError(f"invalid size {value!r}: not a finite number")
+        result = round(value)
+    elif isinstance(value, str):
+        match = _SIZE_RE.match(value)
+        if match is None:
+            raise ConfigError(f"invalid size {value!r}: expected a number and a unit such as "
+                              "'512', '64 MB' or '1.5 GiB'")
+        number, unit = match.groups()
+        factor = _SIZE_UNITS.get(unit.lower())
+        if factor is None:
+            raise ConfigError(f"invalid size {value!r}: unknown unit {unit!r} "
+                              "(use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB)")
+        result = round(float(number) * factor)
+    else:
+        raise ConfigError(f"invalid size {value!r}: expected a number of bytes or text like '64 MiB'")
+    if result < 0 and not allow_negative:
+        raise ConfigError(f"invalid size {value!r}: must not be negative")
+    return result
+
+
+def format_size(nbytes: float, *, signed: bool = False, binary: bool = True) -> str:
+    """Format a byte count for people: ``format_size(3_500_000) == '3.3 MiB'``."""
+    sign = ""
+    if nbytes < 0:
+        sign = "-"
+    elif signed:
+        sign = "+"
+    value = abs(float(nbytes))
+    base, units = (1024.0, ("B", "KiB", "MiB", "GiB", "TiB")) if binary else (
+        1000.0, ("B", "kB", "MB", "GB", "TB"))
+    for unit in units:
+        if value < base or unit == units[-1]:
+            if unit == "B":
+                return f"{sign}{value:.0f} B"
+            return f"{sign}{value:.1f} {unit}"
+        value /= base
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def parse_duration(value: str | int | float, *, allow_zero: bool = False) -> float:
+    """Return seconds: ``"250ms" -> 0.25``, ``"1h" -> 3600``, ``2 -> 2.0``."""
+    if isinstance(value, bool):
+        raise ConfigError(f"invalid duration {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        match = _DURATION_RE.match(value)
+        if match is None:
+            raise ConfigError(f"invalid duration {value!r}: expected a number and a unit "
+                              "such as '10ms', '2.5s', '30min' or '1h'")
+        number, unit = match.groups()
+        factor = _DURATION_UNITS.get(unit if unit == "µs" else unit.lower())
+        if factor is None:
+            raise ConfigError(f"invalid duration {value!r}: unknown unit {unit!r}")
+        seconds = float(number) * factor
+    else:
+        raise ConfigError(f"invalid duration {value!r}")
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
+        raise ConfigError(f"invalid duration {value!r}: must be a positive number of seconds")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Format seconds for people: ``0.0123 -> '12.3 ms'``, ``75 -> '1 min 15 s'``."""
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A regression gate such as ``peak:10%`` or ``growth:1MiB``.
+
+    ``kind`` is ``"percent"`` (``threshold`` is a fraction, 0.10 for 10%) or
+    ``"absolute"`` (``threshold`` is bytes).
+    """
+
+    metric: str
+    kind: Literal["percent", "absolute"]
+    threshold: float
+
+    def __str__(self) -> str:
+        if self.kind == "percent":
+            return f"{self.metric}:{self.threshold * 100:g}%"
+        return f"{self.metric}:{format_size(self.threshold)}"
+
+
+_GATE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*:\s*(.+?)\s*$")
+
+
+def parse_gate(text: str) -> Gate:
+    """Parse ``"peak:10%"`` or ``"growth:1MiB"`` into a :class:`Gate`."""
+    match = _GATE_RE.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ConfigError(f"invalid gate {text!r}: expected METRIC:THRESHOLD such as "
+                          "'peak:10%' or 'growth:1MiB'")
+    metric, threshold = match.groups()
+    if threshold.endswith("%"):
+        try:
+            percent = float(threshold[:-1])
+        except ValueError:
+            raise ConfigError(f"invalid gate {text!r}: {threshold!r} is not a percentage") from None
+        if not math.isfinite(percent) or percent < 0:
+            raise ConfigError(f"invalid gate {text!r}: the percentage must be >= 0")
+        return Gate(metric, "percent", percent / 100.0)
+    try:
+        size = parse_size(threshold)
+    except ConfigError as exc:
+        raise ConfigError(f"invalid gate {text!r}: {exc}") from None
+    return Gate(metric, "absolute", float(size))
