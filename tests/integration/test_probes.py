@@ -12,8 +12,7 @@ import threading
 import pytest
 
 from memwatch.errors import ConfigError, UnavailableError
-from memwatch.probes import CHEAP, SIGNALS, signal
-from memwatch.probes import native, process
+from memwatch.probes import CHEAP, SIGNALS, native, process, signal
 from memwatch.probes import python as pyprobe
 from memwatch.probes.base import Reading
 

@@ -85,5 +85,5 @@ def test_invalid_toml(tmp_path: Path) -> None:
 def test_validate_config_from_a_dict() -> None:
     config = validate_config({"gc": {"pause_p95_ms": 50}})
     assert config.gc.pause_p95_ms == 50.0
-    with pytest.raises(ConfigError, match="gc.pause_p95_ms"):
+    with pytest.raises(ConfigError, match=r"gc\.pause_p95_ms"):
         validate_config({"gc": {"pause_p95_ms": -1}})

@@ -69,7 +69,8 @@ def test_round_trip_keeps_nested_types_arrays_and_non_finite_floats() -> None:
 def test_unknown_schema_version_is_refused_with_both_versions() -> None:
     doc = dump_document(make_outer())
     doc["memwatch_schema"] = SCHEMA_VERSION + 1
-    with pytest.raises(DataError, match=f"schema version {SCHEMA_VERSION + 1}.*reads version {SCHEMA_VERSION}"):
+    expected = f"schema version {SCHEMA_VERSION + 1}.*reads version {SCHEMA_VERSION}"
+    with pytest.raises(DataError, match=expected):
         load_document(doc)
 
 

@@ -88,4 +88,4 @@ def test_real_nvml_sees_a_gpu() -> None:
     devices, reason = nvml_devices()
     if not devices:
         pytest.skip(f"no GPU visible here: {reason}")
-    assert all(0 < d.total and 0 <= d.used <= d.total for d in devices)
+    assert all(d.total > 0 and 0 <= d.used <= d.total for d in devices)
