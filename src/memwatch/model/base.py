@@ -16,14 +16,13 @@ import dataclasses
 import json
 import math
 import os
+import sys
 import tempfile
 import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
-
-import numpy as np
 
 from memwatch.errors import DataError, UsageError
 
@@ -94,17 +93,26 @@ def _hints(cls: type) -> dict[str, Any]:
     return hints
 
 
+def _numpy() -> Any:
+    # numpy is loaded lazily: a value or a field annotated with a numpy type can only
+    # exist once numpy is imported, so records of numpy-free modules (the guard, the
+    # caches) never pay for the import.
+    return sys.modules.get("numpy")
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, Record):
         return value.to_dict()
-    if isinstance(value, np.ndarray):
-        return [_encode_float(v) for v in value.tolist()]
     if isinstance(value, float):
         return _encode_float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return _encode_float(float(value))
+    np = _numpy()
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            return [_encode_float(v) for v in value.tolist()]
+        if isinstance(value, np.integer):
+            return int(value)
+        if isinstance(value, np.floating):
+            return _encode_float(float(value))
     if isinstance(value, tuple | list):
         return [_encode(v) for v in value]
     if isinstance(value, dict):
@@ -142,7 +150,8 @@ def _decode(hint: Any, value: Any, where: str) -> Any:
         return value
     if isinstance(hint, type) and issubclass(hint, Record):
         return hint.from_dict(value)
-    if hint is np.ndarray or origin is np.ndarray:
+    np = _numpy()
+    if np is not None and (hint is np.ndarray or origin is np.ndarray):
         if not isinstance(value, list):
             raise DataError(f"field {where!r}: expected a list of numbers")
         return np.asarray([_decode_float(v, where) for v in value], dtype=np.float64)
