@@ -44,6 +44,7 @@ class CgroupInfo:
     events: dict[str, int] = field(default_factory=dict)
     pressure_file: str = ""
     reason: str = ""
+    directory: str = ""  # the group's own folder (where memory.current / usage_in_bytes live)
 
     @property
     def working_set(self) -> int | None:
@@ -119,7 +120,7 @@ class CgroupReader:
             high_source=high_src, current=_read_int(own / "memory.current"),
             inactive_file=stat.get("inactive_file"), events=events,
             pressure_file=str(pressure) if pressure.exists() else "",
-            reason="" if own.is_dir() else f"{own} does not exist",
+            reason="" if own.is_dir() else f"{own} does not exist", directory=str(own),
         )
 
     def _read_v1(self, mount: Path, rel: str, v2_mount: Path | None,
@@ -148,7 +149,7 @@ class CgroupReader:
             version=1, path=rel, limit=limit, limit_source=source,
             current=_read_int(own / "memory.usage_in_bytes"),
             inactive_file=stat.get("total_inactive_file", stat.get("inactive_file")),
-            events=events, pressure_file=pressure,
+            events=events, pressure_file=pressure, directory=str(own),
         )
 
 
