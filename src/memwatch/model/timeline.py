@@ -57,6 +57,16 @@ class Timeline(Record):
     missed_samples: int = 0
     downsampled: int = 1
     unavailable: dict[str, str] = field(default_factory=dict)
+    # Added 2026-11 (optional, schema 1 readers default them):
+    # peaks: the exact maximum of each signal over every sample taken, including
+    #   samples later dropped by downsampling; bounded: "downsample" (past
+    #   ``capacity`` samples every second one is dropped and ``downsampled``
+    #   doubles); max_lateness: the worst delay of a timed sample, seconds.
+    peaks: dict[str, float] = field(default_factory=dict)
+    capacity: int = 0
+    bounded: str = "downsample"
+    max_lateness: float = 0.0
+    target_pid: int | None = None
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
