@@ -1,0 +1,26 @@
+"""The history database (``memwatch.store``): runs, results, baselines.
+
+Public API (import from here)::
+
+    store = open_store()                      # $MEMWATCH_DB or .memwatch/history.db
+    run_id = store.record_run("pytest", [ResultRow("tests/x.py::t", "peak", "bytes", (1e6, 1.1e6))])
+    store.trend("tests/x.py::t", "peak")      # TrendPoint list, oldest first
+    store.set_baselines_from_run(run_id)
+    store.baseline("tests/x.py::t", "peak")   # Baseline in this environment, or None
+"""
+
+from memwatch.model.history import Baseline, ResultRow, RunInfo, TrendPoint
+from memwatch.store.db import Store, open_store
+from memwatch.store.env import environment_differences, environment_fingerprint, environment_key
+
+__all__ = [
+    "Baseline",
+    "ResultRow",
+    "RunInfo",
+    "Store",
+    "TrendPoint",
+    "environment_differences",
+    "environment_fingerprint",
+    "environment_key",
+    "open_store",
+]

@@ -1,0 +1,332 @@
+"""The history database: runs, their results and per-environment baselines.
+
+Every write is one transaction, so a writer killed half-way leaves whole runs
+only; readers never see a run without its results. See :mod:`.engine` for how
+SQLite (WAL, busy timeout, ``BEGIN IMMEDIATE``) and PostgreSQL are opened and
+:mod:`.schema` for the tables and their versions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Self
+
+import sqlalchemy as sa
+
+from memwatch.errors import DataError, UsageError
+from memwatch.model.history import Baseline, ResultRow, RunInfo, TrendPoint
+from memwatch.store import schema as S
+from memwatch.store.engine import WRITE_OPTION, create_engine, display_url, resolve_url
+from memwatch.store.env import environment_fingerprint, environment_key, git_info
+
+__all__ = ["Store", "open_store"]
+
+_PG_INIT_LOCK = 0x6D656D77  # "memw": serialises schema creation between PostgreSQL clients
+_UNSET: Any = object()
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open (creating or upgrading when needed) the history database at ``url``.
+
+    ``url`` is a file path, ``sqlite:///path`` or ``postgresql://user@host/db``;
+    ``None`` means ``$MEMWATCH_DB``, else ``.memwatch/history.db``. Raises
+    :class:`~memwatch.errors.DataError` for a corrupt, foreign or newer-schema
+    database and an unreachable server.
+    """
+    return Store(resolve_url(url))
+
+
+class Store:
+    """A connection to one history database. Use :func:`open_store` to get one."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.display_url = display_url(url)
+        self._engine = create_engine(url)
+        self.backend = self._engine.dialect.name
+        try:
+            self._ensure_schema()
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # -- plumbing -------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.display_url!r})"
+
+    @contextmanager
+    def _tx(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(**{WRITE_OPTION: write})
+                with conn.begin():
+                    yield conn
+        except sa.exc.OperationalError as exc:
+            raise DataError(self._describe(exc)) from None
+        except sa.exc.DatabaseError as exc:
+            raise DataError(f"{self.display_url}: not a usable memwatch history database "
+                            f"({_first_line(exc)})") from None
+
+    def _describe(self, exc: sa.exc.OperationalError) -> str:
+        reason = _first_line(exc)
+        if self.backend == "postgresql":
+            return f"cannot connect to the history database {self.display_url}: {reason}"
+        if "not a database" in reason or "malformed" in reason:
+            return f"{self.display_url}: not a memwatch history database (corrupt file: {reason})"
+        return f"history database {self.display_url}: {reason}"
+
+    def _ensure_schema(self) -> None:
+        with self._tx() as conn:
+            version = self._read_version(conn)
+        if version == S.SCHEMA_VERSION:
+            return
+        with self._tx(write=True) as conn:
+            if self.backend == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INIT_LOCK})
+            version = self._read_version(conn)  # another process may have done it meanwhile
+            if version is None:
+                S.metadata.create_all(conn)
+                conn.execute(sa.insert(S.meta).values(key="schema_version", value=str(S.SCHEMA_VERSION)))
+                return
+            while version < S.SCHEMA_VERSION:
+                S.MIGRATIONS[version](conn)
+                version += 1
+                conn.execute(sa.update(S.meta).where(S.meta.c.key == "schema_version")
+                             .values(value=str(version)))
+
+    def _read_version(self, conn: sa.Connection) -> int | None:
+        if not sa.inspect(conn).has_table(S.meta.name):
+            return None
+        raw = conn.execute(sa.select(S.meta.c.value).where(S.meta.c.key == "schema_version")).scalar()
+        try:
+            version = int(raw) if raw is not None else -1
+        except ValueError:
+            version = -1
+        if version < 1:
+            raise DataError(f"{self.display_url}: corrupt history database (schema version {raw!r})")
+        if version > S.SCHEMA_VERSION:
+            raise DataError(f"{self.display_url}: history database schema version {version} is newer "
+                            f"than this memwatch supports (version {S.SCHEMA_VERSION}); upgrade memwatch")
+        if version < S.SCHEMA_VERSION and version not in S.MIGRATIONS:
+            raise DataError(f"{self.display_url}: history database schema version {version} cannot be "
+                            f"upgraded to version {S.SCHEMA_VERSION} by this memwatch")
+        return version
+
+    # -- runs and results -----------------------------------------------------------
+    def record_run(self, kind: str, rows: Iterable[ResultRow], *, label: str = "",
+                   meta: Mapping[str, Any] | None = None, env: Mapping[str, Any] | None = None,
+                   git_sha: str | None = _UNSET, git_branch: str | None = _UNSET,
+                   created_at: float | None = None) -> int:
+        """Record one run and all its results in one transaction; return the run id.
+
+        ``env`` defaults to :func:`environment_fingerprint`; ``git_sha``/``git_branch``
+        to the checkout in the current folder (pass None to record none).
+        """
+        if not kind or not isinstance(kind, str):
+            raise UsageError("record_run: kind must be a non-empty string such as 'pytest'")
+        merged = _merge_rows(rows)
+        fingerprint = dict(env) if env is not None else environment_fingerprint()
+        if git_sha is _UNSET or git_branch is _UNSET:
+            auto_sha, auto_branch = git_info()
+            git_sha = auto_sha if git_sha is _UNSET else git_sha
+            git_branch = auto_branch if git_branch is _UNSET else git_branch
+        run_values = {
+            "created_at": time.time() if created_at is None else float(created_at),
+            "kind": kind, "label": label, "git_sha": git_sha, "git_branch": git_branch,
+            "host": str(fingerprint.get("host", "")), "env_key": environment_key(fingerprint),
+            "env": _dumps(fingerprint), "meta": _dumps(dict(meta or {})), "result_count": len(merged),
+        }
+        with self._tx(write=True) as conn:
+            key = conn.execute(sa.insert(S.runs).values(run_values)).inserted_primary_key
+            assert key is not None
+            run_id = int(key[0])
+            if merged:
+                conn.execute(sa.insert(S.results), [
+                    {"run_id": run_id, "test_id": r.test_id, "metric": r.metric, "unit": r.unit,
+                     "value": r.value, "samples": _dumps(list(r.samples))} for r in merged])
+        return run_id
+
+    def run(self, run_id: int) -> RunInfo:
+        """One run; DataError when there is no such run."""
+        with self._tx() as conn:
+            row = conn.execute(sa.select(S.runs).where(S.runs.c.id == int(run_id))).first()
+        if row is None:
+            raise DataError(f"no run {run_id} in {self.display_url}")
+        return _run_info(row)
+
+    def runs(self, *, kind: str | None = None, branch: str | None = None,
+             env: Mapping[str, Any] | str | None = None, limit: int | None = 100) -> list[RunInfo]:
+        """Recorded runs, newest first, optionally of one kind, branch or environment key."""
+        query = sa.select(S.runs).order_by(S.runs.c.id.desc())
+        if kind is not None:
+            query = query.where(S.runs.c.kind == kind)
+        if branch is not None:
+            query = query.where(S.runs.c.git_branch == branch)
+        if env is not None:
+            query = query.where(S.runs.c.env_key == environment_key(env))
+        if limit is not None:
+            query = query.limit(int(limit))
+        with self._tx() as conn:
+            return [_run_info(row) for row in conn.execute(query)]
+
+    def latest_run(self, *, branch: str | None = None, kind: str | None = None) -> RunInfo | None:
+        """The newest run (of a branch / kind), or None."""
+        found = self.runs(branch=branch, kind=kind, limit=1)
+        return found[0] if found else None
+
+    def results(self, run_id: int) -> list[ResultRow]:
+        """The results of one run, ordered by test id and metric."""
+        self.run(run_id)
+        query = (sa.select(S.results.c.test_id, S.results.c.metric, S.results.c.unit, S.results.c.samples)
+                 .where(S.results.c.run_id == int(run_id))
+                 .order_by(S.results.c.test_id, S.results.c.metric))
+        with self._tx() as conn:
+            return [ResultRow(r.test_id, r.metric, r.unit, tuple(json.loads(r.samples)))
+                    for r in conn.execute(query)]
+
+    def trend(self, test_id: str, metric: str, env: Mapping[str, Any] | str | None = None,
+              limit: int | None = 1000) -> list[TrendPoint]:
+        """The last ``limit`` values of one test's metric, oldest first (all environments
+        unless ``env``, a fingerprint or key, is given)."""
+        r, runs = S.results, S.runs
+        query = (sa.select(r.c.run_id, runs.c.created_at, r.c.value, r.c.samples, r.c.unit,
+                           runs.c.git_sha, runs.c.git_branch, runs.c.label, runs.c.env_key)
+                 .join(runs, runs.c.id == r.c.run_id)
+                 .where(r.c.test_id == test_id, r.c.metric == metric)
+                 .order_by(r.c.run_id.desc()))
+        if env is not None:
+            query = query.where(runs.c.env_key == environment_key(env))
+        if limit is not None:
+            query = query.limit(int(limit))
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        return [TrendPoint(row.run_id, row.created_at, row.value, tuple(json.loads(row.samples)),
+                           row.unit, row.git_sha, row.git_branch, row.label, row.env_key)
+                for row in reversed(rows)]
+
+    def metrics(self, test_id: str) -> list[str]:
+        """The metrics recorded for a test (to suggest one when a trend is empty)."""
+        query = sa.select(S.results.c.metric).where(S.results.c.test_id == test_id).distinct()
+        with self._tx() as conn:
+            return sorted(conn.execute(query).scalars())
+
+    # -- baselines ------------------------------------------------------------------
+    def set_baseline(self, test_id: str, metric: str, unit: str, samples: Sequence[float], *,
+                     env: Mapping[str, Any] | None = None, run_id: int | None = None,
+                     source: str = "") -> Baseline:
+        """Make ``samples`` the baseline of a test's metric in an environment (default: this one)."""
+        baseline = Baseline(test_id, metric, unit, tuple(float(v) for v in samples),
+                            environment_key(env if env is not None else environment_fingerprint()),
+                            dict(env) if env is not None else environment_fingerprint(),
+                            run_id, source, time.time())
+        self.put_baselines([baseline])
+        return baseline
+
+    def put_baselines(self, items: Iterable[Baseline]) -> int:
+        """Store several baselines (replacing those of the same test, metric, environment) at once."""
+        values = [{"test_id": b.test_id, "metric": b.metric, "env_key": b.env_key, "unit": b.unit,
+                   "samples": _dumps(list(_checked_samples(b.test_id, b.metric, b.samples))),
+                   "env": _dumps(b.env), "run_id": b.run_id, "source": b.source,
+                   "set_at": b.set_at or time.time()} for b in items]
+        if not values:
+            return 0
+        t = S.baselines
+        with self._tx(write=True) as conn:
+            for v in values:
+                conn.execute(sa.delete(t).where(t.c.test_id == v["test_id"], t.c.metric == v["metric"],
+                                                t.c.env_key == v["env_key"]))
+            conn.execute(sa.insert(t), values)
+        return len(values)
+
+    def set_baselines_from_run(self, run_id: int, *, tests: Sequence[str] | None = None,
+                               source: str | None = None) -> list[Baseline]:
+        """Make every result of a run (or of ``tests``) the baseline in the run's environment."""
+        info = self.run(run_id)
+        wanted = set(tests) if tests else None
+        now = time.time()
+        items = [Baseline(r.test_id, r.metric, r.unit, r.samples, info.env_key, info.env, info.id,
+                          source or f"run {info.id}", now)
+                 for r in self.results(run_id) if wanted is None or r.test_id in wanted]
+        self.put_baselines(items)
+        return items
+
+    def baseline(self, test_id: str, metric: str,
+                 env: Mapping[str, Any] | str | None = None) -> Baseline | None:
+        """The baseline of a test's metric in ``env`` (default: this environment), or None."""
+        key = environment_key(env if env is not None else environment_fingerprint(()))
+        found = self.baselines(test_id, metric, env=key)
+        return found[0] if found else None
+
+    def baselines(self, test_id: str | None = None, metric: str | None = None,
+                  env: Mapping[str, Any] | str | None = None) -> list[Baseline]:
+        """Baselines, all environments unless ``env`` is given, ordered by test, metric, env."""
+        t = S.baselines
+        query = sa.select(t).order_by(t.c.test_id, t.c.metric, t.c.env_key)
+        if test_id is not None:
+            query = query.where(t.c.test_id == test_id)
+        if metric is not None:
+            query = query.where(t.c.metric == metric)
+        if env is not None:
+            query = query.where(t.c.env_key == environment_key(env))
+        with self._tx() as conn:
+            return [Baseline(b.test_id, b.metric, b.unit, tuple(json.loads(b.samples)), b.env_key,
+                             json.loads(b.env), b.run_id, b.source, b.set_at)
+                    for b in conn.execute(query)]
+
+
+def _merge_rows(rows: Iterable[ResultRow]) -> list[ResultRow]:
+    merged: dict[tuple[str, str], ResultRow] = {}
+    for row in rows:
+        if not isinstance(row, ResultRow):
+            raise UsageError(f"record_run: expected ResultRow items, got {type(row).__name__}")
+        if not row.test_id or not row.metric:
+            raise UsageError(f"record_run: a result needs a test id and a metric, got {row!r}")
+        _checked_samples(row.test_id, row.metric, row.samples)
+        key = (row.test_id, row.metric)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = row
+        elif seen.unit != row.unit:
+            raise UsageError(f"record_run: {row.test_id} {row.metric} recorded in both "
+                             f"{seen.unit!r} and {row.unit!r}")
+        else:
+            merged[key] = ResultRow(row.test_id, row.metric, row.unit, seen.samples + row.samples)
+    return list(merged.values())
+
+
+def _checked_samples(test_id: str, metric: str, samples: Sequence[float]) -> Sequence[float]:
+    if not samples:
+        raise UsageError(f"{test_id} {metric}: no samples")
+    if not all(math.isfinite(v) for v in samples):
+        raise UsageError(f"{test_id} {metric}: samples must be finite numbers, got {list(samples)!r}")
+    return samples
+
+
+def _run_info(row: sa.Row[Any]) -> RunInfo:
+    return RunInfo(row.id, row.created_at, row.kind, row.label, row.git_sha, row.git_branch, row.host,
+                   row.env_key, json.loads(row.env), json.loads(row.meta), row.result_count)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__
+
