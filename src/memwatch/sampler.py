@@ -489,12 +489,19 @@ class Sampler:
         After the watched process has exited the readings are NaN and nothing is recorded.
         """
         try:
-            values = self.source.read()
+            values = self._record()
         except ProcessLookupError:
             self.target_exited = True
             return dict.fromkeys(self.names, float("nan"))
-        self._add(time.monotonic(), values)
         return dict(zip(self.names, values, strict=True))
+
+    def _record(self) -> list[float]:
+        # Read and stamp under the lock so that samples from the thread and forced
+        # samples from the caller are stored in time order.
+        with self._lock:
+            values = self.source.read()
+            self._buffer.add(time.monotonic() - self._t0, values)
+        return values
 
     def _add(self, now: float, values: Sequence[float]) -> None:
         with self._lock:
@@ -521,11 +528,10 @@ class Sampler:
                 self.late += 1
             self.max_lateness = max(self.max_lateness, lateness)
             try:
-                values = self.source.read()
+                self._record()
             except ProcessLookupError:
                 self.target_exited = True
                 return
-            self._add(now, values)
             deadline += interval
 
     # -- phases ------------------------------------------------------------
