@@ -13,6 +13,8 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q -e '.[test]'
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
+# shellcheck source=scripts/browser.sh
+source scripts/browser.sh
 echo "== ruff";        .venv/bin/ruff check src tests benchmarks examples
 echo "== mypy";        .venv/bin/mypy
 echo "== import layers"; .venv/bin/lint-imports

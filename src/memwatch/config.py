@@ -10,6 +10,7 @@ Sizes accept ``"64 MB"`` / ``"64 MiB"`` / plain bytes; percentages ``"15%"`` or 
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -137,7 +138,7 @@ def find_config(start: str | Path = ".") -> Path | None:
     return None
 
 
-def load_config(path: str | Path | None = None, *, search: bool = True) -> Config:
+def load_config(path: str | os.PathLike[str] | None = None, *, search: bool = True) -> Config:
     """Load and validate a config file; defaults when there is none."""
     if path is None:
         found = find_config() if search else None

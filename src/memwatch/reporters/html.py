@@ -1,0 +1,123 @@
+"""A self-contained HTML page (jinja2, autoescaped; inline CSS and SVG; no network, no script).
+
+Renders a validation-suite report or a single profiled run. Every test name,
+message and value is escaped by the template engine; only the SVG produced by
+:mod:`memwatch.reporters.svg` (which escapes its own text) is inserted raw.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from typing import Any
+
+from memwatch.model.base import Record
+from memwatch.model.suite import Chart, CheckOutcome, SuiteReport
+from memwatch.model.timeline import RunResult
+from memwatch.reporters.svg import render_chart
+from memwatch.units import format_duration, format_size
+
+__all__ = ["render_html", "run_chart"]
+
+
+def _env() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("memwatch.reporters", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def _value(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "–"
+    if unit == "bytes":
+        return format_size(value, signed=value < 0)
+    if unit == "ms":
+        return f"{value:.3f} ms"
+    if unit == "s":
+        return format_duration(value)
+    if unit in ("ratio", "%"):
+        return f"{value:.3g}{'%' if unit == '%' else ''}"
+    return f"{value:,.4g}"
+
+
+def _when(ts: float) -> str:
+    return _dt.datetime.fromtimestamp(ts, tz=_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _section(outcome: CheckOutcome) -> dict[str, Any]:
+    metrics = [(k, _value(v, outcome.units.get(k, ""))) for k, v in sorted(outcome.metrics.items())]
+    return {
+        "anchor": f"{outcome.component}-{outcome.check}",
+        "title": f"{outcome.component} · {outcome.check}",
+        "status": outcome.status, "summary": outcome.summary, "details": outcome.details,
+        "metrics": metrics, "charts": [render_chart(c) for c in outcome.charts],
+    }
+
+
+def _suite_context(report: SuiteReport) -> dict[str, Any]:
+    rows = [{"cells": [o.component, o.check, o.status, o.severity, o.summary,
+                       format_duration(o.duration)], "badge_col": 2} for o in report.outcomes]
+    cards = [(s, str(report.count(s))) for s in ("pass", "warn", "fail", "error", "skipped")]
+    cards.append(("duration", format_duration(report.duration)))
+    return {
+        "title": f"memwatch validation · {report.level}",
+        "subtitle": f"{_when(report.started_at)} · config {report.config_source or '(defaults)'}",
+        "headline": report.headline, "passed": report.passed, "cards": cards,
+        "headers": ["Component", "Check", "Status", "Severity", "Summary", "Time"],
+        "rows": rows, "numeric": {5}, "sections": [_section(o) for o in report.outcomes],
+        "environment": [(k, _flat(v)) for k, v in sorted(report.environment.items())],
+    }
+
+
+def run_chart(run: RunResult) -> Chart:
+    """The run's primary memory signal over time, phases marked at their starts."""
+    tl = run.timeline
+    signal = run.primary_signal
+    values = tuple(float(v) for v in tl.signals[signal]) if signal in tl.signals else ()
+    markers = tuple((p.start, p.name) for p in tl.phases if p.depth == 0)
+    return Chart(title=f"{signal} over time", x=tuple(float(t) for t in tl.t),
+                 series={signal: values}, unit=tl.units.get(signal, "bytes"),
+                 x_label="seconds", markers=markers)
+
+
+def _run_context(run: RunResult) -> dict[str, Any]:
+    rows = [{"cells": [p.name, format_duration(p.duration), format_size(p.peak_memory),
+                       format_size(p.delta_memory, signed=True)], "badge_col": -1}
+            for p in run.phase_stats]
+    title = " ".join(run.command) if run.command else (run.label or "in-process run")
+    cards = [("peak", format_size(run.peak)), ("growth", format_size(run.growth, signed=True)),
+             ("duration", format_duration(run.duration)), ("samples", str(len(run.timeline)))]
+    section = {"anchor": "timeline", "title": "Timeline", "status": "", "summary": "",
+               "details": "", "metrics": [], "charts": [render_chart(run_chart(run))]}
+    return {
+        "title": f"memwatch run · {title}", "subtitle": f"ended: {run.exit}",
+        "headline": f"peak {format_size(run.peak)} ({run.primary_signal})", "passed": True,
+        "cards": cards, "headers": ["Phase", "Duration", "Peak", "Change"], "rows": rows,
+        "numeric": {1, 2, 3}, "sections": [section],
+        "environment": [("host", run.host), ("python", run.python), ("platform", run.platform)],
+    }
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def render_html(result: Record) -> str:
+    """The HTML page for a validation report or a run."""
+    from memwatch import __version__
+
+    if isinstance(result, SuiteReport):
+        context = _suite_context(result)
+    elif isinstance(result, RunResult):
+        context = _run_context(result)
+    else:
+        raise TypeError(f"no HTML view for {type(result).__name__}")
+    context.update(version=__version__, generated=_dt.datetime.now(tz=_dt.UTC).strftime(
+        "%Y-%m-%d %H:%M:%S UTC"))
+    return str(_env().get_template("report.html.j2").render(**context))

@@ -1,0 +1,90 @@
+"""Small, dependency-free SVG line charts for the HTML report (no network, no JavaScript).
+
+Reporters only draw: the series come computed in a :class:`~memwatch.model.suite.Chart`.
+Every text that reaches the SVG is escaped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+
+from memwatch.model.suite import Chart
+from memwatch.units import format_size
+
+__all__ = ["PALETTE", "render_chart"]
+
+PALETTE = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2")
+_W, _H = 640, 240
+_ML, _MR, _MT, _MB = 72, 16, 28, 40
+
+
+def _fmt(value: float, unit: str) -> str:
+    if not math.isfinite(value):
+        return "–"
+    if unit == "bytes":
+        return format_size(value)
+    if unit == "ms":
+        return f"{value:.3g} ms"
+    return f"{value:,.4g}"
+
+
+def _ticks(lo: float, hi: float, count: int = 4) -> list[float]:
+    if hi <= lo:
+        return [lo]
+    return [lo + (hi - lo) * i / count for i in range(count + 1)]
+
+
+def _finite(values: Sequence[float]) -> list[float]:
+    return [v for v in values if math.isfinite(v)]
+
+
+def render_chart(chart: Chart) -> str:
+    """One chart as an inline ``<svg>`` element (role="img", titled for screen readers)."""
+    xs = list(chart.x)
+    ys_all = [v for series in chart.series.values() for v in _finite(series)]
+    if not xs or not ys_all:
+        return f'<p class="empty">{escape(chart.title)}: no data</p>'
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(ys_all), max(ys_all)
+    if y1 == y0:
+        y0, y1 = y0 - 1.0, y1 + 1.0
+    if x1 == x0:
+        x1 = x0 + 1.0
+    pw, ph = _W - _ML - _MR, _H - _MT - _MB
+
+    def sx(x: float) -> float:
+        return _ML + (x - x0) / (x1 - x0) * pw
+
+    def sy(y: float) -> float:
+        return _MT + ph - (y - y0) / (y1 - y0) * ph
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" role="img" '
+             f'class="chart"><title>{escape(chart.title)}</title>',
+             f'<text x="{_ML}" y="18" class="ct">{escape(chart.title)}</text>',
+             f'<rect x="{_ML}" y="{_MT}" width="{pw}" height="{ph}" class="plot"/>']
+    for tick in _ticks(y0, y1):
+        y = sy(tick)
+        parts.append(f'<line x1="{_ML}" x2="{_ML + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        label = escape(_fmt(tick, chart.unit))
+        parts.append(f'<text x="{_ML - 6}" y="{y + 4:.1f}" class="yl">{label}</text>')
+    for tick in _ticks(x0, x1):
+        parts.append(f'<text x="{sx(tick):.1f}" y="{_MT + ph + 16}" class="xl">{tick:.4g}</text>')
+    if chart.x_label:
+        parts.append(f'<text x="{_ML + pw / 2:.1f}" y="{_H - 6}" class="xl">'
+                     f'{escape(chart.x_label)}</text>')
+    for x, label in chart.markers:
+        px = sx(x)
+        parts.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{_MT}" y2="{_MT + ph}" class="mark"/>'
+                     f'<text x="{px + 3:.1f}" y="{_MT + 12}" class="ml">{escape(label)}</text>')
+    for index, (label, values) in enumerate(chart.series.items()):
+        color = PALETTE[index % len(PALETTE)]
+        points = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, values, strict=False)
+                          if math.isfinite(y))
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>')
+        ly = _MT + 14 + 14 * index
+        parts.append(f'<text x="{_ML + pw - 6}" y="{ly}" class="lg" fill="{color}">'
+                     f'{escape(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

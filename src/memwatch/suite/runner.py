@@ -1,0 +1,92 @@
+"""Run the validation suite at a level: plan, run each check, apply the policy, report.
+
+Exit codes: 0 every check passed or only warned, 1 a check failed or could not run
+(the component raised, an engine crashed), 2 a configuration error (raised before
+anything runs).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from memwatch.config import Config, load_config
+from memwatch.errors import EXIT_CHECK_FAILED, EXIT_OK, MemwatchError, OperationError
+from memwatch.model.suite import CheckOutcome, SuiteReport
+from memwatch.suite.checks import SuiteContext, available_checks, get_check, timed
+from memwatch.suite.spec import CheckSpec, ComponentSpec, importable_from, suite_spec
+
+__all__ = ["Progress", "run_suite"]
+
+# progress(done, total, label) — the CLI draws a progress bar with it
+Progress = Callable[[int, int, str], None]
+
+
+def run_suite(config: Config | str | os.PathLike[str] | None = None, *, level: str | None = None,
+              store: Any = None, debug: bool = False,
+              progress: Progress | None = None) -> SuiteReport:
+    """Run every check that ``level`` (default: the config's) selects; return the report."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    level = level or config.level
+    spec = suite_spec(config, available_checks())
+    plan = spec.plan(level)
+    environment = _environment()
+    ctx = SuiteContext(config=config, level=level, base_dir=spec.base_dir, store=store,
+                       environment=environment, debug=debug)
+    started = time.time()
+    t0 = time.perf_counter()
+    outcomes: list[CheckOutcome] = []
+    with importable_from(spec.base_dir):
+        for index, (component, check) in enumerate(plan):
+            label = f"{component.name}: {check.name}"
+            if progress is not None:
+                progress(index, len(plan), label)
+            outcomes.append(_run_one(component, check, ctx))
+        if progress is not None:
+            progress(len(plan), len(plan), "done")
+    failed = any(o.status in ("fail", "error") for o in outcomes)
+    return SuiteReport(
+        level=level,  # type: ignore[arg-type]
+        started_at=started, duration=time.perf_counter() - t0,
+        config_source=config.source, outcomes=tuple(outcomes),
+        exit_code=EXIT_CHECK_FAILED if failed else EXIT_OK, environment=environment,
+    )
+
+
+def _run_one(component: ComponentSpec, check: CheckSpec, ctx: SuiteContext) -> CheckOutcome:
+    fn = get_check(check.name)
+    start = time.perf_counter()
+    try:
+        return timed(lambda: fn(component, check, ctx))
+    except OperationError as exc:
+        details = exc.traceback_text or ""
+        summary = f"the operation raised: {exc}"
+    except MemwatchError as exc:
+        details = traceback.format_exc() if ctx.debug else ""
+        summary = str(exc)
+    except Exception as exc:  # an engine bug must not hide the other checks' results
+        details = traceback.format_exc()
+        summary = f"check crashed: {type(exc).__name__}: {exc}"
+    return CheckOutcome(component=component.name, check=check.name, status="error",
+                        summary=summary, details=details, duration=time.perf_counter() - start)
+
+
+def _environment() -> dict[str, Any]:
+    try:
+        from memwatch.store import environment_fingerprint
+    except ImportError:
+        import platform
+        import sys
+
+        return {"python": sys.version.split()[0], "platform": platform.platform()}
+    return dict(environment_fingerprint())
+
+
+def default_report_dir(config: Config) -> Path:
+    base = Path(config.source).parent if config.source else Path.cwd()
+    return base / config.report_dir

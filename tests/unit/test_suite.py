@@ -1,0 +1,152 @@
+"""The validation suite's planning, policy and runner, with checks that are test doubles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from memwatch.config import validate_config
+from memwatch.errors import ConfigError, UsageError
+from memwatch.model.base import dump_document, load_document
+from memwatch.model.suite import CheckOutcome, SuiteReport
+from memwatch.suite import checks as registry
+from memwatch.suite.policy import fail_threshold, status_for
+from memwatch.suite.runner import run_suite
+from memwatch.suite.spec import CheckSpec, ComponentSpec, resolve_target, suite_spec
+
+KNOWN = {"leaks", "gc", "regression", "stress"}
+
+
+def config(**data: object) -> object:
+    return validate_config(dict(data), source="/tmp/x/memwatch.yaml")
+
+
+def test_plan_follows_levels_and_component_filters() -> None:
+    cfg = config(components=[
+        {"name": "a", "operation": "m:f"},
+        {"name": "b", "operation": "m:g", "checks": ["leaks"]},
+    ], checks={"gc": {"levels": ["comprehensive"]}})
+    spec = suite_spec(cfg, KNOWN)  # type: ignore[arg-type]
+    quick = [(c.name, k.name) for c, k in spec.plan("quick")]
+    assert quick == [("a", "leaks"), ("a", "regression"), ("b", "leaks")]
+    comp = [(c.name, k.name) for c, k in spec.plan("comprehensive")]
+    assert ("a", "gc") in comp
+    assert ("b", "gc") not in comp
+    nightly = [(c.name, k.name) for c, k in spec.plan("nightly")]
+    assert ("a", "stress") in nightly
+    assert ("a", "gc") not in nightly  # the config narrowed gc to comprehensive
+    with pytest.raises(ConfigError, match="unknown level 'weekly'"):
+        spec.plan("weekly")
+
+
+@pytest.mark.parametrize(
+    ("components", "checks", "message"),
+    [
+        ([{"operation": "m:f"}], {}, r"components\[0\]\.name: required"),
+        ([{"name": "a", "operation": "nocolon"}], {}, r"components\[0\]\.operation: required"),
+        ([{"name": "a", "operation": "m:f"}, {"name": "a", "operation": "m:g"}], {},
+         "duplicate component name 'a'"),
+        ([{"name": "a", "operation": "m:f", "checks": ["leakz"]}], {}, "unknown check 'leakz'"),
+        ([{"name": "a", "operation": "m:f", "factory": 3}], {}, "factory"),
+        ([], {"lekas": {}}, "checks.lekas: unknown check"),
+        ([], {"gc": {"levels": ["weekly"]}}, r"checks\.gc\.levels"),
+        (["x"], {}, r"components\.0: Input should be a valid dictionary"),
+    ],
+)
+def test_bad_suite_config_names_the_key(components: list[object], checks: dict[str, object],
+                                        message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        suite_spec(config(components=components, checks=checks), KNOWN)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("severity", "threshold", "status"),
+    [("none", "critical", "pass"), ("trace", "critical", "warn"), ("major", "critical", "warn"),
+     ("critical", "critical", "fail"), ("minor", "minor", "fail"), ("trace", "minor", "warn"),
+     ("critical", "never", "warn")],
+)
+def test_policy(severity: str, threshold: str, status: str) -> None:
+    assert status_for(severity, threshold) == status  # type: ignore[arg-type]
+
+
+def test_policy_rejects_unknown_threshold() -> None:
+    assert fail_threshold({}) == "critical"
+    with pytest.raises(ConfigError, match="fail_on: 'sometimes'"):
+        fail_threshold({"fail_on": "sometimes"})
+
+
+def test_resolve_target() -> None:
+    assert resolve_target("os.path:join") is __import__("os").path.join
+    with pytest.raises(UsageError, match="expected 'module:callable'"):
+        resolve_target("os.path.join")
+    with pytest.raises(UsageError, match="cannot import 'no_such_mod'"):
+        resolve_target("no_such_mod:f")
+    with pytest.raises(UsageError, match="has no attribute 'nope'"):
+        resolve_target("os:nope")
+    with pytest.raises(UsageError, match="is not callable"):
+        resolve_target("os:sep")
+
+
+@pytest.fixture
+def fake_checks(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    calls: dict[str, list[str]] = {"leaks": [], "gc": []}
+    fake: dict[str, registry.Check] = {}
+
+    def leaks(component: ComponentSpec, spec: CheckSpec, ctx: registry.SuiteContext) -> CheckOutcome:
+        calls["leaks"].append(component.name)
+        if component.name == "boom":
+            raise RuntimeError("engine bug")
+        severity = "critical" if component.name == "leaky" else "none"
+        return CheckOutcome(component.name, "leaks", status_for(severity, "critical"), severity,
+                            summary="ok", metrics={"bytes_per_1000_calls": 1.0},
+                            units={"bytes_per_1000_calls": "bytes"})
+
+    def gc_check(component: ComponentSpec, spec: CheckSpec, ctx: registry.SuiteContext) -> CheckOutcome:
+        calls["gc"].append(component.name)
+        return CheckOutcome(component.name, "gc", "warn", "minor", summary="p95 high")
+
+    fake["leaks"] = leaks
+    fake["gc"] = gc_check
+    monkeypatch.setattr(registry, "_REGISTRY", fake)
+    monkeypatch.setattr(registry, "_loaded", True)
+    return calls
+
+
+def test_runner_policy_and_progress(fake_checks: dict[str, list[str]]) -> None:
+    cfg = config(components=[{"name": "clean", "operation": "m:f"},
+                             {"name": "leaky", "operation": "m:f"}],
+                 checks={"gc": {"levels": ["quick"]}})
+    seen: list[tuple[int, int, str]] = []
+    report = run_suite(cfg, level="quick", progress=lambda d, t, s: seen.append((d, t, s)))  # type: ignore[arg-type]
+    assert [(o.component, o.check, o.status) for o in report.outcomes] == [
+        ("clean", "leaks", "pass"), ("clean", "gc", "warn"),
+        ("leaky", "leaks", "fail"), ("leaky", "gc", "warn")]
+    assert report.exit_code == 1
+    assert report.headline == "FAILED at level quick: 1 pass, 2 warn, 1 fail"
+    assert seen[0] == (0, 4, "clean: leaks") and seen[-1] == (4, 4, "done")
+    assert all(o.duration >= 0 for o in report.outcomes)
+
+
+def test_warnings_pass_and_a_crashing_check_is_an_error(fake_checks: dict[str, list[str]]) -> None:
+    cfg = config(components=[{"name": "clean", "operation": "m:f"},
+                             {"name": "boom", "operation": "m:f", "checks": ["leaks"]}])
+    report = run_suite(cfg, level="quick")  # type: ignore[arg-type]
+    statuses = {(o.component, o.check): o for o in report.outcomes}
+    assert statuses[("clean", "leaks")].status == "pass"
+    boom = statuses[("boom", "leaks")]
+    assert boom.status == "error"
+    assert boom.summary == "check crashed: RuntimeError: engine bug"
+    assert "Traceback" in boom.details
+    assert report.exit_code == 1
+
+    only_warn = run_suite(config(components=[{"name": "c", "operation": "m:f", "checks": ["gc"]}],
+                                 checks={"gc": {"levels": ["quick"]}}), level="quick")  # type: ignore[arg-type]
+    assert only_warn.exit_code == 0
+    assert only_warn.passed
+
+
+def test_report_round_trips(fake_checks: dict[str, list[str]], tmp_path: Path) -> None:
+    report = run_suite(config(components=[{"name": "c", "operation": "m:f"}]), level="quick")  # type: ignore[arg-type]
+    again = load_document(dump_document(report), expected=SuiteReport)
+    assert again == report
