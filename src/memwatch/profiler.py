@@ -69,7 +69,7 @@ def phase_stats(timeline: Timeline, signal: str | None = None) -> tuple[PhaseSta
     return tuple(out)
 
 
-def build_run_result(timeline: Timeline, *, signal: str | None = None, exit: ExitKind = "in-process",
+def build_run_result(timeline: Timeline, *, primary: str | None = None, exit: ExitKind = "in-process",
                      extra_peak: float | None = None, extra_peak_source: str = "",
                      **meta: Any) -> RunResult:
     """Summarise a timeline as a :class:`RunResult`.
@@ -78,7 +78,7 @@ def build_run_result(timeline: Timeline, *, signal: str | None = None, exit: Exi
     ``extra_peak`` (e.g. the kernel's ru_maxrss of a child) when that is larger;
     ``peak_source`` says which decided. Growth is last sample minus first.
     """
-    name = primary_signal(timeline, signal)
+    name = primary_signal(timeline, primary)
     values = timeline.signal(name)
     valid = values[~np.isnan(values)]
     start = float(valid[0]) if valid.size else math.nan
@@ -191,7 +191,7 @@ class MemoryProfiler:
         return self.result().growth
 
     def result(self) -> RunResult:
-        return build_run_result(self.get_memory_timeline(), signal=self.primary, pid=os.getpid(),
+        return build_run_result(self.get_memory_timeline(), primary=self.primary, pid=os.getpid(),
                                 label=self.label)
 
 

@@ -42,7 +42,14 @@ from memwatch.probes import signal as probe_signal
 from memwatch.probes.process import PAGE_SIZE
 
 __all__ = [
-    "DEFAULT_MAX_SAMPLES", "PhaseBook", "ProcessSource", "Sampler", "SelfSource", "Source", "TreeSource",
+    "DEFAULT_MAX_SAMPLES",
+    "PhaseBook",
+    "ProcessSource",
+    "Sampler",
+    "SelfSource",
+    "Source",
+    "TreeSource",
+    "validate_signals",
 ]
 
 DEFAULT_MAX_SAMPLES = 200_000
@@ -103,6 +110,20 @@ def _check_other(signals: Sequence[str] | None, allowed: tuple[str, ...],
         if name not in allowed:
             raise ConfigError(f"probe {name!r} cannot be read {why}; use: {', '.join(allowed)}")
     return names
+
+
+def validate_signals(signals: Sequence[str] | None, *, mode: Mode = "thread",
+                     other_process: bool = False) -> tuple[str, ...]:
+    """The signal names a sampler would record, or ConfigError naming the bad one.
+
+    Lets a caller check its options before it starts anything (``memwatch run``
+    checks them before it launches the command).
+    """
+    if mode == "process":
+        return tuple(_check_other(signals, ("rss", "vms"), ("rss",), "in process mode"))
+    if other_process:
+        return tuple(_check_other(signals, _OTHER_PROCESS, ("rss", "processes"), "from another process"))
+    return tuple(s for s in _unique(CHEAP if signals is None else signals) if probe_signal(s).available)
 
 
 class _Statm:

@@ -1,0 +1,123 @@
+"""The rows that the text and Markdown reports share: each result as headers and cells.
+
+Presentation only: every figure here was computed by the engine that built the result.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+
+from memwatch.model.timeline import BenchmarkResult, ComparisonResult, MetricDelta, RunResult
+from memwatch.units import format_duration, format_size
+
+__all__ = [
+    "Table",
+    "benchmark_table",
+    "comparison_tables",
+    "fmt_value",
+    "phase_table",
+    "run_facts",
+]
+
+Table = tuple[list[str], list[list[str]]]
+
+
+def fmt_value(value: float | None, unit: str, *, signed: bool = False) -> str:
+    """A figure for people: sizes in KiB/MiB/GiB, seconds as s/ms, counts with separators."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    if unit == "bytes":
+        return format_size(value, signed=signed)
+    if unit == "seconds":
+        text = format_duration(abs(value))
+        return ("-" if value < 0 else "+" if signed else "") + text
+    if unit == "items/s":
+        return f"{value:+,.1f}/s" if signed else f"{value:,.1f}/s"
+    return f"{value:+,.0f}" if signed else f"{value:,.0f}"
+
+
+def _exit_text(run: RunResult) -> str:
+    if run.exit == "exited":
+        return f"exited with code {run.exit_code}"
+    if run.exit == "signal":
+        return f"killed by signal {run.signal}"
+    if run.exit == "interrupted":
+        how = f"exit code {run.exit_code}" if run.exit_code is not None else f"signal {run.signal}"
+        return f"interrupted (Ctrl-C or SIGTERM to memwatch; the command ended with {how})"
+    return run.exit
+
+
+def run_facts(run: RunResult) -> list[tuple[str, str]]:
+    """Key facts of a run as (label, text) pairs."""
+    tl = run.timeline
+    unit = tl.units.get(run.primary_signal, "bytes")
+    values = tl.signals.get(run.primary_signal)
+    peak_at = ""
+    if values is not None and len(tl) and not math.isnan(run.peak):
+        hits = [i for i, v in enumerate(values.tolist()) if v == run.peak]
+        if hits:
+            peak_at = f" at {float(tl.t[hits[0]]):.2f} s"
+    facts = []
+    if run.command:
+        facts.append(("command", " ".join(run.command)))
+        facts.append(("exit", _exit_text(run)))
+    if run.label:
+        facts.append(("label", run.label))
+    if tl.started_at:
+        when = _dt.datetime.fromtimestamp(tl.started_at, tz=_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        facts.append(("started", when))
+    facts += [
+        ("duration", fmt_value(run.duration, "seconds")),
+        ("peak", f"{fmt_value(run.peak, unit)} ({run.primary_signal}, "
+                 f"{run.peak_source or 'sampled'}){peak_at}"),
+        ("start -> end", f"{fmt_value(run.start_memory, unit)} -> {fmt_value(run.end_memory, unit)}"),
+        ("growth", fmt_value(run.growth, unit, signed=True)),
+        ("samples", f"{len(tl)} every {fmt_value(tl.interval, 'seconds')} ({tl.mode} mode; "
+                    f"{tl.late_samples} late, {tl.missed_samples} missed"
+                    + (f"; downsampled x{tl.downsampled}" if tl.downsampled > 1 else "") + ")"),
+        ("signals", ", ".join(tl.signals) + "".join(f"; {k} unavailable ({v})"
+                                                     for k, v in tl.unavailable.items())),
+    ]
+    return facts
+
+
+def phase_table(run: RunResult) -> Table:
+    unit = run.timeline.units.get(run.primary_signal, "bytes")
+    headers = ["phase", "start", "duration", "start mem", "peak", "end mem", "change"]
+    rows = [["  " * s.depth + s.name, f"{s.start:.2f} s", fmt_value(s.duration, "seconds"),
+             fmt_value(s.start_memory, unit), fmt_value(s.peak_memory, unit),
+             fmt_value(s.end_memory, unit), fmt_value(s.delta_memory, unit, signed=True)]
+            for s in run.phase_stats]
+    return headers, rows
+
+
+def _delta_row(label: str, d: MetricDelta) -> list[str]:
+    percent = "–" if d.percent is None else f"{d.percent:+.1f}%"
+    return [label, fmt_value(d.before, d.unit), fmt_value(d.after, d.unit),
+            fmt_value(d.delta, d.unit, signed=True), percent, d.verdict]
+
+
+def comparison_tables(cmp: ComparisonResult) -> tuple[Table, Table]:
+    """(overall, per phase) tables of a comparison."""
+    headers = ["metric", "before", "after", "change", "%", "verdict"]
+    overall = [_delta_row(d.metric, d) for d in cmp.overall]
+    phases: list[list[str]] = []
+    for p in cmp.phases:
+        label = p.name if p.occurrence == 1 else f"{p.name} #{p.occurrence}"
+        if p.only_in != "both":
+            phases.append([label, f"only in {p.only_in}", "", "", "", ""])
+            continue
+        phases.extend(_delta_row(f"{label}: {d.metric}", d) for d in p.deltas)
+    return (headers, overall), (["phase: metric", *headers[1:]], phases)
+
+
+def benchmark_table(bench: BenchmarkResult) -> Table:
+    units = {"wall_time": "seconds", "peak": "bytes", "rate": "items/s"}
+    headers = ["metric", "mean", "median", "stdev", "min", "max"]
+    rows = []
+    for metric, summary in bench.summary.items():
+        unit = units.get(metric, "")
+        rows.append([metric] + [fmt_value(summary.get(k), unit)
+                                for k in ("mean", "median", "stdev", "min", "max")])
+    return headers, rows
