@@ -1,1 +1,96 @@
-"""The pytest plugin (thin shell over the library). Registered as the ``memwatch`` pytest11 entry point."""
+"""The pytest plugin (thin shell over the library). Registered as the ``memwatch`` pytest11 entry point.
+
+This module only declares: options (one ``memwatch`` group, each with its ini key),
+markers and fixtures. The stateful part (:class:`memwatch.plugin.session.MemwatchPlugin`)
+is registered only when an option asks for it, or when a collected test carries a
+marker or fixture that needs it; a run without either costs one marker scan at
+collection and nothing per test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from memwatch.errors import ConfigError, MemwatchError, UsageError
+from memwatch.plugin import keys
+from memwatch.plugin.fixtures import (
+    assert_freed,
+    gc_monitor,
+    leak_detector,
+    memory_guard,
+    memory_pressure,
+    memory_profiler,
+    memwatch,
+)
+from memwatch.plugin.markers import CHECK_MARKERS, register_markers
+from memwatch.plugin.options import PluginSettings, add_options, check_report_dir, read_settings
+
+__all__ = [
+    "assert_freed",
+    "gc_monitor",
+    "leak_detector",
+    "memory_guard",
+    "memory_pressure",
+    "memory_profiler",
+    "memwatch",
+    "pytest_addoption",
+    "pytest_collection_modifyitems",
+    "pytest_configure",
+]
+
+#: markers and fixtures that make a test need the stateful plugin even without an option
+_TRIGGER_MARKERS = CHECK_MARKERS | {"gpu"}
+_TRIGGER_FIXTURES = ("assert_freed",)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    register_markers(config)
+    try:
+        settings = read_settings(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[keys.SETTINGS] = settings
+    if settings.active:
+        _activate(config, settings)
+
+
+def _activate(config: pytest.Config, settings: PluginSettings) -> object:
+    plugin = config.pluginmanager.get_plugin(keys.PLUGIN_NAME)
+    if plugin is not None:
+        return plugin
+    from memwatch.config import find_config, load_config
+    from memwatch.plugin.leakloop import CONFIG
+    from memwatch.plugin.session import MemwatchPlugin
+
+    try:
+        found = find_config(config.rootpath)
+        config.stash[CONFIG] = load_config(found) if found is not None else load_config(search=False)
+        controller = not hasattr(config, "workerinput")
+        if settings.report_dir and controller:
+            check_report_dir(settings.report_dir, config.rootpath)
+        if settings.db_url and importlib.util.find_spec("memwatch.store") is None:
+            raise UsageError("--memwatch-db needs memwatch.store, which this memwatch build does not have")
+    except MemwatchError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    plugin = MemwatchPlugin(config, settings)
+    config.pluginmanager.register(plugin, keys.PLUGIN_NAME)
+    return plugin
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Activate the stateful plugin when a collected test carries a marker or fixture that needs it."""
+    if config.pluginmanager.get_plugin(keys.PLUGIN_NAME) is not None:
+        return  # active already: it prepares the items itself
+    for item in items:
+        if (any(marker.name in _TRIGGER_MARKERS for marker in item.iter_markers())
+                or any(name in getattr(item, "fixturenames", ()) for name in _TRIGGER_FIXTURES)):
+            plugin = _activate(config, config.stash.get(keys.SETTINGS, PluginSettings()))
+            plugin.prepare_items(items)  # type: ignore[attr-defined]
+            return

@@ -1,0 +1,118 @@
+"""Run a test body through the leak engine, its fixtures set up once.
+
+The plugin swaps ``item.obj`` for a *looped* body during ``pytest_pyfunc_call``:
+whoever calls the test function (pytest itself, pytest-asyncio's synchronised
+wrapper, anyio's runner) calls the looped body instead, with the same fixture values,
+and the looped body hands the real one to :func:`memwatch.leaks.runner.detect_leaks`
+(``adetect_leaks`` for a coroutine function, inside the test's own event loop).
+
+A body that raises inside the loop raises its own exception (the engine's
+``OperationError`` is unwrapped), so pytest reports the test's error, not a leak.
+Defaults come from ``[tool.memwatch] leaks`` (max_growth, iterations, warmup,
+time_budget, reset_caches) unless the marker names them.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import pytest
+
+from memwatch.config import Config
+from memwatch.errors import OperationError
+from memwatch.plugin import keys
+from memwatch.plugin.checks import LeakResult
+from memwatch.plugin.markers import LeakSpec
+from memwatch.plugin.options import PluginSettings
+
+__all__ = ["CONFIG", "LoopOutcome", "engine_kwargs", "leak_spec_for", "looped_body"]
+
+#: the [tool.memwatch] / memwatch.yaml configuration of the run (set when the plugin activates)
+CONFIG = pytest.StashKey[Config]()
+
+
+@dataclass
+class LoopOutcome:
+    """Filled in by the looped body once the engine has a verdict."""
+
+    result: LeakResult | None = None
+
+
+def leak_spec_for(item: pytest.Function, settings: PluginSettings) -> LeakSpec | None:
+    """The ``no_leaks`` arguments for this test, ``LeakSpec()`` under ``--memwatch-leaks``, else None."""
+    if item.stash.get(keys.MARKER_ERROR, None) is not None:
+        return None
+    if getattr(item.obj, "hypothesis", None) is not None:
+        return None  # hypothesis already calls the body many times with other inputs
+    specs = item.stash.get(keys.CHECKS, None)
+    if specs is not None and specs.no_leaks is not None:
+        return specs.no_leaks
+    return LeakSpec() if settings.leaks else None
+
+
+def engine_kwargs(spec: LeakSpec, config: Config | None) -> dict[str, Any]:
+    """Keyword arguments for ``detect_leaks``: the marker's, else the config file's."""
+    leaks = config.leaks if config is not None else None
+    kwargs: dict[str, Any] = {}
+    max_growth = spec.max_growth if spec.max_growth is not None else (
+        leaks.max_growth if leaks is not None else None)
+    if max_growth is not None:
+        kwargs["max_growth"] = max_growth
+    iterations = spec.iterations if spec.iterations is not None else (leaks.iterations if leaks else None)
+    if iterations is not None:
+        kwargs["iterations"] = iterations
+    warmup = spec.warmup if spec.warmup is not None else (leaks.warmup if leaks else None)
+    if warmup is not None:
+        kwargs["warmup"] = warmup
+    if spec.signals is not None:
+        kwargs["signals"] = spec.signals
+    budget = spec.time_budget if spec.time_budget is not None else (leaks.time_budget if leaks else None)
+    if budget is not None:
+        kwargs["time_budget"] = budget
+    if leaks is not None:
+        kwargs["reset_caches"] = leaks.reset_caches
+    return kwargs
+
+
+def _reraise(exc: OperationError) -> NoReturn:
+    original = exc.original
+    if isinstance(original, BaseException):
+        raise original.with_traceback(original.__traceback__)
+    raise exc
+
+
+def looped_body(original: Callable[..., Any], spec: LeakSpec,
+                config: pytest.Config) -> tuple[Callable[..., Any], LoopOutcome]:
+    """A stand-in for the test function that runs it through the leak engine."""
+    kwargs = engine_kwargs(spec, config.stash.get(CONFIG, None))
+    outcome = LoopOutcome()
+    max_growth = kwargs.get("max_growth")
+
+    if inspect.iscoroutinefunction(original):
+        @functools.wraps(original)
+        async def looped_async(*args: Any, **call_kwargs: Any) -> None:
+            from memwatch.leaks.runner import adetect_leaks  # type: ignore[import-not-found,unused-ignore]
+
+            try:
+                report = await adetect_leaks(original, args, call_kwargs, **kwargs)
+            except OperationError as exc:
+                _reraise(exc)
+            outcome.result = LeakResult(report, max_growth)
+
+        return looped_async, outcome
+
+    @functools.wraps(original)
+    def looped(*args: Any, **call_kwargs: Any) -> None:
+        from memwatch.leaks.runner import detect_leaks
+
+        try:
+            report = detect_leaks(original, args, call_kwargs, **kwargs)
+        except OperationError as exc:
+            _reraise(exc)
+        outcome.result = LeakResult(report, max_growth)
+
+    return looped, outcome

@@ -1,0 +1,137 @@
+"""Command-line options and ini keys of the plugin, and the settings read from them.
+
+Each option has an ini key of the same name (``--memwatch-level`` <-> ``memwatch_level``);
+the command line wins over the ini file, which wins over ``[tool.memwatch]`` (``level``,
+``report_dir`` is *not* used: reports are written only when asked for, ``store.url``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memwatch.errors import ConfigError, UsageError
+
+__all__ = ["LEVELS", "PluginSettings", "add_options", "check_report_dir", "read_settings"]
+
+LEVELS = ("quick", "comprehensive", "nightly")
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """The plugin's options after the command line, the ini file and the defaults."""
+
+    record: bool = False
+    level: str = ""
+    leaks: bool = False
+    report_dir: str = ""
+    db_url: str = ""
+    isolate: bool = False
+    tracemalloc: bool = False
+    summary_rows: int = 10
+    child_out: str = ""
+
+    @property
+    def active(self) -> bool:
+        """True when an option asks for the stateful part of the plugin."""
+        return bool(self.record or self.level or self.leaks or self.report_dir or self.db_url
+                    or self.isolate or self.tracemalloc or self.child_out)
+
+    @property
+    def reporting(self) -> bool:
+        """True when every test is recorded (not only the ones with a checking marker)."""
+        return bool(self.record or self.report_dir or self.db_url)
+
+
+_BOOL_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("memwatch", "--memwatch",
+     "record every test body: peak over start, growth, duration; summary table at the end"),
+    ("memwatch_leaks", "--memwatch-leaks",
+     "run every test body through the leak engine (slow; meant for nightly runs)"),
+    ("memwatch_isolate", "--memwatch-isolate",
+     "run tests with a memwatch checking marker in a fresh subprocess"),
+    ("memwatch_tracemalloc", "--memwatch-tracemalloc",
+     "also trace the Python heap (tracemalloc: slower) for its peak and the top allocation sites"),
+)
+_TEXT_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("memwatch_level", "--memwatch-level", "LEVEL",
+     "which memory-marked tests run: quick (default suite), comprehensive (adds "
+     "memory_comprehensive, memory_stress, stress, oom, recovery, slow) or nightly (adds memory_long)"),
+    ("memwatch_report", "--memwatch-report", "DIR",
+     "write memwatch-pytest.json and memwatch-pytest.md into DIR (and $GITHUB_STEP_SUMMARY when set)"),
+    ("memwatch_db", "--memwatch-db", "URL",
+     "record the run in the history database at URL (sqlite:///path or postgresql://...)"),
+    ("memwatch_summary_rows", "--memwatch-summary-rows", "N",
+     "how many tests the terminal summary table lists, biggest peak first (default 10)"),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register every option under one ``memwatch`` group, each with its ini key."""
+    group = parser.getgroup("memwatch", "memwatch: memory budgets, leak checks and records")
+    for dest, flag, help_text in _BOOL_OPTIONS:
+        group.addoption(flag, action="store_true", dest=dest, default=None, help=help_text)
+        parser.addini(dest, help=help_text, type="bool", default=None)
+    for dest, flag, metavar, help_text in _TEXT_OPTIONS:
+        group.addoption(flag, action="store", dest=dest, default=None, metavar=metavar, help=help_text)
+        parser.addini(dest, help=help_text, type="string", default=None)
+    group.addoption("--memwatch-child-out", dest="memwatch_child_out", default=None,
+                    help=argparse.SUPPRESS)
+
+
+def _value(config: pytest.Config, dest: str) -> Any:
+    value = config.getoption(dest, default=None)
+    if value is None:
+        value = config.getini(dest)
+    return value
+
+
+def read_settings(config: pytest.Config) -> PluginSettings:
+    """Settings from the command line and the ini file; :class:`ConfigError` on bad values."""
+    level = str(_value(config, "memwatch_level") or "").strip()
+    if level and level not in LEVELS:
+        raise ConfigError(f"--memwatch-level: unknown level {level!r} (use quick, comprehensive or nightly)")
+    rows_text = str(_value(config, "memwatch_summary_rows") or "10").strip()
+    try:
+        rows = int(rows_text)
+    except ValueError:
+        rows = -1
+    if rows < 0:
+        raise ConfigError(f"--memwatch-summary-rows: {rows_text!r} is not a count of rows (0 or more)")
+    return PluginSettings(
+        record=bool(_value(config, "memwatch")),
+        level=level,
+        leaks=bool(_value(config, "memwatch_leaks")),
+        report_dir=str(_value(config, "memwatch_report") or ""),
+        db_url=str(_value(config, "memwatch_db") or ""),
+        isolate=bool(_value(config, "memwatch_isolate")),
+        tracemalloc=bool(_value(config, "memwatch_tracemalloc")),
+        summary_rows=rows,
+        child_out=str(config.getoption("memwatch_child_out", default=None) or ""),
+    )
+
+
+def check_report_dir(path: str, base: Path) -> Path:
+    """Create the report folder if needed and prove it can be written, else :class:`UsageError`."""
+    folder = Path(path)
+    if not folder.is_absolute():
+        folder = base / folder
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--memwatch-report: {path!r} is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--memwatch-report: cannot create {path!r}: {exc.strerror or exc}") from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".memwatch-probe-", dir=folder)
+    except OSError as exc:
+        raise UsageError(f"--memwatch-report: {path!r} is not writable: {exc.strerror or exc}") from None
+    os.close(fd)
+    os.unlink(probe)
+    return folder

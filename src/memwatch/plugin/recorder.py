@@ -1,0 +1,188 @@
+"""Measure one test body, and collect the per-test records of a session.
+
+Peak RSS without a thread where Linux allows: VmHWM is reset through
+``/proc/self/clear_refs`` just before the body and read just after it, so the peak
+covers exactly the body (Python, native and mapped memory alike). Where the reset is
+refused, and for the glibc heap (which has no high-water mark), a thread samples every
+millisecond: a peak shorter than that can be missed. tracemalloc runs only when asked.
+
+Records travel from xdist workers to the controller as an attribute of the call
+phase's test report (:data:`REPORT_ATTR`, a JSON-able dict); only the controller
+(or a run without xdist) keeps them, keyed by node id so none is counted twice.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from memwatch.model.pytest import AllocationSite, ItemRecord
+from memwatch.probes.native import native_heap_bytes, native_reason
+from memwatch.probes.process import peak_rss, reset_peak_rss, rss
+
+__all__ = ["REPORT_ATTR", "BodyFigures", "BodyMeter", "SessionRecords", "record_from_report"]
+
+REPORT_ATTR = "memwatch_record"
+_SAMPLE_INTERVAL = 0.001
+_TOP_SITES = 5
+
+
+@dataclass(frozen=True)
+class BodyFigures:
+    """What :class:`BodyMeter` measured; bytes are relative to the start of the body."""
+
+    duration: float
+    start_rss: int
+    peak: int
+    growth: int
+    peak_source: str
+    native_peak: int | None = None
+    python_peak: int | None = None
+    sites: tuple[AllocationSite, ...] = ()
+
+
+class _PeakSampler:
+    """A thread that keeps the maximum of some readers, read every millisecond."""
+
+    def __init__(self, readers: dict[str, Callable[[], int]]) -> None:
+        self._readers = readers
+        self.peaks = {name: read() for name, read in readers.items()}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="memwatch-peak", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(_SAMPLE_INTERVAL):
+            self._sample()
+
+    def _sample(self) -> None:
+        for name, read in self._readers.items():
+            value = read()
+            self.peaks[name] = max(self.peaks[name], value)
+
+    def stop(self) -> dict[str, int]:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        return self.peaks
+
+
+class BodyMeter:
+    """Measures one test body: ``start()`` right before it, ``stop()`` right after.
+
+    ``native`` samples the glibc heap (for ``limit_native_memory``); ``python``
+    uses tracemalloc for the Python heap's peak and, with ``sites``, the allocation
+    sites that grew during the body.
+    """
+
+    _hwm_works: bool | None = None
+
+    def __init__(self, *, native: bool = False, python: bool = False, sites: bool = False) -> None:
+        self.native = native and not native_reason()
+        self.python = python
+        self.sites = sites and python
+        self._sampler: _PeakSampler | None = None
+        self._snapshot: tracemalloc.Snapshot | None = None
+        self._py_start = 0
+        self._start_native = 0
+        self._start = 0.0
+        self._start_rss = 0
+
+    @classmethod
+    def hwm_works(cls) -> bool:
+        if cls._hwm_works is None:
+            cls._hwm_works = reset_peak_rss().available
+        return cls._hwm_works
+
+    def start(self) -> None:
+        if self.python:
+            if not tracemalloc.is_tracing():
+                tracemalloc.start()
+            if self.sites:
+                self._snapshot = tracemalloc.take_snapshot()
+            tracemalloc.reset_peak()
+            self._py_start = tracemalloc.get_traced_memory()[0]
+        readers: dict[str, Callable[[], int]] = {}
+        if not self.hwm_works():
+            readers["rss"] = rss
+        if self.native:
+            self._start_native = native_heap_bytes()
+            readers["native"] = native_heap_bytes
+        self._sampler = _PeakSampler(readers) if readers else None
+        self._start_rss = rss()
+        if "rss" not in readers:
+            reset_peak_rss()
+        self._start = time.perf_counter()
+
+    def stop(self) -> BodyFigures:
+        duration = time.perf_counter() - self._start
+        peaks = self._sampler.stop() if self._sampler is not None else {}
+        end_rss = rss()
+        if "rss" in peaks:
+            peak_abs, source = max(peaks["rss"], end_rss), "sampler"
+        else:
+            peak_abs, source = int(peak_rss().value or end_rss), "VmHWM"
+        python_peak = None
+        sites: tuple[AllocationSite, ...] = ()
+        if self.python and tracemalloc.is_tracing():
+            python_peak = max(0, tracemalloc.get_traced_memory()[1] - self._py_start)
+            if self._snapshot is not None:
+                sites = _grown_sites(self._snapshot, tracemalloc.take_snapshot())
+        native_peak = None
+        if "native" in peaks:
+            native_peak = max(0, max(peaks["native"], native_heap_bytes()) - self._start_native)
+        return BodyFigures(duration=duration, start_rss=self._start_rss,
+                           peak=max(0, peak_abs - self._start_rss), growth=end_rss - self._start_rss,
+                           peak_source=source, native_peak=native_peak, python_peak=python_peak,
+                           sites=sites)
+
+
+def _grown_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> tuple[AllocationSite, ...]:
+    skip = (tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__))
+    diff = after.filter_traces(skip).compare_to(before.filter_traces(skip), "lineno")
+    out = []
+    for stat in diff[:_TOP_SITES]:
+        if stat.size_diff <= 0:
+            break
+        frame = stat.traceback[0]
+        out.append(AllocationSite(f"{frame.filename}:{frame.lineno}", stat.size_diff, stat.count_diff))
+    return tuple(out)
+
+
+def record_from_report(report: pytest.TestReport) -> ItemRecord | None:
+    """The record a (possibly remote) call-phase report carries, or None."""
+    data = getattr(report, REPORT_ATTR, None)
+    if not isinstance(data, dict):
+        return None
+    return ItemRecord.from_dict(data)
+
+
+class SessionRecords:
+    """The records of one session, by node id; a re-run test replaces its earlier record."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, ItemRecord] = {}
+
+    def add(self, record: ItemRecord) -> None:
+        self._records.pop(record.nodeid, None)
+        self._records[record.nodeid] = record
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def records(self) -> tuple[ItemRecord, ...]:
+        return tuple(self._records.values())
+
+    @staticmethod
+    def worker_id(config: pytest.Config) -> str:
+        workerinput: Any = getattr(config, "workerinput", None)
+        if isinstance(workerinput, dict):
+            return str(workerinput.get("workerid", ""))
+        return os.environ.get("PYTEST_XDIST_WORKER", "")

@@ -1,0 +1,132 @@
+"""What a memwatch pytest run writes: JSON + Markdown, the GitHub job summary, the store, the table.
+
+Only the controller calls these (never an xdist worker). Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from memwatch.errors import UsageError
+from memwatch.model.base import atomic_write_text, write_document
+from memwatch.model.pytest import ItemRecord, PytestSession
+from memwatch.plugin.options import PluginSettings, check_report_dir
+from memwatch.units import format_duration, format_size
+
+__all__ = ["JSON_NAME", "MARKDOWN_NAME", "markdown", "store_rows", "terminal_summary", "write_outputs"]
+
+JSON_NAME = "memwatch-pytest.json"
+MARKDOWN_NAME = "memwatch-pytest.md"
+_MARKDOWN_ROWS = 50
+
+
+def _checks_text(record: ItemRecord) -> str:
+    return ", ".join(f"{c.check} {'ok' if c.passed else 'FAILED'}" for c in record.checks)
+
+
+def _by_peak(records: Sequence[ItemRecord]) -> list[ItemRecord]:
+    return sorted(records, key=lambda r: (-(r.peak or 0), r.nodeid))
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'").replace("\n", " ")
+
+
+def markdown(session: PytestSession) -> str:
+    """A Markdown summary that fits a pull-request comment (biggest peaks first)."""
+    records = session.tests
+    failed = [r for r in records if r.failed_checks]
+    level = f", level `{session.level}`" if session.level else ""
+    lines = [
+        "## memwatch: memory of the test suite",
+        "",
+        f"{len(records)} tests measured{level}; {len(failed)} failed a memory check. "
+        "Peak is the test body's peak RSS above its start; growth is RSS at its end minus its start.",
+        "",
+        "| test | outcome | peak | growth | duration | checks |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    shown = _by_peak(records)[:_MARKDOWN_ROWS]
+    for r in shown:
+        lines.append(f"| `{_md_cell(r.nodeid)}` | {r.outcome} | {format_size(r.peak or 0)} | "
+                     f"{format_size(r.growth or 0, signed=True)} | {format_duration(r.duration)} | "
+                     f"{_md_cell(_checks_text(r))} |")
+    if len(records) > len(shown):
+        lines.append(f"\n{len(records) - len(shown)} more tests in {JSON_NAME}.")
+    for r in failed:
+        for check in r.failed_checks:
+            lines += ["", f"### `{_md_cell(r.nodeid)}`: {check.check}", "", "```", check.message, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def store_rows(session: PytestSession) -> list[Any]:
+    """One history row per test and metric (peak, growth, duration and the optional peaks)."""
+    from memwatch.store import ResultRow
+
+    rows = []
+    for r in session.tests:
+        for metric, unit, value in (("peak", "bytes", r.peak), ("growth", "bytes", r.growth),
+                                    ("duration", "seconds", r.duration),
+                                    ("native_peak", "bytes", r.native_peak),
+                                    ("python_peak", "bytes", r.python_peak)):
+            if value is not None:
+                rows.append(ResultRow(r.nodeid, metric, unit, (float(value),)))
+    return rows
+
+
+def write_outputs(session: PytestSession, settings: PluginSettings, rootpath: Path) -> list[str]:
+    """Write the report files, the job summary and the store row set; return what was written."""
+    written = []
+    text = markdown(session)
+    if settings.report_dir:
+        folder = check_report_dir(settings.report_dir, rootpath)
+        written.append(str(write_document(session, folder / JSON_NAME)))
+        written.append(str(atomic_write_text(folder / MARKDOWN_NAME, text)))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and settings.report_dir:
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise UsageError(f"$GITHUB_STEP_SUMMARY: cannot append to {summary}: "
+                             f"{exc.strerror or exc}") from None
+        written.append(f"$GITHUB_STEP_SUMMARY ({summary})")
+    if settings.db_url:
+        from memwatch.store import open_store
+
+        with open_store(settings.db_url) as store:
+            run_id = store.record_run("pytest", store_rows(session), meta={
+                "level": session.level, "tests": len(session.tests), "exit_status": session.exit_status,
+                "workers": session.workers, "args": list(session.args)})
+        written.append(f"{store.display_url} (run {run_id})")
+    return written
+
+
+def terminal_summary(terminal: Any, records: Sequence[ItemRecord], settings: PluginSettings,
+                     written: Sequence[str], errors: Sequence[str]) -> None:
+    """The table at the end of the run: the biggest peaks, then failed checks and written files."""
+    if not records and not written and not errors:
+        return
+    terminal.write_sep("=", "memwatch")
+    if records:
+        rows = _by_peak(records)[: settings.summary_rows] if settings.reporting else [
+            r for r in records if r.checks]
+        failed = sum(1 for r in records if r.failed_checks)
+        if rows:
+            width = min(max(len(r.nodeid) for r in rows), 70)
+            terminal.write_line(f"{'test':<{width}}  {'peak':>10}  {'growth':>11}  {'duration':>10}  checks")
+            for r in rows:
+                name = r.nodeid if len(r.nodeid) <= width else "..." + r.nodeid[-(width - 3):]
+                terminal.write_line(f"{name:<{width}}  {format_size(r.peak or 0):>10}  "
+                                    f"{format_size(r.growth or 0, signed=True):>11}  "
+                                    f"{format_duration(r.duration):>10}  {_checks_text(r)}")
+        source = records[0].peak_source or "?"
+        terminal.write_line(f"{len(records)} tests measured (peak: body RSS peak over its start, {source}); "
+                            f"{failed} failed a memory check")
+    for line in written:
+        terminal.write_line(f"memwatch: wrote {line}")
+    for error in errors:
+        terminal.write_line(f"memwatch: ERROR: {error}", red=True)

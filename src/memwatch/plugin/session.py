@@ -1,0 +1,212 @@
+"""The stateful plugin object, registered only when an option or a memwatch marker needs it.
+
+Per test: parse the checking markers at collection (level and GPU skips too), measure
+the body in ``pytest_runtest_call`` (fixture setup and teardown excluded), run it
+through the leak engine for ``no_leaks``, judge the checks, and build the record at
+teardown. xdist workers and ``--memwatch-isolate`` children send their records on
+the reports; only the controller writes the reports and the store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from memwatch.errors import MemwatchError
+from memwatch.model.pytest import CheckOutcome, ItemRecord, PytestSession
+from memwatch.plugin import keys
+from memwatch.plugin.checks import LimitResult
+from memwatch.plugin.leakloop import leak_spec_for, looped_body
+from memwatch.plugin.markers import CheckSpecs, MarkerError, level_skip_reason, parse_checks
+from memwatch.plugin.options import PluginSettings
+from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
+
+__all__ = ["MemwatchPlugin"]
+
+
+
+
+class MemwatchPlugin:
+    """Hooks of an active memwatch run; see the module docstring."""
+
+    def __init__(self, config: pytest.Config, settings: PluginSettings) -> None:
+        self.config = config
+        self.settings = settings
+        self.records = SessionRecords()
+        self.remote = hasattr(config, "workerinput") or bool(settings.child_out)
+        self.worker = SessionRecords.worker_id(config)
+        self.started_at = time.time()
+        self._gpu_reason: str | None = None
+        self.written: list[str] = []
+        self.errors: list[str] = []
+
+    # -- collection ---------------------------------------------------------------------------
+    def prepare_items(self, items: list[pytest.Item]) -> None:
+        """Parse checking markers, skip tests outside the level or without a GPU."""
+        level = self.settings.level
+        for item in items:
+            names = [marker.name for marker in item.iter_markers()]
+            if level:
+                reason = level_skip_reason(names, level)
+                if reason:
+                    item.add_marker(pytest.mark.skip(reason=reason))
+            if "gpu" in names:
+                reason = self.gpu_reason()
+                if reason:
+                    item.add_marker(pytest.mark.skip(reason=f"no GPU visible: {reason}"))
+            try:
+                item.stash[keys.CHECKS] = parse_checks(item)
+            except MarkerError as exc:
+                item.stash[keys.MARKER_ERROR] = str(exc)
+            item.stash[keys.MARKERS] = tuple(sorted({n for n in names if n in keys.RECORDED_MARKERS}))
+
+    def gpu_reason(self) -> str:
+        if self._gpu_reason is None:
+            from memwatch.plugin.gpu import gpu_unavailable_reason
+
+            self._gpu_reason = gpu_unavailable_reason()
+        return self._gpu_reason
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.prepare_items(items)
+
+    # -- running ------------------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        error = item.stash.get(keys.MARKER_ERROR, None)
+        if error is not None:
+            pytest.fail(f"memwatch usage error: {error}", pytrace=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+        spec = leak_spec_for(pyfuncitem, self.settings)
+        if spec is None:
+            return (yield)
+        original = pyfuncitem.obj
+        looped, outcome = looped_body(original, spec, self.config)
+        pyfuncitem.obj = looped
+        try:
+            return (yield)
+        finally:
+            pyfuncitem.obj = original
+            if outcome.result is not None:
+                pyfuncitem.stash[keys.LEAK_RESULT] = outcome.result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        specs = item.stash.get(keys.CHECKS, CheckSpecs())
+        watcher = item.stash.get(keys.WATCHER, None)
+        if not (self.settings.reporting or self.settings.leaks or specs.any
+                or item.stash.get(keys.MARKERS, ())):
+            return (yield)
+        meter = BodyMeter(native=specs.limit_native_memory is not None, python=self.settings.tracemalloc,
+                          sites=specs.limit_memory is not None or specs.limit_native_memory is not None)
+        meter.start()
+        try:
+            result = yield
+        finally:
+            figures = meter.stop()
+            item.stash[keys.FIGURES] = figures
+        checks: list[Any] = []
+        if specs.limit_memory is not None:
+            checks.append(LimitResult("limit_memory", specs.limit_memory, figures.peak, figures.peak_source,
+                                      figures.sites, self.settings.tracemalloc))
+        if specs.limit_native_memory is not None:
+            native_ok = figures.native_peak is not None
+            checks.append(LimitResult("limit_native_memory", specs.limit_native_memory, figures.native_peak,
+                                      "mallinfo2, sampled every 1 ms" if native_ok else "", figures.sites,
+                                      self.settings.tracemalloc,
+                                      "" if native_ok else "glibc heap unreadable here: not checked"))
+        leak = item.stash.get(keys.LEAK_RESULT, None)
+        if leak is not None:
+            checks.append(leak)
+        outcomes = [check.outcome() for check in checks]
+        if watcher is not None:
+            outcomes.append(watcher.outcome())
+        item.stash[keys.OUTCOMES] = tuple(outcomes)
+        failures = [o.message for o in outcomes if not o.passed]
+        if failures:
+            pytest.fail("\n\n".join(failures), pytrace=False)
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport,
+                                                                            pytest.TestReport]:
+        report = yield
+        if report.when == "call":
+            item.stash[keys.CALL_OUTCOME] = report.outcome
+        elif report.when == "teardown":
+            record = self._build_record(item, report)
+            if record is not None:
+                if self.remote:
+                    setattr(report, REPORT_ATTR, record.to_dict())
+                else:
+                    self.records.add(record)
+        return report
+
+    def _build_record(self, item: pytest.Item, teardown: pytest.TestReport) -> ItemRecord | None:
+        figures = item.stash.get(keys.FIGURES, None)
+        if figures is None:
+            return None
+        outcome = item.stash.get(keys.CALL_OUTCOME, "passed")
+        if teardown.failed and outcome == "passed":
+            outcome = "error"
+        checks: tuple[CheckOutcome, ...] = item.stash.get(keys.OUTCOMES, ())
+        return ItemRecord(
+            nodeid=item.nodeid, outcome=outcome, duration=figures.duration, start_rss=figures.start_rss,
+            peak=figures.peak, growth=figures.growth, peak_source=figures.peak_source,
+            native_peak=figures.native_peak, python_peak=figures.python_peak,
+            markers=item.stash.get(keys.MARKERS, ()), checks=checks, sites=figures.sites,
+            worker=self.worker, profile=item.stash.get(keys.PROFILE, None))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.remote or report.when != "teardown":
+            return
+        record = record_from_report(report)
+        if record is not None:
+            self.records.add(record)
+
+    # -- the end ------------------------------------------------------------------------------
+    def session_record(self, exitstatus: int) -> PytestSession:
+        import platform
+        import socket
+        import sys
+
+        records = self.records.records()
+        workers = len({r.worker for r in records if r.worker})
+        return PytestSession(
+            started_at=self.started_at, duration=time.time() - self.started_at, tests=records,
+            exit_status=int(exitstatus), level=self.settings.level, workers=workers,
+            python=sys.version.split()[0], platform=platform.platform(), host=socket.gethostname(),
+            rootdir=str(self.config.rootpath), args=tuple(self.config.invocation_params.args))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.remote or not (self.settings.report_dir or self.settings.db_url):
+            return
+        from memwatch.plugin.report import write_outputs
+
+        record = self.session_record(exitstatus)
+        try:
+            self.written = write_outputs(record, self.settings, self.config.rootpath)
+        except MemwatchError as exc:
+            self.errors.append(str(exc))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.remote:
+            return
+        from memwatch.plugin.report import terminal_summary
+
+        terminal_summary(terminalreporter, self.records.records(), self.settings,
+                         self.written, self.errors)
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        mode = "records every test" if self.settings.reporting else "checks marked tests"
+        level = f", level {self.settings.level}" if self.settings.level else ""
+        peak = "VmHWM reset per test" if BodyMeter.hwm_works() else "1 ms sampler"
+        return f"memwatch: {mode}{level} (peak: {peak})"
