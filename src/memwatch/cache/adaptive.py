@@ -1,0 +1,129 @@
+"""AdaptiveCache: an LRU cache bounded by item count *and* by the memory its values use."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from memwatch.cache.base import BaseCache, EvictCallback, check_positive_int, unhashable
+from memwatch.cache.lru import _CaptureLRU
+from memwatch.cache.sizing import SizeEstimateError, estimate_size
+from memwatch.errors import ConfigError, UsageError
+from memwatch.units import format_size
+
+__all__ = ["ENTRY_OVERHEAD", "AdaptiveCache", "CacheValueTooLarge"]
+
+#: Bytes charged per item on top of key and value: the dict slots and ordering node
+#: cachetools keeps and the size record kept here (an approximation for 64-bit CPython).
+ENTRY_OVERHEAD = 200
+
+
+class CacheValueTooLarge(UsageError, ValueError):
+    """A value that alone would exceed the cache's whole memory bound."""
+
+
+class AdaptiveCache(BaseCache):
+    """LRU cache of at most ``max_size`` items and about ``max_memory_mb`` MB (10**6 bytes).
+
+    Each item is charged ``estimate_size(key) + estimate_size(value) + ENTRY_OVERHEAD``
+    bytes (see :mod:`memwatch.cache.sizing` for what the estimate assumes), or
+    ``size + estimate_size(key) + ENTRY_OVERHEAD`` when ``put(..., size=N)`` gives the
+    value's size, or what ``sizeof(value)`` returns when a ``sizeof`` function is given.
+    Before storing, the least recently used items are evicted ``eviction_batch_size``
+    at a time until the new item fits, so :attr:`memory_usage` never exceeds the bound
+    (batches leave headroom, so the next puts need no eviction). In weak-value mode the
+    value's size is still charged: the bound is on what the cache refers to.
+    Under memory pressure the guard calls :meth:`shrink`, which returns bytes freed.
+    """
+
+    def __init__(self, max_size: int = 1000, max_memory_mb: float = 100.0,
+                 eviction_batch_size: int = 10, on_evict: EvictCallback | None = None,
+                 use_weak_refs: bool = False, sizeof: Callable[[Any], int] | None = None) -> None:
+        super().__init__(max_size, on_evict, use_weak_refs)
+        if isinstance(max_memory_mb, bool) or not isinstance(max_memory_mb, int | float) \
+                or not 0 < max_memory_mb < math.inf:
+            raise ConfigError(f"max_memory_mb must be a positive number, got {max_memory_mb!r}")
+        if sizeof is not None and not callable(sizeof):
+            raise ConfigError(f"sizeof must be callable or None, got {sizeof!r}")
+        self.max_memory = int(max_memory_mb * 1_000_000)
+        self.eviction_batch_size = check_positive_int("eviction_batch_size", eviction_batch_size)
+        self._sizeof = sizeof or estimate_size
+        self._sizes: dict[Hashable, int] = {}
+        self._memory = 0
+        self._store = _CaptureLRU(self.max_size)
+        self._start()
+
+    @property
+    def memory_usage(self) -> int:
+        """Estimated bytes charged for the items held now (always <= ``max_memory``)."""
+        with self._lock:
+            return self._memory
+
+    def put(self, key: Hashable, value: Any, size: int | None = None) -> None:
+        """Store ``value``, evicting least-recently-used batches until it fits the bound."""
+        charge = self._charge(key, value, size)
+        stored = self._wrap(key, value)
+        with self._lock:
+            self._purge_dead()
+            try:
+                if key in self._store:
+                    self._remove(key)  # replaced: its old charge goes, no on_evict
+            except TypeError:
+                raise unhashable(key) from None
+            dropped: list[tuple[Any, Any]] = []
+            while self._memory + charge > self.max_memory and len(self._store):
+                for _ in range(min(self.eviction_batch_size, len(self._store))):
+                    self._store.popitem()
+                dropped += self._drain()
+            self._store[key] = stored  # may evict one item by count (drained below)
+            self._sizes[key] = charge
+            self._memory += charge
+            dropped += self._drain()
+        self._notify(dropped)
+
+    def shrink(self, fraction: float) -> int:
+        """Evict about ``fraction`` of the items, least recently used first; returns bytes freed."""
+        before = self.memory_usage
+        super().shrink(fraction)
+        return max(0, before - self.memory_usage)
+
+    @property
+    def stats(self) -> dict[str, float]:
+        out = super().stats
+        with self._lock:
+            out["memory_usage"] = self._memory
+        out["max_memory"] = self.max_memory
+        return out
+
+    def __repr__(self) -> str:
+        return (f"AdaptiveCache(size={self.size}, max_size={self.max_size}, "
+                f"memory_usage={format_size(self.memory_usage)}, "
+                f"max_memory={format_size(self.max_memory)})")
+
+    # -- accounting (lock held) --------------------------------------------------------
+    def _charge(self, key: Hashable, value: Any, size: int | None) -> int:
+        if size is None:
+            size = self._sizeof(value)
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                raise SizeEstimateError(f"sizeof() returned {size!r} for a {type(value).__name__} "
+                                        "value; it must return a non-negative integer")
+        elif isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ConfigError(f"size must be a non-negative integer number of bytes, got {size!r}")
+        charge = size + estimate_size(key) + ENTRY_OVERHEAD
+        if charge > self.max_memory:
+            raise CacheValueTooLarge(
+                f"a {type(value).__name__} value of about {format_size(charge)} does not fit in "
+                f"the cache's whole memory bound ({format_size(self.max_memory)})")
+        return charge
+
+    def _forget(self, key: Hashable, stored: Any) -> None:
+        self._memory -= self._sizes.pop(key, 0)
+
+    def _remove(self, key: Hashable) -> None:
+        del self._store[key]
+        self._forget(key, None)
+
+    def _after_clear(self) -> None:
+        self._sizes.clear()
+        self._memory = 0
