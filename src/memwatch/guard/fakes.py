@@ -1,0 +1,83 @@
+"""Test doubles for the guard: a memory source and a clock that tests drive by hand.
+
+They let a test (yours or memwatch's) walk the guard through warning, critical
+and emergency without allocating anything::
+
+    clock = FakeClock()
+    source = FakeSource(budget=1000, usage=100, clock=clock)
+    guard = MemoryGuard(source=source, clock=clock)
+    source.usage = 900; guard.check()      # -> critical
+"""
+
+from __future__ import annotations
+
+import threading
+
+from memwatch.model.guard import GuardSample
+from memwatch.units import parse_size
+
+__all__ = ["FakeClock", "FakeSource"]
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told: ``clock()`` and ``clock.advance(s)``."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = float(start)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        with self._lock:
+            self.now += seconds
+            return self.now
+
+
+class FakeSource:
+    """A memory source whose numbers are plain attributes the test sets.
+
+    ``events`` are cumulative ``memory.events``-style counters; each :meth:`read`
+    reports their increase since the previous read, like the real source.
+    ``reads`` counts the reads (the guard re-reads after every ladder step).
+    """
+
+    def __init__(self, budget: int | str = 1 << 30, usage: int | str = 0, *,
+                 clock: FakeClock | None = None, psi_some: float | None = None,
+                 psi_full: float | None = None, gpu_used: int | None = None,
+                 gpu_total: int | None = None, budget_source: str = "fake",
+                 usage_source: str = "fake") -> None:
+        self.budget = parse_size(budget)
+        self.usage = parse_size(usage)
+        self.clock = clock
+        self.psi_some = psi_some
+        self.psi_full = psi_full
+        self.gpu_used = gpu_used
+        self.gpu_total = gpu_total
+        self.budget_source = budget_source
+        self.budget_detail = "set by a test"
+        self.usage_source = usage_source
+        self.events: dict[str, int] = {}
+        self._seen: dict[str, int] = {}
+        self.reads = 0
+        self.fail_next: BaseException | None = None
+
+    def set_fraction(self, fraction: float) -> None:
+        """Set usage to ``fraction`` of the budget."""
+        self.usage = round(self.budget * fraction)
+
+    def read(self) -> GuardSample:
+        self.reads += 1
+        if self.fail_next is not None:
+            exc, self.fail_next = self.fail_next, None
+            raise exc
+        deltas = {k: v - self._seen.get(k, 0) for k, v in self.events.items()
+                  if v != self._seen.get(k, 0)}
+        self._seen = dict(self.events)
+        now = self.clock() if self.clock is not None else float(self.reads)
+        return GuardSample(now, self.usage, self.budget, self.usage_source, self.budget_source,
+                           self.psi_some, self.psi_full, deltas, self.gpu_used, self.gpu_total)
+
+    def close(self) -> None:
+        return None

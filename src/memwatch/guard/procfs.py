@@ -1,0 +1,162 @@
+"""Cheap repeated reads of kernel files, and the PSI trigger.
+
+A guard check reads the same few files every 100 ms, so each is opened once and
+read with ``os.pread`` (a couple of µs for a small file, no Python file object).
+
+PSI triggers (Linux 5.2+): writing ``"some <stall µs> <window µs>"`` to a
+pressure file makes ``poll()`` report ``POLLPRI`` when tasks stalled for at least
+that long within the window. Unprivileged writers (and, on some kernels,
+containers without CAP_SYS_RESOURCE) must use a window that is a multiple of 2 s;
+:class:`PsiTrigger` retries with such a window when the kernel refuses the first.
+Where the kernel refuses entirely the trigger says why and the guard polls.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+
+__all__ = ["KeptFile", "PsiTrigger", "parse_keyed", "parse_psi_avg10"]
+
+
+class KeptFile:
+    """A file opened once and re-read from offset 0 on demand; None when unreadable."""
+
+    def __init__(self, path: str, size: int = 4096) -> None:
+        self.path = path
+        self.size = size
+        self.reason = ""
+        self._fd: int | None = None
+        try:
+            self._fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            self.reason = f"{path}: {exc.strerror or exc}"
+
+    @property
+    def available(self) -> bool:
+        return self._fd is not None
+
+    def read(self) -> bytes | None:
+        if self._fd is None:
+            return None
+        try:
+            return os.pread(self._fd, self.size, 0)
+        except OSError as exc:
+            self.reason = f"{self.path}: {exc.strerror or exc}"
+            return None
+
+    def read_int(self) -> int | None:
+        data = self.read()
+        if not data:
+            return None
+        try:
+            return int(data)
+        except ValueError:
+            return None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+
+def parse_keyed(data: bytes | None, keys: frozenset[bytes] | None = None) -> dict[str, int]:
+    """``key value`` lines (memory.events, memory.stat) to a dict; only ``keys`` when given."""
+    out: dict[str, int] = {}
+    if not data:
+        return out
+    for line in data.splitlines():
+        key, _, value = line.partition(b" ")
+        if keys is not None and key not in keys:
+            continue
+        try:
+            out[key.decode()] = int(value)
+        except ValueError:
+            continue
+    return out
+
+
+def parse_psi_avg10(data: bytes | None) -> tuple[float | None, float | None]:
+    """(some avg10, full avg10) in percent from a PSI file; None for a missing line."""
+    some = full = None
+    if not data:
+        return None, None
+    for line in data.splitlines():
+        parts = line.split(b" ", 2)
+        if len(parts) < 2 or not parts[1].startswith(b"avg10="):
+            continue
+        try:
+            value = float(parts[1][6:])
+        except ValueError:
+            continue
+        if parts[0] == b"some":
+            some = value
+        elif parts[0] == b"full":
+            full = value
+    return some, full
+
+
+class PsiTrigger:
+    """A PSI trigger on ``path``: ``fd`` becomes readable (POLLPRI) when the stall passes.
+
+    ``stall`` and ``window`` are seconds; ``kind`` is ``some`` or ``full``.
+    ``reason`` is non-empty (and ``fd`` None) where the kernel refuses triggers.
+    """
+
+    def __init__(self, path: str, *, kind: str = "some", stall: float = 0.1,
+                 window: float = 2.0) -> None:
+        if kind not in ("some", "full"):
+            raise ValueError(f"PSI trigger kind must be 'some' or 'full', got {kind!r}")
+        self.path = path
+        self.kind = kind
+        self.fd: int | None = None
+        self.reason = ""
+        self.spec = ""
+        windows = [window]
+        rounded = max(2.0, 2.0 * round(window / 2.0))
+        if rounded != window:
+            windows.append(rounded)
+        for win in windows:
+            spec = f"{kind} {round(stall * 1e6)} {round(win * 1e6)}"
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+            except OSError as exc:
+                self.reason = f"{path}: {exc.strerror or exc}"
+                return
+            try:
+                os.write(fd, spec.encode() + b"\0")
+            except OSError as exc:
+                os.close(fd)
+                self.reason = f"{path}: trigger {spec!r} refused ({exc.strerror or exc})"
+                continue
+            self.fd, self.spec, self.reason = fd, spec, ""
+            return
+
+    @property
+    def available(self) -> bool:
+        return self.fd is not None
+
+    def fired(self, timeout: float = 0.0) -> bool:
+        """Whether the trigger fired within ``timeout`` seconds."""
+        if self.fd is None:
+            return False
+        poller = select.poll()
+        poller.register(self.fd, select.POLLPRI)
+        return bool(poller.poll(max(0, int(timeout * 1000))))
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
