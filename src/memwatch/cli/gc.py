@@ -1,0 +1,114 @@
+"""``memwatch gc module:callable``: garbage-collection pauses, frequency and cost of a callable."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib
+import json
+import math
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from memwatch.errors import UsageError
+from memwatch.gcwatch.advisor import advise
+from memwatch.gcwatch.latency import check_iterations
+from memwatch.gcwatch.reclamation import measure_reclamation
+from memwatch.gcwatch.validator import GCPerformanceValidator, GCThresholds
+from memwatch.model.base import dump_document, write_document
+from memwatch.model.gc import GCReport
+
+__all__ = ["command", "load_target"]
+
+
+def load_target(target: str) -> Callable[..., Any]:
+    """Import ``module:attr.path`` (the current folder is importable) and return the callable."""
+    module_name, sep, attr_path = target.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise UsageError(f"target {target!r} must look like module:callable (e.g. app.handlers:handle)")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"cannot import {module_name!r} for target {target!r}: {exc}") from None
+    except Exception as exc:
+        raise UsageError(f"importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise UsageError(f"{module_name!r} has no attribute {attr_path!r} (target {target!r})") from None
+    if not callable(obj):
+        raise UsageError(f"target {target!r} is not callable (it is {type(obj).__name__!r})")
+    return obj  # type: ignore[no-any-return]
+
+
+@click.command("gc")
+@click.argument("target")
+@click.option("-n", "--iterations", default=1000, show_default=True, type=int,
+              help="How many times to call the target.")
+@click.option("--max-pause-p95", "max_p95", default=100.0, show_default=True, type=float,
+              help="Fail (exit 1) when the pause p95 in ms is above this.")
+@click.option("--reclaim", is_flag=True, help="Also run the calls once more and report what memory "
+              "came back after a full collection (and after malloc_trim).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Save the report as JSON here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON document.")
+def command(target: str, iterations: int, max_p95: float, reclaim: bool, output: str | None,
+            as_json: bool) -> int:
+    """Measure garbage-collection pauses and cost of TARGET (module:callable).
+
+    Calls TARGET with no arguments ITERATIONS times (awaiting it when it is async)
+    under a monitor on gc.callbacks, then prints pauses per generation, collections
+    per call, objects reclaimed per ms of pause, the latency of calls with and
+    without a collection, and tuning advice. Exit 1 when the pause p95 is above
+    --max-pause-p95, 2 for a bad target or option, 3 when TARGET raises.
+    """
+    n = check_iterations(iterations)
+    validator = GCPerformanceValidator(GCThresholds(max_pause_p95_ms=max_p95))
+    if output and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
+        raise UsageError(f"cannot write {output}: folder {os.path.dirname(os.path.abspath(output))} "
+                         "does not exist")
+    func = load_target(target)
+    report: GCReport = asyncio.run(validator.test_gc_frequency(func, n, component_name=target))
+    if reclaim:
+        def workload() -> None:
+            for _ in range(n):
+                result = func()
+                if asyncio.iscoroutine(result):
+                    asyncio.run(result)
+
+        report = dataclasses.replace(report, reclamation=measure_reclamation(workload, component=target))
+    verdict = validator.validate_gc_efficiency(report)
+    if output:
+        write_document(report, output)
+    if as_json:
+        click.echo(json.dumps(dump_document(report), sort_keys=True, indent=1, allow_nan=False))
+    else:
+        click.echo(report.summary())
+        if report.reclamation is not None:
+            click.echo(_reclaim_text(report))
+        click.echo("advice:")
+        click.echo(advise(report).summary())
+        for check in verdict.checks:
+            click.echo(f"{'PASS' if check.passed else 'FAIL'} {check.message}")
+    return 0 if verdict.passed else 1
+
+
+def _reclaim_text(report: GCReport) -> str:
+    rec = report.reclamation
+    assert rec is not None
+    lines = ["memory reclamation after a full collection:"]
+    for s in rec.signals:
+        lines.append(f"  {s.name:<12} before {s.before:>14,.0f}  peak {s.peak:>14,.0f} ({s.peak_source})  "
+                     f"after {s.after:>14,.0f} {s.unit}  returned "
+                     + ("-" if math.isnan(s.returned) else f"{s.returned:.0%}"))
+    if rec.rss_after_trim is not None:
+        lines.append(f"  rss after malloc_trim(0): {rec.rss_after_trim:,.0f} bytes")
+    if rec.remedy:
+        lines.append(f"  remedy: {rec.remedy}")
+    return "\n".join(lines)

@@ -1,0 +1,200 @@
+"""Statistics of garbage-collection pauses: pure functions on callback event streams.
+
+A monitor records one compact tuple per ``gc.callbacks`` invocation (the *event
+stream*); everything here turns such a stream into numbers, so it is tested on
+synthetic streams with known answers. Event tuples::
+
+    (START, t_ns, generation, young_count, forced, traced_bytes)
+    (STOP,  t_ns, generation, collected, uncollectable, duration_s, candidates, traced_bytes)
+
+``t_ns`` is ``time.perf_counter_ns()`` when the callback ran; ``young_count`` is
+``gc.get_count()[0]`` at the start; ``duration_s`` is the interpreter's own
+duration (the ``"duration"`` key, Python 3.15+) or -1 when it gave none;
+``candidates`` is the interpreter's count of objects it examined (3.15+) or -1;
+``traced_bytes`` is tracemalloc's current total or -1 when it was not tracing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "START",
+    "STOP",
+    "Collections",
+    "efficiency",
+    "estimate_promotions",
+    "latency_split",
+    "pair_events",
+    "pause_stats",
+    "percentile",
+]
+
+START = 0
+STOP = 1
+_NAN = float("nan")
+
+
+@dataclass(frozen=True, eq=False)
+class Collections:
+    """Paired start/stop events, one entry per collection, as parallel arrays.
+
+    ``duration_ns`` is the interpreter's duration where it gave one
+    (``from_interpreter`` True), else stop minus start of the callback pair, which
+    also contains the cost of the callbacks registered before ours.
+    ``freed_bytes`` is NaN unless tracemalloc traced both ends; ``candidates`` is NaN
+    unless the interpreter reported it. ``unmatched`` counts events without a partner
+    (a monitor started or stopped in the middle of a collection).
+    """
+
+    generation: np.ndarray
+    start_ns: np.ndarray
+    stop_ns: np.ndarray
+    duration_ns: np.ndarray
+    collected: np.ndarray
+    uncollectable: np.ndarray
+    young_count: np.ndarray
+    forced: np.ndarray
+    candidates: np.ndarray
+    freed_bytes: np.ndarray
+    from_interpreter: np.ndarray
+    unmatched: int = 0
+
+    def __len__(self) -> int:
+        return int(self.generation.shape[0])
+
+
+def pair_events(events: Sequence[tuple[Any, ...]]) -> Collections:
+    """Pair each STOP with the START before it (same generation) into :class:`Collections`.
+
+    Collections never nest (the collector refuses to re-enter), so a START that
+    follows a START replaces it and the first counts as unmatched; a STOP with no
+    START, or of another generation, is unmatched too.
+    """
+    rows: list[tuple[int, int, int, float, int, int, int, bool, float, float, bool]] = []
+    unmatched = 0
+    pending: tuple[Any, ...] | None = None
+    for event in events:
+        if event[0] == START:
+            if pending is not None:
+                unmatched += 1
+            pending = event
+            continue
+        if pending is None or pending[2] != event[2]:
+            unmatched += 1 + (pending is not None)
+            pending = None
+            continue
+        _, t0, gen, young, forced, traced0 = pending
+        _, t1, _, collected, uncollectable, duration_s, candidates, traced1 = event
+        pending = None
+        from_interp = duration_s is not None and duration_s >= 0
+        duration = float(duration_s) * 1e9 if from_interp else float(t1 - t0)
+        freed = float(traced0 - traced1) if traced0 >= 0 and traced1 >= 0 else _NAN
+        rows.append((int(gen), int(t0), int(t1), duration, int(collected), int(uncollectable),
+                     int(young), bool(forced), float(candidates) if candidates >= 0 else _NAN,
+                     freed, from_interp))
+    if pending is not None:
+        unmatched += 1
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 11
+    ints = np.int64
+    return Collections(
+        generation=np.asarray(cols[0], dtype=ints), start_ns=np.asarray(cols[1], dtype=ints),
+        stop_ns=np.asarray(cols[2], dtype=ints), duration_ns=np.asarray(cols[3], dtype=np.float64),
+        collected=np.asarray(cols[4], dtype=ints), uncollectable=np.asarray(cols[5], dtype=ints),
+        young_count=np.asarray(cols[6], dtype=ints), forced=np.asarray(cols[7], dtype=bool),
+        candidates=np.asarray(cols[8], dtype=np.float64),
+        freed_bytes=np.asarray(cols[9], dtype=np.float64),
+        from_interpreter=np.asarray(cols[10], dtype=bool), unmatched=unmatched)
+
+
+def percentile(values: Sequence[float] | np.ndarray, q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation between order statistics
+    (numpy's default); 0.0 for no values, so "no pause" reads as a zero pause."""
+    if not 0.0 <= q <= 100.0:
+        raise ValueError(f"percentile {q!r} is outside [0, 100]")
+    arr = np.asarray(values, dtype=np.float64)
+    return float(np.percentile(arr, q)) if arr.size else 0.0
+
+
+def pause_stats(durations_ms: Sequence[float] | np.ndarray, wall_ms: float) -> dict[str, float]:
+    """count, total, mean, p50/p95/p99, max (ms) of pauses, and their share of ``wall_ms``.
+
+    Pauses are taken as given (no outlier removal): a rare long pause is exactly what
+    p99 and max are for. With few pauses p99 is close to max (interpolation). An
+    empty set gives zeros; ``share`` is 0 when the wall time is not positive.
+    """
+    arr = np.asarray(durations_ms, dtype=np.float64)
+    total = float(arr.sum()) if arr.size else 0.0
+    return {
+        "count": float(arr.size),
+        "total_ms": total,
+        "mean_ms": total / arr.size if arr.size else 0.0,
+        "p50_ms": percentile(arr, 50.0),
+        "p95_ms": percentile(arr, 95.0),
+        "p99_ms": percentile(arr, 99.0),
+        "max_ms": float(arr.max()) if arr.size else 0.0,
+        "share": total / wall_ms if wall_ms > 0 else 0.0,
+    }
+
+
+def estimate_promotions(collections: Collections) -> dict[str, int]:
+    """Objects that survived a collection of generation g and moved to g + 1.
+
+    Exact where the interpreter reports ``candidates`` (survivors = candidates -
+    collected - uncollectable). Otherwise an estimate: the young generation's
+    population is taken as ``young_count`` (allocations minus deallocations of
+    tracked objects since the last collection; deaths of older objects lower it, so
+    this tends to undercount), and generation 1's as the survivors promoted into it
+    since its last collection (deaths there are unseen, so this tends to overcount).
+    Keys: ``"gen0->gen1"``, ``"gen1->gen2"``.
+    """
+    into1 = into2 = 0
+    pool1 = 0
+    for i in range(len(collections)):
+        gen = int(collections.generation[i])
+        dead = int(collections.collected[i] + collections.uncollectable[i])
+        cand = float(collections.candidates[i])
+        if gen == 0:
+            examined = cand if not math.isnan(cand) else float(collections.young_count[i])
+            survivors = max(0, int(examined) - dead)
+            into1 += survivors
+            pool1 += survivors
+        elif gen == 1:
+            examined = cand if not math.isnan(cand) else float(collections.young_count[i] + pool1)
+            into2 += max(0, int(examined) - dead)
+            pool1 = 0
+        else:
+            pool1 = 0
+    return {"gen0->gen1": into1, "gen1->gen2": into2}
+
+
+def efficiency(collected: float, pause_ms: float) -> float:
+    """Objects (or bytes) reclaimed per millisecond of pause; 0 when nothing paused."""
+    return float(collected) / pause_ms if pause_ms > 0 else 0.0
+
+
+def latency_split(latencies_ms: Sequence[float] | np.ndarray,
+                  overlapped: Sequence[bool] | np.ndarray) -> dict[str, float]:
+    """Latency of calls that overlapped a collection versus calls that did not.
+
+    Returns counts, p50/p99 and means of each group (NaN for an empty group) and
+    ``p50_cost_ms``, the difference of the two medians: what a collection adds to a
+    typical call. Assumes calls are otherwise alike (same work per call).
+    """
+    lat = np.asarray(latencies_ms, dtype=np.float64)
+    mask = np.asarray(overlapped, dtype=bool)
+    if lat.shape != mask.shape:
+        raise ValueError(f"latencies and overlap flags differ in length ({lat.size} vs {mask.size})")
+    out: dict[str, float] = {}
+    for name, group in (("with", lat[mask]), ("without", lat[~mask])):
+        out[f"n_{name}"] = float(group.size)
+        out[f"p50_{name}_ms"] = float(np.percentile(group, 50)) if group.size else _NAN
+        out[f"p99_{name}_ms"] = float(np.percentile(group, 99)) if group.size else _NAN
+        out[f"mean_{name}_ms"] = float(group.mean()) if group.size else _NAN
+    out["p50_cost_ms"] = out["p50_with_ms"] - out["p50_without_ms"]
+    return out
