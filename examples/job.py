@@ -11,7 +11,27 @@ import gc
 import json
 import time
 
-from memwatch.childproc import phase
+try:
+    from memwatch.childproc import phase
+except ImportError:  # memwatch not importable here: write the phase file protocol directly
+    import contextlib
+    import os
+    from collections.abc import Iterator
+
+    @contextlib.contextmanager
+    def phase(name: str) -> Iterator[None]:
+        path = os.environ.get("MEMWATCH_PHASE_FILE")
+
+        def mark(verb: str) -> None:
+            if path:
+                with open(path, "a") as handle:
+                    handle.write(f"{verb} {name} @{time.monotonic():.6f}\n")
+
+        mark("start")
+        try:
+            yield
+        finally:
+            mark("end")
 
 N_RECORDS = 140_000
 
