@@ -1,0 +1,186 @@
+"""Results of stress scenarios run in a memory-capped child process.
+
+A :class:`StressReport` (document kind ``stress_report``) holds one
+:class:`ScenarioResult` per scenario run. Each scenario result carries its
+verdicts (:class:`StressCheck`), its figures (``metrics``), the raw samples the
+child reported (:class:`StressSample`), the bisection trials of a ramp
+(:class:`LoadTrial`) and how each child ended (:class:`ChildOutcome`), so any
+report can be rebuilt from the JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+from memwatch.model.base import Record, register_kind
+
+__all__ = [
+    "CheckStatus",
+    "ChildOutcome",
+    "LoadTrial",
+    "PressureCycle",
+    "PressureTestResult",
+    "ScenarioName",
+    "ScenarioResult",
+    "StressCheck",
+    "StressReport",
+    "StressSample",
+]
+
+ScenarioName = Literal["ramp", "spike", "fragmentation", "concurrent", "soak", "pressure", "harness"]
+CheckStatus = Literal["pass", "fail", "inconclusive", "not-judged"]
+ExitKind = Literal["exited", "signal", "timeout", "failed-to-start"]
+
+
+@dataclass(frozen=True)
+class ChildOutcome(Record):
+    """How one capped child ended.
+
+    ``exit`` is ``"exited"`` (see ``exit_code``), ``"signal"`` (see ``signal``),
+    ``"timeout"`` (it ran past its time and was stopped: SIGTERM, then SIGKILL after
+    the grace period; ``signal`` says which one ended it) or ``"failed-to-start"``.
+    ``peak_rss`` comes from the kernel (``wait4`` rusage ``ru_maxrss``) and so is
+    known even for a child that was killed. ``error`` is the exception the child
+    reported (``"MemoryError: ..."``) or the reason it gave none.
+    """
+
+    exit: ExitKind
+    exit_code: int | None
+    signal: int | None
+    wall_time: float
+    peak_rss: float
+    cap: int
+    cap_method: str
+    error: str = ""
+    events: int = 0
+    completed: bool = False
+    stderr_tail: str = ""
+
+
+@dataclass(frozen=True)
+class LoadTrial(Record):
+    """One child run at one load while searching for the breaking point."""
+
+    load: int
+    ok: bool
+    peak_rss: float
+    wall_time: float
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class StressSample(Record):
+    """One reading the child reported: seconds since it started and bytes per signal.
+
+    ``heap`` is the in-use heap the scenario judges (tracemalloc bytes where the
+    scenario traces, else the glibc in-use bytes); NaN where unavailable.
+    """
+
+    t: float
+    rss: float
+    heap: float = float("nan")
+    native: float = float("nan")
+    native_free: float = float("nan")
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class StressCheck(Record):
+    """One verdict: ``value`` compared with ``target`` (``op`` is ``"<"``, ``">"``, ...).
+
+    ``unit`` says how to read both: ``bytes``, ``bytes/s``, ``ratio``, ``count`` or ``load``.
+    """
+
+    name: str
+    status: CheckStatus
+    value: float
+    target: float
+    op: str
+    detail: str = ""
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class ScenarioResult(Record):
+    """One scenario: its verdicts, figures, samples and child runs.
+
+    ``passed`` is False when any check has status ``"fail"`` or the child ended in
+    a way the scenario did not plan for (crash, timeout).
+    """
+
+    scenario: ScenarioName
+    passed: bool
+    checks: tuple[StressCheck, ...]
+    metrics: dict[str, float]
+    samples: tuple[StressSample, ...] = ()
+    trials: tuple[LoadTrial, ...] = ()
+    children: tuple[ChildOutcome, ...] = ()
+    notes: tuple[str, ...] = ()
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failed_checks(self) -> list[StressCheck]:
+        return [c for c in self.checks if c.status == "fail"]
+
+
+@register_kind("stress_report")
+@dataclass(frozen=True)
+class StressReport(Record):
+    """Every scenario run against one target under one memory cap."""
+
+    target: str
+    limit: int
+    cap_method: str
+    scenarios: tuple[ScenarioResult, ...]
+    started_at: float
+    duration: float
+    host: str = ""
+    python: str = ""
+    platform: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return all(s.passed for s in self.scenarios)
+
+    def scenario(self, name: str) -> ScenarioResult:
+        """The result of the named scenario; KeyError names those present."""
+        for result in self.scenarios:
+            if result.scenario == name:
+                return result
+        raise KeyError(f"no scenario {name!r}; this report has {[s.scenario for s in self.scenarios]}")
+
+
+@dataclass(frozen=True)
+class PressureCycle(Record):
+    """One allocate-and-release cycle of :class:`~memwatch.MemoryStressTester` (bytes)."""
+
+    level: int
+    cycle: int
+    before: float
+    peak: float
+    after: float
+
+
+@register_kind("pressure_test")
+@dataclass(frozen=True)
+class PressureTestResult(Record):
+    """What ``MemoryStressTester().test_memory_pressure_scenarios()`` returns.
+
+    ``breaking_point`` is the first level (bytes) that did not fit under the cap, or
+    None; ``stability_score`` is defined in :func:`memwatch.stress.analysis.stability_score`.
+    Seed scripts may index it like a dict: ``result["breaking_point_reached"]``.
+    """
+
+    breaking_point_reached: bool
+    breaking_point: int | None
+    stability_score: float
+    cycles: tuple[PressureCycle, ...]
+    limit: int
+    cap_method: str
+    child: ChildOutcome | None = None
+
+    def __getitem__(self, key: str) -> object:
+        if key not in {f.name for f in fields(self)}:
+            raise KeyError(key)
+        return getattr(self, key)

@@ -1,0 +1,126 @@
+"""The memory cap a stress child runs under: a cgroup v2 group when writable, else RLIMIT_DATA.
+
+RLIMIT_DATA (Linux >= 4.7) bounds the private writable mappings of the child, so
+``malloc``/``mmap`` fail and Python raises ``MemoryError`` instead of the machine
+running into the OOM killer. RLIMIT_AS is not used: it also counts the address
+space glibc reserves for every thread's malloc arena (64 MiB each, PROT_NONE), so
+it breaks thread creation long before memory is used. RLIMIT_DATA counts virtual
+size, not resident pages: a cap of N bytes always holds, and a workload is cut off
+at or before N bytes of data.
+
+A cgroup v2 group caps resident memory instead (``memory.max``, ``memory.swap.max``
+= 0). It is only used where the process's own group delegates the memory
+controller to children (``cgroup.subtree_control`` lists ``memory``) and the
+folder is writable; the kernel then kills the child inside its group, never
+anything else. Paths are rooted at ``proc_root``/``fs_root`` so tests can use a
+fake tree on disk.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import resource
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from memwatch.errors import ConfigError
+
+__all__ = ["Cap", "CapMethod", "apply_cap_in_child", "cgroup_parent", "prepare_cap"]
+
+CapMethod = Literal["auto", "rlimit", "cgroup"]
+_counter = itertools.count()
+# Below this a Python interpreter cannot even start its stress worker.
+MIN_CAP = 32 * 2**20
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A prepared cap: ``method`` is ``"rlimit"`` or ``"cgroup"`` (with ``cgroup`` its folder)."""
+
+    limit: int
+    method: Literal["rlimit", "cgroup"]
+    cgroup: str = ""
+    reason: str = ""
+
+    def cleanup(self) -> None:
+        """Remove the cgroup folder (the kernel refuses while a process is still inside)."""
+        if self.cgroup:
+            try:
+                os.rmdir(self.cgroup)
+            except OSError:
+                pass
+
+
+def cgroup_parent(*, proc_root: str | os.PathLike[str] = "/proc",
+                  fs_root: str | os.PathLike[str] = "/sys/fs/cgroup") -> tuple[Path | None, str]:
+    """(folder under which a capped group can be made, reason when there is none)."""
+    try:
+        text = (Path(proc_root) / "self" / "cgroup").read_text()
+    except OSError as exc:
+        return None, f"cannot read /proc/self/cgroup ({exc.strerror or exc})"
+    rel = next((line[3:] for line in text.splitlines() if line.startswith("0::")), None)
+    if rel is None:
+        return None, "not on cgroup v2"
+    root = Path(fs_root)
+    if not (root / "cgroup.controllers").exists():
+        return None, f"no cgroup v2 mount at {root}"
+    own = root / rel.strip().lstrip("/")
+    try:
+        delegated = (own / "cgroup.subtree_control").read_text().split()
+    except OSError:
+        return None, f"{own} is not readable"
+    if "memory" not in delegated:
+        return None, f"{own} does not delegate the memory controller to child groups"
+    if not os.access(own, os.W_OK):
+        return None, f"{own} is not writable"
+    return own, ""
+
+
+def prepare_cap(limit: int, method: CapMethod = "auto", *,
+                proc_root: str | os.PathLike[str] = "/proc",
+                fs_root: str | os.PathLike[str] = "/sys/fs/cgroup") -> Cap:
+    """Choose and set up the cap for one child; ConfigError for an unusable limit or method."""
+    if limit < MIN_CAP:
+        raise ConfigError(f"memory limit {limit} bytes is too small: a capped Python child "
+                          f"needs at least {MIN_CAP // 2**20} MiB")
+    if method not in ("auto", "rlimit", "cgroup"):
+        raise ConfigError(f"unknown cap method {method!r}: use auto, rlimit or cgroup")
+    if method == "rlimit":
+        return Cap(limit, "rlimit", reason="asked for")
+    parent, reason = cgroup_parent(proc_root=proc_root, fs_root=fs_root)
+    if parent is not None:
+        group = parent / f"memwatch-stress-{os.getpid()}-{next(_counter)}"
+        try:
+            group.mkdir()
+            (group / "memory.max").write_text(f"{limit}\n")
+            swap = group / "memory.swap.max"
+            if swap.exists():
+                swap.write_text("0\n")
+            return Cap(limit, "cgroup", cgroup=str(group))
+        except OSError as exc:
+            reason = f"cannot set up {group}: {exc.strerror or exc}"
+            Cap(limit, "cgroup", cgroup=str(group)).cleanup()
+    if method == "cgroup":
+        raise ConfigError(f"cannot cap with a cgroup here: {reason}")
+    return Cap(limit, "rlimit", reason=reason)
+
+
+def apply_cap_in_child(limit: int, cgroup: str = "") -> str:
+    """Run in the child before the user's code: join the cgroup, else set RLIMIT_DATA.
+
+    Returns the method that took effect (``"cgroup"`` or ``"rlimit"``).
+    """
+    if cgroup:
+        try:
+            with open(os.path.join(cgroup, "cgroup.procs"), "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+            return "cgroup"
+        except OSError:
+            pass
+    _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    return "rlimit"

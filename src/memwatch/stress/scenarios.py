@@ -1,0 +1,306 @@
+"""The stress scenarios: each runs the target in capped children and turns what they report into verdicts.
+
+==============  ===============================================  ==========================================
+scenario        what the child does                              judged
+==============  ===============================================  ==========================================
+ramp            ``func(load)``, one child per load: doubling     breaking point = smallest load that fails
+                then bisection                                   (reported; found below the cap)
+spike           ``func()`` once per repeat, result held, then    recovery > 95 % of the python and the
+                dropped                                          native heap (RSS reported)
+fragmentation   ``cycles`` calls (or the built-in churn of        heap and RSS back to baseline;
+                ``size`` bytes), a reading after each            fragmentation = RSS - in-use heap growth
+concurrent      threads and asyncio tasks call ``func`` while    every call completes, no error, no hang
+                a ballast holds part of the cap
+soak            ``func()`` in a loop for ``duration``            growth < 1 MB/s and < 100 MB/h (Theil–Sen
+                                                                 95 % interval), within ±10 % of median
+==============  ===============================================  ==========================================
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from memwatch.errors import ConfigError, UsageError
+from memwatch.model.stress import (
+    LoadTrial,
+    ScenarioName,
+    ScenarioResult,
+    StressCheck,
+    StressReport,
+    StressSample,
+)
+from memwatch.stress.analysis import (
+    bisect_breaking_point,
+    growth_trend,
+    judge_interval,
+    max_deviation,
+    recovery_ratio,
+)
+from memwatch.stress.cap import CapMethod
+from memwatch.stress.child import ChildRun, run_child
+
+__all__ = ["SCENARIOS", "StressOptions", "check", "run_scenario", "run_stress", "samples_of"]
+
+SCENARIOS: tuple[ScenarioName, ...] = ("ramp", "spike", "fragmentation", "concurrent", "soak")
+MiB = 2**20
+
+
+@dataclass(frozen=True)
+class StressOptions:
+    """Knobs of every scenario; sizes in bytes, times in seconds. ``load`` is passed to
+    ``func`` by the scenarios other than ramp (as its only argument) when set."""
+
+    limit: int = 512 * MiB
+    cap_method: CapMethod = "auto"
+    timeout: float = 300.0
+    grace: float = 2.0
+    load: int | None = None
+    start: int = 1
+    max_load: int = 1_000_000
+    resolution: int = 1
+    relative: float = 0.01
+    repeats: int = 1
+    recovery_target: float = 0.95
+    min_spike: float = 1 * MiB
+    cycles: int = 100
+    size: int = 50_000_000
+    heap_tolerance: float = 2 * MiB
+    rss_tolerance: float = 16 * MiB
+    threads: int = 4
+    tasks: int = 4
+    iterations: int = 10
+    ballast: float = 0.5
+    duration: float = 60.0
+    interval: float | None = None
+    warmup: float = 0.1
+    rate_target: float = 1e6
+    hourly_target: float = 100e6
+    band: float = 0.10
+
+
+def check(name: str, status: str, value: float, target: float, op: str, detail: str = "",
+          unit: str = "") -> StressCheck:
+    return StressCheck(name, status, float(value), float(target), op, detail, unit)  # type: ignore[arg-type]
+
+
+def samples_of(run: ChildRun) -> tuple[StressSample, ...]:
+    nan = math.nan
+
+    def num(value: object) -> float:
+        return float(value) if isinstance(value, int | float) else nan
+
+    return tuple(StressSample(t=num(e.get("t")), rss=num(e.get("rss")), heap=num(e.get("heap")),
+                              native=num(e.get("native")), native_free=num(e.get("native_free")),
+                              label=str(e.get("label", ""))) for e in run.of("sample"))
+
+
+def _child(task: str, target: str, opts: StressOptions, *, args: tuple[int, ...] | None = None,
+           params: Mapping[str, object] | None = None, timeout: float | None = None) -> ChildRun:
+    if args is None:
+        args = () if opts.load is None else (opts.load,)
+    run = run_child(task, limit=opts.limit, target=target, args=args, params=dict(params or {}),
+                    cap_method=opts.cap_method, timeout=timeout or opts.timeout, grace=opts.grace)
+    error = run.error
+    if error is not None and error.get("kind") == "bad-target":
+        raise UsageError(str(error.get("message")))
+    return run
+
+
+def _finished(run: ChildRun) -> list[StressCheck]:
+    """A failing check when the child ended without its result (crash, MemoryError, timeout)."""
+    if run.outcome.completed:
+        return []
+    return [check("child completed", "fail", 0, 1, "==", run.outcome.error or run.outcome.exit, "count")]
+
+
+def _result(name: ScenarioName, checks: list[StressCheck], metrics: dict[str, float],
+            runs: Sequence[ChildRun], *, params: Mapping[str, object],
+            samples: tuple[StressSample, ...] = (), trials: tuple[LoadTrial, ...] = ()) -> ScenarioResult:
+    passed = all(c.status != "fail" for c in checks)
+    return ScenarioResult(name, passed, tuple(checks), metrics, samples=samples, trials=trials,
+                          children=tuple(r.outcome for r in runs),
+                          params={k: str(v) for k, v in params.items()})
+
+
+def ramp(target: str, opts: StressOptions) -> ScenarioResult:
+    """Doubling from ``start``, then bisection, one capped child per load."""
+    trials: list[LoadTrial] = []
+    runs: list[ChildRun] = []
+
+    def probe(load: int) -> bool:
+        run = _child("call", target, opts, args=(load,))
+        runs.append(run)
+        trials.append(LoadTrial(load, run.outcome.completed, run.outcome.peak_rss,
+                                run.outcome.wall_time, run.outcome.error))
+        return run.outcome.completed
+
+    search = bisect_breaking_point(probe, start=opts.start, max_load=opts.max_load,
+                                   resolution=opts.resolution, relative=opts.relative)
+    ok_peaks = [t.peak_rss for t in trials if t.ok]
+    metrics = {"trials": float(len(trials)), "cap": float(opts.limit),
+               "breaking_point": float(search.breaking_point) if search.breaking_point else math.nan,
+               "last_ok": float(search.last_ok) if search.last_ok else math.nan,
+               "peak_rss_last_ok": max(ok_peaks) if ok_peaks else math.nan}
+    if search.breaking_point is None:
+        checks = [check("breaking point", "inconclusive", opts.max_load, opts.max_load, "<",
+                        "every load up to max_load fit under the cap", "load")]
+    else:
+        failing = next(t for t in trials if t.load == search.breaking_point)
+        checks = [check("breaking point", "pass", search.breaking_point, opts.max_load, "<=",
+                        f"fails at load {search.breaking_point} ({failing.error or 'no error'}); "
+                        f"fits at {search.last_ok}", "load")]
+    return _result("ramp", checks, metrics, runs, trials=tuple(trials),
+                   params={"start": opts.start, "max_load": opts.max_load, "relative": opts.relative})
+
+
+def spike(target: str, opts: StressOptions) -> ScenarioResult:
+    """Recovery of the python heap (tracemalloc) and the native heap (mallinfo2) after each spike."""
+    run = _child("spike", target, opts, params={"repeats": opts.repeats})
+    samples = samples_of(run)
+    checks = _finished(run)
+    metrics: dict[str, float] = {}
+    base = next((s for s in samples if s.label == "baseline"), None)
+    peaks = [s for s in samples if s.label.endswith("peak")]
+    afters = [s for s in samples if s.label.endswith("after")]
+    for signal, judged in (("heap", True), ("native", True), ("rss", False)):
+        ratios = [recovery_ratio(getattr(base, signal), getattr(p, signal), getattr(a, signal),
+                                 min_spike=opts.min_spike) for p, a in zip(peaks, afters, strict=False)
+                  ] if base is not None else []
+        known = [r for r in ratios if r is not None]
+        worst = min(known) if known else math.nan
+        metrics[f"{signal}_recovery"] = worst
+        if base is not None and peaks:
+            metrics[f"{signal}_spike"] = max(getattr(p, signal) for p in peaks) - getattr(base, signal)
+        label = {"heap": "python heap recovery", "native": "native heap recovery"}.get(signal)
+        if judged and label is not None and base is not None and peaks:
+            status = ("not-judged" if not known else "pass" if worst > opts.recovery_target else "fail")
+            detail = "" if known else "spike below min_spike or signal unavailable"
+            checks.append(check(label, status, worst, opts.recovery_target, ">", detail, "ratio"))
+    return _result("spike", checks, metrics, [run], samples=samples,
+                   params={"repeats": opts.repeats, "min_spike": opts.min_spike})
+
+
+def fragmentation(target: str, opts: StressOptions) -> ScenarioResult:
+    """Cycles of allocation and release; fragmentation = RSS growth minus in-use heap growth.
+
+    The in-use heap is tracemalloc's traced bytes: it assumes the workload allocates
+    through Python's allocators (numpy included). Memory a C extension mallocs on its
+    own shows up as fragmentation; glibc's free bytes (``native_free``) are reported beside it.
+    """
+    builtin = target == ""
+    run = _child("fragmentation", target, opts, params={"cycles": opts.cycles, "size": opts.size})
+    samples = samples_of(run)
+    checks = _finished(run)
+    base = next((s for s in samples if s.label == "baseline"), None)
+    cycles = [s for s in samples if s.label.startswith("cycle")]
+    trimmed = next((s for s in samples if s.label == "after malloc_trim"), None)
+    metrics: dict[str, float] = {"cycles": float(len(cycles))}
+    if base is not None and cycles:
+        frag = [(s.rss - base.rss) - (s.heap - base.heap) for s in cycles]
+        end = cycles[-1]
+        metrics.update(fragmentation=frag[-1], fragmentation_max=max(frag),
+                       rss_growth=end.rss - base.rss, heap_growth=end.heap - base.heap,
+                       native_free=end.native_free)
+        if trimmed is not None:
+            metrics["rss_growth_after_trim"] = trimmed.rss - base.rss
+        trim_note = f"fragmentation {frag[-1] / MiB:.1f} MiB"
+        if trimmed is not None:
+            after_trim = metrics["rss_growth_after_trim"] / MiB
+            trim_note += f"; {after_trim:.1f} MiB above baseline after malloc_trim(0)"
+        rss_tol = max(opts.rss_tolerance, 0.1 * opts.size) if builtin else opts.rss_tolerance
+        heap_growth, rss_growth = metrics["heap_growth"], metrics["rss_growth"]
+        checks.append(check("heap back to baseline", "not-judged" if math.isnan(heap_growth) else
+                            "pass" if heap_growth < opts.heap_tolerance else "fail",
+                            heap_growth, opts.heap_tolerance, "<", unit="bytes"))
+        checks.append(check("rss back to baseline", "pass" if rss_growth < rss_tol else "fail",
+                            rss_growth, rss_tol, "<", trim_note, "bytes"))
+    return _result("fragmentation", checks, metrics, [run], samples=samples,
+                   params={"cycles": opts.cycles, "size": opts.size if builtin else "target"})
+
+
+def concurrent(target: str, opts: StressOptions) -> ScenarioResult:
+    """Threads and asyncio tasks at once with a ballast of ``ballast`` x the cap held."""
+    params: dict[str, object] = {"threads": opts.threads, "tasks": opts.tasks, "iterations": opts.iterations,
+              "ballast": int(opts.ballast * opts.limit), "timeout": opts.timeout * 0.8}
+    run = _child("concurrent", target, opts, params=params)
+    samples = samples_of(run)
+    checks = _finished(run)
+    data = run.result or {}
+    errors = data.get("errors", {}) if isinstance(data.get("errors"), dict) else {}
+    metrics = {"calls": float(data.get("calls", math.nan)), "completed": float(data.get("completed", 0)),
+               "errors": float(sum(errors.values())), "memory_errors": float(errors.get("MemoryError", 0)),
+               "hung_threads": float(data.get("hung_threads", 0)), "wall": float(data.get("wall", math.nan)),
+               "median_call": float(data.get("median_call") or math.nan)}
+    if data:
+        detail = ", ".join(f"{k} x{v}" for k, v in sorted(errors.items()))
+        checks += [check("calls completed", "pass" if metrics["completed"] == metrics["calls"] else "fail",
+                         metrics["completed"], metrics["calls"], "==", unit="count"),
+                   check("errors", "pass" if not errors else "fail", metrics["errors"], 0, "==",
+                         detail, "count"),
+                   check("hung threads", "pass" if not metrics["hung_threads"] else "fail",
+                         metrics["hung_threads"], 0, "==", unit="count")]
+    return _result("concurrent", checks, metrics, [run], samples=samples, params=params)
+
+
+def soak(target: str, opts: StressOptions) -> ScenarioResult:
+    """Growth rate of RSS over a loop of calls, Theil–Sen with a 95 % interval, after a warm-up."""
+    params: dict[str, object] = {"duration": opts.duration}
+    if opts.interval is not None:
+        params["interval"] = opts.interval
+    run = _child("soak", target, opts, params=params, timeout=opts.duration + opts.timeout)
+    samples = samples_of(run)
+    checks = _finished(run)
+    t = np.array([s.t for s in samples])
+    rss = np.array([s.rss for s in samples])
+    steady = t >= (t[0] + opts.warmup * (t[-1] - t[0])) if len(t) else t.astype(bool)
+    trend = growth_trend(t[steady], rss[steady])
+    native = growth_trend(t[steady], np.array([s.native for s in samples])[steady])
+    deviation = max_deviation(rss[steady])
+    metrics = {"samples": float(int(steady.sum())), "slope": trend.slope, "slope_low": trend.low,
+               "slope_high": trend.high, "per_hour": trend.slope * 3600, "deviation": deviation,
+               "native_slope": native.slope, "calls": float((run.result or {}).get("calls", math.nan))}
+    checks += [
+        check("growth rate", judge_interval(trend.low, trend.high, opts.rate_target), trend.slope,
+              opts.rate_target, "<", f"95% interval {trend.low:.0f}..{trend.high:.0f} B/s", "bytes/s"),
+        check("growth per hour", judge_interval(trend.low * 3600, trend.high * 3600, opts.hourly_target),
+              trend.slope * 3600, opts.hourly_target, "<", "projected from the rate", "bytes"),
+        check("stable within band", "not-judged" if math.isnan(deviation) else
+              "pass" if deviation <= opts.band else "fail", deviation, opts.band, "<=",
+              "largest distance from the median after warm-up", "ratio"),
+    ]
+    return _result("soak", checks, metrics, [run], samples=samples,
+                   params={"duration": opts.duration, "warmup": opts.warmup})
+
+
+_RUNNERS = {"ramp": ramp, "spike": spike, "fragmentation": fragmentation, "concurrent": concurrent,
+            "soak": soak}
+
+
+def run_scenario(name: str, target: str, opts: StressOptions | None = None) -> ScenarioResult:
+    """Run one scenario on ``module:callable`` (``""``: the built-in churn, fragmentation only)."""
+    runner = _RUNNERS.get(name)
+    if runner is None:
+        raise ConfigError(f"unknown scenario {name!r}: use one of {', '.join(SCENARIOS)}")
+    if not target and name != "fragmentation":
+        raise UsageError(f"scenario {name!r} needs a target module:callable")
+    return runner(target, opts or StressOptions())
+
+
+def run_stress(target: str, scenarios: Sequence[str], opts: StressOptions | None = None) -> StressReport:
+    """Run each scenario in turn; a :class:`StressReport` with one result per scenario."""
+    opts = opts or StressOptions()
+    started, clock = time.time(), time.monotonic()
+    results = tuple(run_scenario(name, target, opts) for name in scenarios)
+    methods = {c.cap_method for r in results for c in r.children}
+    return StressReport(target=target, limit=opts.limit, cap_method=",".join(sorted(methods)),
+                        scenarios=results, started_at=started, duration=time.monotonic() - clock,
+                        host=socket.gethostname(), python=platform.python_version(),
+                        platform=f"{platform.system()} {platform.release()} ({os.cpu_count()} cpus)")
