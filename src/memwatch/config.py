@@ -116,6 +116,9 @@ class Config(_Section):
     # memwatch.suite, which owns their meaning.
     components: list[dict[str, Any]] = Field(default_factory=list)
     checks: dict[str, Any] = Field(default_factory=dict)
+    # The memory benchmark set's thresholds (``bench.thresholds.<name>``), validated by
+    # memwatch.bench, which owns their meaning.
+    bench: dict[str, Any] = Field(default_factory=dict)
     source: str = ""
 
 
