@@ -1,0 +1,205 @@
+"""``memwatch stress``: scenarios on module:callable, or the seed's CPU/GPU toggle harness, in a capped child.
+
+Exit codes: 0 every scenario passed, 1 a check failed, 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import click
+
+from memwatch.errors import ConfigError, UsageError
+from memwatch.model.base import dump_document, write_document
+from memwatch.model.stress import ScenarioResult, StressCheck, StressReport
+from memwatch.units import format_duration, format_size, parse_duration, parse_size
+
+__all__ = ["command", "parse_hours"]
+
+_SCENARIOS = ("ramp", "spike", "fragmentation", "concurrent", "soak")
+_NUMBER = re.compile(r"^\s*(\d+(\.\d*)?|\.\d+)\s*$")
+MB = 10**6
+
+
+def parse_hours(text: str) -> float:
+    """Seconds for ``--duration``: a bare number is hours (the seed's ``--duration 1.0``),
+    anything with a unit goes through :func:`memwatch.units.parse_duration` (``30s``, ``1h``)."""
+    if _NUMBER.match(text):
+        seconds = float(text) * 3600.0
+        if seconds <= 0:
+            raise ConfigError(f"invalid duration {text!r}: must be a positive number of hours")
+        return seconds
+    return parse_duration(text)
+
+
+def _megabytes(name: str, value: float | None) -> int:
+    if value is None:
+        return 0
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"invalid {name} {value!r}: expected MB >= 0")
+    return round(value * MB)
+
+
+def _count(name: str, value: int, minimum: int = 1) -> int:
+    if value < minimum:
+        raise ConfigError(f"invalid {name} {value}: must be >= {minimum}")
+    return value
+
+
+def _value(check: StressCheck, value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    if check.unit == "bytes":
+        return format_size(value, signed=value < 0)
+    if check.unit == "bytes/s":
+        return format_size(value, signed=value < 0) + "/s"
+    if check.unit == "ratio":
+        return f"{value * 100:.1f}%"
+    if math.isinf(value):
+        return "∞"
+    return f"{value:g}"
+
+
+def _echo_scenario(result: ScenarioResult) -> None:
+    wall = sum(c.wall_time for c in result.children)
+    click.echo(f"{result.scenario:<14} {'PASS' if result.passed else 'FAIL'}   "
+               f"{len(result.children)} child run(s), {format_duration(wall)}")
+    for chk in result.checks:
+        text = f"{_value(chk, chk.value)} {chk.op} {_value(chk, chk.target)}" if chk.op else ""
+        detail = f"  ({chk.detail})" if chk.detail else ""
+        click.echo(f"  {chk.name:<26} {chk.status:<12} {text}{detail}")
+
+
+def _emit(report: StressReport, as_json: bool, output: str | None) -> int:
+    if output:
+        write_document(report, output)
+    if as_json:
+        click.echo(json.dumps(dump_document(report), sort_keys=True, indent=1, allow_nan=False))
+    else:
+        what = report.target or "the built-in churn"
+        harness = report.scenarios[0] if report.scenarios[0].scenario == "harness" else None
+        if harness is not None:
+            p = harness.params
+            what = (f"harness: CPU {format_size(float(p['cpu']), binary=False)}, "
+                    f"GPU {format_size(float(p['gpu']), binary=False)}, toggled every "
+                    f"{format_duration(float(p['toggle']))} for {format_duration(float(p['duration']))}")
+        click.echo(f"stress {what} under a {format_size(report.limit)} cap ({report.cap_method})")
+        for result in report.scenarios:
+            _echo_scenario(result)
+        if output:
+            click.echo(f"saved {output}")
+    return 0 if report.passed else 1
+
+
+@click.command("stress")
+@click.argument("target", required=False, default="")
+@click.option("--scenario", "scenarios", multiple=True, metavar="NAME",
+              help=f"One of {', '.join(_SCENARIOS)}, or 'all'; repeatable (default: ramp).")
+@click.option("--limit", default=None, metavar="SIZE",
+              help="Memory cap of the child, e.g. 512MiB (default 512MiB; harness: CPU pressure + 256MiB).")
+@click.option("--duration", default="60s", show_default=True, metavar="TIME",
+              help="Soak and harness length; a bare number is hours (1.0), else 30s, 10min, 1h.")
+@click.option("--load", type=int, default=None, help="Argument passed to the target (not in ramp).")
+@click.option("--start", type=int, default=1, show_default=True, help="Ramp: first load tried.")
+@click.option("--max-load", type=int, default=1_000_000, show_default=True, help="Ramp: largest load tried.")
+@click.option("--repeats", type=int, default=1, show_default=True, help="Spike: number of spikes.")
+@click.option("--cycles", type=int, default=100, show_default=True, help="Fragmentation: cycles.")
+@click.option("--size", default="50MB", show_default=True,
+              help="Fragmentation without a target: bytes churned per cycle.")
+@click.option("--threads", type=int, default=4, show_default=True, help="Concurrent: threads.")
+@click.option("--tasks", type=int, default=4, show_default=True, help="Concurrent: asyncio tasks.")
+@click.option("--iterations", type=int, default=10, show_default=True, help="Concurrent: calls per worker.")
+@click.option("--timeout", default="300s", show_default=True, help="Time limit of one child.")
+@click.option("--cap", "cap_method", type=click.Choice(["auto", "rlimit", "cgroup"]), default="auto",
+              show_default=True,
+              help="How to cap the child: a cgroup v2 group where writable, else RLIMIT_DATA.")
+@click.option("--cpu-pressure", type=float, default=None, metavar="MB",
+              help="Harness: MB held in on-phases.")
+@click.option("--gpu-pressure", type=float, default=None, metavar="MB",
+              help="Harness: MB on the GPU (torch).")
+@click.option("--toggle-interval", type=float, default=None, metavar="SECONDS",
+              help="Harness: seconds between switching the pressure on and off (default 30).")
+@click.option("--fake-gpu", type=float, default=None, hidden=True, metavar="MB",
+              help="Tests: a fake CUDA device of this many MB instead of torch.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stress_report document as JSON.")
+@click.option("--output", "-o", default=None, metavar="FILE", help="Save the report (JSON) to FILE.")
+def command(target: str, scenarios: tuple[str, ...], limit: str | None, duration: str, load: int | None,
+            start: int, max_load: int, repeats: int, cycles: int, size: str, threads: int, tasks: int,
+            iterations: int, timeout: str, cap_method: str, cpu_pressure: float | None,
+            gpu_pressure: float | None, toggle_interval: float | None, fake_gpu: float | None,
+            as_json: bool, output: str | None) -> int:
+    """Stress module:callable under memory pressure in a capped child process.
+
+    \b
+    memwatch stress app.jobs:load --scenario ramp --limit 512MiB    (func(load): breaking point)
+    memwatch stress app.jobs:step --scenario spike --scenario soak --duration 10min
+    memwatch stress --duration 1.0 --cpu-pressure 500 --gpu-pressure 1000 --toggle-interval 30
+    """
+    seconds = parse_hours(duration)
+    child_timeout = parse_duration(timeout)
+    harness = any(v is not None for v in (cpu_pressure, gpu_pressure, toggle_interval))
+    cap = parse_size(limit) if limit is not None else None
+    if harness:
+        if target or scenarios:
+            raise UsageError("the harness flags (--cpu-pressure, --gpu-pressure, --toggle-interval) "
+                             "run without a target or --scenario")
+        return _run_harness(seconds, cpu_pressure, gpu_pressure, toggle_interval, cap, cap_method,
+                            fake_gpu, as_json, output)
+    names = _scenario_names(scenarios)
+    if not target and names != ["fragmentation"]:
+        raise UsageError("give a target module:callable (or --scenario fragmentation for the built-in "
+                         "churn, or the harness flags --cpu-pressure/--gpu-pressure)")
+    if target and ":" not in target:
+        raise UsageError(f"target {target!r} is not of the form module:callable")
+    if start < 1 or max_load < start:
+        raise ConfigError(f"invalid ramp range --start {start} --max-load {max_load}: need 1 <= start <= max")
+    from memwatch.stress.scenarios import StressOptions, run_stress
+
+    opts = StressOptions(
+        limit=cap or 512 * 2**20, cap_method=cap_method, timeout=child_timeout,  # type: ignore[arg-type]
+        load=load, start=start, max_load=max_load, repeats=_count("--repeats", repeats),
+        cycles=_count("--cycles", cycles), size=_count("--size", parse_size(size)),
+        threads=_count("--threads", threads, 0), tasks=_count("--tasks", tasks, 0),
+        iterations=_count("--iterations", iterations), duration=seconds)
+    return _emit(run_stress(target, names, opts), as_json, output)
+
+
+def _scenario_names(scenarios: tuple[str, ...]) -> list[str]:
+    names: list[str] = []
+    for name in scenarios or ("ramp",):
+        if name == "all":
+            names.extend(_SCENARIOS)
+        elif name in _SCENARIOS:
+            names.append(name)
+        else:
+            raise ConfigError(f"unknown scenario {name!r}: use one of {', '.join(_SCENARIOS)} or all")
+    return list(dict.fromkeys(names))
+
+
+def _run_harness(seconds: float, cpu_mb: float | None, gpu_mb: float | None, toggle: float | None,
+                 cap: int | None, cap_method: str, fake_gpu: float | None, as_json: bool,
+                 output: str | None) -> int:
+    import os
+    import platform
+    import socket
+    import time
+
+    from memwatch.stress.seed import run_harness
+
+    cpu, gpu = _megabytes("--cpu-pressure", cpu_mb), _megabytes("--gpu-pressure", gpu_mb)
+    if not cpu and not gpu:
+        raise ConfigError("the harness needs --cpu-pressure or --gpu-pressure above 0 MB")
+    interval = 30.0 if toggle is None else toggle
+    if not math.isfinite(interval) or interval <= 0:
+        raise ConfigError(f"invalid --toggle-interval {toggle!r}: expected seconds > 0")
+    started, clock = time.time(), time.monotonic()
+    result = run_harness(duration=seconds, cpu=cpu, gpu=gpu, toggle=interval, limit=cap,
+                         cap_method=cap_method,
+                         fake_gpu_total=_megabytes("--fake-gpu", fake_gpu) if fake_gpu is not None else None)
+    report = StressReport(target="", limit=result.children[0].cap, cap_method=result.children[0].cap_method,
+                          scenarios=(result,), started_at=started, duration=time.monotonic() - clock,
+                          host=socket.gethostname(), python=platform.python_version(),
+                          platform=f"{platform.system()} {platform.release()} ({os.cpu_count()} cpus)")
+    return _emit(report, as_json, output)
