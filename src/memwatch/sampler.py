@@ -416,11 +416,12 @@ class Sampler:
     ``signals`` are probe names (``memwatch probes`` lists them); with ``pid`` the
     choice is ``rss``, ``vms`` and ``processes`` (the size of the process tree,
     thread mode only). Use as a context manager or call :meth:`start`/:meth:`stop`.
+    ``source`` replaces the readers with any :class:`Source` (thread mode).
     """
 
     def __init__(self, interval: float = 0.01, signals: Sequence[str] | None = None, *,
                  mode: Mode = "thread", pid: int | None = None, include_children: bool = True,
-                 max_samples: int = DEFAULT_MAX_SAMPLES) -> None:
+                 max_samples: int = DEFAULT_MAX_SAMPLES, source: Source | None = None) -> None:
         if isinstance(interval, bool) or not isinstance(interval, int | float) \
                 or not math.isfinite(interval) or interval <= 0:
             raise ConfigError(f"invalid sampling interval {interval!r}: must be a positive number of seconds")
@@ -433,7 +434,9 @@ class Sampler:
         self.pid = pid
         self.max_samples = max_samples + (max_samples % 2)
         self.source: Source
-        if mode == "process":
+        if source is not None:  # a ready source (tests, or a caller with its own readings)
+            self.source = source
+        elif mode == "process":
             self.source = ProcessSource(os.getpid() if pid is None else pid, self.interval, signals)
         elif pid is not None and pid != os.getpid():
             self.source = TreeSource(pid, signals, include_children=include_children)
@@ -460,8 +463,7 @@ class Sampler:
         self._t0 = time.monotonic()
         self._started_at = time.time()
         self.sample()
-        if self.mode == "process":
-            assert isinstance(self.source, ProcessSource)
+        if isinstance(self.source, ProcessSource):
             self.source.start(self._t0, self._add)
             self._thread = self.source.thread
         else:
@@ -475,8 +477,7 @@ class Sampler:
             raise UsageError("this sampler was never started")
         if self._t_end is None:
             self._stop.set()
-            if self.mode == "process":
-                assert isinstance(self.source, ProcessSource)
+            if isinstance(self.source, ProcessSource):
                 stats = self.source.stop()
                 self.late, self.missed, self.max_lateness = stats
             elif self._thread is not threading.current_thread():
