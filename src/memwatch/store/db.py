@@ -78,15 +78,15 @@ class Store:
         except sa.exc.OperationalError as exc:
             raise DataError(self._describe(exc)) from None
         except sa.exc.DatabaseError as exc:
-            raise DataError(f"{self.display_url}: not a usable memwatch history database "
-                            f"({_first_line(exc)})") from None
+            raise DataError(f"{self.display_url}: not a memwatch history database "
+                            f"(corrupt or foreign: {_first_line(exc)})") from None
 
     def _describe(self, exc: sa.exc.OperationalError) -> str:
         reason = _first_line(exc)
         if self.backend == "postgresql":
             return f"cannot connect to the history database {self.display_url}: {reason}"
         if "not a database" in reason or "malformed" in reason:
-            return f"{self.display_url}: not a memwatch history database (corrupt file: {reason})"
+            return f"{self.display_url}: not a memwatch history database (corrupt or foreign: {reason})"
         return f"history database {self.display_url}: {reason}"
 
     def _ensure_schema(self) -> None:

@@ -51,9 +51,12 @@ def resolve_url(url: str | os.PathLike[str] | None) -> str:
 
 
 def display_url(url: str) -> str:
-    """``url`` with any password hidden, for messages."""
+    """``url`` with any password hidden, for messages; a SQLite URL as its file path."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            return parsed.database or ":memory:"
+        return parsed.render_as_string(hide_password=True)
     except Exception:
         return url.rsplit("@", maxsplit=1)[-1] if "@" in url else url
 
