@@ -24,7 +24,7 @@ from memwatch.model.gc import (
 )
 from memwatch.stats.gcstats import efficiency, estimate_promotions, pair_events, pause_stats
 
-__all__ = ["Snapshot", "build_report", "collector_kind", "interpreter_info"]
+__all__ = ["Snapshot", "build_report", "collector_kind", "interpreter_info", "report_from_events"]
 
 GENERATIONS = ("gen0", "gen1", "gen2")
 
@@ -70,42 +70,61 @@ def _garbage_types(start: int) -> tuple[int, dict[str, int]]:
 
 def build_report(events: Sequence[tuple[Any, ...]], snap: Snapshot, *, stop_ns: int, operations: int,
                  dropped: int, count_objects: bool, component: str) -> GCReport:
-    """Pair the events, compute per-generation statistics, read the end state of the collector."""
-    cols = pair_events(events)
+    """Read the end state of the collector, then :func:`report_from_events`."""
     stats_now = gc.get_stats()
-    wall_ms = max(0.0, (stop_ns - snap.t_ns) / 1e6)
+    keys = ("collections", "collected", "uncollectable")
+    delta = [{key: after.get(key, 0) - before.get(key, 0) for key in keys}
+             for before, after in zip(snap.stats, stats_now, strict=False)]
+    return report_from_events(
+        events, wall_ms=max(0.0, (stop_ns - snap.t_ns) / 1e6), t0_ns=snap.t_ns, thresholds=snap.thresholds,
+        stats_delta=delta, operations=operations, dropped=dropped,
+        tracked_objects=len(gc.get_objects()) if count_objects else None,
+        frozen_objects=gc.get_freeze_count(), garbage=_garbage_types(snap.garbage_len), component=component)
+
+
+def report_from_events(events: Sequence[tuple[Any, ...]], *, wall_ms: float, t0_ns: int = 0,
+                       thresholds: tuple[int, ...] = (700, 10, 10),
+                       stats_delta: Sequence[dict[str, int]] | None = None, operations: int = 0,
+                       dropped: int = 0, tracked_objects: int | None = None, frozen_objects: int = 0,
+                       garbage: tuple[int, dict[str, int]] = (0, {}), component: str = "") -> GCReport:
+    """Build a report from an event stream (pure: synthetic streams give known reports).
+
+    ``stats_delta`` is the change of ``gc.get_stats()`` over the span, which keeps
+    collection counts exact when events were dropped; without it they come from the events.
+    """
+    cols = pair_events(events)
     dur_ms = cols.duration_ns / 1e6
     pauses: dict[str, PauseStats] = {}
     generations: dict[str, GenerationStats] = {}
     for g, key in enumerate(GENERATIONS):
         mask = cols.generation == g
+        if stats_delta is not None and g < len(stats_delta):
+            delta = stats_delta[g]
+        else:
+            delta = {"collections": int(mask.sum()), "collected": int(cols.collected[mask].sum()),
+                     "uncollectable": int(cols.uncollectable[mask].sum())}
         pauses[key] = _pause(dur_ms[mask], wall_ms)
-        before = snap.stats[g] if g < len(snap.stats) else {}
-        after = stats_now[g] if g < len(stats_now) else {}
-        count = int(after.get("collections", 0) - before.get("collections", 0))
+        count = int(delta.get("collections", 0))
         n_forced = int(np.count_nonzero(cols.forced[mask]))
-        freed = cols.freed_bytes[mask]
         pause_ms = float(dur_ms[mask].sum())
-        known = freed[~np.isnan(freed)]
+        known = cols.freed_bytes[mask][~np.isnan(cols.freed_bytes[mask])]
         generations[key] = GenerationStats(
             collections=count, automatic=max(0, count - n_forced), forced=n_forced,
-            collected=int(after.get("collected", 0) - before.get("collected", 0)),
-            uncollectable=int(after.get("uncollectable", 0) - before.get("uncollectable", 0)),
+            collected=int(delta.get("collected", 0)), uncollectable=int(delta.get("uncollectable", 0)),
             objects_per_ms=efficiency(float(cols.collected[mask].sum()), pause_ms),
             bytes_per_ms=efficiency(float(known.sum()), pause_ms) if known.size else None)
     pauses["all"] = _pause(dur_ms, wall_ms)
     total = sum(gen.collections for gen in generations.values())
     n_forced = sum(gen.forced for gen in generations.values())
-    growth, types = _garbage_types(snap.garbage_len)
     freed_all = cols.freed_bytes[~np.isnan(cols.freed_bytes)]
     source = "interpreter" if bool(cols.from_interpreter.any()) else "perf_counter_ns"
     return GCReport(
-        interpreter=interpreter_info(snap.thresholds, source),
+        interpreter=interpreter_info(thresholds, source),
         wall_ms=wall_ms, pauses=pauses, generations=generations,
         collections=total, automatic=max(0, total - n_forced), forced=n_forced,
         collected=sum(gen.collected for gen in generations.values()),
         uncollectable=Uncollectable(count=sum(gen.uncollectable for gen in generations.values()),
-                                    garbage_growth=growth, types=types),
+                                    garbage_growth=garbage[0], types=dict(garbage[1])),
         promotions=estimate_promotions(cols),
         efficiency=efficiency(float(cols.collected.sum()), float(dur_ms.sum())),
         efficiency_bytes=(efficiency(float(freed_all.sum()), float(dur_ms.sum()))
@@ -113,14 +132,13 @@ def build_report(events: Sequence[tuple[Any, ...]], snap: Snapshot, *, stop_ns: 
         operations=operations,
         collections_per_operation=total / operations if operations > 0 else None,
         events=GCEvents(generation=cols.generation.astype(np.float64),
-                        start_ms=(cols.start_ns - snap.t_ns) / 1e6, duration_ms=dur_ms,
+                        start_ms=(cols.start_ns - t0_ns) / 1e6, duration_ms=dur_ms,
                         collected=cols.collected.astype(np.float64),
                         uncollectable=cols.uncollectable.astype(np.float64),
                         forced=cols.forced.astype(np.float64),
                         young_count=cols.young_count.astype(np.float64),
                         candidates=cols.candidates, freed_bytes=cols.freed_bytes),
-        tracked_objects=len(gc.get_objects()) if count_objects else None,
-        frozen_objects=gc.get_freeze_count(),
+        tracked_objects=tracked_objects, frozen_objects=frozen_objects,
         dropped_events=dropped, unmatched_events=cols.unmatched, component=component)
 
 

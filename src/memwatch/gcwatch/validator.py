@@ -112,7 +112,8 @@ class GCPerformanceValidator:
               "GC took {value:.2%} of wall time, limit {limit:.2%}")
         check("collections_per_operation", metrics.collections_per_operation,
               t.max_collections_per_operation, "{value:.4f} collections per operation, limit {limit:g}")
-        check("uncollectable", float(metrics.uncollectable.count), t.max_uncollectable,
+        unc = metrics.uncollectable
+        check("uncollectable", float(max(unc.count, unc.garbage_growth)), t.max_uncollectable,
               "{value:.0f} uncollectable objects, limit {limit:g}")
         if allp.count:
             check("efficiency", metrics.efficiency, t.min_objects_per_ms,
