@@ -110,7 +110,9 @@ class SystemSource:
         cg = found.cgroup
         mode = self._usage_mode
         if mode == "auto":
-            if found.source.startswith("cgroup"):
+            if self._configured is not None:
+                mode = "rss"
+            elif found.source.startswith("cgroup"):
                 mode = "cgroup"
             elif found.source == "rlimit":
                 mode = "vms" if found.detail == "RLIMIT_AS" else "data"
