@@ -19,7 +19,7 @@ def make_timeline(values_mib: Sequence[float], *, step: float = 0.1,
     rss = np.asarray(values_mib, dtype=np.float64) * MIB
     return Timeline(t=t, signals={"rss": rss}, units={"rss": "bytes"},
                     phases=tuple(Phase(n, s, e, d) for n, s, e, d in phases), interval=step,
-                    started_at=1_790_000_000.0, peaks={"rss": float(np.max(rss))})
+                    started_at=1_790_000_000.0, peaks={"rss": float(np.max(rss))} if rss.size else {})
 
 
 def make_run(values_mib: Sequence[float], *, step: float = 0.1,

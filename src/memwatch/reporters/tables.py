@@ -30,6 +30,8 @@ def fmt_value(value: float | None, unit: str, *, signed: bool = False) -> str:
     if unit == "bytes":
         return format_size(value, signed=signed)
     if unit == "seconds":
+        if value == 0:
+            return "0 s"
         text = format_duration(abs(value))
         return ("-" if value < 0 else "+" if signed else "") + text
     if unit == "items/s":
