@@ -1,0 +1,129 @@
+"""``memwatch bench`` and run_memory_benchmarks on this machine (quick workloads)."""
+
+from __future__ import annotations
+
+import math
+import os
+import types
+from pathlib import Path
+
+import pytest
+
+from memwatch.bench import (
+    BENCHMARKS,
+    TEST_ID,
+    memory_benchmarks_check,
+    record_benchmarks,
+    run_memory_benchmarks,
+)
+from memwatch.cli import main
+from memwatch.config import validate_config
+from memwatch.model.base import read_document
+from memwatch.model.bench import BenchReport
+
+pytestmark = pytest.mark.integration
+
+CHEAP = ["--only", "cache_get_latency_us", "--only", "cache_hit_rate"]
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # no memwatch.yaml found upwards from here
+    monkeypatch.setenv("MEMWATCH_DB", str(tmp_path / "history.db"))
+    return tmp_path
+
+
+def test_full_quick_set_measures_everything() -> None:
+    report = run_memory_benchmarks(quick=True)
+    assert [m.name for m in report.metrics] == [b.name for b in BENCHMARKS]
+    for m in report.metrics:
+        assert math.isfinite(m.value), m
+        assert m.value > 0, m
+        assert m.samples, m
+    assert report.metric("gc_pause_p99_ms").value >= report.metric("gc_pause_avg_ms").value * 0.5
+    assert 0.5 < report.metric("cache_hit_rate").value < 0.95  # Zipf(1.2), 10% of keys cached
+    assert report.machine.cpu_count == os.cpu_count()
+    assert report.machine.memory_limit > 0
+
+
+def test_json_report_and_pass(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (in_tmp / "memwatch.yaml").write_text("bench:\n  thresholds:\n    cache_get_latency_us: 1000\n"
+                                          "    cache_hit_rate: 0.1\n")
+    rc = main(["bench", "--quick", *CHEAP, "--json", "out.json"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    assert "memory benchmarks on " in out.out
+    assert "cache_hit_rate" in out.out
+    assert "2 passed, 0 failed" in out.out
+    report = read_document(in_tmp / "out.json", expected=BenchReport)
+    assert [m.name for m in report.metrics] == ["cache_hit_rate", "cache_get_latency_us"]
+    assert report.metric("cache_get_latency_us").threshold == 1000
+    assert report.config_source.endswith("memwatch.yaml")
+    assert report.passed
+
+
+def test_a_failed_threshold_exits_1(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (in_tmp / "strict.yaml").write_text("bench:\n  thresholds:\n    cache_get_latency_us: 0.000001\n")
+    rc = main(["bench", "--quick", "--only", "cache_get_latency_us", "--config", "strict.yaml"])
+    out = capsys.readouterr()
+    assert rc == 1
+    assert "FAIL" in out.out
+    assert out.err.strip() == "memwatch: 1 benchmark(s) failed their threshold: cache_get_latency_us"
+
+
+@pytest.mark.parametrize(("args", "yaml", "message"), [
+    (["--config", "bad.yaml"], "bench:\n  thresholds:\n    cache_latency: 1\n",
+     "bad.yaml: bench.thresholds.cache_latency: unknown benchmark"),
+    (["--config", "bad.yaml"], "bench:\n  thresholds:\n    pool_rate: -5\n",
+     "bench.thresholds.pool_rate: expected a number >= 0, got -5"),
+    (["--config", "missing.yaml"], None, "config file missing.yaml does not exist"),
+    (["--json", "no/such/folder/out.json"], None, "cannot write no/such/folder/out.json: folder"),
+    (["--only", "speed"], None, "Invalid value for '--only': 'speed' is not one of"),
+])
+def test_user_mistakes_exit_2(in_tmp: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                              yaml: str | None, message: str) -> None:
+    if yaml is not None:
+        (in_tmp / "bad.yaml").write_text(yaml)
+    rc = main(["bench", "--quick", *args])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert message in err
+    assert not (in_tmp / "no").exists()
+
+
+def test_record_into_history(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["bench", "--quick", "--only", "cache_hit_rate", "--record"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert f"(memwatch history {TEST_ID} <benchmark>)" in out
+    from memwatch.store import open_store
+
+    with open_store(str(in_tmp / "history.db")) as store:
+        runs = store.runs(kind="bench")
+        assert len(runs) == 1
+        rows = store.results(runs[0].id)
+        assert [(r.test_id, r.metric, r.unit) for r in rows] == [(TEST_ID, "cache_hit_rate", "fraction")]
+        assert len(rows[0].samples) >= 3
+
+
+def test_record_when_the_config_says_so(in_tmp: Path) -> None:
+    config = validate_config({"bench": {"record": True}})
+    report = run_memory_benchmarks(config, quick=True, only=["cache_get_latency_us"])
+    run_id = record_benchmarks(report, str(in_tmp / "history.db"))
+    assert run_id >= 1
+
+
+def test_suite_check_adapter() -> None:
+    config = validate_config({"bench": {"thresholds": {"cache_hit_rate": 0.99}}})
+    ctx = types.SimpleNamespace(config=config, level="quick")
+    component = types.SimpleNamespace(name="blocks", options={})
+    spec = types.SimpleNamespace(name="memory_benchmarks", options={"only": ["cache_hit_rate"]})
+    outcome = memory_benchmarks_check(component, spec, ctx)
+    assert outcome.status == "fail"
+    assert outcome.check == "memory_benchmarks"
+    assert set(outcome.metrics) == {"cache_hit_rate"}
+    assert outcome.units == {"cache_hit_rate": "fraction"}
+    assert "cache_hit_rate" in outcome.details
+    assert outcome.document is not None
+    assert outcome.document["kind"] == "bench_report"
