@@ -1,0 +1,200 @@
+"""Attribution, run only once a leak is suspected: how many bytes, where, what, who holds it.
+
+Two short windows, each asking the driver for more calls (a generator, like the
+measurement protocol):
+
+1. **tracemalloc window** (costs ~3-6x per call while on): ``rounds`` batches with a
+   full collection and a reading of traced bytes, allocated blocks and the native
+   heap after each; a snapshot before and after, diffed by traceback. The traced
+   bytes give the Python heap's growth per call (Theil–Sen with its interval); the
+   snapshot diff gives the allocation sites of the *retained* memory. It also
+   confirms the leak: a deciding signal that stops growing here was a filling
+   structure, not a leak.
+2. **survivor window** (no tracemalloc): one batch with the collector disabled, so
+   every new container object stays in the young generation; after a full
+   collection, the new objects still alive are the leaked ones. Their types give
+   "type growth", and a few samples get a retention path
+   (:mod:`memwatch.leaks.paths`). Only gc-tracked objects are seen this way
+   (containers and instances, not bare ints or strings).
+"""
+
+from __future__ import annotations
+
+import collections
+import gc
+import os
+import sys
+import time
+import tracemalloc
+from collections.abc import Generator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from memwatch.leaks.engine import settle
+from memwatch.leaks.paths import find_path, type_name
+from memwatch.model.leaks import AllocationSite, RetentionPath, TypeGrowth
+from memwatch.probes import native
+from memwatch.stats.trend import Trend, assess
+
+__all__ = ["Attribution", "attribute"]
+
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WINDOW_SIGNALS = ("py_heap", "py_blocks", "native_heap")
+
+
+@dataclass
+class Attribution:
+    """What the attribution windows found; ``window`` holds per-round readings."""
+
+    calls: int = 0
+    batch: int = 1
+    window: dict[str, np.ndarray] = field(default_factory=dict)
+    trends: dict[str, Trend] = field(default_factory=dict)
+    sites: tuple[AllocationSite, ...] = ()
+    types: tuple[TypeGrowth, ...] = ()
+    paths: tuple[RetentionPath, ...] = ()
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _read(row: np.ndarray) -> None:
+    row[0] = tracemalloc.get_traced_memory()[0]
+    row[1] = sys.getallocatedblocks()
+    row[2] = native.native_heap_bytes() if not native.native_reason() else np.nan
+
+
+def window_batch(batch: int) -> int:
+    """Calls per window round: the measurement's batch, capped at 200 (traces are costly)."""
+    return batch if batch <= 200 else 200
+
+
+def attribute(batch: int, *, rounds: int = 5, detail: bool = True, nframes: int = 10,
+              max_paths: int = 3, freeze: bool = False) -> Generator[int, None, Attribution]:
+    """Run the windows (see the module docstring); yields batch sizes.
+
+    ``freeze``: the caller owns the frozen generation (see :func:`memwatch.leaks.engine.measure`);
+    it is used to make collections cheap and unfrozen before retention paths are searched.
+    """
+    began = time.perf_counter()
+    batch = window_batch(batch)
+    out = Attribution(batch=batch)
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start(nframes)
+    readings = np.full((rounds + 1, len(WINDOW_SIGNALS)), np.nan)
+    before = after = None
+    try:
+        yield batch  # let tracemalloc's own start-up allocations settle
+        settle(freeze)
+        if detail:
+            before = tracemalloc.take_snapshot()
+        _read(readings[0])
+        for rnd in range(1, rounds + 1):
+            yield batch
+            settle(freeze)
+            _read(readings[rnd])
+        if detail:
+            after = tracemalloc.take_snapshot()
+    finally:
+        if started:
+            tracemalloc.stop()
+    out.calls = batch * (rounds + 1)
+    for i, name in enumerate(WINDOW_SIGNALS):
+        series = readings[:, i]
+        if np.isnan(series).any():
+            continue
+        out.window[name] = series
+        out.trends[name] = assess(series, stretches=min(4, rounds), alpha=0.05)
+    if before is not None and after is not None:
+        out.sites = _sites(before, after, batch * rounds)
+    del before, after
+    if detail:
+        extra = max(batch, 20)
+        out.types, out.paths = yield from _survivors(extra, max_paths, freeze)
+        out.calls += extra
+    out.seconds = time.perf_counter() - began
+    return out
+
+
+def _sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, calls: int,
+           top: int = 5) -> tuple[AllocationSite, ...]:
+    stats = [stat for stat in after.compare_to(before, "traceback")
+             if stat.size_diff > 0 and not _own_file(stat.traceback[-1].filename)]
+    total = sum(stat.size_diff for stat in stats)
+    out: list[AllocationSite] = []
+    for stat in stats:
+        if stat.size_diff < 0.01 * total:
+            break
+        # A Traceback lists the oldest frame first; memwatch's own frames are dropped.
+        frames = [f for f in stat.traceback if not _own_file(f.filename)]
+        recent = frames[-1]
+        out.append(AllocationSite(
+            location=f"{recent.filename}:{recent.lineno}",
+            bytes_per_iteration=stat.size_diff / calls,
+            objects_per_iteration=stat.count_diff / calls,
+            traceback=tuple(f"{f.filename}:{f.lineno}" for f in reversed(frames)),
+        ))
+        if len(out) >= top:
+            break
+    return tuple(out)
+
+
+def _own_file(filename: str) -> bool:
+    return filename.startswith(_OWN_DIR) or filename == tracemalloc.__file__
+
+
+def _survivors(calls: int, max_paths: int, freeze: bool
+               ) -> Generator[int, None, tuple[tuple[TypeGrowth, ...], tuple[RetentionPath, ...]]]:
+    # Everything alive now goes out of the way (frozen, or listed by id); the collector is
+    # off during the batch, so new container objects stay young; a collection of the young
+    # generation then frees the batch's garbage and leaves the survivors.
+    settle(freeze)
+    old: set[int] = set() if freeze else {id(obj) for obj in gc.get_objects()}
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield calls
+        gc.collect(0)
+        young = gc.get_objects(generation=1) + gc.get_objects(generation=2) if not freeze else \
+            gc.get_objects(generation=1)
+    finally:
+        if was_enabled:
+            gc.enable()
+    if freeze:
+        gc.unfreeze()
+    survivors = [obj for obj in young if id(obj) not in old and not _ours(obj)]
+    del young
+    old.clear()
+    counts = collections.Counter(type_name(obj) for obj in survivors)
+    # A type seen once may be a one-time allocation; a leak "every 10th call" shows twice.
+    counts = collections.Counter({name: n for name, n in counts.items() if n >= 2})
+    types = tuple(TypeGrowth(type_name=name, per_iteration=count / calls, before=0, after=count)
+                  for name, count in counts.most_common(8))
+    samples: list[object] = []
+    seen: set[str] = set()
+    for name, _count in counts.most_common():
+        if len(samples) >= max_paths:
+            break
+        sample = next(obj for obj in reversed(survivors) if type_name(obj) == name)
+        if name not in seen:
+            seen.add(name)
+            samples.append(sample)
+    paths: list[RetentionPath] = []
+    ignore = {id(survivors), id(samples)}
+    for sample in samples:
+        path = find_path(sample, ignore)
+        if path is not None and all(str(path) != str(p) for p in paths):
+            paths.append(path)
+    del survivors, samples
+    paths.sort(key=lambda p: (p.internal, len(p.chain)))
+    return types, tuple(paths)
+
+
+def _ours(obj: object) -> bool:
+    module = getattr(type(obj), "__module__", "") or ""
+    if module.startswith("memwatch"):
+        return True
+    code = getattr(obj, "f_code", None) or getattr(obj, "gi_code", None)
+    filename = getattr(code, "co_filename", "")
+    return isinstance(filename, str) and filename.startswith(_OWN_DIR)

@@ -1,0 +1,213 @@
+"""Retention paths: the shortest chain of references from a root to a live object.
+
+The search walks *backwards* from the object, one breadth-first level at a time;
+each level is one :func:`gc.get_referrers` call (a scan of the tracked heap), so a
+path of length d costs d scans, not one per object. It stops at the first root:
+
+- a module (``module app.cache._STORE``) or a class (``class app.Registry.items``),
+- a local variable of a frame on some thread's stack (``thread MainThread:
+  handler() local 'pending'``), found by reading the stacks' locals once,
+- failing those, an object nothing tracked refers to (held by C code: a "gc root").
+
+memwatch's own frames and bookkeeping containers are ignored. Paths print as
+readable chains with names, not ids: ``module app.cache._STORE -> dict['u42'] ->
+list[3] -> Session``.
+"""
+
+from __future__ import annotations
+
+import collections
+import gc
+import os
+import sys
+import threading
+import types
+from collections.abc import Iterable
+from typing import Any
+
+from memwatch.model.leaks import RetentionPath
+
+__all__ = ["find_path", "is_internal_module", "type_name"]
+
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_INTERNAL_PREFIXES = ("memwatch", "_pytest", "pytest", "pluggy", "importlib", "asyncio", "logging")
+
+
+def type_name(obj: Any) -> str:
+    """``module.Qualname`` for user types, the bare name for builtins."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    module = getattr(cls, "__module__", "builtins")
+    return cls.__qualname__ if module in ("builtins", None) else f"{module}.{cls.__qualname__}"
+
+
+def is_internal_module(name: str) -> bool:
+    """True for the standard library, memwatch and the test runner (shown last)."""
+    top = name.split(".", 1)[0]
+    return top in sys.stdlib_module_names or name.startswith(_INTERNAL_PREFIXES)
+
+
+def _own_frame(frame: types.FrameType) -> bool:
+    return frame.f_code.co_filename.startswith(_OWN_DIR)
+
+
+class _Stacks:
+    """Thread stacks read once: the frames (kept alive here) and their locals by value id."""
+
+    def __init__(self) -> None:
+        names = {t.ident: t.name for t in threading.enumerate()}
+        self.frames: list[types.FrameType] = []
+        self.locals: dict[int, str] = {}
+        self.ignore: set[int] = set()
+        for ident, top in sys._current_frames().items():
+            frame: types.FrameType | None = top
+            while frame is not None:
+                self.frames.append(frame)
+                if not _own_frame(frame) and frame.f_code.co_name != "<module>":
+                    frame_locals = frame.f_locals
+                    self.ignore.add(id(frame_locals))
+                    where = f"thread {names.get(ident, ident)}: {frame.f_code.co_name}()"
+                    for var, value in frame_locals.items():
+                        self.locals.setdefault(id(value), f"{where} local {var!r}")
+                frame = frame.f_back
+        self.ignore.update({id(self.frames), id(self.locals)})
+
+
+def find_path(target: Any, ignore: Iterable[int] = (), *, max_depth: int = 12,
+              max_frontier: int = 500) -> RetentionPath | None:
+    """The shortest retention path found to ``target``, or None when nothing holds it.
+
+    ``ignore`` holds ids of the caller's own containers that refer to the target.
+    """
+    stacks = _Stacks()
+    toward: dict[int, Any] = {id(target): None}
+    frontier: list[Any] = [target]
+    skip = set(ignore) | stacks.ignore | {id(toward)}
+    orphan: Any = None
+    try:
+        root = _root_of(target, stacks)
+        if root is not None:
+            return _build(target, toward, root, target)
+        for _ in range(max_depth):
+            skip.add(id(frontier))
+            referrers = gc.get_referrers(*frontier)
+            skip.add(id(referrers))
+            found_any: set[int] = set()
+            nxt: list[Any] = []
+            for ref in referrers:
+                if id(ref) in skip or id(ref) in toward:
+                    continue
+                if isinstance(ref, types.FrameType) and _own_frame(ref):
+                    continue
+                child = _child_of(ref, frontier)
+                if child is None:
+                    continue
+                found_any.add(id(child))
+                toward[id(ref)] = child
+                root = _root_of(ref, stacks)
+                if root is not None:
+                    return _build(ref, toward, root, target)
+                nxt.append(ref)
+            if orphan is None:
+                orphan = next((obj for obj in frontier if id(obj) not in found_any), None)
+            if not nxt:
+                break
+            frontier = nxt[:max_frontier]
+        if orphan is None:
+            return None
+        return _build(orphan, toward, "gc", target)
+    finally:
+        del frontier, toward
+
+
+def _child_of(ref: Any, frontier: list[Any]) -> Any:
+    referents = {id(obj) for obj in gc.get_referents(ref)}
+    for obj in frontier:
+        if id(obj) in referents:
+            return obj
+    return None
+
+
+def _root_of(obj: Any, stacks: _Stacks) -> str | None:
+    if isinstance(obj, types.ModuleType):
+        return "module"
+    if isinstance(obj, type):
+        return "class"
+    if id(obj) in stacks.locals:
+        return "thread:" + stacks.locals[id(obj)]
+    return None
+
+
+def _build(start: Any, toward: dict[int, Any], root: str, target: Any) -> RetentionPath:
+    chain_objs = [start]
+    node = toward.get(id(start))
+    while node is not None:
+        chain_objs.append(node)
+        node = toward.get(id(node))
+    kind = root.split(":", 1)[0]
+    parts: list[str] = []
+    internal = False
+    i = 0
+    head = chain_objs[0]
+    if kind in ("module", "class"):
+        name = head.__name__ if kind == "module" else type_name(head)
+        internal = is_internal_module(head.__name__ if kind == "module" else head.__module__)
+        if len(chain_objs) > 2 and isinstance(chain_objs[1], dict):
+            key = _dict_key(chain_objs[1], chain_objs[2])
+            if key is not None:
+                parts.append(f"{kind} {name}.{key if isinstance(key, str) else repr(key)}")
+                i = 2
+        if not parts:
+            parts.append(f"{kind} {name}")
+            i = 1
+    elif kind == "thread":
+        parts.append(root.split(":", 1)[1])
+    else:
+        parts.append("gc root (held by C code or an untracked object)")
+    while i < len(chain_objs) - 1:
+        text, skip = _edge(chain_objs[i], chain_objs[i + 1], chain_objs[i + 2:i + 3])
+        parts.append(text)
+        i += 1 + skip
+    parts.append(type(target).__qualname__)
+    return RetentionPath(target=type_name(target), root_kind=kind, chain=tuple(parts),
+                         internal=internal)
+
+
+def _dict_key(mapping: dict[Any, Any], value: Any) -> Any:
+    for key, val in mapping.items():
+        if val is value:
+            return key
+    return None
+
+
+def _short(key: Any) -> str:
+    text = repr(key)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _edge(obj: Any, nxt: Any, after: list[Any]) -> tuple[str, int]:
+    """How ``obj`` refers to ``nxt``; the int says how many extra chain nodes were merged."""
+    if isinstance(obj, dict):
+        key = _dict_key(obj, nxt)
+        return (f"dict[{_short(key)}]" if key is not None or None in obj else "dict key"), 0
+    if isinstance(obj, list | tuple | collections.deque):
+        for index, value in enumerate(obj):
+            if value is nxt:
+                return f"{type(obj).__name__}[{index}]", 0
+        return type(obj).__name__, 0
+    if isinstance(obj, set | frozenset):
+        return f"{type(obj).__name__} member", 0
+    attrs = getattr(obj, "__dict__", None)
+    if isinstance(attrs, dict):
+        if attrs is nxt and after:
+            key = _dict_key(attrs, after[0])
+            if key is not None:
+                return f"{type(obj).__qualname__}.{key}", 1
+        key = _dict_key(attrs, nxt)
+        if key is not None:
+            return f"{type(obj).__qualname__}.{key}", 0
+    for slot in getattr(type(obj), "__slots__", ()):
+        if isinstance(slot, str) and getattr(obj, slot, None) is nxt:
+            return f"{type(obj).__qualname__}.{slot}", 0
+    if isinstance(obj, types.FunctionType):
+        return f"function {obj.__qualname__}", 0
+    return type(obj).__qualname__, 0

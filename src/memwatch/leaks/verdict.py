@@ -1,0 +1,121 @@
+"""Turn a measurement (and its attribution windows) into a :class:`LeakReport`.
+
+Rules, in order:
+
+- The measurement's provisional verdict stands unless the tracemalloc window
+  contradicts it: a deciding signal that grew during the rounds but not during the
+  window (less than a fifth of its rate, and no significant trend) belonged to a
+  structure that filled up, so the verdict becomes "clean".
+- Bytes per call: the native heap's slope when it decided; otherwise the traced
+  Python heap's slope from the window, or the native heap's when that is larger
+  (numpy buffers show in both).
+- RSS never decides; it is reported as confirming or not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from memwatch.leaks.attribution import Attribution
+from memwatch.leaks.engine import SIGNAL_UNITS, Measurement
+from memwatch.model.leaks import GrowthEstimate, LeakReport, severity_for
+from memwatch.stats.trend import Trend
+
+__all__ = ["SHAPE_NOTES", "build_report"]
+
+SHAPE_NOTES: dict[str, str] = {
+    "flat": "flat: no rise beyond noise from stretch to stretch",
+    "plateau": "plateau: grew at first, then stayed flat (a cache or pool that filled up)",
+    "step": "step: one rise with flat stretches before and after (a one-time allocation)",
+    "sawtooth": "sawtooth: rises and falls (a buffer that is cleared periodically)",
+    "shrinking": "shrinking: memory was released over the run",
+    "irregular": "rose on some stretches but not on every one",
+    "growing": "grows too, but a signal earlier in the order decided",
+}
+_KINDS = {"py_blocks": "python", "native_heap": "native", "fds": "fds", "threads": "threads"}
+
+
+def _estimate(name: str, tr: Trend, batch: int, samples: np.ndarray, *, role: str,
+              decided: bool, note: str) -> GrowthEstimate:
+    return GrowthEstimate(
+        signal=name, unit=SIGNAL_UNITS.get(name, "bytes"), per_iteration=tr.slope / batch,
+        low=tr.low / batch, high=tr.high / batch, p_value=tr.p_value, shape=tr.shape,
+        significant=tr.significant, persistent=tr.persistent, role=role,  # type: ignore[arg-type]
+        decided=decided, note=note, samples=samples)
+
+
+def build_report(target: str, m: Measurement, window: Attribution | None, notes: list[str], *,
+                 budget: int, duration: float, expected_raised: int = 0) -> LeakReport:
+    verdict, deciding, reason = m.verdict, m.deciding, m.reason
+    batch = max(m.batch, 1)
+    all_notes = [*notes, *m.notes]
+    if expected_raised:
+        all_notes.append(f"expected exceptions were raised {expected_raised} times and swallowed")
+    if verdict == "leak" and window is not None and deciding in window.trends:
+        wt = window.trends[deciding]
+        rate = m.trends[deciding].slope / batch
+        if not wt.significant and wt.slope / window.batch < 0.2 * rate:
+            verdict = "clean"
+            reason = (f"{deciding} grew during the {m.rounds} measured rounds but stopped in the "
+                      "confirmation window: a structure that filled up, not a leak")
+            deciding = ""
+    estimates: list[GrowthEstimate] = []
+    for name in m.names:
+        tr = m.trends.get(name)
+        if tr is None:
+            continue
+        decided = verdict == "leak" and name == deciding
+        if name == "rss":
+            confirms = verdict == "leak" and tr.growing
+            note = ("never decides alone (allocator noise); " +
+                    ("confirms the leak" if confirms else "does not confirm a leak"
+                     if verdict == "leak" else "no verdict from it"))
+            role = "confirms"
+        else:
+            note = "decided the verdict" if decided else SHAPE_NOTES.get(tr.shape, tr.shape)
+            role = "decides"
+        estimates.append(_estimate(name, tr, batch, m.series(name), role=role, decided=decided,
+                                   note=note))
+    bytes_mid = bytes_low = bytes_high = 0.0
+    if window is not None:
+        py = window.trends.get("py_heap")
+        if py is not None:
+            estimates.append(_estimate("py_heap", py, window.batch, window.window["py_heap"],
+                                       role="context", decided=False,
+                                       note="bytes traced by tracemalloc in the attribution window"))
+    if verdict == "leak":
+        bytes_mid, bytes_low, bytes_high = _bytes(deciding, m, window, batch)
+    leak = verdict == "leak"
+    if m.rounds == 0 and not reason:
+        reason = "no rounds were measured"
+    return LeakReport(
+        target=target, verdict=verdict,  # type: ignore[arg-type]
+        reason=reason, leak_detected=leak,
+        severity=severity_for(leak, bytes_mid * 1000.0),
+        kind=_KINDS.get(deciding, "none") if leak else "none",  # type: ignore[arg-type]
+        deciding_signal=deciding if leak else "",
+        signals=tuple(estimates), bytes_per_iteration=bytes_mid, bytes_low=bytes_low,
+        bytes_high=bytes_high, max_growth=budget, iterations=m.calls,
+        warmup_iterations=m.warmup_calls, rounds=m.rounds, batch_size=m.batch,
+        duration=duration, seconds_per_call=m.seconds_per_call,
+        sites=window.sites if window and leak else (),
+        types=window.types if window and leak else (),
+        retention_paths=window.paths if window and leak else (),
+        notes=tuple(all_notes + (window.notes if window else [])),
+        attribution_seconds=window.seconds if window else 0.0,
+    )
+
+
+def _bytes(deciding: str, m: Measurement, window: Attribution | None,
+           batch: int) -> tuple[float, float, float]:
+    candidates: list[tuple[float, float, float]] = []
+    native = m.trends.get("native_heap")
+    if native is not None and (deciding == "native_heap" or native.growing):
+        candidates.append((native.slope / batch, native.low / batch, native.high / batch))
+    if deciding != "native_heap" and window is not None and "py_heap" in window.trends:
+        py, wb = window.trends["py_heap"], window.batch
+        candidates.append((py.slope / wb, py.low / wb, py.high / wb))
+    if not candidates:
+        return 0.0, 0.0, 0.0
+    mid, low, high = max(candidates)
+    return max(mid, 0.0), max(low, 0.0), max(high, 0.0)
