@@ -9,8 +9,8 @@
     p.get_phase_stats()   # per phase: start/end/peak/delta memory, duration
     p.result()            # a RunResult: save it with memwatch.model.write_document
 
-Phase marks take a sample on the spot, so a phase's start and end memory are read
-exactly at its edges; its peak is the largest sample inside (a spike shorter than
+Phase marks take a sample on the spot, so a phase's start (entry) and end memory
+are read exactly at its edges; its peak is the largest sample inside (a spike shorter than
 the interval can be missed, but ``Timeline.peaks`` keeps the exact maximum of all
 samples taken).
 """
@@ -141,11 +141,11 @@ class MemoryProfiler:
 
     # -- phases ------------------------------------------------------------
     def mark_phase_start(self, name: str) -> None:
-        """Open a phase (phases nest and repeat) and sample at its start."""
+        """Sample, then open a phase (phases nest and repeat): its entry memory is exact."""
         self._require_started()
-        self._sampler.mark_phase_start(name)
         if not self._stopped:
             self._sampler.sample()
+        self._sampler.mark_phase_start(name)
 
     def mark_phase_end(self, name: str | None = None) -> None:
         """Sample, then close the latest open phase called ``name`` (the innermost if None)."""

@@ -35,5 +35,5 @@ def job_run(scale: float = 1.0, **meta: object) -> RunResult:
     """Load to 70 MiB, transform peaking at 100, release back to 20 (phases of those names)."""
     values = [10, 20, 40, 70, 70, 90, 100, 80, 20, 20]
     return make_run([v * scale for v in values],
-                    phases=[("load", 0.0, 0.35, 0), ("transform", 0.4, 0.65, 0), ("release", 0.7, 0.9, 0)],
+                    phases=[("load", 0.0, 0.35, 0), ("transform", 0.35, 0.65, 0), ("release", 0.65, 0.9, 0)],
                     **meta)

@@ -24,8 +24,11 @@ def test_phase_stats_of_a_known_series() -> None:
     assert load.delta_memory == 60 * MIB
     assert transform.peak_memory == 100 * MIB
     assert transform.peak_over_start == 30 * MIB
-    assert transform.duration == pytest.approx(0.25)
-    assert release.delta_memory == -60 * MIB
+    assert transform.duration == pytest.approx(0.3)
+    # release began at 0.65 s: its entry memory is the sample before (0.6 s: 100 MiB)
+    assert release.start_memory == 100 * MIB
+    assert release.peak_memory == 100 * MIB
+    assert release.delta_memory == -80 * MIB
     assert all(s.signal == "rss" for s in run.phase_stats)
 
 

@@ -24,8 +24,8 @@ RUN_MD = """\
 | phase | start | duration | start mem | peak | end mem | change |
 |:---|---:|---:|---:|---:|---:|---:|
 | load | 0.00 s | 350.0 ms | 10.0 MiB | 70.0 MiB | 70.0 MiB | +60.0 MiB |
-| transform | 0.40 s | 250.0 ms | 70.0 MiB | 100.0 MiB | 100.0 MiB | +30.0 MiB |
-| release | 0.70 s | 200.0 ms | 80.0 MiB | 80.0 MiB | 20.0 MiB | -60.0 MiB |
+| transform | 0.35 s | 300.0 ms | 70.0 MiB | 100.0 MiB | 100.0 MiB | +30.0 MiB |
+| release | 0.65 s | 250.0 ms | 100.0 MiB | 100.0 MiB | 20.0 MiB | -80.0 MiB |
 """
 
 
@@ -40,7 +40,7 @@ def test_comparison_markdown() -> None:
     md = render(result, "md")
     assert md.startswith("## memwatch compare: `a.json` → `b.json`\n")
     assert "| peak | 100.0 MiB | 150.0 MiB | +50.0 MiB | +50.0% | regressed |" in md
-    assert "| release: change | -60.0 MiB | -90.0 MiB | -30.0 MiB | -50.0% | improved |" in md
+    assert "| release: change | -80.0 MiB | -120.0 MiB | -40.0 MiB | -50.0% | improved |" in md
     assert md.rstrip().endswith("release#1.peak")
 
 

@@ -26,8 +26,8 @@ memwatch run: before
 phases:
   phase       start  duration  start mem       peak    end mem     change
   load       0.00 s  350.0 ms   10.0 MiB   70.0 MiB   70.0 MiB  +60.0 MiB
-  transform  0.40 s  250.0 ms   70.0 MiB  100.0 MiB  100.0 MiB  +30.0 MiB
-  release    0.70 s  200.0 ms   80.0 MiB   80.0 MiB   20.0 MiB  -60.0 MiB
+  transform  0.35 s  300.0 ms   70.0 MiB  100.0 MiB  100.0 MiB  +30.0 MiB
+  release    0.65 s  250.0 ms  100.0 MiB  100.0 MiB   20.0 MiB  -80.0 MiB
 """
 
 COMPARE_TEXT = """\
@@ -54,7 +54,7 @@ def test_comparison_text_golden_and_named_changes() -> None:
     result = compare_runs(job_run(), job_run(scale=1.5), before_label="a.json", after_label="b.json")
     text = render(result, "text")
     assert text.startswith(COMPARE_TEXT)
-    assert "  transform: peak      100.0 MiB  150.0 MiB  +50.0 MiB  +50.0%  regressed" in text
+    assert "  transform: peak      100.0 MiB   150.0 MiB  +50.0 MiB  +50.0%  regressed" in text
     assert text.endswith("regressions: peak, growth, load#1.peak, load#1.change, transform#1.peak, "
                          "transform#1.change, release#1.peak\nimprovements: release#1.change\n")
 

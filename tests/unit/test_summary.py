@@ -95,4 +95,13 @@ def test_interval_summary_between_samples_uses_neighbours() -> None:
     v = np.array([5.0, 7.0, 9.0])
     s = interval_summary(t, v, 1.2, 1.5)
     assert s["samples"] == 0
-    assert (s["start_memory"], s["end_memory"], s["peak"]) == (7.0, 9.0, 9.0)
+    assert (s["start_memory"], s["end_memory"], s["peak"], s["delta"]) == (7.0, 7.0, 7.0, 0.0)
+
+
+def test_interval_summary_entry_is_the_last_sample_before_the_start() -> None:
+    t = np.array([0.0, 1.0, 2.0, 3.0])
+    v = np.array([100.0, 100.0, 10.0, 10.0])  # freed right after the phase began at 1.5
+    s = interval_summary(t, v, 1.5, 3.0)
+    assert (s["start_memory"], s["end_memory"], s["peak"], s["delta"]) == (100.0, 10.0, 100.0, -90.0)
+    before_any = interval_summary(t, v, -1.0, 0.5)
+    assert before_any["start_memory"] == 100.0

@@ -115,11 +115,12 @@ def interval_summary(t: Sequence[float] | np.ndarray, values: Sequence[float] | 
                      start: float, end: float) -> dict[str, float]:
     """Memory over the interval [start, end] of a sampled series.
 
-    ``start_memory`` is the first sample at or after ``start`` (the last one before it
-    when none falls inside), ``end_memory`` the last sample at or before ``end``,
-    ``peak`` the largest sample inside, ``samples`` how many fall inside. The series
-    is assumed sorted by time; values between samples are unknown, so a peak shorter
-    than the sampling interval can be missed.
+    ``start_memory`` is the memory on entering: the last sample at or before
+    ``start`` (the first one inside when none comes before); ``end_memory`` the last
+    sample at or before ``end``; ``peak`` the largest of the entry sample and the
+    samples inside; ``samples`` how many fall inside. The series is assumed sorted
+    by time; values between samples are unknown, so a spike shorter than the
+    sampling interval can be missed, and a phase shorter than it may hold no sample.
     """
     tt = np.asarray(t, dtype=np.float64)
     vv = np.asarray(values, dtype=np.float64)
@@ -127,17 +128,12 @@ def interval_summary(t: Sequence[float] | np.ndarray, values: Sequence[float] | 
         return {"start_memory": _NAN, "end_memory": _NAN, "peak": _NAN, "delta": _NAN, "samples": 0.0}
     i0 = int(np.searchsorted(tt, start, side="left"))
     i1 = int(np.searchsorted(tt, end, side="right"))  # exclusive
-    if i1 <= i0:  # no sample inside: use the nearest ones around the interval
-        before = max(min(i0, tt.size) - 1, 0)
-        after = min(i0, tt.size - 1)
-        first, last = float(vv[before]), float(vv[after])
-        inside = np.asarray([first, last])
-        count = 0
-    else:
-        inside = vv[i0:i1]
-        first, last = float(inside[0]), float(inside[-1])
-        count = i1 - i0
-    top = float(np.nanmax(inside)) if not bool(np.all(np.isnan(inside))) else _NAN
+    entry = int(np.searchsorted(tt, start, side="right")) - 1
+    first = float(vv[entry]) if entry >= 0 else float(vv[min(i0, tt.size - 1)])
+    last = float(vv[i1 - 1]) if i1 > 0 else first
+    inside = vv[i0:i1] if i1 > i0 else vv[:0]
+    candidates = np.concatenate([[first], inside])
+    top = float(np.nanmax(candidates)) if not bool(np.all(np.isnan(candidates))) else _NAN
     delta = last - first if not (math.isnan(first) or math.isnan(last)) else _NAN
     return {"start_memory": first, "end_memory": last, "peak": top, "delta": delta,
-            "samples": float(count)}
+            "samples": float(max(i1 - i0, 0))}

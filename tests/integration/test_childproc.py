@@ -1,0 +1,115 @@
+"""memwatch run's engine against real child processes: phases, crashes, signals, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from memwatch.childproc import run_command
+from memwatch.errors import ConfigError, UsageError
+
+pytestmark = pytest.mark.integration
+MIB = 2**20
+PY = sys.executable
+
+PHASED = textwrap.dedent("""
+    import time
+    from memwatch.childproc import phase
+    with phase("load"):
+        data = b"\\x01" * (150 * 2**20)
+        time.sleep(0.1)
+    with phase("release"):
+        del data
+        time.sleep(0.1)
+""")
+
+
+def test_phases_marked_inside_the_child() -> None:
+    run = run_command([PY, "-c", PHASED], interval=0.01)
+    assert (run.exit, run.exit_code, run.signal) == ("exited", 0, None)
+    load, release = run.phase_stats
+    assert (load.name, release.name) == ("load", "release")
+    assert load.peak_memory - load.start_memory > 120 * MIB
+    assert release.delta_memory < -100 * MIB
+    assert run.peak > 150 * MIB
+    assert load.duration >= 0.09  # stamped by the child with its own clock
+    assert run.command == (PY, "-c", PHASED)
+
+
+def test_a_crashing_child_keeps_its_samples_and_exit_code() -> None:
+    code = "import sys, time; b = b'x' * (120 * 2**20); time.sleep(0.2); sys.exit(3)"
+    run = run_command([PY, "-c", code], interval=0.01)
+    assert (run.exit, run.exit_code) == ("exited", 3)
+    assert len(run.timeline) >= 5
+    assert run.peak > 110 * MIB
+
+
+def test_a_killed_child_is_reported_with_its_signal() -> None:
+    code = "import os, signal, time; b = b'x' * (100 * 2**20); time.sleep(0.1); os.kill(os.getpid(), 9)"
+    run = run_command([PY, "-c", code], interval=0.01)
+    assert (run.exit, run.exit_code, run.signal) == ("signal", None, signal.SIGKILL)
+    assert run.peak > 100 * MIB
+
+
+def test_the_kernel_peak_catches_a_spike_between_samples() -> None:
+    code = "b = b'x' * (200 * 2**20); del b"  # lives a few ms only
+    run = run_command([PY, "-c", code], interval=1.0)
+    assert run.peak > 190 * MIB
+    assert run.peak_source.startswith("ru_maxrss")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["no-such-command-memwatch"], "command not found: no-such-command-memwatch"),
+    (["./no/such/file"], "command not found: ./no/such/file"),
+    ([], "no command to run"),
+])
+def test_a_command_that_cannot_run_is_a_usage_error(argv: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        run_command(argv)
+
+
+def test_a_folder_or_a_non_executable_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not an executable file"):
+        run_command([str(tmp_path)])
+    script = tmp_path / "plain.txt"
+    script.write_text("hello")
+    with pytest.raises(UsageError, match="not an executable file"):
+        run_command([str(script)])
+
+
+def test_signals_are_checked_before_the_command_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    with pytest.raises(ConfigError, match="probe 'py_blocks' cannot be read from another process"):
+        run_command([PY, "-c", f"open({str(marker)!r}, 'w')"], signals=["py_blocks"])
+    assert not marker.exists()
+
+
+def test_ctrl_c_stops_the_child_and_saves_what_was_sampled(tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    child = "import time; b = b'x' * (80 * 2**20); print('ready', flush=True); time.sleep(60)"
+    proc = subprocess.Popen([PY, "-m", "memwatch.cli", "run", "-o", str(out), "--", PY, "-c", child],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    doc = json.loads(out.read_text())
+    assert doc["data"]["exit"] == "interrupted"
+    assert doc["data"]["peak"] > 80 * MIB
+    assert "saved" in err
