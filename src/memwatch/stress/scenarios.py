@@ -227,9 +227,9 @@ def fragmentation(target: str, opts: StressOptions) -> ScenarioResult:
 
 
 def concurrent(target: str, opts: StressOptions) -> ScenarioResult:
-    """Threads and asyncio tasks at once with a ballast of ``ballast`` x the cap held."""
+    """Threads and asyncio tasks at once while a ballast holds ``ballast`` x the room left under the cap."""
     params: dict[str, object] = {"threads": opts.threads, "tasks": opts.tasks, "iterations": opts.iterations,
-              "ballast": int(opts.ballast * opts.limit), "timeout": opts.timeout * 0.8}
+              "ballast": opts.ballast, "limit": opts.limit, "timeout": opts.timeout * 0.8}
     run = _child("concurrent", target, opts, params=params)
     samples = samples_of(run)
     checks = _finished(run)

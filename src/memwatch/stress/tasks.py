@@ -17,6 +17,7 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from memwatch.probes import native, process
@@ -149,7 +150,7 @@ def task_concurrent(func: Callable[..., Any] | None, args: list[Any], params: di
     gc.collect()
     base = snapshot("baseline")
     rep.emit("sample", **base)
-    ballast = bytearray(int(params.get("ballast", 0)))
+    ballast = bytearray(_ballast(params, threads + tasks + 1))
     ballast[::4096] = b"\x01" * len(range(0, len(ballast), 4096))
     errors: Counter[str] = Counter()
     durations: list[float] = []
@@ -185,19 +186,24 @@ def task_concurrent(func: Callable[..., Any] | None, args: list[Any], params: di
                 record(started, None)
 
     async def all_tasks() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=max(1, tasks)))
         await asyncio.gather(*(one_task() for _ in range(tasks)))
 
     started = time.perf_counter()
     pool = [threading.Thread(target=worker, daemon=True, name=f"stress-{i}") for i in range(threads)]
     with PeakSampler(0.01) as sampler:
         for thread in pool:
-            thread.start()
+            try:
+                thread.start()
+            except RuntimeError:  # "can't start new thread": no room for its stack
+                errors["ThreadStartError"] += 1
         if tasks:
             asyncio.run(asyncio.wait_for(all_tasks(), timeout))
         deadline = started + timeout
         for thread in pool:
             thread.join(max(0.0, deadline - time.perf_counter()))
-    hung = sum(thread.is_alive() for thread in pool)
+    hung = sum(thread.is_alive() for thread in pool if thread.ident is not None)
     wall = time.perf_counter() - started
     peak = dict(snapshot("peak"), rss=sampler.rss_peak, native=sampler.native_peak)
     del ballast
@@ -208,6 +214,29 @@ def task_concurrent(func: Callable[..., Any] | None, args: list[Any], params: di
     return {"calls": (threads + tasks) * iterations, "completed": len(durations), "errors": dict(errors),
             "hung_threads": hung, "wall": wall,
             "median_call": statistics.median(durations) if durations else None}
+
+
+def _ballast(params: dict[str, Any], threads: int) -> int:
+    """``ballast`` x the room left under the cap: the cap minus the data already mapped
+    (VmData) and a default-size stack per thread to come (RLIMIT_DATA counts stacks)."""
+    fraction = float(params.get("ballast", 0.0))
+    limit = int(params.get("limit", 0))
+    if fraction <= 0 or limit <= 0:
+        return 0
+    stack = threading.stack_size() or 8 * 2**20
+    room = limit - _vm_data() - threads * stack
+    return max(0, int(fraction * room))
+
+
+def _vm_data() -> int:
+    try:
+        with open("/proc/self/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def task_soak(func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any],

@@ -24,6 +24,7 @@ __all__ = [
     "async_steady",
     "churn",
     "crash",
+    "die_after",
     "fake_cuda_oom",
     "hold",
     "ignore_sigterm",
@@ -91,6 +92,19 @@ def crash() -> None:
 def kill_self() -> None:
     """Die by SIGKILL, as the kernel's OOM killer would end a process."""
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+_FIRST_CALL: list[float] = []
+
+
+def die_after(seconds: float = 1.0) -> None:
+    """Sleep 10 ms per call; SIGKILL the process once ``seconds`` have passed since the first call."""
+    now = time.monotonic()
+    if not _FIRST_CALL:
+        _FIRST_CALL.append(now)
+    if now - _FIRST_CALL[0] >= float(seconds):
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.01)
 
 
 def raise_error() -> None:

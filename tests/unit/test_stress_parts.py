@@ -1,0 +1,166 @@
+"""The harness's parts without a child: cap choice on fake cgroup trees, the event file, targets,
+the simulator with an injected memory source, the fake CUDA device, CLI parsing helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from memwatch.cli.stress import _scenario_names, parse_hours
+from memwatch.errors import ConfigError
+from memwatch.stress.cap import MIN_CAP, cgroup_parent, prepare_cap
+from memwatch.stress.child import read_events
+from memwatch.stress.gpu import FakeCuda, FakeCudaOutOfMemoryError, gpu_allocator, is_gpu_oom
+from memwatch.stress.simulator import MemoryPressureSimulator, MemoryStressTester
+from memwatch.stress.worker import BadTarget, resolve_target
+
+MiB = 2**20
+
+
+def fake_tree(tmp_path: Path, *, v2: bool = True, delegated: str = "cpu memory") -> tuple[Path, Path]:
+    proc, fs = tmp_path / "proc", tmp_path / "cgroup"
+    (proc / "self").mkdir(parents=True)
+    group = fs / "user.slice" / "job"
+    group.mkdir(parents=True)
+    if v2:
+        (fs / "cgroup.controllers").write_text("cpu memory\n")
+        (proc / "self" / "cgroup").write_text("0::/user.slice/job\n")
+    else:
+        (proc / "self" / "cgroup").write_text("4:memory:/user.slice/job\n")
+    (group / "cgroup.subtree_control").write_text(delegated + "\n")
+    return proc, fs
+
+
+def test_cgroup_cap_when_the_group_delegates_memory(tmp_path: Path) -> None:
+    proc, fs = fake_tree(tmp_path)
+    cap = prepare_cap(256 * MiB, proc_root=proc, fs_root=fs)
+    assert cap.method == "cgroup"
+    group = Path(cap.cgroup)
+    assert group.parent == fs / "user.slice" / "job"
+    assert (group / "memory.max").read_text() == f"{256 * MiB}\n"
+    (group / "memory.max").unlink()  # a real cgroupfs folder has no removable files
+    cap.cleanup()
+    assert not group.exists()
+
+
+@pytest.mark.parametrize(("tree", "reason"), [
+    ({"delegated": "cpu"}, "does not delegate the memory controller"),
+    ({"v2": False}, "not on cgroup v2"),
+])
+def test_rlimit_fallback_says_why(tmp_path: Path, tree: dict[str, object], reason: str) -> None:
+    proc, fs = fake_tree(tmp_path, **tree)  # type: ignore[arg-type]
+    cap = prepare_cap(256 * MiB, proc_root=proc, fs_root=fs)
+    assert cap.method == "rlimit"
+    assert reason in cap.reason
+    with pytest.raises(ConfigError, match="cannot cap with a cgroup"):
+        prepare_cap(256 * MiB, "cgroup", proc_root=proc, fs_root=fs)
+
+
+def test_cap_rejects_tiny_limit_and_unknown_method(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="too small"):
+        prepare_cap(MIN_CAP - 1)
+    with pytest.raises(ConfigError, match="unknown cap method"):
+        prepare_cap(MIN_CAP, "as")  # type: ignore[arg-type]
+    assert prepare_cap(MIN_CAP, "rlimit").method == "rlimit"
+    assert cgroup_parent(proc_root=tmp_path / "none")[0] is None
+
+
+def test_read_events_skips_torn_and_garbled_lines(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b'{"e":"ready","pid":1}\nnot json\n[1,2]\n\n{"e":"sample","rss":5}\n{"e":"resu')
+    assert read_events(path) == [{"e": "ready", "pid": 1}, {"e": "sample", "rss": 5}]
+    assert read_events(tmp_path / "missing") == []
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("nocolon", "not of the form"),
+    ("memwatch_no_such_module:f", "cannot import module"),
+    ("os:no_such_attr", "has no attribute"),
+    ("os:sep", "not a callable"),
+])
+def test_resolve_target_errors(target: str, message: str) -> None:
+    with pytest.raises(BadTarget, match=message):
+        resolve_target(target)
+
+
+def test_resolve_target_dotted() -> None:
+    assert resolve_target("os.path:join") is os.path.join
+    assert resolve_target("memwatch.stress.simulator:MemoryPressureSimulator.get_memory_usage") \
+        is MemoryPressureSimulator.get_memory_usage
+
+
+def test_simulator_with_injected_memory_source() -> None:
+    readings = iter([10e6, 11e6])
+    sim = MemoryPressureSimulator(memory_source=lambda: next(readings))
+    assert sim.allocate_memory(1) == 1_000_000
+    assert sim.allocate_memory(0.5) == 500_000
+    assert sim.blocks == 2
+    assert sim.allocated == 1_500_000
+    assert sim.get_memory_usage() == {"rss_mb": 10.0, "allocated_mb": 1.5, "blocks": 2.0}
+    assert sim.release_memory(1) == 500_000
+    assert sim.release_memory(5) == 1_000_000
+    assert sim.release_memory() == 0
+    assert sim.get_memory_usage()["allocated_mb"] == 0.0
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), True, "5"])
+def test_simulator_rejects_bad_sizes(bad: object) -> None:
+    with pytest.raises(ConfigError):
+        MemoryPressureSimulator().allocate_memory(bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        MemoryPressureSimulator().release_memory(-1)
+
+
+@pytest.mark.parametrize("kwargs", [{"levels_mb": ()}, {"levels_mb": (10, -1)}, {"cycles": 0},
+                                    {"limit": "12 parsecs"}])
+def test_stress_tester_rejects_bad_arguments(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        MemoryStressTester(**kwargs)  # type: ignore[arg-type]
+
+
+def test_fake_cuda_raises_a_cuda_style_oom() -> None:
+    device = FakeCuda(1000)
+    device.allocate(600)
+    with pytest.raises(FakeCudaOutOfMemoryError) as info:
+        device.allocate(600)
+    assert is_gpu_oom(info.value)
+    assert "CUDA out of memory" in str(info.value)
+    assert device.ooms == 1
+    device.release()
+    assert device.allocate(600) == 600
+    allocator, reason = gpu_allocator(fake_total=10)
+    assert isinstance(allocator, FakeCuda)
+    assert reason == ""
+
+
+@pytest.mark.parametrize(("exc", "expected"), [
+    (RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"), True),
+    (RuntimeError("cupy.cuda.memory.OutOfMemoryError: out of memory to allocate"), True),
+    (MemoryError(), False),
+    (RuntimeError("out of memory"), False),  # no device named: not a GPU error
+    (ValueError("bad"), False),
+])
+def test_is_gpu_oom(exc: BaseException, expected: bool) -> None:
+    assert is_gpu_oom(exc) is expected
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("1.0", 3600.0), ("0.5", 1800.0), ("2", 7200.0), ("30s", 30.0), ("10min", 600.0), ("1h", 3600.0),
+])
+def test_parse_hours(text: str, seconds: float) -> None:
+    assert parse_hours(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "soon", "5 parsecs"])
+def test_parse_hours_rejects(text: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_hours(text)
+
+
+def test_scenario_names() -> None:
+    assert _scenario_names(()) == ["ramp"]
+    assert _scenario_names(("spike", "all")) == ["spike", "ramp", "fragmentation", "concurrent", "soak"]
+    with pytest.raises(ConfigError, match="unknown scenario"):
+        _scenario_names(("boom",))
