@@ -240,3 +240,33 @@ def test_fingerprint_describes_this_interpreter() -> None:
         assert key in fp
     assert fp["packages"]["memwatch"]
     assert environment_key(fp).startswith(f"{fp['implementation']}{fp['python_minor']}-")
+
+
+def test_check_run_gates_and_moves_baselines_on_confirmed_improvement(db_url: str) -> None:
+    from memwatch.store import check_run
+
+    def peak(mb: float) -> list[ResultRow]:
+        return [ResultRow("t", "peak", "bytes", [mb * 1e6 + d for d in (0, 1e4, -1e4, 2e4, -2e4)])]
+
+    with open_store(db_url) as store:
+        first = store.record_run("pytest", peak(100), env=ENV_A)
+        store.set_baselines_from_run(first)
+        better = store.record_run("pytest", peak(60), env=ENV_A)
+        report = check_run(store, better)
+        (c,) = report.checks
+        assert (c.status, c.update_baseline, c.baseline_updated) == ("improved", True, True)
+        moved = store.baseline("t", "peak", env=ENV_A)
+        assert moved is not None
+        assert (moved.run_id, moved.source) == (better, f"auto: improvement in run {better}")
+        worse = store.record_run("pytest", peak(120), env=ENV_A)
+        report = check_run(store, worse, gates=["peak:10%"])
+        assert report.failed
+        assert report.checks[0].severity == "critical"  # +100 % over the moved baseline
+        other = store.record_run("pytest", peak(500), env=ENV_B)
+        (c,) = check_run(store, other).checks
+        assert c.status == "skipped"
+        assert "python 3.11.7 vs 3.12.1" in c.reason
+        no_update = store.record_run("pytest", peak(30), env=ENV_A)
+        (c,) = check_run(store, no_update, update_baselines=False).checks
+        assert (c.status, c.baseline_updated) == ("improved", False)
+        assert store.baseline("t", "peak", env=ENV_A).run_id == better  # type: ignore[union-attr]

@@ -7,11 +7,14 @@ Public API (import from here)::
     store.trend("tests/x.py::t", "peak")      # TrendPoint list, oldest first
     store.set_baselines_from_run(run_id)
     store.baseline("tests/x.py::t", "peak")   # Baseline in this environment, or None
+    report = check_run(store, run_id, gates=["peak:10%"])  # RegressionReport; moves improved baselines
+    report.raise_for_regressions()
 """
 
 from memwatch.model.history import Baseline, ResultRow, RunInfo, TrendPoint
 from memwatch.store.db import Store, open_store
 from memwatch.store.env import environment_differences, environment_fingerprint, environment_key
+from memwatch.store.gates import apply_baseline_updates, check_run
 
 __all__ = [
     "Baseline",
@@ -19,6 +22,8 @@ __all__ = [
     "RunInfo",
     "Store",
     "TrendPoint",
+    "apply_baseline_updates",
+    "check_run",
     "environment_differences",
     "environment_fingerprint",
     "environment_key",

@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
+from memwatch.regression import environment_differences
+
 __all__ = [
     "DEFAULT_PACKAGES",
     "KEY_FIELDS",
@@ -102,22 +104,6 @@ def environment_key(fp: Mapping[str, Any] | str | None) -> str:
     impl = str(fp.get("implementation", "unknown"))
     minor = str(fp.get("python_minor") or ".".join(str(fp.get("python", "?")).split(".")[:2]))
     return f"{impl}{minor}-{fp.get('system', 'unknown')}-{fp.get('machine', 'unknown')}"
-
-
-def environment_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
-    """Human-readable differences between two fingerprints, key fields first."""
-    out: list[str] = []
-    fields = ("implementation", "python", "python_build", "system", "machine", "cpu", "cpu_count",
-              "memory_limit")
-    for name in fields:
-        if name in a and name in b and a[name] != b[name]:
-            out.append(f"{name} {a[name]} vs {b[name]}")
-    pa, pb = a.get("packages") or {}, b.get("packages") or {}
-    if isinstance(pa, Mapping) and isinstance(pb, Mapping):
-        for pkg in sorted(set(pa) & set(pb)):
-            if pa[pkg] != pb[pkg]:
-                out.append(f"{pkg} {pa[pkg]} vs {pb[pkg]}")
-    return out
 
 
 def git_info(cwd: str | None = None) -> tuple[str | None, str | None]:
