@@ -53,7 +53,8 @@ class LimitResult:
             f"of the body{f' ({self.source})' if self.source else ''}, {_size(peak - self.limit)} over",
         ]
         if self.sites:
-            lines.append("  biggest allocation sites that grew during the body (tracemalloc):")
+            lines.append("  biggest allocation sites live at the body's traced peak "
+                         "(tracemalloc, new since its start):")
             lines.extend(f"    {format_size(site.size):>10}  {site.count:>7,} blocks  {site.where}"
                          for site in self.sites)
         elif not self.tracemalloc:
@@ -91,7 +92,8 @@ class LeakResult:
         return None
 
     def outcome(self) -> CheckOutcome:
-        verdict = "leak" if getattr(self.report, "leak_detected", False) else "no leak"
+        verdict = str(getattr(self.report, "verdict", "")) or (
+            "leak" if getattr(self.report, "leak_detected", False) else "clean")
         severity = getattr(self.report, "severity", "")
         iterations = getattr(self.report, "iterations", None)
         detail = verdict + (f" ({severity})" if severity and severity != "none" else "")

@@ -65,7 +65,7 @@ class MemwatchHandle:
 
     def detect_leaks(self, func: Callable[..., Any], *args: Any, **options: Any) -> Any:
         """``memwatch.leaks.runner.detect_leaks(func, args, **options)``, [tool.memwatch] defaults."""
-        from memwatch.leaks.runner import detect_leaks  # type: ignore[import-not-found,unused-ignore]
+        from memwatch.leaks.runner import detect_leaks
         from memwatch.plugin.leakloop import CONFIG, engine_kwargs
         from memwatch.plugin.markers import LeakSpec
 

@@ -19,7 +19,7 @@ class FreedWatch:
         self.count = 0
 
     def __call__(self, obj: object, label: str | None = None) -> None:
-        from memwatch.leaks.watch import ObjectWatcher  # type: ignore[import-not-found,unused-ignore]
+        from memwatch.leaks.watch import ObjectWatcher
 
         if self._watcher is None:
             self._watcher = ObjectWatcher()
@@ -44,10 +44,4 @@ class FreedWatch:
 
 
 def _describe(survivor: Any) -> str:
-    explain = getattr(survivor, "explain", None)
-    if callable(explain):
-        return str(explain()).replace("\n", "\n  ")
-    label = getattr(survivor, "label", "?")
-    type_name = getattr(survivor, "type_name", None) or getattr(survivor, "type", "")
-    path = getattr(survivor, "retention_path", None) or getattr(survivor, "path", "")
-    return f"{label} ({type_name}) kept alive by: {path or 'no path found from a root'}"
+    return str(survivor).replace("\n", "\n  ")

@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 import pytest
 
 from memwatch.config import Config
-from memwatch.errors import OperationError
+from memwatch.errors import ConfigError, MemwatchError, OperationError
 from memwatch.plugin import keys
 from memwatch.plugin.checks import LeakResult
 from memwatch.plugin.markers import LeakSpec
@@ -78,15 +78,19 @@ def engine_kwargs(spec: LeakSpec, config: Config | None) -> dict[str, Any]:
     return kwargs
 
 
-def _reraise(exc: OperationError) -> NoReturn:
-    original = exc.original
-    if isinstance(original, BaseException):
+def _reraise(exc: MemwatchError, nodeid: str) -> NoReturn:
+    """Raise the test's own exception (called outside the ``except`` block: no chained context)."""
+    if isinstance(exc, OperationError) and isinstance(exc.original, BaseException):
+        original = exc.original
+        original.__cause__ = original.__context__ = None
         raise original.with_traceback(original.__traceback__)
+    if isinstance(exc, ConfigError):  # e.g. a signal name the engine does not know
+        pytest.fail(f"memwatch usage error: {nodeid}: @pytest.mark.no_leaks: {exc}", pytrace=False)
     raise exc
 
 
-def looped_body(original: Callable[..., Any], spec: LeakSpec,
-                config: pytest.Config) -> tuple[Callable[..., Any], LoopOutcome]:
+def looped_body(original: Callable[..., Any], spec: LeakSpec, config: pytest.Config,
+                nodeid: str) -> tuple[Callable[..., Any], LoopOutcome]:
     """A stand-in for the test function that runs it through the leak engine."""
     kwargs = engine_kwargs(spec, config.stash.get(CONFIG, None))
     outcome = LoopOutcome()
@@ -95,13 +99,16 @@ def looped_body(original: Callable[..., Any], spec: LeakSpec,
     if inspect.iscoroutinefunction(original):
         @functools.wraps(original)
         async def looped_async(*args: Any, **call_kwargs: Any) -> None:
-            from memwatch.leaks.runner import adetect_leaks  # type: ignore[import-not-found,unused-ignore]
+            from memwatch.leaks.runner import adetect_leaks
 
             try:
                 report = await adetect_leaks(original, args, call_kwargs, **kwargs)
-            except OperationError as exc:
-                _reraise(exc)
-            outcome.result = LeakResult(report, max_growth)
+            except (OperationError, ConfigError) as exc:
+                error: MemwatchError = exc
+            else:
+                outcome.result = LeakResult(report, max_growth)
+                return
+            _reraise(error, nodeid)
 
         return looped_async, outcome
 
@@ -111,8 +118,11 @@ def looped_body(original: Callable[..., Any], spec: LeakSpec,
 
         try:
             report = detect_leaks(original, args, call_kwargs, **kwargs)
-        except OperationError as exc:
-            _reraise(exc)
-        outcome.result = LeakResult(report, max_growth)
+        except (OperationError, ConfigError) as exc:
+            error: MemwatchError = exc
+        else:
+            outcome.result = LeakResult(report, max_growth)
+            return
+        _reraise(error, nodeid)
 
     return looped, outcome

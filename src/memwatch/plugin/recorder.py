@@ -14,6 +14,7 @@ phase's test report (:data:`REPORT_ATTR`, a JSON-able dict); only the controller
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import tracemalloc
@@ -32,6 +33,7 @@ __all__ = ["REPORT_ATTR", "BodyFigures", "BodyMeter", "SessionRecords", "record_
 REPORT_ATTR = "memwatch_record"
 _SAMPLE_INTERVAL = 0.001
 _TOP_SITES = 5
+_MAX_SNAPSHOTS = 20
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,46 @@ class _PeakSampler:
         return self.peaks
 
 
+class _PeakSnapshots:
+    """A thread that snapshots tracemalloc each time the traced heap reaches a new high.
+
+    A new snapshot is taken when the traced memory exceeds the last snapshot's level
+    by 10 % (and by 256 KiB), at most :data:`_MAX_SNAPSHOTS` times, so the last one
+    shows the allocation sites live near the peak (within a thread switch; the switch
+    interval is lowered to 1 ms meanwhile).
+    """
+
+    def __init__(self, start: int) -> None:
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch, _SAMPLE_INTERVAL))  # let the thread in often
+        self.level = start
+        self.snapshot: tracemalloc.Snapshot | None = None
+        self.taken = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="memwatch-snapshots", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(_SAMPLE_INTERVAL) and self.taken < _MAX_SNAPSHOTS:
+            self.check()
+
+    def check(self) -> None:
+        if not tracemalloc.is_tracing():
+            return
+        current = tracemalloc.get_traced_memory()[0]
+        if current > self.level * 1.1 and current - self.level > 256 * 1024:
+            self.snapshot = tracemalloc.take_snapshot()
+            self.level = current
+            self.taken += 1
+
+    def stop(self) -> tracemalloc.Snapshot | None:
+        self._stop.set()
+        self._thread.join()
+        sys.setswitchinterval(self._switch)
+        self.check()
+        return self.snapshot
+
+
 class BodyMeter:
     """Measures one test body: ``start()`` right before it, ``stop()`` right after.
 
@@ -90,6 +132,7 @@ class BodyMeter:
         self.sites = sites and python
         self._sampler: _PeakSampler | None = None
         self._snapshot: tracemalloc.Snapshot | None = None
+        self._peaks: _PeakSnapshots | None = None
         self._py_start = 0
         self._start_native = 0
         self._start = 0.0
@@ -109,6 +152,8 @@ class BodyMeter:
                 self._snapshot = tracemalloc.take_snapshot()
             tracemalloc.reset_peak()
             self._py_start = tracemalloc.get_traced_memory()[0]
+            if self.sites:
+                self._peaks = _PeakSnapshots(self._py_start)
         readers: dict[str, Callable[[], int]] = {}
         if not self.hwm_works():
             readers["rss"] = rss
@@ -133,8 +178,9 @@ class BodyMeter:
         sites: tuple[AllocationSite, ...] = ()
         if self.python and tracemalloc.is_tracing():
             python_peak = max(0, tracemalloc.get_traced_memory()[1] - self._py_start)
+            high = self._peaks.stop() if self._peaks is not None else None
             if self._snapshot is not None:
-                sites = _grown_sites(self._snapshot, tracemalloc.take_snapshot())
+                sites = _grown_sites(self._snapshot, high or tracemalloc.take_snapshot())
         native_peak = None
         if "native" in peaks:
             native_peak = max(0, max(peaks["native"], native_heap_bytes()) - self._start_native)

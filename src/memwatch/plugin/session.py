@@ -47,6 +47,7 @@ class MemwatchPlugin:
     def prepare_items(self, items: list[pytest.Item]) -> None:
         """Parse checking markers, skip tests outside the level or without a GPU."""
         level = self.settings.level
+        leak_tests = self.settings.leaks
         for item in items:
             names = [marker.name for marker in item.iter_markers()]
             if level:
@@ -62,6 +63,9 @@ class MemwatchPlugin:
             except MarkerError as exc:
                 item.stash[keys.MARKER_ERROR] = str(exc)
             item.stash[keys.MARKERS] = tuple(sorted({n for n in names if n in keys.RECORDED_MARKERS}))
+            leak_tests = leak_tests or "no_leaks" in names
+        if leak_tests:  # import the engine now, not inside the first measured body
+            import memwatch.leaks.runner  # noqa: F401
 
     def gpu_reason(self) -> str:
         if self._gpu_reason is None:
@@ -87,7 +91,7 @@ class MemwatchPlugin:
         if spec is None:
             return (yield)
         original = pyfuncitem.obj
-        looped, outcome = looped_body(original, spec, self.config)
+        looped, outcome = looped_body(original, spec, self.config, pyfuncitem.nodeid)
         pyfuncitem.obj = looped
         try:
             return (yield)
