@@ -13,6 +13,7 @@ import pytest
 from memwatch import reclaim
 from memwatch.cache import (
     ENTRY_OVERHEAD,
+    TABLE_FACTOR,
     AdaptiveCache,
     CacheKeyError,
     CacheValueTooLarge,
@@ -288,44 +289,61 @@ class TestTTL:
 
 
 # -- AdaptiveCache ------------------------------------------------------------------------
+def items(cache: AdaptiveCache) -> int:
+    return int(cache.stats["item_bytes"])
+
+
 class TestAdaptive:
     def test_charge_with_explicit_size(self) -> None:
         cache = AdaptiveCache(max_size=10, max_memory_mb=1)
         cache.put("k", object(), size=1000)
-        assert cache.memory_usage == 1000 + estimate_size("k") + ENTRY_OVERHEAD
+        assert items(cache) == 1000 + estimate_size("k") + ENTRY_OVERHEAD
         assert cache.max_memory == 1_000_000
+
+    def test_memory_usage_is_items_plus_tables(self) -> None:
+        cache = AdaptiveCache(max_size=100, max_memory_mb=1)
+        for i in range(50):
+            cache.put(i, None, size=10)
+        twin: dict[int, int] = {}
+        for i in range(50):
+            twin[i] = 0
+        s = cache.stats
+        assert s["table_bytes"] == TABLE_FACTOR * sys.getsizeof(twin)
+        assert cache.memory_usage == s["item_bytes"] + s["table_bytes"]
+        cache.clear()
+        assert cache.stats["table_bytes"] == TABLE_FACTOR * sys.getsizeof({})
 
     def test_charge_with_estimate(self) -> None:
         cache = AdaptiveCache(max_memory_mb=1)
         value = b"x" * 5000
         cache.put(1, value)
-        assert cache.memory_usage == sys.getsizeof(value) + sys.getsizeof(1) + ENTRY_OVERHEAD
+        assert items(cache) == sys.getsizeof(value) + sys.getsizeof(1) + ENTRY_OVERHEAD
 
     def test_evicts_in_batches_to_fit(self) -> None:
         seen, cb = recorder()
-        cache = AdaptiveCache(max_size=1000, max_memory_mb=0.1, eviction_batch_size=5, on_evict=cb)
+        cache = AdaptiveCache(max_size=100, max_memory_mb=0.1, eviction_batch_size=5, on_evict=cb)
         per_item = 9000 + estimate_size(0) + ENTRY_OVERHEAD
-        for i in range(11):  # 11 * ~9.2 kB > 100 kB: the 11th put evicts a batch of 5
+        for i in range(11):  # 11 * ~9.2 kB + tables > 100 kB: the 11th put evicts a batch of 5
             cache.put(i, None, size=9000)
             assert cache.memory_usage <= cache.max_memory
         assert [k for k, _ in seen] == [0, 1, 2, 3, 4]
         assert cache.size == 6
-        assert cache.memory_usage == 6 * per_item
+        assert items(cache) == 6 * per_item
 
     def test_count_bound_still_applies(self) -> None:
         cache = AdaptiveCache(max_size=3, max_memory_mb=10)
         for i in range(5):
             cache.put(i, i)
         assert cache.size == 3
-        assert cache.memory_usage == sum(estimate_size(i) * 2 + ENTRY_OVERHEAD for i in (2, 3, 4))
+        assert items(cache) == sum(estimate_size(i) * 2 + ENTRY_OVERHEAD for i in (2, 3, 4))
 
     def test_overwrite_and_delete_adjust_memory(self) -> None:
         cache = AdaptiveCache(max_memory_mb=1)
         cache.put("k", None, size=100)
         cache.put("k", None, size=300)
-        assert cache.memory_usage == 300 + estimate_size("k") + ENTRY_OVERHEAD
+        assert items(cache) == 300 + estimate_size("k") + ENTRY_OVERHEAD
         cache.delete("k")
-        assert cache.memory_usage == 0
+        assert items(cache) == 0
 
     def test_shrink_returns_bytes(self) -> None:
         cache = AdaptiveCache(max_memory_mb=1)
@@ -334,20 +352,32 @@ class TestAdaptive:
         one = 1000 + estimate_size(0) + ENTRY_OVERHEAD
         assert cache.shrink(0.5) == 2 * one
         assert cache.clear() == 2
-        assert cache.memory_usage == 0
+        assert items(cache) == 0
 
     def test_weak_mode_dead_values_give_their_charge_back(self) -> None:
         cache = AdaptiveCache(max_memory_mb=1, use_weak_refs=True)
         cache.put("k", Box(), size=500)
         gc.collect()
         assert cache.get("k") is None
-        assert cache.memory_usage == 0
+        assert items(cache) == 0
 
     def test_value_larger_than_the_bound(self) -> None:
-        cache = AdaptiveCache(max_memory_mb=0.001)
+        cache = AdaptiveCache(max_size=2, max_memory_mb=0.002)
+        cache.put("small", 1)
         with pytest.raises(CacheValueTooLarge, match=r"does not fit in the cache's whole memory bound"):
             cache.put("k", b"x" * 2000)
-        assert cache.size == 0
+        assert cache.get("small") == 1  # nothing was evicted for a value that cannot fit
+
+    def test_replacing_with_a_too_large_value_keeps_the_old_one(self) -> None:
+        cache = AdaptiveCache(max_size=2, max_memory_mb=0.002)
+        cache.put("k", 1)
+        with pytest.raises(CacheValueTooLarge):
+            cache.put("k", b"x" * 2000)
+        assert cache.get("k") == 1
+
+    def test_max_size_must_leave_room_for_the_tables(self) -> None:
+        with pytest.raises(ConfigError, match=r"max_size=10000 needs up to .* of hash tables"):
+            AdaptiveCache(max_size=10_000, max_memory_mb=1)
 
     def test_value_whose_size_cannot_be_estimated(self) -> None:
         cache = AdaptiveCache()

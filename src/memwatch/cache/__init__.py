@@ -11,7 +11,13 @@ See :mod:`memwatch.cache.base` for what all three share and
 :mod:`memwatch.cache.sizing` for how :class:`AdaptiveCache` estimates sizes.
 """
 
-from memwatch.cache.adaptive import ENTRY_OVERHEAD, AdaptiveCache, CacheValueTooLarge
+from memwatch.cache.adaptive import (
+    ENTRY_OVERHEAD,
+    TABLE_BYTES_PER_ITEM,
+    TABLE_FACTOR,
+    AdaptiveCache,
+    CacheValueTooLarge,
+)
 from memwatch.cache.base import CacheKeyError
 from memwatch.cache.lru import LRUCache
 from memwatch.cache.sizing import SizeEstimateError, estimate_size
@@ -19,6 +25,8 @@ from memwatch.cache.ttl import TTLCache
 
 __all__ = [
     "ENTRY_OVERHEAD",
+    "TABLE_BYTES_PER_ITEM",
+    "TABLE_FACTOR",
     "AdaptiveCache",
     "CacheKeyError",
     "CacheValueTooLarge",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -12,11 +13,18 @@ from memwatch.cache.sizing import SizeEstimateError, estimate_size
 from memwatch.errors import ConfigError, UsageError
 from memwatch.units import format_size
 
-__all__ = ["ENTRY_OVERHEAD", "AdaptiveCache", "CacheValueTooLarge"]
+__all__ = ["ENTRY_OVERHEAD", "TABLE_BYTES_PER_ITEM", "TABLE_FACTOR", "AdaptiveCache",
+           "CacheValueTooLarge"]
 
-#: Bytes charged per item on top of key and value: the dict slots and ordering node
-#: cachetools keeps and the size record kept here (an approximation for 64-bit CPython).
+#: Bytes charged per item on top of key and value: the ordering node cachetools keeps
+#: and the size record kept here (an approximation for 64-bit CPython, on the high side).
 ENTRY_OVERHEAD = 200
+#: The hash tables (cachetools' data dict and ordered dict, and the size dict here) hold
+#: the same keys, so they are charged as this many times the size dict's own table.
+TABLE_FACTOR = 4
+#: Worst case table bytes per item (a dict just after it grew, times TABLE_FACTOR):
+#: max_size * this must fit in the memory bound.
+TABLE_BYTES_PER_ITEM = 400
 
 
 class CacheValueTooLarge(UsageError, ValueError):
@@ -27,9 +35,13 @@ class AdaptiveCache(BaseCache):
     """LRU cache of at most ``max_size`` items and about ``max_memory_mb`` MB (10**6 bytes).
 
     Each item is charged ``estimate_size(key) + estimate_size(value) + ENTRY_OVERHEAD``
-    bytes (see :mod:`memwatch.cache.sizing` for what the estimate assumes), or
-    ``size + estimate_size(key) + ENTRY_OVERHEAD`` when ``put(..., size=N)`` gives the
-    value's size, or what ``sizeof(value)`` returns when a ``sizeof`` function is given.
+    bytes (see :mod:`memwatch.cache.sizing` for what the estimate assumes), with
+    ``size`` instead of the value's estimate when ``put(..., size=N)`` gives it, or
+    what ``sizeof(value)`` returns when a ``sizeof`` function is given. The cache's
+    hash tables are charged too (``TABLE_FACTOR`` times the size dict's table): they
+    keep the capacity of the largest item count reached, so this part does not shrink
+    when items leave. ``max_size * TABLE_BYTES_PER_ITEM`` must fit in the bound.
+
     Before storing, the least recently used items are evicted ``eviction_batch_size``
     at a time until the new item fits, so :attr:`memory_usage` never exceeds the bound
     (batches leave headroom, so the next puts need no eviction). In weak-value mode the
@@ -47,18 +59,24 @@ class AdaptiveCache(BaseCache):
         if sizeof is not None and not callable(sizeof):
             raise ConfigError(f"sizeof must be callable or None, got {sizeof!r}")
         self.max_memory = int(max_memory_mb * 1_000_000)
+        if self.max_size * TABLE_BYTES_PER_ITEM > self.max_memory:
+            raise ConfigError(
+                f"max_size={self.max_size} needs up to {format_size(self.max_size * TABLE_BYTES_PER_ITEM)} "
+                f"of hash tables, more than max_memory_mb={max_memory_mb:g} allows; lower max_size "
+                "or raise max_memory_mb")
         self.eviction_batch_size = check_positive_int("eviction_batch_size", eviction_batch_size)
         self._sizeof = sizeof or estimate_size
         self._sizes: dict[Hashable, int] = {}
-        self._memory = 0
+        self._items = 0  # sum of the items' charges
+        self._tables = self._table_bytes()
         self._store = _CaptureLRU(self.max_size)
         self._start()
 
     @property
     def memory_usage(self) -> int:
-        """Estimated bytes charged for the items held now (always <= ``max_memory``)."""
+        """Estimated bytes: the items held now plus the hash tables (always <= ``max_memory``)."""
         with self._lock:
-            return self._memory
+            return self._items + self._tables
 
     def put(self, key: Hashable, value: Any, size: int | None = None) -> None:
         """Store ``value``, evicting least-recently-used batches until it fits the bound."""
@@ -66,20 +84,24 @@ class AdaptiveCache(BaseCache):
         stored = self._wrap(key, value)
         with self._lock:
             self._purge_dead()
+            if charge + self._tables > self.max_memory:
+                raise self._too_large(value, charge)
             try:
                 if key in self._store:
                     self._remove(key)  # replaced: its old charge goes, no on_evict
             except TypeError:
                 raise unhashable(key) from None
-            dropped: list[tuple[Any, Any]] = []
-            while self._memory + charge > self.max_memory and len(self._store):
-                for _ in range(min(self.eviction_batch_size, len(self._store))):
-                    self._store.popitem()
-                dropped += self._drain()
+            dropped = self._evict_until(charge, keep=0)
             self._store[key] = stored  # may evict one item by count (drained below)
             self._sizes[key] = charge
-            self._memory += charge
+            self._items += charge
             dropped += self._drain()
+            self._tables = self._table_bytes()  # grows when the dicts resize
+            dropped += self._evict_until(0, keep=1)  # never the new item: it is the most recent
+            if self._items + self._tables > self.max_memory:  # the tables grew past the room left
+                self._remove(key)
+                self._notify(dropped)
+                raise self._too_large(value, charge)
         self._notify(dropped)
 
     def shrink(self, fraction: float) -> int:
@@ -92,7 +114,9 @@ class AdaptiveCache(BaseCache):
     def stats(self) -> dict[str, float]:
         out = super().stats
         with self._lock:
-            out["memory_usage"] = self._memory
+            out["memory_usage"] = self._items + self._tables
+            out["item_bytes"] = self._items
+            out["table_bytes"] = self._tables
         out["max_memory"] = self.max_memory
         return out
 
@@ -110,20 +134,34 @@ class AdaptiveCache(BaseCache):
                                         "value; it must return a non-negative integer")
         elif isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ConfigError(f"size must be a non-negative integer number of bytes, got {size!r}")
-        charge = size + estimate_size(key) + ENTRY_OVERHEAD
-        if charge > self.max_memory:
-            raise CacheValueTooLarge(
-                f"a {type(value).__name__} value of about {format_size(charge)} does not fit in "
-                f"the cache's whole memory bound ({format_size(self.max_memory)})")
-        return charge
+        return size + estimate_size(key) + ENTRY_OVERHEAD
+
+    def _too_large(self, value: Any, charge: int) -> CacheValueTooLarge:
+        return CacheValueTooLarge(
+            f"a {type(value).__name__} value of about {format_size(charge)} does not fit in "
+            f"the cache's whole memory bound ({format_size(self.max_memory)}, of which the hash "
+            f"tables take {format_size(self._tables)})")
+
+    def _evict_until(self, extra: int, keep: int) -> list[tuple[Any, Any]]:
+        """Evict least-recent batches until ``extra`` more bytes fit, leaving ``keep`` items."""
+        dropped: list[tuple[Any, Any]] = []
+        while self._items + self._tables + extra > self.max_memory and len(self._store) > keep:
+            for _ in range(min(self.eviction_batch_size, len(self._store) - keep)):
+                self._store.popitem()
+            dropped += self._drain()
+        return dropped
+
+    def _table_bytes(self) -> int:
+        return TABLE_FACTOR * sys.getsizeof(self._sizes)
 
     def _forget(self, key: Hashable, stored: Any) -> None:
-        self._memory -= self._sizes.pop(key, 0)
+        self._items -= self._sizes.pop(key, 0)
 
     def _remove(self, key: Hashable) -> None:
         del self._store[key]
         self._forget(key, None)
 
     def _after_clear(self) -> None:
-        self._sizes.clear()
-        self._memory = 0
+        self._sizes.clear()  # dict.clear() also gives its table back
+        self._items = 0
+        self._tables = self._table_bytes()
