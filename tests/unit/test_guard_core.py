@@ -328,3 +328,21 @@ def test_importing_the_guard_does_not_import_numpy() -> None:
             "import memwatch.guard.core; print('numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_actions_do_not_hold_the_level_once_the_need_is_gone() -> None:
+    guard, source, clock = make(cooldown=1.0)
+    intake = threading.Event()
+    intake.set()
+    runs: list[float] = []
+    guard.add_strategy("cheap", lambda: runs.append(clock()), level="warning")
+    guard.add_strategy("pause_intake", intake)
+    source.set_fraction(0.9)
+    guard.check()
+    source.set_fraction(0.1)          # the application freed its memory
+    for _ in range(10):
+        clock.advance(0.25)
+        guard.check()
+    assert guard.level == "normal"
+    assert intake.is_set()
+    assert len(runs) == 1             # nothing ran again: the reading no longer needed it

@@ -159,10 +159,12 @@ class MemoryGuard:
         change = self.tracker.update(sample, now)
         if change is not None:
             self._on_change(*change, sample)
-        level = self.tracker.level
-        self.metrics_data.set("level", _LEVEL_VALUE[level])
-        if level is not Level.NORMAL and not self.shutting_down:
-            outcomes, sample, _after = self.ladder.run(level, sample, self._recheck)
+        self.metrics_data.set("level", _LEVEL_VALUE[self.tracker.level])
+        # the ladder acts on what the reading needs now, not on a level the cooldown holds:
+        # otherwise each action would extend the hold and the level would never fall
+        need = self.policy.evaluate(sample, self.tracker.level)[0]
+        if need is not Level.NORMAL and not self.shutting_down:
+            outcomes, sample, _after = self.ladder.run(need, sample, self._recheck)
             if outcomes:
                 self.tracker.note_action(now)
                 for outcome in outcomes:
