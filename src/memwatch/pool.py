@@ -162,11 +162,8 @@ class ObjectPool(Generic[T]):
         Releasing an object twice is detected while it is idle in the pool; once
         another caller holds it again, a stale second release cannot be told apart.
         """
-        with self._lock:
-            lent = self._in_use.pop(id(obj), None)
-            if lent is not obj:
-                if lent is not None:  # same id, another object: put it back
-                    self._in_use[id(lent)] = lent
+        if self._in_use.get(id(obj)) is not obj:  # an atomic read; checked again under the lock
+            with self._lock:
                 raise self._release_error(obj)
         reset = getattr(obj, "reset", None)
         if reset is not None:
@@ -176,6 +173,11 @@ class ObjectPool(Generic[T]):
                 self._drop(obj)
                 raise
         with self._lock:
+            lent = self._in_use.pop(id(obj), None)
+            if lent is not obj:  # released twice at the same time by two threads
+                if lent is not None:
+                    self._in_use[id(lent)] = lent
+                raise self._release_error(obj)
             self._released += 1
             if self.ttl is None and not self._closed:
                 self._idle.append(obj)
@@ -372,7 +374,10 @@ class ObjectPool(Generic[T]):
         return self._idle.popleft()
 
     def _drop(self, obj: T) -> None:
+        """Close a lent object whose reset failed, freeing its place."""
         with self._lock:
+            if self._in_use.get(id(obj)) is obj:
+                del self._in_use[id(obj)]
             self._counts["closed"] += 1
             if self._waiters:
                 self._freed.notify()
