@@ -53,8 +53,8 @@ def _value(check: StressCheck, value: float) -> str:
         return "-"
     if check.unit == "bytes":
         return format_size(value, signed=value < 0)
-    if check.unit == "bytes/s":
-        return format_size(value, signed=value < 0) + "/s"
+    if check.unit in ("bytes/s", "bytes/h"):  # their targets are set in MB: show MB
+        return format_size(value, signed=value < 0, binary=False) + check.unit[-2:]
     if check.unit == "ratio":
         return f"{value * 100:.1f}%"
     if math.isinf(value):

@@ -89,7 +89,7 @@ class StressSample(Record):
 class StressCheck(Record):
     """One verdict: ``value`` compared with ``target`` (``op`` is ``"<"``, ``">"``, ...).
 
-    ``unit`` says how to read both: ``bytes``, ``bytes/s``, ``ratio``, ``count`` or ``load``.
+    ``unit`` says how to read both: ``bytes``, ``bytes/s``, ``bytes/h``, ``ratio``, ``count``, ``load``.
     """
 
     name: str

@@ -46,6 +46,7 @@ from memwatch.stress.analysis import (
 )
 from memwatch.stress.cap import CapMethod
 from memwatch.stress.child import ChildRun, run_child
+from memwatch.units import format_size
 
 __all__ = ["SCENARIOS", "StressOptions", "check", "run_scenario", "run_stress", "samples_of"]
 
@@ -269,15 +270,19 @@ def soak(target: str, opts: StressOptions) -> ScenarioResult:
                "native_slope": native.slope, "calls": float((run.result or {}).get("calls", math.nan))}
     checks += [
         check("growth rate", judge_interval(trend.low, trend.high, opts.rate_target), trend.slope,
-              opts.rate_target, "<", f"95% interval {trend.low:.0f}..{trend.high:.0f} B/s", "bytes/s"),
+              opts.rate_target, "<", f"95% interval {_rate(trend.low)} .. {_rate(trend.high)}", "bytes/s"),
         check("growth per hour", judge_interval(trend.low * 3600, trend.high * 3600, opts.hourly_target),
-              trend.slope * 3600, opts.hourly_target, "<", "projected from the rate", "bytes"),
+              trend.slope * 3600, opts.hourly_target, "<", "projected from the rate", "bytes/h"),
         check("stable within band", "not-judged" if math.isnan(deviation) else
               "pass" if deviation <= opts.band else "fail", deviation, opts.band, "<=",
               "largest distance from the median after warm-up", "ratio"),
     ]
     return _result("soak", checks, metrics, [run], samples=samples,
                    params={"duration": opts.duration, "warmup": opts.warmup})
+
+
+def _rate(value: float) -> str:
+    return "n/a" if math.isnan(value) else format_size(value, signed=value < 0, binary=False) + "/s"
 
 
 _RUNNERS = {"ramp": ramp, "spike": spike, "fragmentation": fragmentation, "concurrent": concurrent,

@@ -32,6 +32,7 @@ __all__ = [
     "leaky",
     "leaky_spike",
     "raise_error",
+    "slow_leak",
     "spike",
     "steady",
 ]
@@ -69,6 +70,12 @@ def steady() -> int:
 def leaky(kb: int = 100) -> None:
     """Keep ``kb`` kB per call forever (a soak sees it grow)."""
     _KEPT.append(touch(bytearray(int(kb) * 1000)))
+
+
+def slow_leak(kb: int = 5) -> None:
+    """Keep ``kb`` kB per call and sleep 10 ms: at most ``kb`` x 100 kB/s of growth."""
+    _KEPT.append(touch(bytearray(int(kb) * 1000)))
+    time.sleep(0.01)
 
 
 async def async_steady() -> int:
