@@ -241,6 +241,11 @@ class MemoryGuard:
             return
         self.shutting_down = True
         sample = self.last_sample
+        if sample is None:
+            try:
+                sample = self.source.read()
+            except Exception:
+                sample = None
         files = self.flush(reopen=False)
         for hook in self._hooks:
             try:
