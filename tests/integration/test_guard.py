@@ -133,3 +133,16 @@ def test_real_torch_cuda_oom_falls_back_to_cpu() -> None:
 
     assert oom_protected(fallbacks=["cpu"]).run(allocate) == "cpu"
     gc.collect()
+
+
+def test_guard_thread_with_psi_keeps_its_schedule_and_stops_promptly() -> None:
+    source = SystemSource(budget="8 GiB", gpu=False)
+    guard = MemoryGuard(source=source, check_interval=0.02, reserve=0)
+    with guard:
+        time.sleep(0.5)
+        assert guard.running
+    checks = guard.metrics()["counters"]["checks"]
+    assert 5 <= checks <= 40            # about 25: the trigger wait does not spin or stall
+    assert not guard.running
+    assert guard.level == "normal"
+    guard.close()

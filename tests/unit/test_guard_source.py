@@ -221,3 +221,14 @@ def test_psi_trigger_refused_on_a_missing_file(tmp_path: Path) -> None:
     assert trigger.fired(0.0) is False
     with pytest.raises(ValueError, match="some"):
         PsiTrigger(os.devnull, kind="half")
+
+
+def test_psi_trigger_that_errors_is_dropped_not_spun_on() -> None:
+    read_end, write_end = os.pipe()
+    os.close(write_end)                       # poll() now reports POLLHUP at once
+    trigger = PsiTrigger.__new__(PsiTrigger)
+    trigger.path, trigger.kind, trigger.spec, trigger.reason = "pipe", "some", "", ""
+    trigger.fd = read_end
+    assert trigger.fired(5.0) is False        # returns at once, without waiting 5 s
+    assert not trigger.available
+    assert "polling instead" in trigger.reason

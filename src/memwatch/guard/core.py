@@ -277,7 +277,7 @@ class MemoryGuard:
             wait = next_at - time.monotonic()
             if wait < 0:  # fell behind (a long ladder step): start a new schedule
                 next_at, wait = time.monotonic(), 0.0
-            if trigger is not None:
+            if trigger is not None and trigger.available:
                 if trigger.fired(wait):
                     self.metrics_data.inc("psi_triggers")
                     next_at = time.monotonic()

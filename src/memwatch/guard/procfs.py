@@ -148,7 +148,15 @@ class PsiTrigger:
             return False
         poller = select.poll()
         poller.register(self.fd, select.POLLPRI)
-        return bool(poller.poll(max(0, int(timeout * 1000))))
+        for _fd, revents in poller.poll(max(0, int(timeout * 1000))):
+            if revents & (select.POLLERR | select.POLLNVAL | select.POLLHUP):
+                # the group went away or triggers stopped working: never spin on it
+                self.close()
+                self.reason = f"{self.path}: poll reported an error; polling instead"
+                return False
+            if revents & select.POLLPRI:
+                return True
+        return False
 
     def close(self) -> None:
         if self.fd is not None:
