@@ -11,18 +11,21 @@ Public API (import from here)::
     report.raise_for_regressions()
 """
 
-from memwatch.model.history import Baseline, ResultRow, RunInfo, TrendPoint
+from memwatch.model.history import Baseline, HistoryResult, ResultRow, RunInfo, TrendPoint
 from memwatch.store.db import Store, open_store
 from memwatch.store.env import environment_differences, environment_fingerprint, environment_key
 from memwatch.store.gates import apply_baseline_updates, check_run
+from memwatch.store.history import build_history
 
 __all__ = [
     "Baseline",
+    "HistoryResult",
     "ResultRow",
     "RunInfo",
     "Store",
     "TrendPoint",
     "apply_baseline_updates",
+    "build_history",
     "check_run",
     "environment_differences",
     "environment_fingerprint",

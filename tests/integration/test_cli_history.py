@@ -1,0 +1,98 @@
+"""``memwatch history``: the trend table, change points, plot, JSON and its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memwatch.cli import main
+from memwatch.model.history import ResultRow
+from memwatch.store import open_store
+
+pytestmark = pytest.mark.integration
+T0 = 1_795_200_000.0  # 2026-11-20 18:40 UTC
+TEST = "tests/test_api.py::test_upload[<x>]"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = str(tmp_path / "history.db")
+    rng = np.random.default_rng(0)
+    with open_store(url) as store:
+        for k in range(24):
+            level = 48e6 if k < 15 else 64e6
+            store.record_run("pytest", [ResultRow(TEST, "peak", "bytes", rng.normal(level, 3e5, 5)),
+                                        ResultRow(TEST, "growth", "bytes", [0.0, 1.0, 0.0])],
+                             git_sha=f"{k:040x}", git_branch="main", created_at=T0 + k * 3600)
+    return url
+
+
+def test_trend_table_names_the_run_that_stepped_up(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["history", TEST, "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert f"{TEST} · peak · last 24 runs" in out
+    assert "main@0000000" in out
+    assert out.count("▲ step up") == 1
+    assert "run 16 (2026-11-21 09:40, main@0000000): peak stepped up 45.9 MiB -> 61.0 MiB (+33" in out
+
+
+def test_json_document(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["history", TEST, "--db", db, "--json", "--limit", "12"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["kind"] == "history"
+    assert [p["run_id"] for p in doc["data"]["points"]] == list(range(13, 25))
+    assert [c["run_id"] for c in doc["data"]["change_points"]] == [16]
+
+
+def test_no_change_point_is_said(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["history", TEST, "--db", db, "--metric", "growth"]) == 0
+    assert "No change points: no step of 5% or more over 24 runs." in capsys.readouterr().out
+
+
+def test_plot_is_written(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    png = tmp_path / "trend.png"
+    assert main(["history", TEST, "--db", db, "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 10_000
+    assert f"plot written to {png}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["history", "tests/nope.py::t"], "no history of tests/nope.py::t 'peak'"),
+    (["history", TEST, "--metric", "rss"], "this test has growth, peak"),
+    (["history", TEST, "--env", "cpython3.99-linux-x86_64"], "in environment cpython3.99-linux-x86_64"),
+    (["history", TEST, "--min-change", "lots"], "invalid --min-change 'lots'"),
+    (["history", TEST, "--plot", "/nonexistent/dir/x.png"], "folder /nonexistent/dir does not exist"),
+])
+def test_errors_exit_2_with_one_line(db: str, args: list[str], message: str,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*args, "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+    assert err.startswith("memwatch: error: ")
+
+
+def test_corrupt_database_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"garbage" * 1000)
+    assert main(["history", TEST, "--db", str(bad)]) == 2
+    assert "not a memwatch history database" in capsys.readouterr().err
+
+
+def test_unreachable_postgresql_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("psycopg", reason="psycopg is not installed")
+    assert main(["history", TEST, "--db", "postgresql://u:pw@127.0.0.1:9/db?connect_timeout=3"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot connect to the history database postgresql+psycopg://u:***@127.0.0.1:9/db" in err
+    assert "pw" not in err.replace("psycopg", "")
+
+
+def test_database_from_environment_variable(db: str, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEMWATCH_DB", db)
+    assert main(["history", TEST, "--limit", "3"]) == 0
+    assert "last 3 runs" in capsys.readouterr().out
