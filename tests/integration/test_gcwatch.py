@@ -73,7 +73,7 @@ def test_forced_collection_of_known_cycle_garbage() -> None:
     assert report.interpreter.thresholds == gc.get_threshold()
     assert report.tracked_objects is not None
     assert report.tracked_objects > 1000
-    assert report.dropped_events == report.unmatched_events == 0
+    assert report.dropped_collections == report.unmatched_events == 0
 
 
 def test_automatic_collections_are_counted_as_automatic() -> None:
@@ -413,3 +413,33 @@ def test_a_workload_that_raises_is_an_operation_error() -> None:
 
     with pytest.raises(OperationError, match="job: the workload raised OSError: disk gone"):
         measure_reclamation(broken, component="job")
+
+
+def test_collections_beyond_the_recording_limit_are_counted_not_recorded() -> None:
+    with GCMonitor(max_collections=1) as gm:
+        for _ in range(3):
+            gc.collect()
+    report = gm.report
+    assert report.collections >= 3  # from gc.get_stats(): exact
+    assert len(report.events) == 1
+    assert report.dropped_collections >= 2
+    assert "counted but not recorded" in report.summary()
+
+
+def test_changing_thresholds_inside_the_span_is_noted() -> None:
+    with GCMonitor() as gm, GCOptimizer((5000,)):
+        gc.collect()
+    assert gm.report.forced == 1  # the gc.collect wrapper still tells
+    assert gm.report.interpreter.forced_detection == (
+        "gc.collect wrapper + 3.11 trigger rule" if sys.version_info[:2] == (3, 11) else "gc.collect wrapper")
+    with GCMonitor() as gm2:
+        gc.set_threshold(4321, 10, 10)
+    assert gm2.report.interpreter.forced_detection == "gc.collect wrapper (thresholds changed)"
+
+
+@pytest.mark.parametrize("value", [0, -5, 1.5, True])
+def test_bad_max_collections_is_a_config_error(value: object) -> None:
+    from memwatch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="max_collections must be a positive integer"):
+        GCMonitor(max_collections=value)  # type: ignore[arg-type]

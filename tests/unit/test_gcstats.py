@@ -10,6 +10,8 @@ import pytest
 from memwatch.stats.gcstats import (
     START,
     STOP,
+    classify_forced,
+    collections_from_rows,
     efficiency,
     estimate_promotions,
     latency_split,
@@ -165,3 +167,37 @@ def test_percentile_bounds_and_efficiency() -> None:
         percentile([1.0], 101)
     assert efficiency(1000, 4.0) == 250.0
     assert efficiency(1000, 0.0) == 0.0
+
+
+def test_rows_recorded_by_a_monitor_give_the_same_collections_as_the_event_stream() -> None:
+    rows = [(0, 2 * MS, 0, 701, False, 10, 0, -1.0, -1, -1, -1),
+            (5 * MS, 35 * MS, 2, 120, True, 300, 2, -1.0, -1, 9000, 1000),
+            (50 * MS, 60 * MS, 1, 701, False, 5, 0, 0.004, 42, -1, -1)]
+    cols = collections_from_rows(rows)
+    events = (collection(0, 2.0, 0, collected=10)
+              + collection(5, 30.0, 2, collected=300, uncollectable=2, young=120, forced=True,
+                           traced=(9000, 1000))
+              + collection(50, 10.0, 1, collected=5, duration_s=0.004, candidates=42))
+    paired = pair_events(events)
+    for name in ("generation", "start_ns", "stop_ns", "duration_ns", "collected", "uncollectable",
+                 "young_count", "forced", "from_interpreter"):
+        assert getattr(cols, name).tolist() == getattr(paired, name).tolist(), name
+    assert (cols.duration_ns / MS).tolist() == pytest.approx([2.0, 30.0, 4.0])
+    assert cols.freed_bytes[1] == 8000.0
+    assert cols.candidates[2] == 42.0
+    assert math.isnan(cols.candidates[0])
+    assert len(collections_from_rows([])) == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "young", "threshold0", "expected"),
+    [
+        ([False, False, True], [701, 12, 701], None, [False, False, True]),   # flags only
+        ([False, False, True], [701, 12, 701], 700, [False, True, True]),     # 3.11 trigger rule
+        ([False, False], [2001, 2000], 2000, [False, True]),                  # at the threshold: forced
+        ([False, False], [5, 90000], 0, [True, True]),                        # threshold0 0: never automatic
+    ],
+)
+def test_classify_forced(flags: list[bool], young: list[int], threshold0: int | None,
+                         expected: list[bool]) -> None:
+    assert classify_forced(np.asarray(flags), np.asarray(young), threshold0).tolist() == expected

@@ -20,11 +20,11 @@ import sys
 import threading
 from collections.abc import Callable
 
-__all__ = ["FORCED_THREADS", "METHOD", "install", "uninstall"]
+__all__ = ["FORCED_THREADS", "METHOD", "TRIGGER_RULE", "install", "uninstall"]
 
 FORCED_THREADS: set[int] = set()
-METHOD = ("gc.collect wrapper + 3.11 trigger rule" if sys.version_info[:2] == (3, 11)
-          else "gc.collect wrapper")
+TRIGGER_RULE = sys.version_info[:2] == (3, 11) and sys.implementation.name == "cpython"
+METHOD = "gc.collect wrapper + 3.11 trigger rule" if TRIGGER_RULE else "gc.collect wrapper"
 
 _lock = threading.Lock()
 _users = 0

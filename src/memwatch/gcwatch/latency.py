@@ -61,7 +61,7 @@ def measure_latency(func: Callable[[], object], iterations: int = 1000, *, compo
     over: list[bool] = []
     with GCMonitor(count_objects=count_objects, component=component) as gm:
         for i in range(n):
-            seen = gm.events_seen
+            seen = gm.collections_seen
             t0 = perf_counter_ns()
             try:
                 func()
@@ -69,7 +69,7 @@ def measure_latency(func: Callable[[], object], iterations: int = 1000, *, compo
                 raise _failed(component, i, n, exc) from exc
             t1 = perf_counter_ns()
             lat.append((t1 - t0) / 1e6)
-            over.append(gm.events_seen != seen)
+            over.append(gm.collections_seen != seen)
         gm.operations = n
     return dataclasses.replace(gm.report, latency=latency_impact(lat, over))
 
@@ -86,7 +86,7 @@ async def measure_latency_async(func: Callable[[], Any], iterations: int = 1000,
     over: list[bool] = []
     with GCMonitor(count_objects=count_objects, component=component) as gm:
         for i in range(n):
-            seen = gm.events_seen
+            seen = gm.collections_seen
             t0 = perf_counter_ns()
             try:
                 result = func()
@@ -96,6 +96,6 @@ async def measure_latency_async(func: Callable[[], Any], iterations: int = 1000,
                 raise _failed(component, i, n, exc) from exc
             t1 = perf_counter_ns()
             lat.append((t1 - t0) / 1e6)
-            over.append(gm.events_seen != seen)
+            over.append(gm.collections_seen != seen)
         gm.operations = n
     return dataclasses.replace(gm.report, latency=latency_impact(lat, over))

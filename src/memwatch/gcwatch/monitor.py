@@ -1,15 +1,16 @@
 """GCMonitor: every collection's generation, pause, objects collected, from ``gc.callbacks``.
 
-The callback stores one small tuple per start and per stop (see
-:mod:`memwatch.stats.gcstats` for the layout) and does nothing else, so its cost
-is a clock read and a list append: well under a microsecond per collection on a
-collector whose young collections take tens of microseconds. Everything else is
+The callback keeps a few readings at the start and appends one tuple at the stop
+(see :mod:`memwatch.stats.gcstats` for the layout) and does nothing else: about
+half a microsecond per collection, on a collector whose young collections take
+tens of microseconds (BENCHMARKS.md). Everything else is
 computed once, when the monitor stops.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 import time
 import tracemalloc
 from threading import get_ident
@@ -20,7 +21,6 @@ from memwatch.errors import ConfigError, UsageError
 from memwatch.gcwatch import forced
 from memwatch.gcwatch.report import Snapshot, build_report
 from memwatch.model.gc import GCReport
-from memwatch.stats.gcstats import START, STOP
 
 __all__ = ["GCMonitor"]
 
@@ -31,21 +31,22 @@ class GCMonitor:
     ``with GCMonitor() as gm: work(); gm.count_operation()`` then ``gm.report``.
     It covers the whole process: a collection triggered by any thread pauses all of
     them. ``count_objects`` counts tracked objects at the end (one O(objects) walk,
-    which the advisor uses); ``max_events`` bounds memory (two tuples per
-    collection): beyond it events are dropped and counted, while the collection
-    counts stay exact (they come from ``gc.get_stats()``).
+    which the advisor uses); ``max_collections`` bounds memory (one tuple of about
+    200 bytes per collection): beyond it collections are counted, not recorded, and
+    the collection counts stay exact (they come from ``gc.get_stats()``).
     """
 
-    def __init__(self, *, count_objects: bool = True, max_events: int = 2_000_000,
+    def __init__(self, *, count_objects: bool = True, max_collections: int = 250_000,
                  component: str = "") -> None:
-        if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 2:
-            raise ConfigError(f"max_events must be an integer >= 2, got {max_events!r}")
+        if isinstance(max_collections, bool) or not isinstance(max_collections, int) or max_collections < 1:
+            raise ConfigError(f"max_collections must be a positive integer, got {max_collections!r}")
         self.count_objects = count_objects
-        self.max_events = max_events
+        self.max_collections = max_collections
         self.component = component
         self.operations = 0
-        self._events: list[tuple[Any, ...]] = []
+        self._rows: list[Any] = []
         self._dropped = 0
+        self._unmatched = 0
         self._running = False
         self._report: GCReport | None = None
         self._snapshot: Snapshot | None = None
@@ -57,8 +58,9 @@ class GCMonitor:
         if self._running:
             raise UsageError("GCMonitor is already running: enter a monitor once at a time "
                              "(create a second GCMonitor to nest)")
-        self._events = []
+        self._rows = []
         self._dropped = 0
+        self._unmatched = 0
         self.operations = 0
         self._report = None
         self._snapshot = Snapshot.take()
@@ -80,9 +82,10 @@ class GCMonitor:
             pass
         forced.uninstall()
         assert self._snapshot is not None
-        self._report = build_report(self._events, self._snapshot, stop_ns=stop_ns,
+        self._report = build_report(self._rows, self._snapshot, stop_ns=stop_ns,
                                     operations=self.operations, dropped=self._dropped,
-                                    count_objects=self.count_objects, component=self.component)
+                                    unmatched=self._unmatched, count_objects=self.count_objects,
+                                    component=self.component)
         return self._report
 
     def __enter__(self) -> Self:
@@ -105,9 +108,9 @@ class GCMonitor:
         self.operations += n
 
     @property
-    def events_seen(self) -> int:
-        """Callback events recorded so far (two per collection): a cheap change marker."""
-        return len(self._events) + self._dropped
+    def collections_seen(self) -> int:
+        """Collections finished so far (recorded, dropped or unmatched): a cheap change marker."""
+        return len(self._rows) + self._dropped + self._unmatched
 
     @property
     def report(self) -> GCReport:
@@ -119,34 +122,50 @@ class GCMonitor:
 
     # -- the callback --------------------------------------------------------------
     def _callback(self) -> Any:
-        events = self._events
-        append = events.append
+        """The function registered in ``gc.callbacks``: a few reads at the start, one row at the stop.
+
+        Names are bound as closure variables (no attribute lookups on the hot path);
+        tracemalloc is consulted only if it was tracing when the monitor started, and
+        the 3.15+ keys only on interpreters that send them.
+        """
+        rows = self._rows
+        append = rows.append
         clock = time.perf_counter_ns
         get_count = gc.get_count
-        get_threshold = gc.get_threshold
         isenabled = gc.isenabled
         forced_threads = forced.FORCED_THREADS
-        rule311 = forced.METHOD.endswith("trigger rule")
-        traced = tracemalloc.get_traced_memory
-        is_tracing = tracemalloc.is_tracing
-        limit = self.max_events
+        traced = tracemalloc.get_traced_memory if tracemalloc.is_tracing() else None
+        extra_keys = sys.version_info >= (3, 15)
+        limit = self.max_collections
         monitor = self
+        t0 = gen0 = traced0 = -1
+        young0 = 0
+        forced0 = False
 
         def on_gc(phase: str, info: dict[str, Any]) -> None:
+            nonlocal t0, gen0, young0, forced0, traced0
             t = clock()
-            if len(events) >= limit:
-                monitor._dropped += 1
-                return
             if phase == "start":
-                young = get_count()[0]
-                is_forced = (not isenabled() or (bool(forced_threads) and get_ident() in forced_threads)
-                             or (rule311 and (young <= get_threshold()[0] or get_threshold()[0] == 0)))
-                append((START, t, info["generation"], young, is_forced,
-                        traced()[0] if is_tracing() else -1))
+                if t0 >= 0:
+                    monitor._unmatched += 1
+                t0 = t
+                gen0 = info["generation"]
+                young0 = get_count()[0]
+                forced0 = not isenabled() or (bool(forced_threads) and get_ident() in forced_threads)
+                traced0 = traced()[0] if traced is not None else -1
+                return
+            if t0 < 0 or info["generation"] != gen0:
+                monitor._unmatched += 1 + (t0 >= 0)
+            elif len(rows) >= limit:
+                monitor._dropped += 1
+            elif extra_keys:
+                append((t0, t, gen0, young0, forced0, info["collected"], info["uncollectable"],
+                        info.get("duration", -1.0), info.get("candidates", -1), traced0,
+                        traced()[0] if traced is not None else -1))
             else:
-                append((STOP, t, info["generation"], info["collected"], info["uncollectable"],
-                        info.get("duration", -1.0), info.get("candidates", -1),
-                        traced()[0] if is_tracing() else -1))
+                append((t0, t, gen0, young0, forced0, info["collected"], info["uncollectable"], -1.0, -1,
+                        traced0, traced()[0] if traced is not None else -1))
+            t0 = -1
 
         self._installed = on_gc
         return on_gc

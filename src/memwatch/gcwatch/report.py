@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import platform
 import sys
@@ -22,9 +23,24 @@ from memwatch.model.gc import (
     PauseStats,
     Uncollectable,
 )
-from memwatch.stats.gcstats import efficiency, estimate_promotions, pair_events, pause_stats
+from memwatch.stats.gcstats import (
+    Collections,
+    classify_forced,
+    collections_from_rows,
+    efficiency,
+    estimate_promotions,
+    pair_events,
+    pause_stats,
+)
 
-__all__ = ["Snapshot", "build_report", "collector_kind", "interpreter_info", "report_from_events"]
+__all__ = [
+    "Snapshot",
+    "build_report",
+    "collector_kind",
+    "interpreter_info",
+    "report_from_collections",
+    "report_from_events",
+]
 
 GENERATIONS = ("gen0", "gen1", "gen2")
 
@@ -39,11 +55,12 @@ def collector_kind(version: tuple[int, ...] | None = None) -> str:
     return kind
 
 
-def interpreter_info(thresholds: tuple[int, ...], duration_source: str) -> InterpreterInfo:
+def interpreter_info(thresholds: tuple[int, ...], duration_source: str,
+                     forced_detection: str) -> InterpreterInfo:
     return InterpreterInfo(version=platform.python_version(), implementation=sys.implementation.name,
                            full_version=sys.version, collector=collector_kind(),
                            thresholds=tuple(int(t) for t in thresholds),
-                           duration_source=duration_source, forced_detection=forced.METHOD)
+                           duration_source=duration_source, forced_detection=forced_detection)
 
 
 @dataclass(frozen=True)
@@ -68,31 +85,44 @@ def _garbage_types(start: int) -> tuple[int, dict[str, int]]:
     return len(garbage) - start, dict(counts.most_common(20))
 
 
-def build_report(events: Sequence[tuple[Any, ...]], snap: Snapshot, *, stop_ns: int, operations: int,
-                 dropped: int, count_objects: bool, component: str) -> GCReport:
-    """Read the end state of the collector, then :func:`report_from_events`."""
+def build_report(rows: Sequence[Any], snap: Snapshot, *, stop_ns: int, operations: int, dropped: int,
+                 unmatched: int, count_objects: bool, component: str) -> GCReport:
+    """Read the end state of the collector, then :func:`report_from_collections`."""
     stats_now = gc.get_stats()
     keys = ("collections", "collected", "uncollectable")
     delta = [{key: after.get(key, 0) - before.get(key, 0) for key in keys}
              for before, after in zip(snap.stats, stats_now, strict=False)]
-    return report_from_events(
-        events, wall_ms=max(0.0, (stop_ns - snap.t_ns) / 1e6), t0_ns=snap.t_ns, thresholds=snap.thresholds,
-        stats_delta=delta, operations=operations, dropped=dropped,
-        tracked_objects=len(gc.get_objects()) if count_objects else None,
-        frozen_objects=gc.get_freeze_count(), garbage=_garbage_types(snap.garbage_len), component=component)
+    unchanged = tuple(gc.get_threshold()) == snap.thresholds
+    rule = forced.TRIGGER_RULE and unchanged
+    return report_from_collections(
+        collections_from_rows(rows, unmatched), wall_ms=max(0.0, (stop_ns - snap.t_ns) / 1e6),
+        t0_ns=snap.t_ns, thresholds=snap.thresholds, stats_delta=delta, operations=operations,
+        dropped=dropped, tracked_objects=len(gc.get_objects()) if count_objects else None,
+        frozen_objects=gc.get_freeze_count(), garbage=_garbage_types(snap.garbage_len),
+        component=component, trigger_rule=rule,
+        forced_detection=forced.METHOD if unchanged else "gc.collect wrapper (thresholds changed)")
 
 
-def report_from_events(events: Sequence[tuple[Any, ...]], *, wall_ms: float, t0_ns: int = 0,
-                       thresholds: tuple[int, ...] = (700, 10, 10),
-                       stats_delta: Sequence[dict[str, int]] | None = None, operations: int = 0,
-                       dropped: int = 0, tracked_objects: int | None = None, frozen_objects: int = 0,
-                       garbage: tuple[int, dict[str, int]] = (0, {}), component: str = "") -> GCReport:
-    """Build a report from an event stream (pure: synthetic streams give known reports).
+def report_from_events(events: Sequence[tuple[Any, ...]], **kwargs: Any) -> GCReport:
+    """:func:`report_from_collections` for a raw callback event stream (synthetic tests)."""
+    return report_from_collections(pair_events(events), **kwargs)
+
+
+def report_from_collections(cols: Collections, *, wall_ms: float, t0_ns: int = 0,
+                            thresholds: tuple[int, ...] = (700, 10, 10),
+                            stats_delta: Sequence[dict[str, int]] | None = None, operations: int = 0,
+                            dropped: int = 0, tracked_objects: int | None = None, frozen_objects: int = 0,
+                            garbage: tuple[int, dict[str, int]] = (0, {}), component: str = "",
+                            trigger_rule: bool = False, forced_detection: str = "") -> GCReport:
+    """Build a report from collections (pure: synthetic streams give known reports).
 
     ``stats_delta`` is the change of ``gc.get_stats()`` over the span, which keeps
-    collection counts exact when events were dropped; without it they come from the events.
+    collection counts exact when collections were dropped; without it they come
+    from ``cols``. ``trigger_rule`` applies the 3.11 rule of
+    :func:`~memwatch.stats.gcstats.classify_forced` with ``thresholds[0]``.
     """
-    cols = pair_events(events)
+    forced_flags = classify_forced(cols.forced, cols.young_count, thresholds[0] if trigger_rule else None)
+    cols = dataclasses.replace(cols, forced=forced_flags)
     dur_ms = cols.duration_ns / 1e6
     pauses: dict[str, PauseStats] = {}
     generations: dict[str, GenerationStats] = {}
@@ -119,7 +149,7 @@ def report_from_events(events: Sequence[tuple[Any, ...]], *, wall_ms: float, t0_
     freed_all = cols.freed_bytes[~np.isnan(cols.freed_bytes)]
     source = "interpreter" if bool(cols.from_interpreter.any()) else "perf_counter_ns"
     return GCReport(
-        interpreter=interpreter_info(thresholds, source),
+        interpreter=interpreter_info(thresholds, source, forced_detection or forced.METHOD),
         wall_ms=wall_ms, pauses=pauses, generations=generations,
         collections=total, automatic=max(0, total - n_forced), forced=n_forced,
         collected=sum(gen.collected for gen in generations.values()),
@@ -139,7 +169,7 @@ def report_from_events(events: Sequence[tuple[Any, ...]], *, wall_ms: float, t0_
                         young_count=cols.young_count.astype(np.float64),
                         candidates=cols.candidates, freed_bytes=cols.freed_bytes),
         tracked_objects=tracked_objects, frozen_objects=frozen_objects,
-        dropped_events=dropped, unmatched_events=cols.unmatched, component=component)
+        dropped_collections=dropped, unmatched_events=cols.unmatched, component=component)
 
 
 def _pause(durations_ms: np.ndarray, wall_ms: float) -> PauseStats:

@@ -265,7 +265,7 @@ class GCReport(Record):
     events: GCEvents
     tracked_objects: int | None = None
     frozen_objects: int = 0
-    dropped_events: int = 0
+    dropped_collections: int = 0
     unmatched_events: int = 0
     component: str = ""
     latency: LatencyImpact | None = None
@@ -307,7 +307,7 @@ class GCReport(Record):
                          f"p50 {lat.p50_with_ms:.3f} / p99 {lat.p99_with_ms:.3f} ms; "
                          f"{lat.calls_without_gc} did not, p50 {lat.p50_without_ms:.3f} / "
                          f"p99 {lat.p99_without_ms:.3f} ms")
-        if self.dropped_events:
-            lines.append(f"  note: {self.dropped_events} events beyond the recording limit were dropped; "
-                         "pause statistics cover the recorded ones")
+        if self.dropped_collections:
+            lines.append(f"  note: {self.dropped_collections} collections beyond the recording limit were "
+                         "counted but not recorded; pause statistics cover the recorded ones")
         return "\n".join(lines)

@@ -1,17 +1,24 @@
-"""Statistics of garbage-collection pauses: pure functions on callback event streams.
+"""Statistics of garbage-collection pauses: pure functions on callback data.
 
-A monitor records one compact tuple per ``gc.callbacks`` invocation (the *event
-stream*); everything here turns such a stream into numbers, so it is tested on
-synthetic streams with known answers. Event tuples::
+``gc.callbacks`` calls back twice per collection, at its start and its stop. A
+monitor keeps the start's readings and, at the stop, records one *row* per
+collection::
+
+    (t_start_ns, t_stop_ns, generation, young_count, forced,
+     collected, uncollectable, duration_s, candidates, traced_start, traced_stop)
+
+``t_*_ns`` are ``time.perf_counter_ns()`` when the callbacks ran; ``young_count`` is
+``gc.get_count()[0]`` at the start; ``forced`` is what the callback could tell
+(see :func:`classify_forced`); ``duration_s`` is the interpreter's own duration
+(the ``"duration"`` key, Python 3.15+) or -1 when it gave none; ``candidates`` is
+the interpreter's count of objects it examined (3.15+) or -1; ``traced_*`` is
+tracemalloc's current total, or -1 when it was not tracing.
+
+:func:`pair_events` turns a raw *event stream* (one tuple per callback) into the
+same rows, so the statistics are tested on synthetic streams with known answers::
 
     (START, t_ns, generation, young_count, forced, traced_bytes)
     (STOP,  t_ns, generation, collected, uncollectable, duration_s, candidates, traced_bytes)
-
-``t_ns`` is ``time.perf_counter_ns()`` when the callback ran; ``young_count`` is
-``gc.get_count()[0]`` at the start; ``duration_s`` is the interpreter's own
-duration (the ``"duration"`` key, Python 3.15+) or -1 when it gave none;
-``candidates`` is the interpreter's count of objects it examined (3.15+) or -1;
-``traced_bytes`` is tracemalloc's current total or -1 when it was not tracing.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ __all__ = [
     "START",
     "STOP",
     "Collections",
+    "classify_forced",
+    "collections_from_rows",
     "efficiency",
     "estimate_promotions",
     "latency_split",
@@ -38,18 +47,19 @@ __all__ = [
 START = 0
 STOP = 1
 _NAN = float("nan")
+Row = tuple[int, int, int, int, bool, int, int, float, int, int, int]
 
 
 @dataclass(frozen=True, eq=False)
 class Collections:
-    """Paired start/stop events, one entry per collection, as parallel arrays.
+    """One entry per collection, as parallel arrays.
 
     ``duration_ns`` is the interpreter's duration where it gave one
     (``from_interpreter`` True), else stop minus start of the callback pair, which
     also contains the cost of the callbacks registered before ours.
     ``freed_bytes`` is NaN unless tracemalloc traced both ends; ``candidates`` is NaN
-    unless the interpreter reported it. ``unmatched`` counts events without a partner
-    (a monitor started or stopped in the middle of a collection).
+    unless the interpreter reported it. ``unmatched`` counts callback events without
+    a partner (a monitor started or stopped in the middle of a collection).
     """
 
     generation: np.ndarray
@@ -69,6 +79,30 @@ class Collections:
         return int(self.generation.shape[0])
 
 
+def collections_from_rows(rows: Sequence[Row], unmatched: int = 0) -> Collections:
+    """Columns of the rows as numpy arrays (vectorised: no per-row Python work)."""
+    ints = np.int64
+    if rows:
+        cols: list[Any] = list(zip(*rows, strict=True))
+    else:
+        cols = [()] * 11
+    t0 = np.asarray(cols[0], dtype=ints)
+    t1 = np.asarray(cols[1], dtype=ints)
+    duration_s = np.asarray(cols[7], dtype=np.float64)
+    candidates = np.asarray(cols[8], dtype=np.float64)
+    traced0 = np.asarray(cols[9], dtype=np.float64)
+    traced1 = np.asarray(cols[10], dtype=np.float64)
+    from_interp = duration_s >= 0
+    return Collections(
+        generation=np.asarray(cols[2], dtype=ints), start_ns=t0, stop_ns=t1,
+        duration_ns=np.where(from_interp, duration_s * 1e9, (t1 - t0).astype(np.float64)),
+        collected=np.asarray(cols[5], dtype=ints), uncollectable=np.asarray(cols[6], dtype=ints),
+        young_count=np.asarray(cols[3], dtype=ints), forced=np.asarray(cols[4], dtype=bool),
+        candidates=np.where(candidates >= 0, candidates, _NAN),
+        freed_bytes=np.where((traced0 >= 0) & (traced1 >= 0), traced0 - traced1, _NAN),
+        from_interpreter=from_interp, unmatched=unmatched)
+
+
 def pair_events(events: Sequence[tuple[Any, ...]]) -> Collections:
     """Pair each STOP with the START before it (same generation) into :class:`Collections`.
 
@@ -76,7 +110,7 @@ def pair_events(events: Sequence[tuple[Any, ...]]) -> Collections:
     follows a START replaces it and the first counts as unmatched; a STOP with no
     START, or of another generation, is unmatched too.
     """
-    rows: list[tuple[int, int, int, float, int, int, int, bool, float, float, bool]] = []
+    rows: list[Row] = []
     unmatched = 0
     pending: tuple[Any, ...] | None = None
     for event in events:
@@ -92,24 +126,28 @@ def pair_events(events: Sequence[tuple[Any, ...]]) -> Collections:
         _, t0, gen, young, forced, traced0 = pending
         _, t1, _, collected, uncollectable, duration_s, candidates, traced1 = event
         pending = None
-        from_interp = duration_s is not None and duration_s >= 0
-        duration = float(duration_s) * 1e9 if from_interp else float(t1 - t0)
-        freed = float(traced0 - traced1) if traced0 >= 0 and traced1 >= 0 else _NAN
-        rows.append((int(gen), int(t0), int(t1), duration, int(collected), int(uncollectable),
-                     int(young), bool(forced), float(candidates) if candidates >= 0 else _NAN,
-                     freed, from_interp))
+        rows.append((t0, t1, gen, young, forced, collected, uncollectable, duration_s, candidates,
+                     traced0, traced1))
     if pending is not None:
         unmatched += 1
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 11
-    ints = np.int64
-    return Collections(
-        generation=np.asarray(cols[0], dtype=ints), start_ns=np.asarray(cols[1], dtype=ints),
-        stop_ns=np.asarray(cols[2], dtype=ints), duration_ns=np.asarray(cols[3], dtype=np.float64),
-        collected=np.asarray(cols[4], dtype=ints), uncollectable=np.asarray(cols[5], dtype=ints),
-        young_count=np.asarray(cols[6], dtype=ints), forced=np.asarray(cols[7], dtype=bool),
-        candidates=np.asarray(cols[8], dtype=np.float64),
-        freed_bytes=np.asarray(cols[9], dtype=np.float64),
-        from_interpreter=np.asarray(cols[10], dtype=bool), unmatched=unmatched)
+    return collections_from_rows(rows, unmatched)
+
+
+def classify_forced(flags: np.ndarray, young_count: np.ndarray, threshold0: int | None) -> np.ndarray:
+    """Which collections were forced (``gc.collect()``) rather than automatic.
+
+    ``flags`` is what the callback saw (automatic collection disabled, or a call
+    through the monitored ``gc.collect``). With ``threshold0`` given (CPython 3.11,
+    thresholds unchanged over the span) the trigger rule decides too: an automatic
+    collection starts only when the young count exceeds threshold0, and never when
+    threshold0 is 0, so a start at or below it was forced.
+    """
+    forced = np.asarray(flags, dtype=bool)
+    if threshold0 is None:
+        return forced
+    if threshold0 == 0:
+        return np.ones_like(forced)
+    return forced | (np.asarray(young_count) <= threshold0)
 
 
 def percentile(values: Sequence[float] | np.ndarray, q: float) -> float:
@@ -130,13 +168,14 @@ def pause_stats(durations_ms: Sequence[float] | np.ndarray, wall_ms: float) -> d
     """
     arr = np.asarray(durations_ms, dtype=np.float64)
     total = float(arr.sum()) if arr.size else 0.0
+    p50, p95, p99 = (float(v) for v in np.percentile(arr, [50.0, 95.0, 99.0])) if arr.size else (0.0,) * 3
     return {
         "count": float(arr.size),
         "total_ms": total,
         "mean_ms": total / arr.size if arr.size else 0.0,
-        "p50_ms": percentile(arr, 50.0),
-        "p95_ms": percentile(arr, 95.0),
-        "p99_ms": percentile(arr, 99.0),
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "p99_ms": p99,
         "max_ms": float(arr.max()) if arr.size else 0.0,
         "share": total / wall_ms if wall_ms > 0 else 0.0,
     }

@@ -1,0 +1,218 @@
+"""GCMonitor benchmarks: monitor overhead, callback cost per collection, the freeze finding.
+
+Run: ``.venv/bin/python benchmarks/bench_gc.py`` (``--quick`` for a short run).
+
+1. Overhead: an allocation-heavy, cycle-heavy workload (reference-cycle pairs plus
+   short-lived containers) with and without a running GCMonitor, alternating A and B
+   in one process; the figure is the median of the per-pair wall-time ratios
+   (target <= 1.03).
+2. Callback cost: the monitor's callback called directly with a start/stop pair
+   (ns per collection), a no-op callback for comparison, and the added cost per
+   real ``gc.collect(0)`` on an empty young generation (which includes the
+   ``gc.collect`` wrapper the monitor installs to tell forced collections apart).
+3. Freeze: a full collection with ~1M long-lived objects, measured by the monitor,
+   without and with ``gc.freeze()`` (GCOptimizer), and what the advisor says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from memwatch.gcwatch import GCMonitor, GCOptimizer
+
+
+class Node:
+    __slots__ = ("other", "payload")
+
+    def __init__(self, payload: object = None) -> None:
+        self.other: Node | None = None
+        self.payload = payload
+
+
+def workload(n: int) -> int:
+    """Allocation- and cycle-heavy: n cyclic pairs and n short-lived lists/dicts."""
+    total = 0
+    for i in range(n):
+        a, b = Node([i]), Node({"i": i})
+        a.other, b.other = b, a
+        total += len(a.payload)  # type: ignore[arg-type]
+    return total
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def overhead(n: int, pairs: int) -> dict[str, float]:
+    """Median wall-time ratios, monitored / plain, over alternating pairs.
+
+    ``ratio_run`` times the workload while the monitor records; ``ratio_total`` adds
+    ``stop()``, which builds the report (count_objects=False: no heap walk).
+    """
+    collections: list[int] = []
+    split: list[float] = []
+
+    def plain() -> None:
+        workload(n)
+
+    def monitored() -> None:
+        gm = GCMonitor(count_objects=False).start()
+        workload(n)
+        t_run = time.perf_counter()
+        gm.stop()
+        split.append(t_run)
+        collections.append(gm.report.collections)
+
+    plain()
+    monitored()  # warm up both paths
+    run_ratios, total_ratios, a_times, b_times = [], [], [], []
+    for i in range(pairs):
+        order = (plain, monitored) if i % 2 == 0 else (monitored, plain)
+        times: dict[Callable[[], None], tuple[float, float]] = {}
+        for fn in order:
+            gc.collect()
+            t0 = time.perf_counter()
+            fn()
+            t1 = time.perf_counter()
+            times[fn] = (t1 - t0, (split[-1] - t0) if fn is monitored else t1 - t0)
+        a = times[plain][0]
+        b_total, b_run = times[monitored]
+        a_times.append(a)
+        b_times.append(b_total)
+        run_ratios.append(b_run / a)
+        total_ratios.append(b_total / a)
+    return {"ratio_run": statistics.median(run_ratios), "ratio_total": statistics.median(total_ratios),
+            "plain_median_s": statistics.median(a_times), "monitored_median_s": statistics.median(b_times),
+            "collections_per_run": statistics.median(collections), "pairs": float(pairs)}
+
+
+def callback_cost(calls: int, rounds: int) -> dict[str, float]:
+    gm = GCMonitor(count_objects=False, max_collections=2 * calls + 8)
+    callback = gm._callback()  # the very function gm.start() registers
+    start_info = {"generation": 0, "collected": 0, "uncollectable": 0}
+    stop_info = {"generation": 0, "collected": 12, "uncollectable": 0}
+
+    def noop(phase: str, info: dict[str, int]) -> None:
+        pass
+
+    def direct(cb: Callable[[str, dict[str, int]], None]) -> float:
+        best = float("inf")
+        for _ in range(rounds):
+            gm._rows.clear()
+            t0 = time.perf_counter_ns()
+            for _ in range(calls):
+                cb("start", start_info)
+                cb("stop", stop_info)
+            best = min(best, (time.perf_counter_ns() - t0) / calls)
+        return best
+
+    def empty_loop() -> float:
+        best = float("inf")
+        for _ in range(rounds):
+            t0 = time.perf_counter_ns()
+            for _ in range(calls):
+                pass
+            best = min(best, (time.perf_counter_ns() - t0) / calls)
+        return best
+
+    def collect0(setup: Callable[[], None], teardown: Callable[[], None]) -> float:
+        best = float("inf")
+        for _ in range(rounds):
+            setup()
+            collect = gc.collect  # the wrapper while a monitor runs
+            t0 = time.perf_counter_ns()
+            for _ in range(calls // 10):
+                collect(0)
+            best = min(best, (time.perf_counter_ns() - t0) / (calls // 10))
+            teardown()
+        return best
+
+    loop = empty_loop()
+    out = {"monitor_callback_ns": direct(callback) - loop, "noop_callback_ns": direct(noop) - loop}
+    gc.disable()
+    try:
+        base = collect0(lambda: None, lambda: None)
+        with_noop = collect0(lambda: gc.callbacks.append(noop), lambda: gc.callbacks.remove(noop))
+        mon = GCMonitor(count_objects=False, max_collections=calls + 8)
+        with_monitor = collect0(mon.start, lambda: mon.stop() and None)
+    finally:
+        gc.enable()
+    out.update({"collect0_ns": base, "collect0_noop_added_ns": with_noop - base,
+                "collect0_monitor_added_ns": with_monitor - base})
+    return out
+
+
+def freeze_finding(objects: int, repeats: int) -> dict[str, object]:
+    gc.collect()
+    longlived = [[i] for i in range(objects)]
+
+    def full_pause() -> tuple[float, GCMonitor]:
+        with GCMonitor() as gm:
+            for _ in range(repeats):
+                gc.collect()
+        return statistics.median(gm.report.events.duration_ms[gm.report.events.generation == 2]), gm
+
+    without, gm = full_pause()
+    with GCOptimizer(freeze=True) as opt:
+        with_freeze, _ = full_pause()
+        frozen = opt.frozen_objects
+    advice = GCOptimizer.advise(gm.report)
+    del longlived
+    return {"objects": objects, "gen2_pause_ms_without_freeze": without,
+            "gen2_pause_ms_with_freeze": with_freeze, "frozen_objects": frozen,
+            "tracked_objects": gm.report.tracked_objects, "advice": advice.summary()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short run (smaller workloads, fewer pairs)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    quick = (50_000, 6, 20_000, 200_000)
+    n, pairs, calls, objects = quick if args.quick else (150_000, 21, 200_000, 1_000_000)
+    results = {
+        "python": sys.version.split()[0],
+        "overhead": overhead(n, pairs),
+        "callback": callback_cost(calls, rounds=5),
+        "freeze": freeze_finding(objects, repeats=5),
+    }
+    if args.json:
+        print(json.dumps(results, indent=1))
+        return 0
+    ov, cb, fr = results["overhead"], results["callback"], results["freeze"]
+    assert isinstance(ov, dict)
+    assert isinstance(cb, dict)
+    assert isinstance(fr, dict)
+    print(f"Python {results['python']}")
+    print(f"overhead, monitored/plain wall time, median of {pairs} alternating pairs: "
+          f"{ov['ratio_run']:.3f} while recording, {ov['ratio_total']:.3f} including stop() and the report "
+          f"(plain {ov['plain_median_s'] * 1e3:.1f} ms, monitored {ov['monitored_median_s'] * 1e3:.1f} ms, "
+          f"{ov['collections_per_run']:.0f} collections per run); target <= 1.03: "
+          f"{'PASS' if ov['ratio_total'] <= 1.03 else 'FAIL'}")
+    print(f"callback, called directly: monitor {cb['monitor_callback_ns']:.0f} ns per collection "
+          f"(start + stop), no-op {cb['noop_callback_ns']:.0f} ns")
+    print(f"gc.collect(0) on an empty young generation: {cb['collect0_ns']:.0f} ns; added by a no-op "
+          f"callback {cb['collect0_noop_added_ns']:.0f} ns, by a running GCMonitor "
+          f"{cb['collect0_monitor_added_ns']:.0f} ns (callback + gc.collect wrapper)")
+    print(f"freeze: full collection with {fr['objects']:,} long-lived objects "
+          f"({fr['tracked_objects']:,} tracked): median gen-2 pause "
+          f"{fr['gen2_pause_ms_without_freeze']:.1f} ms without freeze, "
+          f"{fr['gen2_pause_ms_with_freeze']:.3f} ms after gc.freeze() "
+          f"({fr['frozen_objects']:,} frozen)")
+    print(f"advisor on the unfrozen report:\n{fr['advice']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
