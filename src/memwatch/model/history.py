@@ -13,7 +13,6 @@ the layer order and cannot import it, so the shapes live here.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +29,14 @@ __all__ = [
 
 
 def _median(samples: tuple[float, ...]) -> float:
-    return float(statistics.median(samples)) if samples else float("nan")
+    n = len(samples)
+    if n == 1:
+        return samples[0]
+    if n == 0:
+        return float("nan")
+    ordered = sorted(samples)
+    mid = n // 2
+    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
 
 
 @dataclass(frozen=True)
