@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 import time
 from collections import deque
@@ -29,10 +28,11 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from memwatch.guard.dispatch import Dispatcher, Handler
+from memwatch.guard.dispatch import Dispatcher, Handler, alert_details
+from memwatch.guard.emergency import announce_exit, run_hooks
 from memwatch.guard.ladder import RecoveryLadder
 from memwatch.guard.levels import Level, LevelPolicy, LevelTracker
-from memwatch.guard.metrics import GuardMetrics, prometheus_collector
+from memwatch.guard.metrics import GuardMetrics, prometheus_collector, record_sample
 from memwatch.guard.preserve import Preserver
 from memwatch.guard.source import MemorySource, SystemSource
 from memwatch.model.guard import ActionOutcome, GuardAlert, GuardReport, GuardSample
@@ -122,21 +122,7 @@ class MemoryGuard:
         sample = self.source.read()
         self.last_sample = sample
         self.peak = max(self.peak, sample.usage)
-        m = self.metrics_data
-        m.set("usage_bytes", float(sample.usage))
-        m.set("budget_bytes", float(sample.budget))
-        m.set("usage_fraction", sample.fraction)
-        m.set("peak_bytes", float(self.peak))
-        if sample.psi_some_avg10 is not None:
-            m.set("psi_some_avg10", sample.psi_some_avg10)
-        if sample.psi_full_avg10 is not None:
-            m.set("psi_full_avg10", sample.psi_full_avg10)
-        if sample.gpu_used is not None:
-            m.set("gpu_used_bytes", float(sample.gpu_used))
-        for event, delta in sample.events.items():
-            m.inc(f"memory_events.{event}", float(delta))
-            if event in ("oom_kill", "oom", "max") and delta > 0:
-                _log.warning("memwatch guard: memory.events %s +%d in the group", event, delta)
+        record_sample(self.metrics_data, sample, self.peak)
         return sample
 
     def check(self) -> GuardSample | None:
@@ -167,14 +153,17 @@ class MemoryGuard:
             outcomes, sample, _after = self.ladder.run(need, sample, self._recheck)
             if outcomes:
                 self.tracker.note_action(now)
-                for outcome in outcomes:
-                    self.actions.append(outcome)
-                    self.metrics_data.inc(f"strategy_runs.{outcome.name}")
-                    if outcome.error:
-                        self.metrics_data.inc(f"strategy_errors.{outcome.name}")
-                    _log.info("memwatch guard: %s at %s: %s -> %s", outcome.name, outcome.level,
-                              format_size(outcome.usage_before), format_size(outcome.usage_after))
+                self._record(outcomes)
         return sample
+
+    def _record(self, outcomes: list[ActionOutcome]) -> None:
+        for outcome in outcomes:
+            self.actions.append(outcome)
+            self.metrics_data.inc(f"strategy_runs.{outcome.name}")
+            if outcome.error:
+                self.metrics_data.inc(f"strategy_errors.{outcome.name}")
+            _log.info("memwatch guard: %s at %s: %s -> %s", outcome.name, outcome.level,
+                      format_size(outcome.usage_before), format_size(outcome.usage_after))
 
     def _on_change(self, level: Level, previous: Level, reason: str, sample: GuardSample) -> None:
         alert = GuardAlert(sample.time, str(level), str(previous), reason, sample)
@@ -187,22 +176,11 @@ class MemoryGuard:
             if level is Level.NORMAL:
                 self._checkpointed = False
                 self._preserver.hold_reserve()
-        self._dispatch.emit(str(level), self.details(alert))
+        self._dispatch.emit(str(level), alert_details(alert, getattr(self.source, "budget_detail", "")))
         if level is Level.EMERGENCY and not self._checkpointed and \
                 not any(s.name == "shutdown" for s in self.ladder.strategies):
             self._checkpointed = True
             self.flush()
-
-    def details(self, alert: GuardAlert) -> dict[str, Any]:
-        """The dict handed to handlers: level, previous, reason and the reading."""
-        s = alert.sample
-        return {"level": alert.level, "previous": alert.previous, "reason": alert.reason,
-                "time": alert.time, "usage": s.usage, "budget": s.budget, "fraction": s.fraction,
-                "percent": 100.0 * s.fraction, "budget_source": s.budget_source,
-                "budget_detail": getattr(self.source, "budget_detail", ""),
-                "usage_source": s.usage_source, "psi_some_avg10": s.psi_some_avg10,
-                "psi_full_avg10": s.psi_full_avg10, "events": dict(s.events),
-                "gpu_used": s.gpu_used, "gpu_total": s.gpu_total}
 
     def run_ladder(self, level: str = "critical", *, force: bool = False) -> list[ActionOutcome]:
         """Walk the ladder now as if at ``level`` (``force`` ignores the cooldowns).
@@ -218,9 +196,7 @@ class MemoryGuard:
                 self.metrics_data.inc("check_errors")
                 _log.exception("memwatch guard: ladder run failed")
                 return []
-            for outcome in outcomes:
-                self.actions.append(outcome)
-                self.metrics_data.inc(f"strategy_runs.{outcome.name}")
+            self._record(outcomes)
             return outcomes
 
     # -- emergency ---------------------------------------------------------------
@@ -247,22 +223,8 @@ class MemoryGuard:
             except Exception:
                 sample = None
         files = self.flush(reopen=False)
-        for hook in self._hooks:
-            try:
-                hook()
-            except Exception:
-                self.metrics_data.inc("hook_errors")
-                _log.exception("memwatch guard: shutdown hook %r raised", hook)
-        _log.critical("memwatch guard: emergency shutdown at %s of %s (%s); preserved %d file(s); "
-                      "exiting with code %d",
-                      format_size(sample.usage if sample else 0),
-                      format_size(sample.budget if sample else 0),
-                      sample.budget_source if sample else "?", len(files), self.exit_code)
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:
-                pass
+        run_hooks(self._hooks, lambda: self.metrics_data.inc("hook_errors"))
+        announce_exit(sample, len(files), self.exit_code)
         self._exit(self.exit_code)
 
     # -- the thread --------------------------------------------------------------

@@ -8,13 +8,17 @@ read on each scrape, so nothing is duplicated or goes stale.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from memwatch.errors import UnavailableError
+from memwatch.model.guard import GuardSample
 
-__all__ = ["LABELS", "GuardMetrics", "prometheus_collector"]
+__all__ = ["LABELS", "GuardMetrics", "prometheus_collector", "record_sample"]
+
+_log = logging.getLogger("memwatch.guard")
 
 # counter family -> its label name
 LABELS = {"alerts": "level", "strategy_runs": "strategy", "strategy_errors": "strategy",
@@ -39,6 +43,24 @@ class GuardMetrics:
     def as_dict(self) -> dict[str, dict[str, float]]:
         with self._lock:
             return {"counters": dict(self.counters), "gauges": dict(self.gauges)}
+
+
+def record_sample(m: GuardMetrics, sample: GuardSample, peak: int) -> None:
+    """Gauges from one reading; ``memory.events`` increases as counters (warned when bad)."""
+    m.set("usage_bytes", float(sample.usage))
+    m.set("budget_bytes", float(sample.budget))
+    m.set("usage_fraction", sample.fraction)
+    m.set("peak_bytes", float(peak))
+    if sample.psi_some_avg10 is not None:
+        m.set("psi_some_avg10", sample.psi_some_avg10)
+    if sample.psi_full_avg10 is not None:
+        m.set("psi_full_avg10", sample.psi_full_avg10)
+    if sample.gpu_used is not None:
+        m.set("gpu_used_bytes", float(sample.gpu_used))
+    for event, delta in sample.events.items():
+        m.inc(f"memory_events.{event}", float(delta))
+        if event in ("oom_kill", "oom", "max") and delta > 0:
+            _log.warning("memwatch guard: memory.events %s +%d in the group", event, delta)
 
 
 def _families(snapshot: dict[str, dict[str, float]], prefix: str) -> Iterator[Any]:
