@@ -40,7 +40,9 @@ def test_full_quick_set_measures_everything() -> None:
         assert math.isfinite(m.value), m
         assert m.value > 0, m
         assert m.samples, m
-    assert report.metric("gc_pause_p99_ms").value >= report.metric("gc_pause_avg_ms").value * 0.5
+    pauses = report.metric("gc_pause_p99_ms").samples
+    assert report.metric("gc_pause_avg_ms").samples == pauses  # one workload feeds both
+    assert min(pauses) <= report.metric("gc_pause_p99_ms").value <= max(pauses)
     assert 0.5 < report.metric("cache_hit_rate").value < 0.95  # Zipf(1.2), 10% of keys cached
     assert report.machine.cpu_count == os.cpu_count()
     assert report.machine.memory_limit > 0

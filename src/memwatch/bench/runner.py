@@ -73,7 +73,7 @@ def _p99(samples: Sequence[float]) -> float:
 
 
 BENCHMARKS: tuple[BenchSpec, ...] = (
-    BenchSpec("allocation_rate", "objects/s", "min", 500_000, workloads.allocation_rate, _median,
+    BenchSpec("allocation_rate", "objects/s", "min", 250_000, workloads.allocation_rate, _median,
               "small objects created per second"),
     BenchSpec("pool_rate", "pairs/s", "min", 100_000, workloads.pool_rate, _median,
               "ObjectPool acquire+release pairs per second (10 KiB objects)"),
