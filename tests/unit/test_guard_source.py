@@ -232,3 +232,49 @@ def test_psi_trigger_that_errors_is_dropped_not_spun_on() -> None:
     assert trigger.fired(5.0) is False        # returns at once, without waiting 5 s
     assert not trigger.available
     assert "polling instead" in trigger.reason
+
+
+class _FakeNvml:
+    """Two devices: 2 of 8 GiB and 7 of 8 GiB used."""
+
+    def __init__(self) -> None:
+        self.used = [2 << 30, 7 << 30]
+
+    def nvmlInit(self) -> None:
+        return None
+
+    def nvmlDeviceGetCount(self) -> int:
+        return len(self.used)
+
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> int:
+        return index
+
+    def nvmlDeviceGetMemoryInfo(self, handle: int) -> object:
+        return type("Mem", (), {"used": self.used[handle], "total": 8 << 30})()
+
+    def nvmlDeviceGetName(self, handle: int) -> bytes:
+        return b"Fake GPU"
+
+
+class _FakeCuda:
+    def is_available(self) -> bool:
+        return True
+
+    def device_count(self) -> int:
+        return 2
+
+    def mem_get_info(self, index: int) -> tuple[int, int]:
+        return ((6 << 30, 8 << 30), (1 << 30, 8 << 30))[index]  # (free, total)
+
+
+def test_gpu_usage_takes_the_fullest_device() -> None:
+    from types import SimpleNamespace
+
+    from memwatch.guard.source import gpu_usage
+
+    assert gpu_usage(_FakeNvml()) == (7 << 30, 8 << 30)
+    broken = SimpleNamespace(nvmlInit=lambda: (_ for _ in ()).throw(RuntimeError("no driver")))
+    torch = SimpleNamespace(cuda=_FakeCuda())
+    assert gpu_usage(broken, torch) == (7 << 30, 8 << 30)  # NVML fails: torch.cuda.mem_get_info
+    no_cuda = SimpleNamespace(cuda=SimpleNamespace(is_available=lambda: False))
+    assert gpu_usage(broken, no_cuda) is None

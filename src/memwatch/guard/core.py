@@ -80,7 +80,7 @@ class MemoryGuard:
         self.last_sample: GuardSample | None = None
         self.peak = 0
         self.started_at = time.time()
-        self._check_lock = threading.Lock()
+        self._check_lock = threading.RLock()  # a handler may call run_ladder
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._checkpointed = False

@@ -22,9 +22,10 @@ attributes can replace this source (see :class:`memwatch.guard.fakes.FakeSource`
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from memwatch.errors import ConfigError
 from memwatch.guard.procfs import KeptFile, PsiTrigger, parse_keyed, parse_psi_avg10
@@ -54,13 +55,28 @@ class MemorySource(Protocol):
     def close(self) -> None: ...
 
 
-def gpu_usage(nvml: object | None = None) -> tuple[int, int] | None:
-    """(used, total) bytes of the fullest GPU NVML sees, else torch.cuda's, else None."""
+def gpu_usage(nvml: object | None = None, torch: Any = None) -> tuple[int, int] | None:
+    """(used, total) bytes of the fullest GPU: NVML, else torch.cuda.mem_get_info, else None.
+
+    torch is only asked when the application already imported it.
+    """
     devices, _reason = gpu_probe.nvml_devices(nvml)
     if devices:
         fullest = max(devices, key=lambda d: d.fraction)
         return fullest.used, fullest.total
-    return None
+    torch = torch if torch is not None else sys.modules.get("torch")
+    if torch is None:
+        return None
+    try:
+        if not torch.cuda.is_available():
+            return None
+        pairs = [torch.cuda.mem_get_info(i) for i in range(int(torch.cuda.device_count()))]
+    except Exception:
+        return None
+    if not pairs:
+        return None
+    free, total = min(pairs, key=lambda ft: ft[0] / ft[1] if ft[1] else 1.0)
+    return int(total - free), int(total)
 
 
 class SystemSource:
