@@ -24,8 +24,8 @@ def config(**data: object) -> object:
 
 def test_plan_follows_levels_and_component_filters() -> None:
     cfg = config(components=[
-        {"name": "a", "operation": "m:f"},
-        {"name": "b", "operation": "m:g", "checks": ["leaks"]},
+        {"name": "a", "operation": "os.path:join"},
+        {"name": "b", "operation": "os.path:split", "checks": ["leaks"]},
     ], checks={"gc": {"levels": ["comprehensive"]}})
     spec = suite_spec(cfg, KNOWN)  # type: ignore[arg-type]
     quick = [(c.name, k.name) for c, k in spec.plan("quick")]
@@ -43,12 +43,12 @@ def test_plan_follows_levels_and_component_filters() -> None:
 @pytest.mark.parametrize(
     ("components", "checks", "message"),
     [
-        ([{"operation": "m:f"}], {}, r"components\[0\]\.name: required"),
+        ([{"operation": "os.path:join"}], {}, r"components\[0\]\.name: required"),
         ([{"name": "a", "operation": "nocolon"}], {}, r"components\[0\]\.operation: required"),
-        ([{"name": "a", "operation": "m:f"}, {"name": "a", "operation": "m:g"}], {},
+        ([{"name": "a", "operation": "os.path:join"}, {"name": "a", "operation": "os.path:split"}], {},
          "duplicate component name 'a'"),
-        ([{"name": "a", "operation": "m:f", "checks": ["leakz"]}], {}, "unknown check 'leakz'"),
-        ([{"name": "a", "operation": "m:f", "factory": 3}], {}, "factory"),
+        ([{"name": "a", "operation": "os.path:join", "checks": ["leakz"]}], {}, "unknown check 'leakz'"),
+        ([{"name": "a", "operation": "os.path:join", "factory": 3}], {}, "factory"),
         ([], {"lekas": {}}, "checks.lekas: unknown check"),
         ([], {"gc": {"levels": ["weekly"]}}, r"checks\.gc\.levels"),
         (["x"], {}, r"components\.0: Input should be a valid dictionary"),
@@ -114,8 +114,8 @@ def fake_checks(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
 
 
 def test_runner_policy_and_progress(fake_checks: dict[str, list[str]]) -> None:
-    cfg = config(components=[{"name": "clean", "operation": "m:f"},
-                             {"name": "leaky", "operation": "m:f"}],
+    cfg = config(components=[{"name": "clean", "operation": "os.path:join"},
+                             {"name": "leaky", "operation": "os.path:join"}],
                  checks={"gc": {"levels": ["quick"]}})
     seen: list[tuple[int, int, str]] = []
     report = run_suite(cfg, level="quick", progress=lambda d, t, s: seen.append((d, t, s)))  # type: ignore[arg-type]
@@ -129,8 +129,8 @@ def test_runner_policy_and_progress(fake_checks: dict[str, list[str]]) -> None:
 
 
 def test_warnings_pass_and_a_crashing_check_is_an_error(fake_checks: dict[str, list[str]]) -> None:
-    cfg = config(components=[{"name": "clean", "operation": "m:f"},
-                             {"name": "boom", "operation": "m:f", "checks": ["leaks"]}])
+    cfg = config(components=[{"name": "clean", "operation": "os.path:join"},
+                             {"name": "boom", "operation": "os.path:join", "checks": ["leaks"]}])
     report = run_suite(cfg, level="quick")  # type: ignore[arg-type]
     statuses = {(o.component, o.check): o for o in report.outcomes}
     assert statuses[("clean", "leaks")].status == "pass"
@@ -140,13 +140,13 @@ def test_warnings_pass_and_a_crashing_check_is_an_error(fake_checks: dict[str, l
     assert "Traceback" in boom.details
     assert report.exit_code == 1
 
-    only_warn = run_suite(config(components=[{"name": "c", "operation": "m:f", "checks": ["gc"]}],
+    only_warn = run_suite(config(components=[{"name": "c", "operation": "os.path:join", "checks": ["gc"]}],
                                  checks={"gc": {"levels": ["quick"]}}), level="quick")  # type: ignore[arg-type]
     assert only_warn.exit_code == 0
     assert only_warn.passed
 
 
 def test_report_round_trips(fake_checks: dict[str, list[str]], tmp_path: Path) -> None:
-    report = run_suite(config(components=[{"name": "c", "operation": "m:f"}]), level="quick")  # type: ignore[arg-type]
+    report = run_suite(config(components=[{"name": "c", "operation": "os.path:join"}]), level="quick")  # type: ignore[arg-type]
     again = load_document(dump_document(report), expected=SuiteReport)
     assert again == report

@@ -36,6 +36,7 @@ def command(level: str | None, config_path: str | None, report_dir: str | None,
     from memwatch.errors import ConfigError
     from memwatch.suite import run_suite, write_reports
     from memwatch.suite.history import record_report
+    from memwatch.suite.output import prepare_report_dir
     from memwatch.suite.runner import default_report_dir
 
     config = load_config(config_path)
@@ -43,6 +44,10 @@ def command(level: str | None, config_path: str | None, report_dir: str | None,
         where = config.source or "no memwatch.yaml or [tool.memwatch] found"
         raise ConfigError(f"no components to validate ({where}); see docs/validation.md")
     folder = Path(report_dir) if report_dir else default_report_dir(config)
+    from memwatch.suite.checks import available_checks
+    from memwatch.suite.spec import suite_spec
+
+    suite_spec(config, available_checks())  # config errors before anything is created
     store = None
     if not no_db:
         from memwatch.store import open_store
@@ -59,6 +64,7 @@ def command(level: str | None, config_path: str | None, report_dir: str | None,
             if not err.is_terminal and label != "done":
                 err.print(f"[{done + 1}/{total}] {label}", highlight=False)
 
+        prepare_report_dir(folder)
         report = run_suite(config, level=level, store=store, debug=debug, progress=progress)
     if store is not None:
         report = record_report(store, report)
@@ -76,7 +82,8 @@ def _print_summary(report: object, paths: dict[str, Path]) -> None:
     from memwatch.units import format_duration
 
     assert isinstance(report, SuiteReport)
-    console = Console(file=sys.stdout, highlight=False)
+    width = None if sys.stdout.isatty() else 140
+    console = Console(file=sys.stdout, highlight=False, width=width)
     styles = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "bold red",
               "skipped": "dim"}
     table = Table(title=f"memwatch validate · {report.level}", title_justify="left")

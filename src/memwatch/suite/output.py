@@ -24,13 +24,13 @@ from memwatch.reporters.html import render_html
 from memwatch.reporters.junit import render_junit
 from memwatch.reporters.validation import render_markdown
 
-__all__ = ["write_reports"]
+__all__ = ["prepare_report_dir", "write_reports"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def write_reports(report: SuiteReport, folder: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write every format; returns format -> path. UsageError when the folder is unwritable."""
+def prepare_report_dir(folder: str | os.PathLike[str]) -> Path:
+    """Create the report folder; UsageError when it cannot be created or written."""
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -38,6 +38,12 @@ def write_reports(report: SuiteReport, folder: str | os.PathLike[str]) -> dict[s
         raise UsageError(f"cannot create report folder {folder}: {exc.strerror or exc}") from None
     if not os.access(folder, os.W_OK):
         raise UsageError(f"report folder {folder} is not writable")
+    return folder
+
+
+def write_reports(report: SuiteReport, folder: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write every format; returns format -> path. UsageError when the folder is unwritable."""
+    folder = prepare_report_dir(folder)
     stamp = _dt.datetime.fromtimestamp(report.started_at, tz=_dt.UTC).strftime("%Y%m%d-%H%M%S")
     stem = f"{report.level}_{stamp}"
     written: dict[str, Path] = {}

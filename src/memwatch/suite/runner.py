@@ -15,10 +15,23 @@ from pathlib import Path
 from typing import Any
 
 from memwatch.config import Config, load_config
-from memwatch.errors import EXIT_CHECK_FAILED, EXIT_OK, MemwatchError, OperationError
+from memwatch.errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    ConfigError,
+    MemwatchError,
+    OperationError,
+    UsageError,
+)
 from memwatch.model.suite import CheckOutcome, SuiteReport
 from memwatch.suite.checks import SuiteContext, available_checks, get_check, timed
-from memwatch.suite.spec import CheckSpec, ComponentSpec, importable_from, suite_spec
+from memwatch.suite.spec import (
+    CheckSpec,
+    ComponentSpec,
+    importable_from,
+    resolve_target,
+    suite_spec,
+)
 
 __all__ = ["Progress", "run_suite"]
 
@@ -42,6 +55,10 @@ def run_suite(config: Config | str | os.PathLike[str] | None = None, *, level: s
     t0 = time.perf_counter()
     outcomes: list[CheckOutcome] = []
     with importable_from(spec.base_dir):
+        for component in spec.components:  # a bad import path is a config error: fail before running
+            for path in (component.operation, component.factory):
+                if path:
+                    _preflight(component.name, path)
         for index, (component, check) in enumerate(plan):
             label = f"{component.name}: {check.name}"
             if progress is not None:
@@ -56,6 +73,13 @@ def run_suite(config: Config | str | os.PathLike[str] | None = None, *, level: s
         config_source=config.source, outcomes=tuple(outcomes),
         exit_code=EXIT_CHECK_FAILED if failed else EXIT_OK, environment=environment,
     )
+
+
+def _preflight(name: str, path: str) -> None:
+    try:
+        resolve_target(path)
+    except UsageError as exc:
+        raise ConfigError(f"component {name!r}: {exc}") from None
 
 
 def _run_one(component: ComponentSpec, check: CheckSpec, ctx: SuiteContext) -> CheckOutcome:
