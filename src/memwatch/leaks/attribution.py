@@ -171,24 +171,69 @@ def _survivors(calls: int, max_paths: int, freeze: bool
     counts = collections.Counter({name: n for name, n in counts.items() if n >= 2})
     types = tuple(TypeGrowth(type_name=name, per_iteration=count / calls, before=0, after=count)
                   for name, count in counts.most_common(8))
+    # Sample the newest object of each growing type, the application's own types first.
+    ranked = sorted(counts, key=lambda name: ("." not in name, -counts[name]))
     samples: list[object] = []
-    seen: set[str] = set()
-    for name, _count in counts.most_common():
-        if len(samples) >= max_paths:
-            break
-        sample = next(obj for obj in reversed(survivors) if type_name(obj) == name)
-        if name not in seen:
-            seen.add(name)
-            samples.append(sample)
+    for name in ranked[:max_paths]:
+        samples.append(next(obj for obj in reversed(survivors) if type_name(obj) == name))
+    del survivors
+    paths = _paths_to(samples, max_paths)
+    del samples
+    if not paths:
+        grown = yield from _growing_containers(calls)
+        paths = _paths_to(grown, max_paths)
+        del grown
+    return types, paths
+
+
+def _paths_to(samples: list[object], limit: int) -> tuple[RetentionPath, ...]:
+    """One path per distinct root, library-internal roots last."""
     paths: list[RetentionPath] = []
-    ignore = {id(survivors), id(samples)}
+    roots: set[str] = set()
     for sample in samples:
-        path = find_path(sample, ignore)
-        if path is not None and all(str(path) != str(p) for p in paths):
+        path = find_path(sample, {id(samples)})
+        if path is not None and path.chain[0] not in roots:
+            roots.add(path.chain[0])
             paths.append(path)
-    del survivors, samples
-    paths.sort(key=lambda p: (p.internal, len(p.chain)))
-    return types, tuple(paths)
+    paths.sort(key=lambda p: p.internal)
+    return tuple(paths[:limit])
+
+
+_CONTAINERS = (list, dict, set, collections.deque)
+
+
+def _growing_containers(calls: int, top: int = 3) -> Generator[int, None, list[object]]:
+    """Items (or containers) of the containers that grew during ``calls`` calls.
+
+    For leaked objects the collector does not track (numpy arrays, strings, tuples of
+    numbers) the survivors window sees nothing; the container they are added to does
+    grow. Costs one pass over the heap before and after.
+    """
+    gc.collect()
+    sizes = {id(obj): len(obj) for obj in gc.get_objects() if type(obj) in _CONTAINERS}
+    yield calls
+    gc.collect()
+    grown: list[tuple[int, object]] = []
+    for obj in gc.get_objects():
+        if type(obj) in _CONTAINERS and id(obj) in sizes:
+            delta = len(obj) - sizes[id(obj)]
+            if delta >= 2:
+                grown.append((delta, obj))
+    sizes.clear()
+    grown.sort(key=lambda pair: -pair[0])
+    out: list[object] = []
+    for _delta, container in grown[:top]:
+        out.append(_newest_item(container))
+    del grown
+    return out
+
+
+def _newest_item(container: object) -> object:
+    if isinstance(container, list | collections.deque) and container:
+        return container[-1]
+    if isinstance(container, dict) and container:
+        return next(reversed(container.values()))
+    return container
 
 
 def _ours(obj: object) -> bool:

@@ -5,7 +5,7 @@
 plain functions and coroutines (see :mod:`memwatch.leaks.operation`).
 
 1. Time one call, then a small batch, and choose the batch size ``B``: a round of
-   about 2 ms of calls, at least 10 calls (a multiple of 10, so a leak "every 10th
+   about 1 ms of calls, at least 10 calls (a multiple of 10, so a leak "every 10th
    call" grows the same on every round), fewer when the budget says so.
 2. Warm up: batches until allocated blocks and the native heap stop changing for
    two batches in a row (bounded), or exactly ``warmup`` calls when given.
@@ -57,7 +57,8 @@ class Plan:
     max_rounds: int = 48
     alpha: float = 0.01
     stretches: int = 4
-    round_seconds: float = 0.002
+    round_seconds: float = 0.001
+    max_warmup_batches: int = 5
 
 
 @dataclass
@@ -249,7 +250,7 @@ def _warm_up(plan: Plan, batch: int, done: int, funcs: list[Callable[[], float]]
     settle(freeze)
     _read_into(prev, funcs)
     stable = 0
-    for _ in range(8):
+    for _ in range(plan.max_warmup_batches):
         yield batch
         calls += batch
         settle(freeze)

@@ -73,7 +73,7 @@ class _Stacks:
 
 
 def find_path(target: Any, ignore: Iterable[int] = (), *, max_depth: int = 12,
-              max_frontier: int = 500) -> RetentionPath | None:
+              max_frontier: int = 40) -> RetentionPath | None:
     """The shortest retention path found to ``target``, or None when nothing holds it.
 
     ``ignore`` holds ids of the caller's own containers that refer to the target.
@@ -91,32 +91,49 @@ def find_path(target: Any, ignore: Iterable[int] = (), *, max_depth: int = 12,
             skip.add(id(frontier))
             referrers = gc.get_referrers(*frontier)
             skip.add(id(referrers))
-            found_any: set[int] = set()
+            held: set[int] = set()  # frontier objects that something (ours aside) refers to
             nxt: list[Any] = []
             for ref in referrers:
-                if id(ref) in skip or id(ref) in toward:
+                if id(ref) in skip:
                     continue
                 if isinstance(ref, types.FrameType) and _own_frame(ref):
                     continue
                 child = _child_of(ref, frontier)
                 if child is None:
                     continue
-                found_any.add(id(child))
+                held.add(id(child))
+                if id(ref) in toward:
+                    continue
                 toward[id(ref)] = child
                 root = _root_of(ref, stacks)
                 if root is not None:
                     return _build(ref, toward, root, target)
                 nxt.append(ref)
             if orphan is None:
-                orphan = next((obj for obj in frontier if id(obj) not in found_any), None)
+                orphan = next((obj for obj in frontier if id(obj) not in held), None)
             if not nxt:
                 break
-            frontier = nxt[:max_frontier]
+            frontier = _diverse(nxt, max_frontier)
         if orphan is None:
             return None
         return _build(orphan, toward, "gc", target)
     finally:
         del frontier, toward
+
+
+def _diverse(candidates: list[Any], limit: int, per_type: int = 6) -> list[Any]:
+    """At most ``limit`` candidates, at most ``per_type`` of one type: a thousand loggers
+    referring to one manager must not crowd out the one class dict that leads to a root."""
+    kept: list[Any] = []
+    seen: dict[type, int] = {}
+    for obj in candidates:
+        count = seen.get(type(obj), 0)
+        if count < per_type:
+            seen[type(obj)] = count + 1
+            kept.append(obj)
+            if len(kept) >= limit:
+                break
+    return kept
 
 
 def _child_of(ref: Any, frontier: list[Any]) -> Any:

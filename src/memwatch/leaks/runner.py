@@ -65,7 +65,9 @@ def _protocol(plan: Plan, attribute_leaks: bool, reset: bool
         result = yield from measure(plan, freeze=freeze)
         window: Attribution | None = None
         if result.verdict == "leak":
-            window = yield from attribute(result.batch, detail=attribute_leaks, freeze=freeze)
+            # A native leak has no Python objects to attribute: only the confirmation window.
+            detail = attribute_leaks and result.deciding != "native_heap"
+            window = yield from attribute(result.batch, detail=detail, freeze=freeze)
     finally:
         if freeze:
             gc.unfreeze()

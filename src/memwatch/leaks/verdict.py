@@ -86,13 +86,23 @@ def build_report(target: str, m: Measurement, window: Attribution | None, notes:
     if verdict == "leak":
         bytes_mid, bytes_low, bytes_high = _bytes(deciding, m, window, batch)
     leak = verdict == "leak"
+    kind = _KINDS.get(deciding, "none") if leak else "none"
+    if leak and deciding == "native_heap" and _traced_too(window):
+        kind = "python"
+        all_notes.append("the native heap decided, but tracemalloc saw the same growth: memory "
+                         "allocated through Python (a container's item storage, for example)")
+    elif leak and deciding == "native_heap":
+        all_notes.append("native leak: the glibc heap grew while Python's allocated blocks did "
+                         "not; memory malloc'd by C code (ctypes, a C extension) is never freed. "
+                         "tracemalloc cannot see it, so no Python allocation site or retention "
+                         "path applies")
     if m.rounds == 0 and not reason:
         reason = "no rounds were measured"
     return LeakReport(
         target=target, verdict=verdict,  # type: ignore[arg-type]
         reason=reason, leak_detected=leak,
         severity=severity_for(leak, bytes_mid * 1000.0),
-        kind=_KINDS.get(deciding, "none") if leak else "none",  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]
         deciding_signal=deciding if leak else "",
         signals=tuple(estimates), bytes_per_iteration=bytes_mid, bytes_low=bytes_low,
         bytes_high=bytes_high, max_growth=budget, iterations=m.calls,
@@ -104,6 +114,15 @@ def build_report(target: str, m: Measurement, window: Attribution | None, notes:
         notes=tuple(all_notes + (window.notes if window else [])),
         attribution_seconds=window.seconds if window else 0.0,
     )
+
+
+def _traced_too(window: Attribution | None) -> bool:
+    """Did tracemalloc see at least half of the native heap's growth in the window?"""
+    if window is None or "py_heap" not in window.window or "native_heap" not in window.window:
+        return False
+    py, nat = window.window["py_heap"], window.window["native_heap"]
+    native_growth = float(nat[-1] - nat[0])
+    return native_growth > 0 and float(py[-1] - py[0]) >= 0.5 * native_growth
 
 
 def _bytes(deciding: str, m: Measurement, window: Attribution | None,

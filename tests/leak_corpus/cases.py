@@ -1,0 +1,60 @@
+"""The corpus: each case, its expected answer and the root that should be named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.leak_corpus import clean, leaky, native
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    func: Callable[..., Any]
+    leaks: bool
+    root: str | None = None  # text a retention path must contain
+    kind: str | None = None  # expected LeakReport.kind
+    expected_exceptions: tuple[type[BaseException], ...] = ()
+
+
+LEAKS: tuple[Case, ...] = (
+    Case("module_list", leaky.module_list, True, "leaky._SESSIONS", "python"),
+    Case("module_dict", leaky.module_dict, True, "leaky._STORE", "python"),
+    Case("unbounded_lru", leaky.unbounded_lru, True, "leaky._render", "python"),
+    Case("unique_loggers", leaky.unique_loggers, True, "loggerDict", "python"),
+    Case("observers", leaky.observers, True, "leaky._BUS", "python"),
+    Case("stored_exceptions", leaky.stored_exceptions, True, "leaky._ERRORS", "python"),
+    Case("task_set", leaky.task_set, True, "leaky._TASKS", "python"),
+    Case("small_object", leaky.small_object, True, "leaky._SMALL", "python"),
+    Case("every_tenth", leaky.every_tenth, True, "leaky._RARE", "python"),
+    Case("class_attribute_cycles", leaky.class_attribute_cycles, True, "Registry.nodes", "python"),
+    Case("numpy_arrays", leaky.numpy_arrays, True, "leaky._ARRAYS", "python"),
+    Case("closures", leaky.closures, True, "leaky._CALLBACKS", "python"),
+    Case("ctypes_malloc", native.malloc_leak, True, None, "native"),
+)
+
+CLEAN: tuple[Case, ...] = (
+    Case("pure", clean.pure, False),
+    Case("bounded_lru", clean.bounded_lru, False),
+    Case("object_pool", clean.object_pool, False),
+    Case("regex_cache", clean.regex_cache, False),
+    Case("lazy_init", clean.lazy_init, False),
+    Case("one_time_step", clean.one_time_step, False),
+    Case("sawtooth", clean.sawtooth, False),
+    Case("garbage_cycles", clean.garbage_cycles, False),
+    Case("fragmentation", clean.fragmentation, False),
+    Case("error_path", clean.error_path, False, expected_exceptions=(ValueError,)),
+    Case("async_pure", clean.async_pure, False),
+    Case("numpy_temporaries", clean.numpy_temporaries, False),
+    Case("same_logger", clean.same_logger, False),
+    Case("ctypes_malloc_free", native.malloc_free, False),
+)
+
+CASES: tuple[Case, ...] = LEAKS + CLEAN
+
+
+def reset() -> None:
+    """Drop what the leaky cases retained (call between cases)."""
+    leaky.reset()

@@ -1,0 +1,143 @@
+"""Operations that are NOT leaks, including the traps a naive detector falls into."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import logging
+import re
+from typing import Any
+
+import numpy as np
+
+_counter = itertools.count()
+
+
+def pure() -> None:
+    """Computes and returns: nothing is kept."""
+    sum(range(50))
+
+
+class Result:
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+
+@functools.lru_cache(maxsize=128)
+def _lookup(k: int) -> Result:
+    return Result(k)
+
+
+def bounded_lru() -> None:
+    """A bounded lru_cache: fills to maxsize, then evicts."""
+    _lookup(next(_counter) % 500)
+
+
+class Pool:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.free: list[bytearray] = []
+
+    def acquire(self) -> bytearray:
+        return self.free.pop() if self.free else bytearray(256)
+
+    def release(self, item: bytearray) -> None:
+        if len(self.free) < self.size:
+            self.free.append(item)
+
+
+_POOL = Pool(8)
+
+
+def object_pool() -> None:
+    """An object pool with a maximum size."""
+    items = [_POOL.acquire() for _ in range(4)]
+    for item in items:
+        _POOL.release(item)
+
+
+def regex_cache() -> None:
+    """re's pattern cache fills with 40 patterns, then stays."""
+    re.match(f"item-{next(_counter) % 40}-\\d+", "item-3-12")
+
+
+_CONFIG: dict[str, Any] | None = None
+
+
+def lazy_init() -> None:
+    """One-time lazy initialisation on the first call."""
+    global _CONFIG
+    if _CONFIG is None:
+        _CONFIG = {f"key{i}": [i] * 10 for i in range(2000)}
+
+
+_step_calls = itertools.count()
+_STEP: list[bytes] = []
+
+
+def one_time_step() -> None:
+    """Allocates a block once, on the 3000th call (mid-run for fast operations)."""
+    if next(_step_calls) == 3000:
+        _STEP.append(b"s" * 200_000)
+        _STEP.extend(bytes(100) for _ in range(500))
+
+
+class Item:
+    def __init__(self) -> None:
+        self.data = [0] * 8
+
+
+_BUFFER: list[Item] = []
+
+
+def sawtooth() -> None:
+    """A buffer that is cleared whenever it reaches 100 items."""
+    _BUFFER.append(Item())
+    if len(_BUFFER) >= 100:
+        _BUFFER.clear()
+
+
+class Cyclic:
+    def __init__(self) -> None:
+        self.me = self
+        self.data = [1, 2, 3]
+
+
+def garbage_cycles() -> None:
+    """Reference cycles that become garbage at once (the collector frees them)."""
+    a, b = Cyclic(), Cyclic()
+    a.other, b.other = b, a  # type: ignore[attr-defined]
+
+
+def fragmentation() -> None:
+    """Mixed small and large temporaries that move RSS but keep nothing."""
+    blocks = [bytes(600) for _ in range(200)]
+    del blocks[::2]
+    big = bytearray(300_000)
+    del blocks, big
+
+
+def error_path(fail: bool = True) -> None:
+    """Raises ValueError on purpose (measured with expected_exceptions)."""
+    scratch = [0] * 100
+    if fail:
+        raise ValueError(f"invalid input of {len(scratch)} items")
+
+
+async def async_pure() -> None:
+    """A coroutine that awaits and keeps nothing."""
+    await asyncio.sleep(0)
+
+
+def numpy_temporaries() -> None:
+    """numpy temporaries that are freed."""
+    np.ones(2000).sum()
+
+
+_LOG = logging.getLogger("corpus.fixed")
+
+
+def same_logger() -> None:
+    """The same logger every call."""
+    logging.getLogger("corpus.fixed").debug("request handled")

@@ -1,0 +1,190 @@
+"""Operations that leak, one pattern each (retention roots named in ``cases``)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import logging
+from typing import Any, ClassVar
+
+import numpy as np
+
+_counter = itertools.count()
+
+
+class Session:
+    def __init__(self, user: str) -> None:
+        self.user = user
+        self.data = {"user": user}
+
+
+_SESSIONS: list[Session] = []
+_STORE: dict[str, list[Session]] = {}
+
+
+def module_list() -> None:
+    """A module-level list that grows: one session per call."""
+    _SESSIONS.append(Session("u"))
+
+
+def module_dict() -> None:
+    """A module-level dict with a fresh key per call."""
+    n = next(_counter)
+    _STORE[f"u{n}"] = [Session(f"u{n}")]
+
+
+class Page:
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+@functools.lru_cache(maxsize=None)  # noqa: UP033 - the pattern under test
+def _render(n: int) -> Page:
+    return Page(n)
+
+
+def unbounded_lru() -> None:
+    """An unbounded lru_cache keyed by an ever-new argument."""
+    _render(next(_counter))
+
+
+def unique_loggers() -> None:
+    """A logger per request: logging's manager keeps every one."""
+    logging.getLogger(f"corpus.request.{next(_counter)}")
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._observers: list[Any] = []
+
+    def subscribe(self, observer: Any) -> None:
+        self._observers.append(observer)
+
+
+class Handler:
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+
+    def notify(self, event: str) -> None:  # pragma: no cover - never called
+        pass
+
+
+_BUS = EventBus()
+
+
+def observers() -> None:
+    """Observers subscribed per call and never unsubscribed."""
+    _BUS.subscribe(Handler(b"x" * 100))
+
+
+_ERRORS: list[BaseException] = []
+
+
+def _parse(text: str) -> int:
+    scratch = [text] * 10  # a local the stored traceback keeps alive
+    raise ValueError(f"bad input {scratch[0]!r}")
+
+
+def stored_exceptions() -> None:
+    """Exceptions kept for later: each holds its traceback and frames."""
+    try:
+        _parse("abc")
+    except ValueError as exc:
+        _ERRORS.append(exc)
+
+
+_TASKS: set[asyncio.Task[int]] = set()
+
+
+async def _work() -> int:
+    return 1
+
+
+async def task_set() -> None:
+    """asyncio tasks kept in a set and never discarded."""
+    task = asyncio.ensure_future(_work())
+    _TASKS.add(task)
+    await asyncio.sleep(0)
+
+
+class Tiny:
+    __slots__ = ("a", "b", "c")
+
+    def __init__(self) -> None:
+        self.a = self.b = self.c = None
+
+
+_SMALL: list[Tiny] = []
+
+
+def small_object() -> None:
+    """One ~64-byte object per call."""
+    _SMALL.append(Tiny())
+
+
+class Record:
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.blob = b"r" * 200
+
+
+_RARE: list[Record] = []
+_rare_calls = itertools.count()
+
+
+def every_tenth() -> None:
+    """Leaks only on every 10th call."""
+    if next(_rare_calls) % 10 == 0:
+        _RARE.append(Record(0))
+
+
+class Node:
+    def __init__(self) -> None:
+        self.peer: Node | None = None
+
+
+class Registry:
+    nodes: ClassVar[list[Node]] = []
+
+
+def class_attribute_cycles() -> None:
+    """Reference cycles kept reachable from a class attribute."""
+    a, b = Node(), Node()
+    a.peer, b.peer = b, a
+    Registry.nodes.append(a)
+
+
+_ARRAYS: list[np.ndarray] = []
+
+
+def numpy_arrays() -> None:
+    """numpy arrays kept in a list."""
+    _ARRAYS.append(np.zeros(64))
+
+
+_CALLBACKS: list[Any] = []
+
+
+def closures() -> None:
+    """Callbacks registered per call, each closing over a buffer."""
+    buffer = bytearray(64)
+    _CALLBACKS.append(lambda: len(buffer))
+
+
+def reset() -> None:
+    """Drop everything the leaky operations retained."""
+    _SESSIONS.clear()
+    _STORE.clear()
+    _render.cache_clear()
+    manager = logging.Logger.manager
+    for name in [n for n in manager.loggerDict if n.startswith("corpus.request.")]:
+        del manager.loggerDict[name]
+    _BUS._observers.clear()
+    _ERRORS.clear()
+    _TASKS.clear()
+    _SMALL.clear()
+    _RARE.clear()
+    Registry.nodes.clear()
+    _ARRAYS.clear()
+    _CALLBACKS.clear()
