@@ -116,6 +116,10 @@ def test_operation_that_raises_exits_3(module: str, capsys: pytest.CaptureFixtur
         ("{m}:NOT_CALLABLE", [], "target '{m}:NOT_CALLABLE' is not callable (it is 'int')"),
         ("{m}:pairs", ["-n", "0"], "iterations must be a positive integer, got 0"),
         ("{m}:pairs", ["--max-pause-p95", "-1"], "GC threshold max_pause_p95_ms=-1.0 must not be negative"),
+        ("{m}:pairs", ["--thresholds", "1,x"],
+         "--thresholds '1,x': expected 1 to 3 comma-separated integers such as 7000,10,10"),
+        ("{m}:pairs", ["--thresholds", "-3"],
+         "GC threshold -3 must be a non-negative integer (0 disables that level)"),
         ("{m}:pairs", ["-o", "/no/such/folder/gc.json"],
          "cannot write /no/such/folder/gc.json: folder /no/such/folder does not exist"),
     ],
@@ -130,3 +134,15 @@ def test_bad_input_exits_2_with_one_line(module: str, capsys: pytest.CaptureFixt
 def test_bad_option_value_exits_2(module: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gc", f"{module}:pairs", "--iterations", "many"]) == 2
     assert "'many' is not a valid integer" in capsys.readouterr().err
+
+
+def test_thresholds_and_freeze_apply_during_the_run_and_are_restored(
+        module: str, capsys: pytest.CaptureFixture[str]) -> None:
+    before = gc.get_threshold()
+    args = ["-n", "300", "--thresholds", "2800,10,10", "--freeze", "--json"]
+    assert main(["gc", f"{module}:pairs", *args]) == 0
+    report = load_document(json.loads(capsys.readouterr().out), expected=GCReport)
+    assert report.interpreter.thresholds == (2800, 10, 10)
+    assert report.frozen_objects > 0
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

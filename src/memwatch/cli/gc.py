@@ -14,9 +14,10 @@ from typing import Any
 
 import click
 
-from memwatch.errors import UsageError
+from memwatch.errors import ConfigError, UsageError
 from memwatch.gcwatch.advisor import advise
 from memwatch.gcwatch.latency import check_iterations
+from memwatch.gcwatch.optimizer import GCOptimizer
 from memwatch.gcwatch.reclamation import measure_reclamation
 from memwatch.gcwatch.validator import GCPerformanceValidator, GCThresholds
 from memwatch.model.base import dump_document, write_document
@@ -54,18 +55,23 @@ def load_target(target: str) -> Callable[..., Any]:
               help="How many times to call the target.")
 @click.option("--max-pause-p95", "max_p95", default=100.0, show_default=True, type=float,
               help="Fail (exit 1) when the pause p95 in ms is above this.")
+@click.option("--thresholds", "thresholds_text", metavar="T0[,T1[,T2]]",
+              help="Run with these gc thresholds (restored afterwards), e.g. to try the advice.")
+@click.option("--freeze", is_flag=True, help="gc.freeze() after importing TARGET (its module state is "
+              "the warm-up), undone afterwards.")
 @click.option("--reclaim", is_flag=True, help="Also run the calls once more and report what memory "
               "came back after a full collection (and after malloc_trim).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Save the report as JSON here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON document.")
-def command(target: str, iterations: int, max_p95: float, reclaim: bool, output: str | None,
-            as_json: bool) -> int:
+def command(target: str, iterations: int, max_p95: float, thresholds_text: str | None, freeze: bool,
+            reclaim: bool, output: str | None, as_json: bool) -> int:
     """Measure garbage-collection pauses and cost of TARGET (module:callable).
 
     Calls TARGET with no arguments ITERATIONS times (awaiting it when it is async)
     under a monitor on gc.callbacks, then prints pauses per generation, collections
     per call, objects reclaimed per ms of pause, the latency of calls with and
-    without a collection, and tuning advice. Exit 1 when the pause p95 is above
+    without a collection, and tuning advice (--thresholds and --freeze try it).
+    Exit 1 when the pause p95 is above
     --max-pause-p95, 2 for a bad target or option, 3 when TARGET raises.
     """
     n = check_iterations(iterations)
@@ -73,8 +79,10 @@ def command(target: str, iterations: int, max_p95: float, reclaim: bool, output:
     if output and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
         raise UsageError(f"cannot write {output}: folder {os.path.dirname(os.path.abspath(output))} "
                          "does not exist")
+    optimizer = GCOptimizer(_parse_thresholds(thresholds_text), freeze=freeze)
     func = load_target(target)
-    report: GCReport = asyncio.run(validator.test_gc_frequency(func, n, component_name=target))
+    with optimizer:
+        report: GCReport = asyncio.run(validator.test_gc_frequency(func, n, component_name=target))
     if reclaim:
         def workload() -> None:
             for _ in range(n):
@@ -97,6 +105,16 @@ def command(target: str, iterations: int, max_p95: float, reclaim: bool, output:
         for check in verdict.checks:
             click.echo(f"{'PASS' if check.passed else 'FAIL'} {check.message}")
     return 0 if verdict.passed else 1
+
+
+def _parse_thresholds(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--thresholds {text!r}: expected 1 to 3 comma-separated integers "
+                          "such as 7000,10,10") from None
 
 
 def _reclaim_text(report: GCReport) -> str:
