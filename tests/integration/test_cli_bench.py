@@ -98,7 +98,7 @@ def test_record_into_history(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -
     rc = main(["bench", "--quick", "--only", "cache_hit_rate", "--record"])
     out = capsys.readouterr().out
     assert rc == 0
-    assert f"(memwatch history {TEST_ID} <benchmark>)" in out
+    assert f"(see: memwatch history {TEST_ID} --metric <benchmark>)" in out
     from memwatch.store import open_store
 
     with open_store(str(in_tmp / "history.db")) as store:

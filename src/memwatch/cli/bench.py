@@ -48,7 +48,7 @@ def command(json_path: str | None, config_path: str | None, quick: bool, only: t
         click.echo(f"report saved to {json_path}")
     if record or record_wanted(config):
         run_id = record_benchmarks(report, config.store.url)
-        click.echo(f"recorded as run {run_id} (memwatch history {TEST_ID} <benchmark>)")
+        click.echo(f"recorded as run {run_id} (see: memwatch history {TEST_ID} --metric <benchmark>)")
     if report.failures:
         names = ", ".join(m.name for m in report.failures)
         click.echo(f"memwatch: {len(report.failures)} benchmark(s) failed their threshold: {names}",
