@@ -255,3 +255,21 @@ def test_the_guard_ladder_runs_after_an_oom() -> None:
     counters: dict[str, Any] = guard.metrics()["counters"]
     assert counters["ooms.gpu"] == 2
     assert counters["strategy_runs.free"] == 2
+
+
+def test_coroutine_functions_are_protected_too() -> None:
+    import asyncio
+
+    devices: list[str] = []
+
+    @oom_protected(fallbacks=["cpu"])
+    async def infer(x: int, device: str = "cuda") -> str:
+        await asyncio.sleep(0)
+        devices.append(device)
+        if device == "cuda":
+            raise OutOfMemoryError("CUDA out of memory")
+        return f"{x} on {device}"
+
+    assert asyncio.run(infer(3)) == "3 on cpu"
+    assert devices == ["cuda", "cpu"]
+    assert infer.oom.metrics_data.as_dict()["counters"]["oom_retries"] == 1  # type: ignore[attr-defined]

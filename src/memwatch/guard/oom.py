@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import functools
 import gc
+import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -120,32 +121,58 @@ class OomProtector:
             malloc_trim(0)
 
     # -- the core loop ----------------------------------------------------------
-    def _execute(self, attempt: Callable[[int], Any], name: str) -> Any:
-        now = self.clock()
+    def _begin(self) -> tuple[int, bool]:
+        """(first option to try, whether it is a probe of the better option)."""
         index = self.start_index
-        probing = index > 0 and now - self._since >= self._wait
-        if probing:
-            index -= 1
+        probing = index > 0 and self.clock() - self._since >= self._wait
+        return (index - 1, True) if probing else (index, False)
+
+    def _classify(self, exc: BaseException, index: int, name: str) -> tuple[str, str, str] | None:
+        """The failure to retry after, or None when ``exc`` must propagate."""
+        kind = classify_oom(exc)
+        if kind is None:
+            return None
+        self.metrics_data.inc(f"ooms.{kind}")
+        if index + 1 >= len(self.options):
+            self.metrics_data.inc("oom_exhausted")
+            self._tell(OomEvent(self.clock(), name, kind, type(exc).__name__, str(exc)[:300],
+                                index, "exhausted"))
+            return None
+        return kind, type(exc).__name__, str(exc)[:300]
+
+    def _execute(self, attempt: Callable[[int], Any], name: str) -> Any:
+        index, probing = self._begin()
         first = index
         while True:
             failure: tuple[str, str, str] | None = None
             try:
                 result = attempt(index)
             except BaseException as exc:
-                kind = classify_oom(exc)
-                if kind is None:
+                failure = self._classify(exc, index, name)
+                if failure is None:
                     raise
-                self.metrics_data.inc(f"ooms.{kind}")
-                if index + 1 >= len(self.options):
-                    self.metrics_data.inc("oom_exhausted")
-                    self._tell(OomEvent(self.clock(), name, kind, type(exc).__name__,
-                                        str(exc)[:300], index, "exhausted"))
-                    raise
-                failure = (kind, type(exc).__name__, str(exc)[:300])
             if failure is None:
                 self._succeeded(index, first, probing, name)
                 return result
             # outside the except block: the failed attempt's frames are released now
+            self._failed(index, first, probing, name, failure)
+            self._recover(failure[0])
+            index += 1
+
+    async def _execute_async(self, attempt: Callable[[int], Awaitable[Any]], name: str) -> Any:
+        index, probing = self._begin()
+        first = index
+        while True:
+            failure: tuple[str, str, str] | None = None
+            try:
+                result = await attempt(index)
+            except BaseException as exc:
+                failure = self._classify(exc, index, name)
+                if failure is None:
+                    raise
+            if failure is None:
+                self._succeeded(index, first, probing, name)
+                return result
             self._failed(index, first, probing, name, failure)
             self._recover(failure[0])
             index += 1
@@ -181,10 +208,8 @@ class OomProtector:
         self._tell(OomEvent(now, name, kind, error_type, message, index, action, option))
 
     # -- the faces ----------------------------------------------------------------
-    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        """``fn(*args, **kwargs)`` with fallbacks applied as described above."""
-        name = getattr(fn, "__qualname__", repr(fn))
-
+    def _bind(self, fn: Callable[..., Any], args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> Callable[[int], Any]:
         def attempt(index: int) -> Any:
             option = self.options[index]
             if option is None:
@@ -195,7 +220,16 @@ class OomProtector:
                 return fn(*args, **{**kwargs, "device": option})
             return option(*args, **kwargs)
 
-        return self._execute(attempt, name)
+        return attempt
+
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` with fallbacks applied as described above."""
+        return self._execute(self._bind(fn, args, kwargs), getattr(fn, "__qualname__", repr(fn)))
+
+    async def acall(self, fn: Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
+        """The async form of :meth:`call` for coroutine functions (and async fallbacks)."""
+        return await self._execute_async(self._bind(fn, args, kwargs),
+                                         getattr(fn, "__qualname__", repr(fn)))
 
     def run(self, fn: Callable[[Any], Any]) -> Any:
         """Device-agnostic ``fn(device)``: the primary device first, then the fallbacks."""
@@ -208,6 +242,14 @@ class OomProtector:
         return self.primary if self.start_index == 0 else self.options[self.start_index]
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def awrapper(*args: Any, **kwargs: Any) -> Any:
+                return await self.acall(fn, *args, **kwargs)
+
+            awrapper.oom = self  # type: ignore[attr-defined]
+            return awrapper
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             return self.call(fn, *args, **kwargs)
