@@ -89,3 +89,13 @@ def test_text_summary() -> None:
     text = render_text(report())
     assert text.splitlines()[0].startswith("PASS ")
     assert text.splitlines()[-1].startswith("FAILED at level quick")
+
+
+def test_axis_ticks_are_round_in_the_unit_shown() -> None:
+    from memwatch.reporters.svg import _axis
+
+    assert _axis(0, 0, "bytes") == (-1024.0, 1024.0, [-1024.0, -512.0, 0.0, 512.0, 1024.0])
+    lo, hi, ticks = _axis(3.2e6, 9.7e6, "bytes")
+    assert ticks == [2 * 2**20 * k for k in range(1, 6)]
+    assert lo <= 3.2e6 and hi >= 9.7e6
+    assert _axis(-5, 30, "count")[2] == [-10.0, 0.0, 10.0, 20.0, 30.0]

@@ -30,6 +30,31 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:,.4g}"
 
 
+def _nice_step(span: float, count: int) -> float:
+    raw = span / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if raw <= factor * power:
+            return factor * power
+    return 10.0 * power  # pragma: no cover - the loop always returns
+
+
+def _axis(lo: float, hi: float, unit: str, count: int = 4) -> tuple[float, float, list[float]]:
+    """A padded range with round tick values; a flat series gets a small visible span."""
+    if hi - lo <= 0:
+        pad = max(abs(lo) * 0.05, 1024.0 if unit == "bytes" else 1.0)
+        lo, hi = lo - pad, hi + pad
+    scale = 1.0
+    if unit == "bytes":  # round steps in the binary unit the labels use (KiB, MiB, ...)
+        biggest = max(abs(lo), abs(hi), 1.0)
+        scale = 1024.0 ** min(4, int(math.log(biggest, 1024)))
+    step = _nice_step((hi - lo) / scale, count) * scale
+    start = math.floor(lo / step) * step
+    end = math.ceil(hi / step) * step
+    ticks = [start + i * step for i in range(round((end - start) / step) + 1)]
+    return start, end, [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
+
+
 def _ticks(lo: float, hi: float, count: int = 4) -> list[float]:
     if hi <= lo:
         return [lo]
@@ -47,9 +72,7 @@ def render_chart(chart: Chart) -> str:
     if not xs or not ys_all:
         return f'<p class="empty">{escape(chart.title)}: no data</p>'
     x0, x1 = min(xs), max(xs)
-    y0, y1 = min(ys_all), max(ys_all)
-    if y1 == y0:
-        y0, y1 = y0 - 1.0, y1 + 1.0
+    y0, y1, yticks = _axis(min(ys_all), max(ys_all), chart.unit)
     if x1 == x0:
         x1 = x0 + 1.0
     pw, ph = _W - _ML - _MR, _H - _MT - _MB
@@ -64,7 +87,7 @@ def render_chart(chart: Chart) -> str:
              f'class="chart"><title>{escape(chart.title)}</title>',
              f'<text x="{_ML}" y="18" class="ct">{escape(chart.title)}</text>',
              f'<rect x="{_ML}" y="{_MT}" width="{pw}" height="{ph}" class="plot"/>']
-    for tick in _ticks(y0, y1):
+    for tick in yticks:
         y = sy(tick)
         parts.append(f'<line x1="{_ML}" x2="{_ML + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         label = escape(_fmt(tick, chart.unit))
