@@ -164,3 +164,15 @@ def test_scenario_names() -> None:
     assert _scenario_names(("spike", "all")) == ["spike", "ramp", "fragmentation", "concurrent", "soak"]
     with pytest.raises(ConfigError, match="unknown scenario"):
         _scenario_names(("boom",))
+
+
+def test_stress_package_exports_resolve() -> None:
+    import memwatch
+    from memwatch import stress
+
+    for name in stress.__all__:
+        assert getattr(stress, name) is not None
+    assert memwatch.MemoryStressTester is stress.MemoryStressTester
+    assert memwatch.MemoryPressureSimulator is stress.MemoryPressureSimulator
+    with pytest.raises(AttributeError):
+        stress.nope

@@ -59,7 +59,7 @@ def _value(check: StressCheck, value: float) -> str:
         return f"{value * 100:.1f}%"
     if math.isinf(value):
         return "∞"
-    return f"{value:g}"
+    return f"{value:,.0f}" if value == int(value) else f"{value:g}"
 
 
 def _echo_scenario(result: ScenarioResult) -> None:

@@ -118,8 +118,14 @@ def _describe(events: list[dict[str, Any]], status: int, sent: str | None, outpu
 
 def run_child(task: str, *, limit: int, target: str = "", args: tuple[Any, ...] = (),
               params: dict[str, Any] | None = None, cap_method: CapMethod = "auto",
-              timeout: float = 300.0, grace: float = 2.0, reserve: int = 4 * 2**20) -> ChildRun:
-    """Run ``task`` on ``target`` in a child capped at ``limit`` bytes; never raises for the child's fate."""
+              timeout: float = 300.0, grace: float = 2.0, reserve: int = 4 * 2**20,
+              ignore_sigterm: bool = False) -> ChildRun:
+    """Run ``task`` on ``target`` in a child capped at ``limit`` bytes; never raises for the child's fate.
+
+    ``ignore_sigterm`` is a fault-injection hook for tests: the child is exec'd with
+    SIGTERM already ignored (``trap '' TERM; exec ...``), so only SIGKILL can end it,
+    from its first instruction on.
+    """
     cap = prepare_cap(limit, cap_method)
     with tempfile.TemporaryDirectory(prefix="memwatch-stress-") as tmp:
         report = os.path.join(tmp, "events.jsonl")
@@ -132,7 +138,10 @@ def run_child(task: str, *, limit: int, target: str = "", args: tuple[Any, ...] 
         started = time.monotonic()
         try:
             with open(output_path, "wb") as output:
-                proc = subprocess.Popen([sys.executable, "-m", "memwatch.stress.worker", spec_path],
+                argv = [sys.executable, "-m", "memwatch.stress.worker", spec_path]
+                if ignore_sigterm:
+                    argv = ["/bin/sh", "-c", 'trap "" TERM; exec "$0" "$@"', *argv]
+                proc = subprocess.Popen(argv,
                                         stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
         except OSError as exc:
             cap.cleanup()

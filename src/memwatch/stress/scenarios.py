@@ -46,9 +46,9 @@ from memwatch.stress.analysis import (
 )
 from memwatch.stress.cap import CapMethod
 from memwatch.stress.child import ChildRun, run_child
-from memwatch.units import format_size
+from memwatch.stress.verdicts import check, child_completed, rate_text, samples_of
 
-__all__ = ["SCENARIOS", "StressOptions", "check", "run_scenario", "run_stress", "samples_of"]
+__all__ = ["SCENARIOS", "StressOptions", "run_scenario", "run_stress"]
 
 SCENARIOS: tuple[ScenarioName, ...] = ("ramp", "spike", "fragmentation", "concurrent", "soak")
 MiB = 2**20
@@ -87,22 +87,6 @@ class StressOptions:
     band: float = 0.10
 
 
-def check(name: str, status: str, value: float, target: float, op: str, detail: str = "",
-          unit: str = "") -> StressCheck:
-    return StressCheck(name, status, float(value), float(target), op, detail, unit)  # type: ignore[arg-type]
-
-
-def samples_of(run: ChildRun) -> tuple[StressSample, ...]:
-    nan = math.nan
-
-    def num(value: object) -> float:
-        return float(value) if isinstance(value, int | float) else nan
-
-    return tuple(StressSample(t=num(e.get("t")), rss=num(e.get("rss")), heap=num(e.get("heap")),
-                              native=num(e.get("native")), native_free=num(e.get("native_free")),
-                              label=str(e.get("label", ""))) for e in run.of("sample"))
-
-
 def _child(task: str, target: str, opts: StressOptions, *, args: tuple[int, ...] | None = None,
            params: Mapping[str, object] | None = None, timeout: float | None = None) -> ChildRun:
     if args is None:
@@ -115,13 +99,6 @@ def _child(task: str, target: str, opts: StressOptions, *, args: tuple[int, ...]
     return run
 
 
-def _finished(run: ChildRun) -> list[StressCheck]:
-    """A failing check when the child ended without its result (crash, MemoryError, timeout)."""
-    if run.outcome.completed:
-        return []
-    return [check("child completed", "fail", 0, 1, "==", run.outcome.error or run.outcome.exit, "count")]
-
-
 def _result(name: ScenarioName, checks: list[StressCheck], metrics: dict[str, float],
             runs: Sequence[ChildRun], *, params: Mapping[str, object],
             samples: tuple[StressSample, ...] = (), trials: tuple[LoadTrial, ...] = ()) -> ScenarioResult:
@@ -132,13 +109,22 @@ def _result(name: ScenarioName, checks: list[StressCheck], metrics: dict[str, fl
 
 
 def ramp(target: str, opts: StressOptions) -> ScenarioResult:
-    """Doubling from ``start``, then bisection, one capped child per load."""
+    """Doubling from ``start``, then bisection, one capped child per load.
+
+    A load fails when its child ends without a result: MemoryError, killed (a cgroup
+    cap kills), crashed. If the first failing load failed because the target raised
+    some other exception, that is no breaking point: the check fails and says so.
+    """
     trials: list[LoadTrial] = []
     runs: list[ChildRun] = []
+    raised: dict[int, str] = {}  # load -> exception that is not a memory failure
 
     def probe(load: int) -> bool:
         run = _child("call", target, opts, args=(load,))
         runs.append(run)
+        error = run.error
+        if error is not None and error.get("kind") == "raised":
+            raised[load] = run.outcome.error
         trials.append(LoadTrial(load, run.outcome.completed, run.outcome.peak_rss,
                                 run.outcome.wall_time, run.outcome.error))
         return run.outcome.completed
@@ -153,6 +139,10 @@ def ramp(target: str, opts: StressOptions) -> ScenarioResult:
     if search.breaking_point is None:
         checks = [check("breaking point", "inconclusive", opts.max_load, opts.max_load, "<",
                         "every load up to max_load fit under the cap", "load")]
+    elif search.breaking_point in raised:
+        checks = [check("breaking point", "fail", search.breaking_point, opts.max_load, "<=",
+                        f"the target raised {raised[search.breaking_point]} at load "
+                        f"{search.breaking_point}: not a memory failure", "load")]
     else:
         failing = next(t for t in trials if t.load == search.breaking_point)
         checks = [check("breaking point", "pass", search.breaking_point, opts.max_load, "<=",
@@ -166,7 +156,7 @@ def spike(target: str, opts: StressOptions) -> ScenarioResult:
     """Recovery of the python heap (tracemalloc) and the native heap (mallinfo2) after each spike."""
     run = _child("spike", target, opts, params={"repeats": opts.repeats})
     samples = samples_of(run)
-    checks = _finished(run)
+    checks = child_completed(run)
     metrics: dict[str, float] = {}
     base = next((s for s in samples if s.label == "baseline"), None)
     peaks = [s for s in samples if s.label.endswith("peak")]
@@ -199,7 +189,7 @@ def fragmentation(target: str, opts: StressOptions) -> ScenarioResult:
     builtin = target == ""
     run = _child("fragmentation", target, opts, params={"cycles": opts.cycles, "size": opts.size})
     samples = samples_of(run)
-    checks = _finished(run)
+    checks = child_completed(run)
     base = next((s for s in samples if s.label == "baseline"), None)
     cycles = [s for s in samples if s.label.startswith("cycle")]
     trimmed = next((s for s in samples if s.label == "after malloc_trim"), None)
@@ -233,7 +223,7 @@ def concurrent(target: str, opts: StressOptions) -> ScenarioResult:
               "ballast": opts.ballast, "limit": opts.limit, "timeout": opts.timeout * 0.8}
     run = _child("concurrent", target, opts, params=params)
     samples = samples_of(run)
-    checks = _finished(run)
+    checks = child_completed(run)
     data = run.result or {}
     errors = data.get("errors", {}) if isinstance(data.get("errors"), dict) else {}
     metrics = {"calls": float(data.get("calls", math.nan)), "completed": float(data.get("completed", 0)),
@@ -258,7 +248,7 @@ def soak(target: str, opts: StressOptions) -> ScenarioResult:
         params["interval"] = opts.interval
     run = _child("soak", target, opts, params=params, timeout=opts.duration + opts.timeout)
     samples = samples_of(run)
-    checks = _finished(run)
+    checks = child_completed(run)
     t = np.array([s.t for s in samples])
     rss = np.array([s.rss for s in samples])
     steady = t >= (t[0] + opts.warmup * (t[-1] - t[0])) if len(t) else t.astype(bool)
@@ -270,7 +260,8 @@ def soak(target: str, opts: StressOptions) -> ScenarioResult:
                "native_slope": native.slope, "calls": float((run.result or {}).get("calls", math.nan))}
     checks += [
         check("growth rate", judge_interval(trend.low, trend.high, opts.rate_target), trend.slope,
-              opts.rate_target, "<", f"95% interval {_rate(trend.low)} .. {_rate(trend.high)}", "bytes/s"),
+              opts.rate_target, "<", f"95% interval {rate_text(trend.low)} .. {rate_text(trend.high)}",
+              "bytes/s"),
         check("growth per hour", judge_interval(trend.low * 3600, trend.high * 3600, opts.hourly_target),
               trend.slope * 3600, opts.hourly_target, "<", "projected from the rate", "bytes/h"),
         check("stable within band", "not-judged" if math.isnan(deviation) else
@@ -279,10 +270,6 @@ def soak(target: str, opts: StressOptions) -> ScenarioResult:
     ]
     return _result("soak", checks, metrics, [run], samples=samples,
                    params={"duration": opts.duration, "warmup": opts.warmup})
-
-
-def _rate(value: float) -> str:
-    return "n/a" if math.isnan(value) else format_size(value, signed=value < 0, binary=False) + "/s"
 
 
 _RUNNERS = {"ramp": ramp, "spike": spike, "fragmentation": fragmentation, "concurrent": concurrent,

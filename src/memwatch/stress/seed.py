@@ -13,7 +13,7 @@ from memwatch.model.stress import PressureCycle, PressureTestResult, ScenarioRes
 from memwatch.stress.analysis import stability_score
 from memwatch.stress.cap import CapMethod
 from memwatch.stress.child import run_child
-from memwatch.stress.scenarios import check, samples_of
+from memwatch.stress.verdicts import check, samples_of
 
 __all__ = ["run_harness", "run_pressure"]
 
