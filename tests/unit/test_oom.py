@@ -186,8 +186,9 @@ def test_rapid_toggle_fifty_cycles_does_not_leak(caplog: pytest.LogCaptureFixtur
     # protector's own memory is measured.
     caplog.set_level(logging.ERROR, logger="memwatch.guard")
     clock = FakeClock()
+    recoveries: list[str] = []
     p = OomProtector(["cpu"], sticky_after=1, recover_after=1.0, max_recover_after=1.0,
-                     clock=clock, history=20)
+                     clock=clock, history=20, recover=recoveries.append)  # no gc.collect x 110
     gpu_full = [True]
     last: list[weakref.ref[Batch]] = []
     leaked_into_retry = [0]
@@ -225,6 +226,7 @@ def test_rapid_toggle_fifty_cycles_does_not_leak(caplog: pytest.LogCaptureFixtur
     counters = p.metrics_data.as_dict()["counters"]
     assert counters["oom_recoveries"] == 55
     assert counters["ooms.gpu"] == 55
+    assert len(recoveries) == 55
 
 
 def test_with_block_counts_recovers_and_reraises() -> None:

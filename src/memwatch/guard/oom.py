@@ -12,7 +12,8 @@ a dict of keyword overrides (``{"batch_size": 16}``), a device string (passed as
 callable used instead of the function. Before each retry the failed attempt's
 frames are released (the retry runs outside the ``except`` block, so the tensors
 they held are gone), ``gc.collect()`` runs and the GPU cache (or the glibc heap)
-is emptied, or the guard's ladder runs when a guard is given.
+is emptied, or the guard's ladder runs when a guard is given, or ``recover(kind)``
+when one is given.
 
 After ``sticky_after`` calls in a row failed on the option they started with,
 later calls start on the next option ("stays on the fallback"). After
@@ -73,6 +74,7 @@ class OomProtector:
                  recover_after: float = 30.0, max_recover_after: float = 600.0,
                  primary: Any = "cuda", guard: Any = None,
                  on_oom: Callable[[OomEvent], Any] | None = None,
+                 recover: Callable[[str], Any] | None = None,
                  clock: Callable[[], float] | None = None, history: int = 100) -> None:
         if sticky_after < 1:
             raise ValueError(f"sticky_after must be at least 1, got {sticky_after}")
@@ -82,6 +84,7 @@ class OomProtector:
         self.recover_after = recover_after
         self.max_recover_after = max_recover_after
         self.guard = guard
+        self.recover = recover
         self.clock = clock or time.monotonic
         self.handlers: list[Callable[[OomEvent], Any]] = [on_oom] if on_oom is not None else []
         self.metrics_data: GuardMetrics = guard.metrics_data if guard is not None else GuardMetrics()
@@ -109,6 +112,9 @@ class OomProtector:
                 _log.exception("memwatch oom_protected: handler %r raised", handler)
 
     def _recover(self, kind: str) -> None:
+        if self.recover is not None:
+            self.recover(kind)
+            return
         if self.guard is not None:
             self.guard.run_ladder("critical", force=True)
             return
