@@ -183,3 +183,24 @@ def test_child_side_modules_stay_free_of_numpy() -> None:
             "memwatch.stress.workloads; print(sorted(m for m in ('numpy', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def _cuda_reason() -> str:
+    try:
+        import torch  # type: ignore[import-not-found]
+    except ImportError:
+        return "torch is not installed"
+    return "" if torch.cuda.is_available() else "torch.cuda sees no GPU"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(bool(_cuda_reason()), reason=_cuda_reason() or "GPU present")
+def test_harness_real_gpu_pressure_and_oom() -> None:
+    import torch  # type: ignore[import-not-found]
+
+    total = torch.cuda.get_device_properties(0).total_memory
+    fits = run_harness(duration=1.0, cpu=20_000_000, gpu=256 * MiB, toggle=0.25)
+    assert fits.passed, fits.checks
+    assert fits.metrics["gpu_allocations"] >= 2
+    too_big = run_harness(duration=0.5, cpu=20_000_000, gpu=2 * total, toggle=0.25)
+    assert too_big.metrics["gpu_ooms"] >= 1  # torch.cuda.OutOfMemoryError caught and counted
