@@ -185,7 +185,8 @@ def run_command(argv: Sequence[str], *, interval: float = 0.01, signals: Sequenc
     import subprocess
 
     from memwatch.profiler import build_run_result
-    from memwatch.sampler import Sampler, validate_signals
+    from memwatch.sampler import Sampler
+    from memwatch.sampler.sources import validate_signals
 
     argv = [str(a) for a in argv]
     validate_signals(signals, mode=mode, other_process=True)

@@ -8,7 +8,8 @@ import pytest
 
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.timeline import Timeline
-from memwatch.sampler import PhaseBook, Sampler, Source, _Buffer, validate_signals
+from memwatch.sampler import PhaseBook, Sampler, _Buffer
+from memwatch.sampler.sources import Source, validate_signals
 
 
 class CountingSource(Source):
