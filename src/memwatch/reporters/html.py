@@ -41,7 +41,7 @@ def _value(value: float, unit: str) -> str:
         return format_duration(value)
     if unit in ("ratio", "%"):
         return f"{value:.3g}{'%' if unit == '%' else ''}"
-    return f"{value:,.4g}"
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.4g}"
 
 
 def _when(ts: float) -> str:

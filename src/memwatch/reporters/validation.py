@@ -21,7 +21,8 @@ def _metric(outcome: CheckOutcome, key: str) -> str:
         return format_size(value, signed=value < 0)
     if unit == "ms":
         return f"{value:.3f} ms"
-    return f"{value:,.4g}{' ' + unit if unit and unit != 'count' else ''}"
+    number = f"{value:,.0f}" if value.is_integer() else f"{value:,.4g}"
+    return f"{number}{' ' + unit if unit and unit != 'count' else ''}"
 
 
 def _md_cell(text: str) -> str:
