@@ -1,0 +1,69 @@
+"""``memwatch leaks module:callable``: does it leak? Exit 1 when a leak exceeds the budget."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from memwatch.errors import OperationError
+from memwatch.leaks.isolate import run_isolated
+from memwatch.leaks.runner import detect_leaks
+from memwatch.leaks.target import load_exception, load_target
+from memwatch.model.base import dump_document, write_document
+from memwatch.model.leaks import LeakReport
+from memwatch.units import parse_duration, parse_size
+
+__all__ = ["command"]
+
+
+@click.command("leaks")
+@click.argument("target")
+@click.option("--iterations", type=click.IntRange(min=1), default=None,
+              help="Cap on measured calls (default: adaptive, stop when confident).")
+@click.option("--warmup", type=click.IntRange(min=0), default=None,
+              help="Warm-up calls (default: until the signals settle).")
+@click.option("--max-growth", default="1 MB", show_default=True,
+              help="Budget per 1,000 calls; a leak above it exits 1.")
+@click.option("--time-budget", default="10s", show_default=True, help="Time for the measurement.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Also save the report (JSON document) to this file.")
+@click.option("--isolate", is_flag=True, help="Run in a child process: a crash cannot take memwatch down.")
+@click.option("--no-attribution", is_flag=True, help="Skip allocation sites and retention paths.")
+@click.option("--expect", "expect", multiple=True, metavar="EXCEPTION",
+              help="An exception the operation raises on purpose (ValueError, or module:Class); "
+                   "repeatable.")
+def command(target: str, iterations: int | None, warmup: int | None, max_growth: str,
+            time_budget: str, as_json: bool, output: str | None, isolate: bool,
+            no_attribution: bool, expect: tuple[str, ...]) -> int:
+    """Decide with statistics whether TARGET (module:callable) leaks memory.
+
+    Calls it repeatedly, measures allocated blocks, the native heap, RSS, open files
+    and threads after each round, and decides with a trend test. Exit codes: 0 no
+    leak (or one within --max-growth, or inconclusive), 1 a leak over the budget,
+    2 a bad target or option, 3 the operation raised or crashed.
+    """
+    budget = parse_size(max_growth)
+    seconds = parse_duration(time_budget)
+    expected = tuple(load_exception(name) for name in expect)
+    options = {"iterations": iterations, "warmup": warmup, "max_growth": budget,
+               "time_budget": seconds, "attribute": not no_attribution}
+    try:
+        report: LeakReport
+        if isolate:
+            report = run_isolated(target, expected_exceptions=expected, **options)
+        else:
+            report = detect_leaks(load_target(target), expected_exceptions=expected,
+                                  **options)  # type: ignore[arg-type]
+    except OperationError as exc:
+        if exc.traceback_text:
+            click.echo(exc.traceback_text.rstrip(), err=True)
+        raise
+    if output is not None:
+        write_document(report, output)
+    if as_json:
+        click.echo(json.dumps(dump_document(report), sort_keys=True, indent=1, allow_nan=False))
+    else:
+        click.echo(report.explain())
+    return 0 if report.passed else 1
