@@ -221,16 +221,21 @@ def test_prometheus_missing_gives_an_actionable_error(monkeypatch: pytest.Monkey
         guard.export_prometheus()
 
 
-def test_report_round_trips_through_json() -> None:
+def test_report_round_trips_through_json(tmp_path: Path) -> None:
     guard, source, clock = make()
     guard.add_strategy("gc")
-    source.set_fraction(0.9)
-    guard.check()
+    guard.preserve(b"state", tmp_path / "state.bin")
+    source.events = {"high": 2}
+    source.set_fraction(0.97)
+    guard.check()                      # emergency: gc runs, the buffers are checkpointed
     clock.advance(10)
     source.set_fraction(0.1)
     guard.check()
     report = guard.report()
-    assert [a.level for a in report.alerts] == ["critical", "normal"]
+    assert [a.level for a in report.alerts] == ["emergency", "normal"]
+    assert report.alerts[0].sample.events == {"high": 2}
+    assert [a.name for a in report.actions] == ["gc"]
+    assert [Path(f.path).name for f in report.preserved] == ["state.bin"]
     assert report.budget_source == "fake"
     doc = json.loads(json.dumps(dump_document(report)))
     assert load_document(doc, expected=GuardReport) == report
@@ -346,3 +351,18 @@ def test_actions_do_not_hold_the_level_once_the_need_is_gone() -> None:
     assert guard.level == "normal"
     assert intake.is_set()
     assert len(runs) == 1             # nothing ran again: the reading no longer needed it
+
+
+def test_a_handler_calling_sys_exit_does_not_end_the_guard_thread() -> None:
+    source = FakeSource(budget=1000, usage=900)
+    guard = MemoryGuard(source=source, check_interval=0.01, reserve=0)
+    guard.add_handler(lambda level, details: sys.exit(3))
+    with guard:
+        deadline = time.monotonic() + 5
+        while guard.metrics()["counters"].get("check_errors", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        reads = source.reads
+        while source.reads < reads + 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert guard.running
+    assert guard.metrics()["counters"]["check_errors"] >= 1

@@ -35,7 +35,7 @@ from memwatch.guard.levels import Level, LevelPolicy, LevelTracker
 from memwatch.guard.metrics import GuardMetrics, prometheus_collector, record_sample
 from memwatch.guard.preserve import Preserver
 from memwatch.guard.source import MemorySource, SystemSource
-from memwatch.model.guard import ActionOutcome, GuardAlert, GuardReport, GuardSample
+from memwatch.model.guard import ActionOutcome, GuardAlert, GuardReport, GuardSample, PreservedFile
 from memwatch.units import format_size, parse_size
 
 __all__ = ["EXIT_EMERGENCY", "MemoryGuard"]
@@ -76,7 +76,7 @@ class MemoryGuard:
         self._psi_trigger = psi_trigger
         self.alerts: deque[GuardAlert] = deque(maxlen=history)
         self.actions: deque[ActionOutcome] = deque(maxlen=history)
-        self.preserved: deque[Any] = deque(maxlen=history)
+        self.preserved: deque[PreservedFile] = deque(maxlen=history)
         self.last_sample: GuardSample | None = None
         self.peak = 0
         self.started_at = time.time()
@@ -200,7 +200,7 @@ class MemoryGuard:
             return outcomes
 
     # -- emergency ---------------------------------------------------------------
-    def flush(self, *, reopen: bool = True) -> list[Any]:
+    def flush(self, *, reopen: bool = True) -> list[PreservedFile]:
         """Write every preserved buffer now (atomically); returns what was written."""
         released = self._preserver.release_reserve()
         files = self._preserver.flush(lambda path, exc: _log.error(
@@ -234,7 +234,11 @@ class MemoryGuard:
             trigger = self.source.psi_trigger(window=2.0)
         next_at = time.monotonic()
         while not self._stop.is_set():
-            self.check()
+            try:
+                self.check()
+            except BaseException:  # SystemExit from a handler: the guard thread goes on
+                self.metrics_data.inc("check_errors")
+                _log.exception("memwatch guard: a check raised a BaseException (ignored)")
             next_at += self.check_interval
             wait = next_at - time.monotonic()
             if wait < 0:  # fell behind (a long ladder step): start a new schedule
