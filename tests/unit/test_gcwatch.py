@@ -166,8 +166,14 @@ def test_advisor_raises_threshold0_when_young_collections_cost_time() -> None:
     assert advice.thresholds == (7000, 10, 10)
     assert "25.0% of wall time" in rec.reason
     assert "about 86%" in rec.reason
+    some_survive = advise(report_from_events(young_heavy(200, collected=526), wall_ms=400.0))  # 25% survive
+    assert some_survive.thresholds == (2800, 10, 10)
+    assert [r.action for r in some_survive.recommendations] == ["raise_threshold0", "avoid_cycles"]
     mostly_dead = advise(report_from_events(young_heavy(200, collected=700), wall_ms=400.0))
-    assert mostly_dead.thresholds == (2800, 10, 10)
+    assert mostly_dead.thresholds is None
+    (rec,) = mostly_dead.recommendations
+    assert rec.action == "avoid_cycles"
+    assert "freed about 100% of the objects they examined" in rec.reason
 
 
 def test_advisor_keeps_a_cheap_collector_and_flags_uncollectable() -> None:

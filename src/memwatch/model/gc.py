@@ -193,8 +193,8 @@ class GCCheck(Record):
 
 @dataclass(frozen=True)
 class GCRecommendation(Record):
-    """One piece of tuning advice (``action``: freeze, raise_threshold0, fix_uncollectable,
-    keep) with the measured reason."""
+    """One piece of tuning advice (``action``: freeze, raise_threshold0, avoid_cycles,
+    fix_uncollectable, keep) with the measured reason."""
 
     action: str
     reason: str
@@ -281,14 +281,14 @@ class GCReport(Record):
     def summary(self) -> str:
         """A few lines for people: pauses per generation, frequency, efficiency, latency."""
         head = self.component + ": " if self.component else ""
-        lines = [f"{head}{self.collections} collections ({self.automatic} automatic, {self.forced} forced) "
+        lines = [f"{head}{_n(self.collections, 'collection')} "
+                 f"({self.automatic:,} automatic, {self.forced:,} forced) "
                  f"in {self.wall_ms:,.1f} ms on Python {self.interpreter.version} "
                  f"({self.interpreter.collector}, thresholds {self.interpreter.thresholds})"]
         for key in ("gen0", "gen1", "gen2"):
             p = self.pauses[key]
             if p.count:
-                plural = "s" if p.count != 1 else ""
-                lines.append(f"  {key}: {p.count} pause{plural}, total {p.total_ms:.2f} ms "
+                lines.append(f"  {key}: {_n(p.count, 'pause')}, total {p.total_ms:.2f} ms "
                              f"({p.share:.2%} of wall), "
                              f"p50 {p.p50_ms:.3f} / p95 {p.p95_ms:.3f} / p99 {p.p99_ms:.3f} / "
                              f"max {p.max_ms:.3f} ms")
@@ -303,7 +303,7 @@ class GCReport(Record):
                          f"(gc.garbage +{self.uncollectable.garbage_growth}: {self.uncollectable.types})")
         if self.latency is not None and self.latency.calls:
             lat = self.latency
-            lines.append(f"  latency: {lat.calls_with_gc} calls overlapped a collection, "
+            lines.append(f"  latency: {_n(lat.calls_with_gc, 'call')} overlapped a collection, "
                          f"p50 {lat.p50_with_ms:.3f} / p99 {lat.p99_with_ms:.3f} ms; "
                          f"{lat.calls_without_gc} did not, p50 {lat.p50_without_ms:.3f} / "
                          f"p99 {lat.p99_without_ms:.3f} ms")
@@ -311,3 +311,7 @@ class GCReport(Record):
             lines.append(f"  note: {self.dropped_collections} collections beyond the recording limit were "
                          "counted but not recorded; pause statistics cover the recorded ones")
         return "\n".join(lines)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
