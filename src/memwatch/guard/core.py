@@ -28,6 +28,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
+from memwatch.errors import ConfigError
 from memwatch.guard.dispatch import Dispatcher, Handler, alert_details
 from memwatch.guard.emergency import announce_exit, run_hooks
 from memwatch.guard.ladder import RecoveryLadder
@@ -57,8 +58,6 @@ class MemoryGuard:
                  exit_code: int = EXIT_EMERGENCY, exit: Callable[[int], Any] | None = None,
                  history: int = 1000) -> None:
         if check_interval <= 0:
-            from memwatch.errors import ConfigError
-
             raise ConfigError(f"check_interval must be positive, got {check_interval!r}")
         self.clock = clock or time.monotonic
         self.check_interval = float(check_interval)
