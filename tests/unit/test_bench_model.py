@@ -130,3 +130,10 @@ def test_p99(samples: list[float], expected: float) -> None:
         assert math.isnan(got)
     else:
         assert got == pytest.approx(expected)
+
+
+def test_only_names_are_checked() -> None:
+    from memwatch.bench.runner import run_memory_benchmarks
+
+    with pytest.raises(ConfigError, match=r"unknown benchmark 'speed' \(known: allocation_rate"):
+        run_memory_benchmarks(only=["speed"])

@@ -414,6 +414,33 @@ class TestAdaptive:
         with pytest.raises(CacheKeyError):
             AdaptiveCache().put([1], 1)  # type: ignore[arg-type]
 
+    def test_threads_keep_the_bound(self) -> None:
+        cache = AdaptiveCache(max_size=200, max_memory_mb=0.5, eviction_batch_size=7)
+        over: list[int] = []
+        errors: list[BaseException] = []
+
+        def work(base: int) -> None:
+            try:
+                for i in range(1500):
+                    cache.put((base, i % 300), None, size=(i * 37) % 9000)
+                    cache.get((base, (i * 11) % 300))
+                    used = cache.memory_usage
+                    if used > cache.max_memory:
+                        over.append(used)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert over == []
+        s = cache.stats
+        assert s["item_bytes"] + s["table_bytes"] == cache.memory_usage <= cache.max_memory
+        assert s["size"] <= 200
+
     def test_stats_and_repr(self) -> None:
         cache = AdaptiveCache(max_memory_mb=1)
         cache.put("a", None, size=10)

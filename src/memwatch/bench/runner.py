@@ -169,7 +169,7 @@ def run_memory_benchmarks(config: Config | Mapping[str, Any] | None = None, *, q
     uses smaller workloads (about a second in all instead of a few).
     """
     thresholds = resolve_thresholds(config)
-    names = list(_BY_NAME) if only is None else list(only)
+    names = list(_BY_NAME) if only is None else [only] if isinstance(only, str) else list(only)
     for name in names:
         if name not in _BY_NAME:
             raise ConfigError(f"unknown benchmark {name!r} (known: {', '.join(_BY_NAME)})")
