@@ -161,6 +161,7 @@ class TestLRU:
         assert cache.get("k") is box
         del box
         gc.collect()
+        assert "k" not in cache
         assert cache.get("k") is None
         assert cache.size == 0
         assert cache.stats["misses"] == 1

@@ -115,7 +115,9 @@ class BaseCache:
         return present
 
     def __contains__(self, key: Hashable) -> bool:
+        """Whether ``key`` is held (a collected weak value is not); does not count as a use."""
         with self._lock:
+            self._purge_dead()
             try:
                 return key in self._store
             except TypeError:
