@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -204,3 +205,24 @@ def test_harness_real_gpu_pressure_and_oom() -> None:
     assert fits.metrics["gpu_allocations"] >= 2
     too_big = run_harness(duration=0.5, cpu=20_000_000, gpu=2 * total, toggle=0.25)
     assert too_big.metrics["gpu_ooms"] >= 1  # torch.cuda.OutOfMemoryError caught and counted
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            state = next(line for line in handle if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "Z" not in state.split()[1]  # a zombie is dead, only not yet reaped
+
+
+def test_what_the_child_started_ends_with_it(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    run = run_child("call", limit=200 * MiB, target=W + "spawn_grandchild", args=(str(pid_file),),
+                    timeout=30)
+    assert run.outcome.completed
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)

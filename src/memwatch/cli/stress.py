@@ -132,6 +132,10 @@ def command(target: str, scenarios: tuple[str, ...], limit: str | None, duration
             as_json: bool, output: str | None) -> int:
     """Stress module:callable under memory pressure in a capped child process.
 
+    ramp calls func(load) in a fresh child per load; the other scenarios call func(),
+    or func(LOAD) with --load. Exit codes: 0 every check passed, 1 a check failed,
+    2 bad input.
+
     \b
     memwatch stress app.jobs:load --scenario ramp --limit 512MiB    (func(load): breaking point)
     memwatch stress app.jobs:step --scenario spike --scenario soak --duration 10min

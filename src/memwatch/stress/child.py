@@ -4,7 +4,9 @@ The child is ``python -m memwatch.stress.worker SPEC`` (see :mod:`memwatch.stres
 It appends one JSON line per event to a report file as it goes; this side reads
 the file after the child is gone, whatever ended it, and drops a torn last line.
 A child past its time gets SIGTERM, and SIGKILL after ``grace`` seconds if it is
-still there (a child that ignores SIGTERM cannot hang the run). The child is
+still there (a child that ignores SIGTERM cannot hang the run). The child leads its
+own session; signals go to its whole process group, and whatever it started is
+killed when it ends (its own children inherit its cap). The child is
 reaped with ``wait4``, whose ``ru_maxrss`` gives its peak RSS even after SIGKILL.
 """
 
@@ -86,19 +88,29 @@ def _reap(proc: subprocess.Popen[bytes], timeout: float,
             now = time.monotonic()
             if now >= deadline:
                 if sent is None:
-                    proc.send_signal(signal.SIGTERM)
+                    _signal_group(proc.pid, signal.SIGTERM)
                     sent, deadline = "SIGTERM", now + grace
                 elif sent == "SIGTERM":
-                    proc.send_signal(signal.SIGKILL)
+                    _signal_group(proc.pid, signal.SIGKILL)
                     sent, deadline = "SIGKILL", now + 60.0
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
     except BaseException:  # KeyboardInterrupt: never leave a child behind
         if proc.returncode is None:
-            proc.kill()
+            _signal_group(proc.pid, signal.SIGKILL)
             _pid, status, rusage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
         raise
+    finally:
+        _signal_group(proc.pid, signal.SIGKILL)  # whatever the child started, it ends with it
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    """Signal the child's whole process group (it leads its own session)."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _describe(events: list[dict[str, Any]], status: int, sent: str | None, output: str) -> str:
@@ -141,8 +153,8 @@ def run_child(task: str, *, limit: int, target: str = "", args: tuple[Any, ...] 
                 argv = [sys.executable, "-m", "memwatch.stress.worker", spec_path]
                 if ignore_sigterm:
                     argv = ["/bin/sh", "-c", 'trap "" TERM; exec "$0" "$@"', *argv]
-                proc = subprocess.Popen(argv,
-                                        stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
         except OSError as exc:
             cap.cleanup()
             return ChildRun((), ChildOutcome("failed-to-start", None, None, 0.0, 0.0, limit,

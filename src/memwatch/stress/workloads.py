@@ -33,6 +33,7 @@ __all__ = [
     "leaky_spike",
     "raise_error",
     "slow_leak",
+    "spawn_grandchild",
     "spike",
     "steady",
 ]
@@ -112,6 +113,15 @@ def die_after(seconds: float = 1.0) -> None:
     if now - _FIRST_CALL[0] >= float(seconds):
         os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(0.01)
+
+
+def spawn_grandchild(pid_file: str) -> None:
+    """Start ``sleep 600`` in the background, write its pid to ``pid_file`` and return."""
+    import subprocess
+
+    proc = subprocess.Popen(["sleep", "600"])
+    with open(pid_file, "w") as handle:
+        handle.write(str(proc.pid))
 
 
 def raise_error() -> None:
