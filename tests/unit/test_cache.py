@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memwatch import reclaim
 from memwatch.cache import (
@@ -535,3 +537,60 @@ def test_import_is_light() -> None:
             "print('numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- properties against a reference model ------------------------------------------------------
+OPS = st.lists(st.tuples(st.sampled_from(["put", "get", "delete"]), st.integers(0, 12),
+                         st.integers(0, 5000)), max_size=120)
+
+
+@settings(max_examples=150, deadline=None)
+@given(max_size=st.integers(1, 6), ops=OPS)
+def test_lru_matches_a_reference_model(max_size: int, ops: list[tuple[str, int, int]]) -> None:
+    seen, cb = recorder()
+    cache = LRUCache(max_size=max_size, on_evict=cb)
+    model: OrderedDict[int, int] = OrderedDict()
+    expected_evicted = []
+    for op, key, value in ops:
+        if op == "put":
+            if key in model:
+                model.move_to_end(key)
+            elif len(model) == max_size:
+                expected_evicted.append(model.popitem(last=False))
+            model[key] = value
+            cache.put(key, value)
+        elif op == "get":
+            assert cache.get(key) == model.get(key)
+            if key in model:
+                model.move_to_end(key)
+        else:
+            assert cache.delete(key) == (model.pop(key, None) is not None)
+    assert cache.size == len(model)
+    assert seen == expected_evicted
+    cache.close()
+
+
+@settings(max_examples=150, deadline=None)
+@given(batch=st.integers(1, 8), ops=OPS)
+def test_adaptive_accounting_invariants(batch: int, ops: list[tuple[str, int, int]]) -> None:
+    held: dict[int, int] = {}
+    evicted: list[int] = []
+    cache = AdaptiveCache(max_size=8, max_memory_mb=0.02, eviction_batch_size=batch,
+                          on_evict=lambda k, v: evicted.append(k))
+    for op, key, size in ops:
+        if op == "put":
+            cache.put(key, None, size=size)
+            held[key] = size
+        elif op == "get":
+            cache.get(key)
+        else:
+            cache.delete(key)
+            held.pop(key, None)
+        for k in evicted:
+            held.pop(k, None)
+        evicted.clear()
+        s = cache.stats
+        assert cache.memory_usage <= cache.max_memory
+        assert s["size"] == len(held) <= 8
+        assert s["item_bytes"] == sum(v + estimate_size(k) + ENTRY_OVERHEAD for k, v in held.items())
+    cache.close()
