@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import memwatch.pool as pool_module
 from memwatch import reclaim
@@ -317,3 +319,52 @@ def test_shrink_and_clear_for_the_guard() -> None:
 
 def test_repr() -> None:
     assert "max_size=10" in repr(ObjectPool(Conn))
+
+
+@settings(max_examples=150, deadline=None)
+@given(min_size=st.integers(0, 3), extra=st.integers(0, 3), ttl=st.sampled_from([None, 5.0]),
+       ops=st.lists(st.tuples(st.sampled_from(["acquire", "release", "tick", "shrink"]),
+                              st.integers(0, 10)), max_size=80))
+def test_pool_invariants_under_random_use(min_size: int, extra: int, ttl: float | None,
+                                          ops: list[tuple[str, int]]) -> None:
+    clock = FakeClock()
+    original = pool_module.time
+    pool_module.time = clock  # type: ignore[assignment]
+    try:
+        max_size = max(1, min_size + extra)
+        pool = ObjectPool(Conn, min_size=min_size, max_size=max_size, ttl=ttl)
+        held: list[Conn] = []
+        acquired = 0
+        for op, n in ops:
+            if op == "acquire":
+                if len(held) == max_size:
+                    with pytest.raises(PoolTimeoutError):
+                        pool.acquire(timeout=0)
+                    continue
+                obj = pool.acquire(timeout=0)
+                assert all(obj is not h for h in held), "lent to two holders"
+                assert obj.closes == 0, "a closed object was lent"
+                held.append(obj)
+                acquired += 1
+            elif op == "release" and held:
+                pool.release(held.pop(n % len(held)))
+            elif op == "tick":
+                before = pool.stats
+                clock.now += n
+                pool.evict_expired()
+                after = pool.stats
+                total_before = before["in_use"] + before["idle"]
+                assert after["in_use"] + after["idle"] >= min(min_size, total_before)
+            elif op == "shrink":
+                pool.shrink(0.5)
+            s = pool.stats
+            assert s["in_use"] == len(held)
+            assert s["in_use"] + s["idle"] <= max_size
+            assert s["hits"] + s["misses"] == acquired
+            assert s["objects_created"] - s["closed"] == s["in_use"] + s["idle"]
+        pool.close()
+        for obj in held:
+            pool.release(obj)
+        assert pool.stats["objects_created"] == pool.stats["closed"]
+    finally:
+        pool_module.time = original  # type: ignore[assignment]
