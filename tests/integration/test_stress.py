@@ -30,8 +30,9 @@ W = "memwatch.stress.workloads:"
 @pytest.mark.slow
 def test_ramp_finds_breaking_point_below_the_cap() -> None:
     cap = 256 * MiB
+    # rlimit: the failure is a MemoryError (a cgroup cap would SIGKILL instead)
     result = run_scenario("ramp", W + "hold", StressOptions(limit=cap, start=32, max_load=1000,
-                                                            relative=0.03))
+                                                            relative=0.03, cap_method="rlimit"))
     point, last_ok = result.metrics["breaking_point"], result.metrics["last_ok"]
     # hold(load) allocates load MB: the break comes below the cap, and not far below it
     # (the interpreter's own data is a few tens of MB).
@@ -93,7 +94,7 @@ def test_soak_killed_midway_keeps_its_samples() -> None:
 
 
 def test_memory_error_and_raising_target_are_reported() -> None:
-    run = run_child("call", limit=200 * MiB, target=W + "hold", args=(400,), timeout=30)
+    run = run_child("call", limit=200 * MiB, target=W + "hold", args=(400,), timeout=30, cap_method="rlimit")
     assert run.outcome.exit_code == 10
     assert run.outcome.error.startswith("MemoryError")
     run = run_child("call", limit=200 * MiB, target=W + "raise_error", timeout=30)
@@ -127,7 +128,8 @@ def test_concurrent_threads_and_asyncio() -> None:
         assert result.passed, result.checks
         assert result.metrics["completed"] == result.metrics["calls"] == 40
     squeezed = run_scenario("concurrent", W + "hold",
-                            StressOptions(limit=200 * MiB, load=40, iterations=2, ballast=0.5))
+                            StressOptions(limit=200 * MiB, load=40, iterations=2, ballast=0.5,
+                                          cap_method="rlimit"))
     assert not squeezed.passed
     assert squeezed.metrics["memory_errors"] > 0
     assert squeezed.metrics["completed"] == squeezed.metrics["calls"]  # no hang, no crash
@@ -145,8 +147,8 @@ def test_soak_steady_passes_and_leak_fails() -> None:
 
 
 def test_memory_stress_tester_seed_api() -> None:
-    result = MemoryStressTester(limit="256MiB", levels_mb=(64, 128, 512), cycles=2) \
-        .test_memory_pressure_scenarios()
+    result = MemoryStressTester(limit="256MiB", levels_mb=(64, 128, 512), cycles=2,
+                                cap_method="rlimit").test_memory_pressure_scenarios()
     assert result["breaking_point_reached"] is True
     assert result.breaking_point == 512_000_000
     assert len(result.cycles) == 4
