@@ -99,3 +99,11 @@ def test_bad_input_exits_2_with_one_line(argv: list[str], message: str,
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_harness_pressure_above_the_cap_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["stress", "--duration", "0.5s", "--cpu-pressure", "200", "--limit", "128MiB",
+                 "--toggle-interval", "0.25"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "cpu pressure fits          fail" in out
