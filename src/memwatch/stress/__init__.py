@@ -3,7 +3,8 @@
 The public names load on first use, so that the child process, which imports
 this package, stays free of numpy and scipy::
 
-    from memwatch.stress import run_scenario, MemoryStressTester, MemoryPressureSimulator
+    from memwatch.stress import StressOptions, run_stress, run_scenario, run_child
+    from memwatch.stress import MemoryStressTester, MemoryPressureSimulator
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ __all__ = [
     "SCENARIOS",
     "MemoryPressureSimulator",
     "MemoryStressTester",
+    "StressOptions",
     "run_child",
     "run_scenario",
     "run_stress",
@@ -24,6 +26,7 @@ _LAZY: dict[str, str] = {
     "MemoryPressureSimulator": "memwatch.stress.simulator",
     "MemoryStressTester": "memwatch.stress.simulator",
     "SCENARIOS": "memwatch.stress.scenarios",
+    "StressOptions": "memwatch.stress.scenarios",
     "run_scenario": "memwatch.stress.scenarios",
     "run_stress": "memwatch.stress.scenarios",
     "run_child": "memwatch.stress.child",

@@ -10,7 +10,7 @@ spike           ``func()`` once per repeat, result held, then    recovery > 95 %
 fragmentation   ``cycles`` calls (or the built-in churn of        heap and RSS back to baseline;
                 ``size`` bytes), a reading after each            fragmentation = RSS - in-use heap growth
 concurrent      threads and asyncio tasks call ``func`` while    every call completes, no error, no hang
-                a ballast holds part of the cap
+                a ballast holds part of the room left
 soak            ``func()`` in a loop for ``duration``            growth < 1 MB/s and < 100 MB/h (Theil–Sen
                                                                  95 % interval), within ±10 % of median
 ==============  ===============================================  ==========================================
