@@ -93,6 +93,7 @@ def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA cache_size = -65536")  # KiB: 64 MiB of page cache at most
             if database and database != ":memory:":
                 cursor.execute("PRAGMA journal_mode = WAL")
                 # WAL + NORMAL: a killed process never corrupts the file or loses a
