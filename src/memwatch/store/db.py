@@ -219,7 +219,7 @@ class Store:
         if limit is not None:
             query = query.limit(int(limit))
         with self._tx() as conn:
-            rows = conn.execute(query).all()
+            rows = list(conn.execute(query).all())
         rows.reverse()
         # One JSON parse for all sample lists: a trend may hold 10,000 of them.
         # Building 10,000 points allocates ~40,000 objects: without pausing the cyclic GC,
