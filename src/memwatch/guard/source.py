@@ -98,7 +98,9 @@ class SystemSource:
         self._stat_interval = stat_interval
         self._gpu_interval = gpu_interval
         self._usage_mode = usage
-        self._statm = StatmReader()
+        self._statm_reader = StatmReader()
+        self._statm_file: KeptFile | None = None
+        self._pid = os.getpid()
         self._current: KeptFile | None = None
         self._stat: KeptFile | None = None
         self._events_file: KeptFile | None = None
@@ -197,6 +199,21 @@ class SystemSource:
                 self.reasons["psi_trigger"] = self._trigger.reason
         return self._trigger if self._trigger.available else None
 
+    def _statm(self, field: int) -> int:
+        """One field of /proc/self/statm in bytes, read holding the GIL; psutil elsewhere."""
+        kept = self._statm_file
+        if kept is None or self._pid != os.getpid():  # first use, or after fork
+            if kept is not None:
+                kept.close()
+            self._pid = os.getpid()
+            kept = self._statm_file = KeptFile(f"/proc/{self._pid}/statm", 128)
+        data = kept.read() if kept.available else None
+        if data:
+            return int(data.split()[field]) * PAGE_SIZE
+        if field == 0:
+            return self._statm_reader.read_vms()
+        return self._statm_reader.read_rss()  # data size needs /proc: RSS elsewhere
+
     def _usage(self, now: float) -> int:
         mode = self._usage_mode
         if mode == "cgroup":
@@ -209,14 +226,8 @@ class SystemSource:
             current = self._current.read_int()
             if current is not None:
                 return max(0, current - self._inactive)
-            return self._statm.read_rss()
-        if mode == "rss":
-            return self._statm.read_rss()
-        if mode == "vms":
-            return self._statm.read_vms()
-        if self._statm.source != "/proc/statm":  # data size needs /proc; RSS elsewhere
-            return self._statm.read_rss()
-        return int(self._statm._fields()[5]) * PAGE_SIZE
+            return self._statm(1)
+        return self._statm({"rss": 1, "vms": 0, "data": 5}[mode])
 
     def read(self) -> GuardSample:
         now = self._clock()
@@ -253,4 +264,6 @@ class SystemSource:
                 kept.close()
         if self._trigger is not None:
             self._trigger.close()
-        self._statm.close()
+        self._statm_reader.close()
+        if self._statm_file is not None:
+            self._statm_file.close()
