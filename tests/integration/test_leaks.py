@@ -45,7 +45,9 @@ def test_leak_found_and_budget_exceeded() -> None:
     assert 900 <= report.bytes_per_iteration <= 1300
     assert report.bytes_low <= report.bytes_per_iteration <= report.bytes_high
     assert report.rounds >= 8
-    assert report.iterations == report.rounds * report.batch_size
+    # Round sizes are jittered by up to 25% around the batch size.
+    nominal = report.rounds * report.batch_size
+    assert 0.75 * nominal <= report.iterations <= 1.25 * nominal
     tight = detect_leaks(leaky_kilobyte, max_growth="100 kB", attribute=False)
     assert not tight.passed
     with pytest.raises(LeakDetected) as info:

@@ -44,6 +44,7 @@ CLEAN: tuple[Case, ...] = (
     Case("one_time_step", clean.one_time_step, False),
     Case("sawtooth", clean.sawtooth, False),
     Case("garbage_cycles", clean.garbage_cycles, False),
+    Case("sawtooth_of_cycles", clean.sawtooth_of_cycles, False),
     Case("fragmentation", clean.fragmentation, False),
     Case("error_path", clean.error_path, False, expected_exceptions=(ValueError,)),
     Case("async_pure", clean.async_pure, False),

@@ -110,6 +110,16 @@ def garbage_cycles() -> None:
     a.other, b.other = b, a  # type: ignore[attr-defined]
 
 
+_CYCLIC_BUFFER: list[Cyclic] = []
+
+
+def sawtooth_of_cycles() -> None:
+    """A buffer of self-referencing objects, cleared every 100 calls (garbage cycles)."""
+    _CYCLIC_BUFFER.append(Cyclic())
+    if len(_CYCLIC_BUFFER) >= 100:
+        _CYCLIC_BUFFER.clear()
+
+
 def fragmentation() -> None:
     """Mixed small and large temporaries that move RSS but keep nothing."""
     blocks = [bytes(600) for _ in range(200)]

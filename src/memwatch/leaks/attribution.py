@@ -92,7 +92,7 @@ def attribute(batch: int, *, rounds: int = 5, detail: bool = True, nframes: int 
         _read(readings[0])
         for rnd in range(1, rounds + 1):
             yield batch
-            settle(freeze)
+            gc.collect()
             _read(readings[rnd])
         if detail:
             after = tracemalloc.take_snapshot()
@@ -100,12 +100,13 @@ def attribute(batch: int, *, rounds: int = 5, detail: bool = True, nframes: int 
         if started:
             tracemalloc.stop()
     out.calls = batch * (rounds + 1)
+    calls_axis = np.arange(rounds + 1, dtype=np.float64) * batch
     for i, name in enumerate(WINDOW_SIGNALS):
         series = readings[:, i]
         if np.isnan(series).any():
             continue
         out.window[name] = series
-        out.trends[name] = assess(series, stretches=min(4, rounds), alpha=0.05)
+        out.trends[name] = assess(series, calls_axis, stretches=min(4, rounds), alpha=0.05)
     if before is not None and after is not None:
         out.sites = _sites(before, after, batch * rounds)
     del before, after
@@ -174,8 +175,15 @@ def _survivors(calls: int, max_paths: int, freeze: bool
     # Sample the newest object of each growing type, the application's own types first.
     ranked = sorted(counts, key=lambda name: ("." not in name, -counts[name]))
     samples: list[object] = []
-    for name in ranked[:max_paths]:
-        samples.append(next(obj for obj in reversed(survivors) if type_name(obj) == name))
+    inside: set[int] = set()  # objects held by an earlier sample: their path adds nothing
+    for name in ranked:
+        if len(samples) >= max_paths:
+            break
+        sample = next(obj for obj in reversed(survivors) if type_name(obj) == name)
+        if id(sample) in inside:
+            continue
+        samples.append(sample)
+        inside.update(_held_by(sample, depth=3))
     del survivors
     paths = _paths_to(samples, max_paths)
     del samples
@@ -184,6 +192,21 @@ def _survivors(calls: int, max_paths: int, freeze: bool
         paths = _paths_to(grown, max_paths)
         del grown
     return types, paths
+
+
+def _held_by(obj: object, depth: int) -> set[int]:
+    """Ids of the objects ``obj`` refers to, transitively, up to ``depth`` steps."""
+    seen: set[int] = set()
+    level = [obj]
+    for _ in range(depth):
+        nxt = []
+        for item in level:
+            for ref in gc.get_referents(item):
+                if id(ref) not in seen and not isinstance(ref, type):
+                    seen.add(id(ref))
+                    nxt.append(ref)
+        level = nxt[:1000]
+    return seen
 
 
 def _paths_to(samples: list[object], limit: int) -> tuple[RetentionPath, ...]:
@@ -207,12 +230,11 @@ def _growing_containers(calls: int, top: int = 3) -> Generator[int, None, list[o
 
     For leaked objects the collector does not track (numpy arrays, strings, tuples of
     numbers) the survivors window sees nothing; the container they are added to does
-    grow. Costs one pass over the heap before and after.
+    grow. Costs one pass over the heap before and after (no collection is needed:
+    sizes are compared, and a garbage container does not grow).
     """
-    gc.collect()
     sizes = {id(obj): len(obj) for obj in gc.get_objects() if type(obj) in _CONTAINERS}
     yield calls
-    gc.collect()
     grown: list[tuple[int, object]] = []
     for obj in gc.get_objects():
         if type(obj) in _CONTAINERS and id(obj) in sizes:

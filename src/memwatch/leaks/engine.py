@@ -10,10 +10,13 @@ plain functions and coroutines (see :mod:`memwatch.leaks.operation`).
 2. Warm up: batches until allocated blocks and the native heap stop changing for
    two batches in a row (bounded), or exactly ``warmup`` calls when given.
 3. ``gc.collect()`` then ``gc.freeze()``: everything alive before measuring moves to
-   the permanent generation, so the per-round full collection costs microseconds
-   instead of milliseconds. Unfrozen at the end.
-4. Rounds: ``B`` calls, ``gc.collect()``, read the cheap signals into a preallocated
-   array (the measurement itself must not allocate per round). From round 8 on,
+   the permanent generation, so a full collection during the rounds only walks the
+   objects created since (microseconds for a clean operation, instead of the
+   milliseconds a whole heap costs). Unfrozen at the end.
+4. Rounds: about ``B`` calls (jittered by up to 25%, so a periodic buffer cannot
+   alias into a trend; slopes are fitted against cumulative calls), ``gc.collect()``,
+   read the cheap signals into a preallocated array (the measurement itself must not
+   allocate per round; what the statistics leave behind is measured and subtracted). From round 8 on,
    the trend tests of :mod:`memwatch.stats.trend` run on every deciding signal; the
    protocol stops at the first confident verdict, or at the round / call / time cap.
 """
@@ -43,6 +46,8 @@ SIGNAL_UNITS: dict[str, str] = {"py_blocks": "count", "native_heap": "bytes", "f
 MIN_RISE: dict[str, float] = {"py_blocks": 1.0, "native_heap": 4096.0, "fds": 0.5,
                               "threads": 0.5, "rss": 262144.0}
 SETTLED_SHAPES = frozenset({"flat", "plateau", "step", "sawtooth", "shrinking"})
+#: Relative batch sizes of the rounds: 0.75 to 1.25, fixed so that runs are reproducible.
+_JITTER = np.random.default_rng(20261121).uniform(0.75, 1.25, 1024)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class Measurement:
 
     names: tuple[str, ...]
     data: np.ndarray
+    x: np.ndarray = field(default_factory=lambda: np.zeros(1))
     rounds: int = 0
     batch: int = 1
     warmup_calls: int = 0
@@ -80,6 +86,10 @@ class Measurement:
 
     def series(self, name: str) -> np.ndarray:
         return self.data[: self.rounds + 1, self.names.index(name)].copy()
+
+    def calls_axis(self) -> np.ndarray:
+        """Cumulative measured calls at each reading (0 at the baseline)."""
+        return self.x[: self.rounds + 1].copy()
 
 
 def readers(signals: tuple[str, ...]) -> tuple[dict[str, Callable[[], float]], list[str]]:
@@ -118,7 +128,7 @@ def _choose_batch(per_call: float, plan: Plan) -> int:
 
 
 def settle(freeze: bool) -> None:
-    """Full collection; then, when allowed, freeze the survivors so the next one is cheap."""
+    """Collect garbage; then, when allowed, freeze the survivors so later collections skip them."""
     gc.collect()
     if freeze:
         gc.freeze()
@@ -129,18 +139,20 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
     """The protocol; see the module docstring. Yields batch sizes, returns the measurement.
 
     With ``freeze`` the caller owns the frozen generation and must ``gc.unfreeze()``
-    afterwards (also on error). Garbage cycles that formed among frozen objects are
-    only collected after unfreezing, so a suspected leak is re-checked with a full,
-    unfrozen collection before it stands; if that undoes the growth, the rounds are
-    measured again without freezing.
+    afterwards (also on error). Objects are frozen only at the start and at the
+    baseline, never during the rounds: an object frozen while alive and dropped later
+    in a cycle stays until unfrozen, and freezing every round would turn a buffer of
+    cyclic items that is cleared periodically into apparent growth. Frozen before the
+    baseline, such garbage is a constant offset, which no trend test sees.
     """
     funcs_by_name, notes = readers(plan.signals)
     names = tuple(funcs_by_name)
     funcs = list(funcs_by_name.values())
     result = Measurement(names=names, data=np.full((plan.max_rounds + 1, len(names)), np.nan),
-                         notes=notes)
+                         x=np.zeros(plan.max_rounds + 1), notes=notes)
     start = clock()
-    settle(freeze)
+    if freeze:
+        gc.freeze()  # no full collection first: frozen garbage is constant, and that is cheap
     t0 = clock()
     yield 1
     first = clock() - t0
@@ -161,7 +173,7 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
         per_call = (clock() - t0) / probe
         calls += probe
     batch = _choose_batch(per_call, plan)
-    calls += yield from _warm_up(plan, batch, calls, funcs, names, start, freeze, clock)
+    calls += yield from _warm_up(plan, batch, calls, funcs, names, start, clock)
     result.warmup_calls = calls
     result.batch = batch
     settle(freeze)
@@ -170,49 +182,40 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
     # What memwatch's own statistics leave behind between rounds (numpy and scipy keep
     # small caches) is measured and subtracted, so it never reads as the operation's growth.
     offset = np.zeros(len(funcs))
+    # Batch sizes vary by up to 25% around the batch (a fixed, seeded sequence): a buffer
+    # cleared every P calls cannot alias with a constant batch into a slow apparent trend.
+    sizes = np.maximum(1, np.round(batch * _JITTER[: plan.max_rounds])).astype(np.int64)
     _read_into(result.data[0], funcs)
     spent = np.zeros(plan.max_rounds)
     out_of_time = False
     rnd = 0
     while rnd < plan.max_rounds:
         rnd += 1
+        size = int(sizes[rnd - 1])
         t0 = clock()
-        yield batch
-        spent[rnd - 1] = clock() - t0
-        settle(freeze)
+        yield size
+        spent[rnd - 1] = (clock() - t0) / size
+        gc.collect()
         _read_into(raw, funcs)
         np.subtract(raw, offset, out=result.data[rnd])
         result.rounds = rnd
-        result.calls = rnd * batch
+        result.calls += size
+        result.x[rnd] = result.calls
         out_of_time = clock() - start > plan.time_budget
-        out_of_calls = plan.iterations is not None and result.calls + batch > plan.iterations
+        following = int(sizes[rnd]) if rnd < plan.max_rounds else 0
+        out_of_calls = plan.iterations is not None and result.calls + following > plan.iterations
         final = out_of_time or out_of_calls or rnd == plan.max_rounds
         if rnd >= plan.min_rounds:
-            result.seconds_per_call = float(np.median(spent[:rnd])) / batch
+            result.seconds_per_call = float(np.median(spent[:rnd]))
             if evaluate(result, plan, final=final):
-                if (result.verdict != "leak" or not freeze
-                        or _survives_unfreeze(result, plan, funcs, offset)):
-                    return result
-                # The growth was garbage frozen before it died: measure again, unfrozen.
-                freeze = False
-                gc.unfreeze()
-                result.warmup_calls += result.calls
-                result.notes.append("frozen garbage cycles undid the first rounds; "
-                                    "measured again without gc.freeze")
-                result.verdict, result.deciding = "inconclusive", ""
-                result.data[1:] = np.nan
-                result.rounds = rnd = 0
-                settle(freeze)
-                _read_into(raw, funcs)
-                np.subtract(raw, offset, out=result.data[0])
-                continue
-            settle(freeze)
+                return result
+            gc.collect()
             _read_into(after, funcs)
             offset += after
             offset -= raw
         if final:
             break
-    result.seconds_per_call = float(np.median(spent[:max(rnd, 1)])) / batch
+    result.seconds_per_call = float(np.median(spent[:max(rnd, 1)]))
     result.verdict = "inconclusive"
     limit = f"time budget of {plan.time_budget:g} s" if out_of_time else "iteration cap"
     result.reason = (f"only {result.rounds} rounds of {batch} calls fit in the {limit}; "
@@ -220,20 +223,8 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
     return result
 
 
-def _survives_unfreeze(result: Measurement, plan: Plan, funcs: list[Callable[[], float]],
-                       offset: np.ndarray) -> bool:
-    """Unfreeze, collect everything, re-read the last round: does the leak still show?"""
-    gc.unfreeze()
-    gc.collect()
-    row = result.data[result.rounds]
-    _read_into(row, funcs)
-    row -= offset
-    gc.freeze()
-    return evaluate(result, plan, final=True) and result.verdict == "leak"
-
-
 def _warm_up(plan: Plan, batch: int, done: int, funcs: list[Callable[[], float]],
-             names: tuple[str, ...], start: float, freeze: bool,
+             names: tuple[str, ...], start: float,
              clock: Callable[[], float]) -> Generator[int, None, int]:
     """Warm-up calls; returns how many were made."""
     calls = 0
@@ -247,13 +238,13 @@ def _warm_up(plan: Plan, batch: int, done: int, funcs: list[Callable[[], float]]
         return calls
     prev = np.empty(len(funcs))
     cur = np.empty(len(funcs))
-    settle(freeze)
+    gc.collect()
     _read_into(prev, funcs)
     stable = 0
     for _ in range(plan.max_warmup_batches):
         yield batch
         calls += batch
-        settle(freeze)
+        gc.collect()
         _read_into(cur, funcs)
         if _settled(prev, cur, names):
             stable += 1
@@ -277,7 +268,8 @@ def _settled(prev: np.ndarray, cur: np.ndarray, names: tuple[str, ...]) -> bool:
 
 def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
     """Run the trend tests; set the verdict and return True when it is confident (or final)."""
-    trends = {name: assess(result.series(name), alpha=plan.alpha, stretches=plan.stretches,
+    x = result.calls_axis()
+    trends = {name: assess(result.series(name), x, alpha=plan.alpha, stretches=plan.stretches,
                            min_rise=MIN_RISE[name]) for name in result.names}
     result.trends = trends
     deciding = [name for name in DECIDING if name in trends]
@@ -288,8 +280,7 @@ def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
         result.verdict, result.deciding = "leak", name
         result.reason = (f"{name} grew on every one of {len(tr.levels)} stretches "
                          f"(Mann–Kendall p={tr.p_value:.2g}, Theil–Sen "
-                         f"{tr.slope / result.batch:.3g}/call, 95% CI "
-                         f"[{tr.low / result.batch:.3g}, {tr.high / result.batch:.3g}])")
+                         f"{tr.slope:.3g}/call, 95% CI [{tr.low:.3g}, {tr.high:.3g}])")
         return True
     settled = all(trends[name].shape in SETTLED_SHAPES for name in deciding)
     if not settled and not final:

@@ -35,11 +35,12 @@ SHAPE_NOTES: dict[str, str] = {
 _KINDS = {"py_blocks": "python", "native_heap": "native", "fds": "fds", "threads": "threads"}
 
 
-def _estimate(name: str, tr: Trend, batch: int, samples: np.ndarray, *, role: str,
+def _estimate(name: str, tr: Trend, samples: np.ndarray, *, role: str,
               decided: bool, note: str) -> GrowthEstimate:
+    """Trends are fitted against cumulative calls: their slopes are per call already."""
     return GrowthEstimate(
-        signal=name, unit=SIGNAL_UNITS.get(name, "bytes"), per_iteration=tr.slope / batch,
-        low=tr.low / batch, high=tr.high / batch, p_value=tr.p_value, shape=tr.shape,
+        signal=name, unit=SIGNAL_UNITS.get(name, "bytes"), per_iteration=tr.slope,
+        low=tr.low, high=tr.high, p_value=tr.p_value, shape=tr.shape,
         significant=tr.significant, persistent=tr.persistent, role=role,  # type: ignore[arg-type]
         decided=decided, note=note, samples=samples)
 
@@ -47,14 +48,13 @@ def _estimate(name: str, tr: Trend, batch: int, samples: np.ndarray, *, role: st
 def build_report(target: str, m: Measurement, window: Attribution | None, notes: list[str], *,
                  budget: int, duration: float, expected_raised: int = 0) -> LeakReport:
     verdict, deciding, reason = m.verdict, m.deciding, m.reason
-    batch = max(m.batch, 1)
     all_notes = [*notes, *m.notes]
     if expected_raised:
         all_notes.append(f"expected exceptions were raised {expected_raised} times and swallowed")
     if verdict == "leak" and window is not None and deciding in window.trends:
         wt = window.trends[deciding]
-        rate = m.trends[deciding].slope / batch
-        if not wt.significant and wt.slope / window.batch < 0.2 * rate:
+        rate = m.trends[deciding].slope
+        if not wt.significant and wt.slope < 0.2 * rate:
             verdict = "clean"
             reason = (f"{deciding} grew during the {m.rounds} measured rounds but stopped in the "
                       "confirmation window: a structure that filled up, not a leak")
@@ -74,17 +74,17 @@ def build_report(target: str, m: Measurement, window: Attribution | None, notes:
         else:
             note = "decided the verdict" if decided else SHAPE_NOTES.get(tr.shape, tr.shape)
             role = "decides"
-        estimates.append(_estimate(name, tr, batch, m.series(name), role=role, decided=decided,
+        estimates.append(_estimate(name, tr, m.series(name), role=role, decided=decided,
                                    note=note))
     bytes_mid = bytes_low = bytes_high = 0.0
     if window is not None:
         py = window.trends.get("py_heap")
         if py is not None:
-            estimates.append(_estimate("py_heap", py, window.batch, window.window["py_heap"],
+            estimates.append(_estimate("py_heap", py, window.window["py_heap"],
                                        role="context", decided=False,
                                        note="bytes traced by tracemalloc in the attribution window"))
     if verdict == "leak":
-        bytes_mid, bytes_low, bytes_high = _bytes(deciding, m, window, batch)
+        bytes_mid, bytes_low, bytes_high = _bytes(deciding, m, window)
     leak = verdict == "leak"
     kind = _KINDS.get(deciding, "none") if leak else "none"
     if leak and deciding == "native_heap" and _traced_too(window):
@@ -125,15 +125,14 @@ def _traced_too(window: Attribution | None) -> bool:
     return native_growth > 0 and float(py[-1] - py[0]) >= 0.5 * native_growth
 
 
-def _bytes(deciding: str, m: Measurement, window: Attribution | None,
-           batch: int) -> tuple[float, float, float]:
+def _bytes(deciding: str, m: Measurement, window: Attribution | None) -> tuple[float, float, float]:
     candidates: list[tuple[float, float, float]] = []
     native = m.trends.get("native_heap")
     if native is not None and (deciding == "native_heap" or native.growing):
-        candidates.append((native.slope / batch, native.low / batch, native.high / batch))
+        candidates.append((native.slope, native.low, native.high))
     if deciding != "native_heap" and window is not None and "py_heap" in window.trends:
-        py, wb = window.trends["py_heap"], window.batch
-        candidates.append((py.slope / wb, py.low / wb, py.high / wb))
+        py = window.trends["py_heap"]
+        candidates.append((py.slope, py.low, py.high))
     if not candidates:
         return 0.0, 0.0, 0.0
     mid, low, high = max(candidates)

@@ -77,11 +77,6 @@ class Trend:
     def growing(self) -> bool:
         return self.significant and self.persistent
 
-    @property
-    def total(self) -> float:
-        """Growth over the whole series along the robust line (slope x (n - 1))."""
-        return self.slope * max(self.n - 1, 0)
-
 
 def theil_sen(y: np.ndarray, x: np.ndarray | None = None,
               confidence: float = 0.95) -> tuple[float, float, float, float]:
@@ -120,17 +115,22 @@ def mann_kendall(y: np.ndarray) -> tuple[float, float]:
     return tau, p_value
 
 
-def difference_noise(y: np.ndarray) -> float:
+def difference_noise(y: np.ndarray, x: np.ndarray | None = None) -> float:
     """Robust standard deviation of the readings' noise, from first differences.
 
     For independent noise of standard deviation s around any trend, a difference
     has standard deviation s*sqrt(2); 1.4826 x MAD estimates it while ignoring a few
-    jumps (a step, the drop of a sawtooth).
+    jumps (a step, the drop of a sawtooth). With unevenly spaced ``x`` each
+    difference is scaled to the mean spacing first, so a linear trend gives zero.
     """
     values = np.asarray(y, dtype=np.float64)
     if values.size < 3:
         return 0.0
     diffs = np.diff(values)
+    if x is not None:
+        dx = np.diff(np.asarray(x, dtype=np.float64))
+        if np.all(dx > 0):
+            diffs = diffs * (float(np.mean(dx)) / dx)
     mad = float(np.median(np.abs(diffs - np.median(diffs))))
     return 1.4826 * mad / math.sqrt(2.0)
 
@@ -142,10 +142,14 @@ def stretch_levels(y: np.ndarray, stretches: int) -> np.ndarray:
     return np.array([float(np.median(part)) for part in np.array_split(values, k)])
 
 
-def assess(y: np.ndarray, *, alpha: float = 0.01, stretches: int = 4,
-           min_rise: float = 0.0, confidence: float = 0.95, z: float = 3.0) -> Trend:
+def assess(y: np.ndarray, x: np.ndarray | None = None, *, alpha: float = 0.01,
+           stretches: int = 4, min_rise: float = 0.0, confidence: float = 0.95,
+           z: float = 3.0) -> Trend:
     """Run the three tests on one series and name its shape.
 
+    ``x`` (increasing; default 0, 1, 2, ...) is where each reading was taken, e.g.
+    the cumulative number of calls: slopes are then per unit of ``x``. The rank
+    test and the stretches only use the order of the readings.
     ``min_rise`` is the smallest rise of a stretch level that can count as growth,
     in the series' unit (for an exact counter 0.5 means "at least one"); the
     effective floor also grows with the noise: ``z`` standard deviations of the
@@ -153,9 +157,9 @@ def assess(y: np.ndarray, *, alpha: float = 0.01, stretches: int = 4,
     """
     values = np.asarray(y, dtype=np.float64)
     n = int(values.size)
-    slope, intercept, low, high = theil_sen(values, confidence=confidence)
+    slope, intercept, low, high = theil_sen(values, x, confidence=confidence)
     tau, p_value = mann_kendall(values)
-    noise = difference_noise(values)
+    noise = difference_noise(values, x)
     k = max(2, min(stretches, n // 2)) if n >= 4 else max(1, n)
     levels = stretch_levels(values, k) if n else np.zeros(0)
     per_stretch = max(1, n // max(k, 1))
