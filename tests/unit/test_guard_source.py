@@ -278,3 +278,34 @@ def test_gpu_usage_takes_the_fullest_device() -> None:
     assert gpu_usage(broken, torch) == (7 << 30, 8 << 30)  # NVML fails: torch.cuda.mem_get_info
     no_cuda = SimpleNamespace(cuda=SimpleNamespace(is_available=lambda: False))
     assert gpu_usage(broken, no_cuda) is None
+
+
+def test_kept_file_reads_the_same_with_and_without_the_gil_holding_pread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from memwatch.guard import procfs
+
+    path = tmp_path / "memory.current"
+    path.write_text("123456\n")
+    fast = KeptFile(str(path), 64)
+    monkeypatch.setattr(procfs, "_PREAD", None)
+    plain = KeptFile(str(path), 64)
+    assert fast.read() == plain.read() == b"123456\n"
+    assert fast.read_int() == plain.read_int() == 123456
+    big = "x" * 100
+    path.write_text(big)
+    assert plain.read() == big[:64].encode()   # never more than ``size`` bytes
+    monkeypatch.undo()
+    assert fast.read() == big[:64].encode()
+
+
+def test_source_usage_modes_read_statm(tree: Tree) -> None:
+    import psutil
+
+    info = psutil.Process().memory_info()
+    rss = SystemSource(reader=tree.reader(), budget="1 GiB", usage="rss", psi=False, gpu=False)
+    vms = SystemSource(reader=tree.reader(), budget="1 GiB", usage="vms", psi=False, gpu=False)
+    data = SystemSource(reader=tree.reader(), budget="1 GiB", usage="data", psi=False, gpu=False)
+    assert abs(rss.read().usage - info.rss) < 16 * MIB
+    assert abs(vms.read().usage - info.vms) < 16 * MIB
+    assert 0 < data.read().usage <= vms.read().usage
+    assert data.usage_source.startswith("data segment")
