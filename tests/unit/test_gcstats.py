@@ -201,3 +201,15 @@ def test_rows_recorded_by_a_monitor_give_the_same_collections_as_the_event_strea
 def test_classify_forced(flags: list[bool], young: list[int], threshold0: int | None,
                          expected: list[bool]) -> None:
     assert classify_forced(np.asarray(flags), np.asarray(young), threshold0).tolist() == expected
+
+
+def test_collections_starting_inside_a_gc_collect_call_are_forced() -> None:
+    flags = np.asarray([False, False, False, True])
+    starts = np.asarray([100, 250, 400, 900])
+    calls = [(240, 300), (50, 60), (380, 390)]  # unsorted; the last one ends before 400
+    out = classify_forced(flags, np.asarray([701] * 4), None, start_ns=starts, forced_calls=calls)
+    assert out.tolist() == [False, True, False, True]
+    # overlapping calls from two threads: a long one covers a later start
+    out = classify_forced(np.zeros(2, dtype=bool), np.asarray([701, 701]), None,
+                          start_ns=np.asarray([150, 500]), forced_calls=[(100, 600), (140, 160)])
+    assert out.tolist() == [True, True]

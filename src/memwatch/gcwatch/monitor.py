@@ -13,7 +13,6 @@ import gc
 import sys
 import time
 import tracemalloc
-from threading import get_ident
 from types import TracebackType
 from typing import Any, Self
 
@@ -80,9 +79,10 @@ class GCMonitor:
             gc.callbacks.remove(callback)
         except ValueError:  # someone cleared gc.callbacks; nothing left to remove
             pass
-        forced.uninstall()
         assert self._snapshot is not None
-        self._report = build_report(self._rows, self._snapshot, stop_ns=stop_ns,
+        intervals = forced.intervals_between(self._snapshot.t_ns, stop_ns)
+        forced.uninstall()
+        self._report = build_report(self._rows, self._snapshot, stop_ns=stop_ns, forced_calls=intervals,
                                     operations=self.operations, dropped=self._dropped,
                                     unmatched=self._unmatched, count_objects=self.count_objects,
                                     component=self.component)
@@ -122,50 +122,61 @@ class GCMonitor:
 
     # -- the callback --------------------------------------------------------------
     def _callback(self) -> Any:
-        """The function registered in ``gc.callbacks``: a few reads at the start, one row at the stop.
+        """The function registered in ``gc.callbacks``: two reads at the start, one row at the stop.
 
-        Names are bound as closure variables (no attribute lookups on the hot path);
-        tracemalloc is consulted only if it was tracing when the monitor started, and
-        the 3.15+ keys only on interpreters that send them.
+        Everything is bound as closure variables (no attribute lookups on the hot
+        path); forced collections are found later from the ``gc.collect`` wrapper's
+        intervals. tracemalloc is read only if it was tracing when the monitor
+        started, the 3.15+ keys only on interpreters that send them.
         """
         rows = self._rows
         append = rows.append
         clock = time.perf_counter_ns
         get_count = gc.get_count
         isenabled = gc.isenabled
-        forced_threads = forced.FORCED_THREADS
         traced = tracemalloc.get_traced_memory if tracemalloc.is_tracing() else None
-        extra_keys = sys.version_info >= (3, 15)
+        fast = traced is None and sys.version_info < (3, 15)
         limit = self.max_collections
         monitor = self
-        t0 = gen0 = traced0 = -1
+        t0 = traced0 = -1
         young0 = 0
-        forced0 = False
+        disabled0 = False
 
-        def on_gc(phase: str, info: dict[str, Any]) -> None:
-            nonlocal t0, gen0, young0, forced0, traced0
-            t = clock()
+        def on_gc_fast(phase: str, info: dict[str, Any]) -> None:
+            nonlocal t0, young0, disabled0
             if phase == "start":
-                if t0 >= 0:
-                    monitor._unmatched += 1
-                t0 = t
-                gen0 = info["generation"]
                 young0 = get_count()[0]
-                forced0 = not isenabled() or (bool(forced_threads) and get_ident() in forced_threads)
-                traced0 = traced()[0] if traced is not None else -1
+                disabled0 = not isenabled()
+                t0 = clock()
                 return
-            if t0 < 0 or info["generation"] != gen0:
-                monitor._unmatched += 1 + (t0 >= 0)
-            elif len(rows) >= limit:
-                monitor._dropped += 1
-            elif extra_keys:
-                append((t0, t, gen0, young0, forced0, info["collected"], info["uncollectable"],
-                        info.get("duration", -1.0), info.get("candidates", -1), traced0,
-                        traced()[0] if traced is not None else -1))
+            t = clock()
+            if t0 < 0:
+                monitor._unmatched += 1
+            elif len(rows) < limit:
+                append((t0, t, info["generation"], young0, disabled0, info["collected"],
+                        info["uncollectable"], -1.0, -1, -1, -1))
             else:
-                append((t0, t, gen0, young0, forced0, info["collected"], info["uncollectable"], -1.0, -1,
-                        traced0, traced()[0] if traced is not None else -1))
+                monitor._dropped += 1
             t0 = -1
 
-        self._installed = on_gc
-        return on_gc
+        def on_gc(phase: str, info: dict[str, Any]) -> None:
+            nonlocal t0, young0, disabled0, traced0
+            if phase == "start":
+                young0 = get_count()[0]
+                disabled0 = not isenabled()
+                traced0 = traced()[0] if traced is not None else -1
+                t0 = clock()
+                return
+            t = clock()
+            if t0 < 0:
+                monitor._unmatched += 1
+            elif len(rows) < limit:
+                append((t0, t, info["generation"], young0, disabled0, info["collected"],
+                        info["uncollectable"], info.get("duration", -1.0), info.get("candidates", -1),
+                        traced0, traced()[0] if traced is not None else -1))
+            else:
+                monitor._dropped += 1
+            t0 = -1
+
+        self._installed = on_gc_fast if fast else on_gc
+        return self._installed

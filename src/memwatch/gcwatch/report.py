@@ -85,8 +85,9 @@ def _garbage_types(start: int) -> tuple[int, dict[str, int]]:
     return len(garbage) - start, dict(counts.most_common(20))
 
 
-def build_report(rows: Sequence[Any], snap: Snapshot, *, stop_ns: int, operations: int, dropped: int,
-                 unmatched: int, count_objects: bool, component: str) -> GCReport:
+def build_report(rows: Sequence[Any], snap: Snapshot, *, stop_ns: int,
+                 forced_calls: Sequence[tuple[int, int]], operations: int, dropped: int, unmatched: int,
+                 count_objects: bool, component: str) -> GCReport:
     """Read the end state of the collector, then :func:`report_from_collections`."""
     stats_now = gc.get_stats()
     keys = ("collections", "collected", "uncollectable")
@@ -99,7 +100,7 @@ def build_report(rows: Sequence[Any], snap: Snapshot, *, stop_ns: int, operation
         t0_ns=snap.t_ns, thresholds=snap.thresholds, stats_delta=delta, operations=operations,
         dropped=dropped, tracked_objects=len(gc.get_objects()) if count_objects else None,
         frozen_objects=gc.get_freeze_count(), garbage=_garbage_types(snap.garbage_len),
-        component=component, trigger_rule=rule,
+        component=component, trigger_rule=rule, forced_calls=forced_calls,
         forced_detection=forced.METHOD if unchanged else "gc.collect wrapper (thresholds changed)")
 
 
@@ -113,7 +114,8 @@ def report_from_collections(cols: Collections, *, wall_ms: float, t0_ns: int = 0
                             stats_delta: Sequence[dict[str, int]] | None = None, operations: int = 0,
                             dropped: int = 0, tracked_objects: int | None = None, frozen_objects: int = 0,
                             garbage: tuple[int, dict[str, int]] = (0, {}), component: str = "",
-                            trigger_rule: bool = False, forced_detection: str = "") -> GCReport:
+                            trigger_rule: bool = False, forced_detection: str = "",
+                            forced_calls: Sequence[tuple[int, int]] = ()) -> GCReport:
     """Build a report from collections (pure: synthetic streams give known reports).
 
     ``stats_delta`` is the change of ``gc.get_stats()`` over the span, which keeps

@@ -8,8 +8,8 @@ collection::
      collected, uncollectable, duration_s, candidates, traced_start, traced_stop)
 
 ``t_*_ns`` are ``time.perf_counter_ns()`` when the callbacks ran; ``young_count`` is
-``gc.get_count()[0]`` at the start; ``forced`` is what the callback could tell
-(see :func:`classify_forced`); ``duration_s`` is the interpreter's own duration
+``gc.get_count()[0]`` at the start; ``forced`` is True when automatic collection
+was disabled (see :func:`classify_forced` for the rest); ``duration_s`` is the interpreter's own duration
 (the ``"duration"`` key, Python 3.15+) or -1 when it gave none; ``candidates`` is
 the interpreter's count of objects it examined (3.15+) or -1; ``traced_*`` is
 tracemalloc's current total, or -1 when it was not tracing.
@@ -133,16 +133,28 @@ def pair_events(events: Sequence[tuple[Any, ...]]) -> Collections:
     return collections_from_rows(rows, unmatched)
 
 
-def classify_forced(flags: np.ndarray, young_count: np.ndarray, threshold0: int | None) -> np.ndarray:
+def classify_forced(flags: np.ndarray, young_count: np.ndarray, threshold0: int | None, *,
+                    start_ns: np.ndarray | None = None,
+                    forced_calls: Sequence[tuple[int, int]] = ()) -> np.ndarray:
     """Which collections were forced (``gc.collect()``) rather than automatic.
 
-    ``flags`` is what the callback saw (automatic collection disabled, or a call
-    through the monitored ``gc.collect``). With ``threshold0`` given (CPython 3.11,
+    ``flags`` is what the callback saw (automatic collection disabled). A collection
+    whose start lies inside a ``forced_calls`` interval (start, stop of a
+    ``gc.collect()`` call, same clock as ``start_ns``) was forced: the collector
+    runs one collection at a time. With ``threshold0`` given (CPython 3.11,
     thresholds unchanged over the span) the trigger rule decides too: an automatic
     collection starts only when the young count exceeds threshold0, and never when
     threshold0 is 0, so a start at or below it was forced.
     """
-    forced = np.asarray(flags, dtype=bool)
+    forced = np.asarray(flags, dtype=bool).copy()
+    if forced_calls and start_ns is not None and forced.size:
+        calls = np.asarray(sorted(forced_calls), dtype=np.int64).reshape(-1, 2)
+        ends = np.maximum.accumulate(calls[:, 1])
+        starts = np.asarray(start_ns, dtype=np.int64)
+        idx = np.searchsorted(calls[:, 0], starts, side="right") - 1
+        inside = idx >= 0
+        inside[inside] = starts[inside] <= ends[idx[inside]]
+        forced |= inside
     if threshold0 is None:
         return forced
     if threshold0 == 0:
