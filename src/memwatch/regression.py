@@ -111,7 +111,7 @@ def check_metric(current: ResultRow, candidates: Sequence[Baseline], *, env_key:
         elif g.kind == "absolute":
             floor = min(floor, g.threshold)
     decision = decide_change(base.samples, current.samples, rel_tol=rel_tol, abs_floor=floor,
-                             alpha=cfg.alpha, seed=seed)
+                             alpha=cfg.alpha, seed=seed, unit=current.unit)
     failed_gates = tuple(str(g) for g in mine if _gate_fails(g, base, current, cfg, seed))
     common.update(delta=decision.absolute, relative=decision.relative, p_value=decision.p_value,
                   ci_low=decision.ci[0] if decision.ci else None,

@@ -27,6 +27,8 @@ from typing import Literal
 
 import numpy as np
 
+from memwatch.units import format_size
+
 __all__ = [
     "ChangeDecision",
     "MannWhitneyResult",
@@ -121,10 +123,11 @@ class ChangeDecision:
 
 def decide_change(baseline: Sequence[float], current: Sequence[float], *, rel_tol: float,
                   abs_floor: float = 0.0, alpha: float = 0.05, seed: int = 0,
-                  resamples: int = 2000) -> ChangeDecision:
+                  resamples: int = 2000, unit: str = "") -> ChangeDecision:
     """Does ``current`` differ from ``baseline``? See the module docstring for the rule.
 
-    ``rel_tol`` is a fraction (0.15 for 15 %); ``abs_floor`` is in the samples' unit.
+    ``rel_tol`` is a fraction (0.15 for 15 %); ``abs_floor`` is in the samples' unit
+    (``unit == "bytes"`` only changes how ``reasons`` print amounts).
     """
     base_med = float(np.median(np.asarray(baseline, dtype=np.float64)))
     cur_med = float(np.median(np.asarray(current, dtype=np.float64)))
@@ -138,7 +141,12 @@ def decide_change(baseline: Sequence[float], current: Sequence[float], *, rel_to
         reasons.append(f"change {shown} is within the {rel_tol * 100:g}% tolerance")
     floor_ok = abs(delta) >= abs_floor
     if not floor_ok:
-        reasons.append(f"change {delta:+.6g} is below the absolute floor {abs_floor:g}")
+        if unit == "bytes":
+            amounts = (f"{format_size(delta, signed=True)} is below the absolute floor "
+                       f"{format_size(abs_floor)}")
+        else:
+            amounts = f"{delta:+.6g} is below the absolute floor {abs_floor:g}"
+        reasons.append(f"change {amounts}")
     p_value: float | None = None
     ci: tuple[float, float] | None = None
     n1, n2 = len(baseline), len(current)
