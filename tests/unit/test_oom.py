@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+import threading
 import weakref
 from typing import Any
 
@@ -243,7 +244,12 @@ def test_the_guard_ladder_runs_after_an_oom() -> None:
     guard = MemoryGuard(source=FakeSource(budget=1000, usage=100, clock=clock), clock=clock,
                         reserve=0)
     freed: list[int] = []
+    emptied: list[int] = []
+    intake = threading.Event()
+    intake.set()
     guard.add_strategy("free", lambda: freed.append(1), level="warning")
+    guard.add_strategy("empty", lambda: emptied.append(1), level="warning")
+    guard.add_strategy("pause_intake", intake)
     p = oom_protected(fallbacks=["cpu"], guard=guard)
 
     def step(device: str) -> str:
@@ -254,6 +260,8 @@ def test_the_guard_ladder_runs_after_an_oom() -> None:
     assert p.run(step) == "cpu"
     assert p.run(step) == "cpu"     # forced: the rung's cooldown does not hold it back
     assert freed == [1, 1]
+    assert emptied == [1, 1]   # host memory looks normal: every warning rung still runs
+    assert intake.is_set()     # rungs above warning are left to the level itself
     counters: dict[str, Any] = guard.metrics()["counters"]
     assert counters["ooms.gpu"] == 2
     assert counters["strategy_runs.free"] == 2

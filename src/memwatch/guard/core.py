@@ -181,15 +181,19 @@ class MemoryGuard:
             self._checkpointed = True
             self.flush()
 
-    def run_ladder(self, level: str = "critical", *, force: bool = False) -> list[ActionOutcome]:
-        """Walk the ladder now as if at ``level`` (``force`` ignores the cooldowns).
+    def run_ladder(self, level: str = "warning", *, force: bool = False) -> list[ActionOutcome]:
+        """Run every rung up to ``level`` now (``force`` ignores the cooldowns). Never raises.
 
-        ``oom_protected(guard=...)`` calls this after an out-of-memory error. Never raises.
+        The walk does not stop when the reading looks normal: ``oom_protected(guard=...)``
+        calls this after an out-of-memory error, which the host reading may not show
+        (a GPU OOM). Rungs with an undo (pause_intake) belong above warning, where the
+        level's own fall undoes them.
         """
+        fixed = Level.parse(level)
         with self._check_lock:
             try:
                 sample = self._read()
-                outcomes, _s, _l = self.ladder.run(Level.parse(level), sample, self._recheck,
+                outcomes, _s, _l = self.ladder.run(fixed, sample, lambda: (self._read(), fixed),
                                                    force=force)
             except Exception:
                 self.metrics_data.inc("check_errors")

@@ -116,7 +116,7 @@ class OomProtector:
             self.recover(kind)
             return
         if self.guard is not None:
-            self.guard.run_ladder("critical", force=True)
+            self.guard.run_ladder("warning", force=True)
             return
         gc.collect()
         if kind == "gpu":
