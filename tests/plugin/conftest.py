@@ -22,8 +22,10 @@ for _name in ("memwatch.profiler", "memwatch.store", "memwatch.leaks.runner", "m
         pass
 
 
-#: pytest-memray (installed for the benchmarks) has a limit_memory marker of its own: keep it out
-INI = "[pytest]\naddopts = -p no:memray\nasyncio_default_fixture_loop_scope = function\n"
+#: pytest-memray (installed for the benchmarks) has a limit_memory marker of its own: keep it out;
+#: hypothesis' plugin re-imports its core at every in-process run's summary (~1 s): keep it out too
+INI = ("[pytest]\naddopts = -p no:memray -p no:hypothesispytest\n"
+       "asyncio_default_fixture_loop_scope = function\n")
 
 
 @pytest.fixture

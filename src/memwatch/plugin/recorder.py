@@ -13,6 +13,7 @@ phase's test report (:data:`REPORT_ATTR`, a JSON-able dict); only the controller
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -25,7 +26,7 @@ from typing import Any
 import pytest
 
 from memwatch.model.pytest import AllocationSite, ItemRecord
-from memwatch.probes.native import native_heap_bytes, native_reason
+from memwatch.probes.native import malloc_trim, native_heap_bytes, native_reason
 from memwatch.probes.process import peak_rss, reset_peak_rss, rss
 
 __all__ = ["REPORT_ATTR", "BodyFigures", "BodyMeter", "SessionRecords", "record_from_report"]
@@ -121,13 +122,18 @@ class BodyMeter:
 
     ``native`` samples the glibc heap (for ``limit_native_memory``); ``python``
     uses tracemalloc for the Python heap's peak and, with ``sites``, the allocation
-    sites that grew during the body.
+    sites that grew during the body. ``settle`` (for tests with a limit) collects
+    garbage and returns free heap memory to the OS (``malloc_trim``) first: memory
+    the allocator kept from earlier tests would otherwise be reused without raising
+    RSS, and the body's peak would read too low.
     """
 
     _hwm_works: bool | None = None
 
-    def __init__(self, *, native: bool = False, python: bool = False, sites: bool = False) -> None:
+    def __init__(self, *, native: bool = False, python: bool = False, sites: bool = False,
+                 settle: bool = False) -> None:
         self.native = native and not native_reason()
+        self.settle = settle
         self.python = python
         self.sites = sites and python
         self._sampler: _PeakSampler | None = None
@@ -145,6 +151,9 @@ class BodyMeter:
         return cls._hwm_works
 
     def start(self) -> None:
+        if self.settle:
+            gc.collect()
+            malloc_trim(0)
         if self.python:
             if not tracemalloc.is_tracing():
                 tracemalloc.start()

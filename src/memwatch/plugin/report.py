@@ -108,12 +108,13 @@ def write_outputs(session: PytestSession, settings: PluginSettings, rootpath: Pa
 def terminal_summary(terminal: Any, records: Sequence[ItemRecord], settings: PluginSettings,
                      written: Sequence[str], errors: Sequence[str]) -> None:
     """The table at the end of the run: the biggest peaks, then failed checks and written files."""
+    if not settings.reporting:
+        records = [r for r in records if r.checks]
     if not records and not written and not errors:
         return
     terminal.write_sep("=", "memwatch")
     if records:
-        rows = _by_peak(records)[: settings.summary_rows] if settings.reporting else [
-            r for r in records if r.checks]
+        rows = _by_peak(records)[: settings.summary_rows] if settings.reporting else list(records)
         failed = sum(1 for r in records if r.failed_checks)
         if rows:
             width = min(max(len(r.nodeid) for r in rows), 70)

@@ -9,20 +9,25 @@ the reports; only the controller writes the reports and the store.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from memwatch.config import GCConfig
 from memwatch.errors import MemwatchError
 from memwatch.model.pytest import CheckOutcome, ItemRecord, PytestSession
 from memwatch.plugin import keys
 from memwatch.plugin.checks import LimitResult
-from memwatch.plugin.leakloop import leak_spec_for, looped_body
+from memwatch.plugin.leakloop import CONFIG, leak_spec_for, looped_body
 from memwatch.plugin.markers import CheckSpecs, MarkerError, level_skip_reason, parse_checks
 from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
+
+if TYPE_CHECKING:
+    from memwatch.plugin.optional import GCCheck
 
 __all__ = ["MemwatchPlugin"]
 
@@ -104,17 +109,20 @@ class MemwatchPlugin:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         specs = item.stash.get(keys.CHECKS, CheckSpecs())
         watcher = item.stash.get(keys.WATCHER, None)
-        if not (self.settings.reporting or self.settings.leaks or specs.any
+        if not (self.settings.reporting or self.settings.leaks or specs.any or watcher is not None
                 or item.stash.get(keys.MARKERS, ())):
             return (yield)
+        limited = specs.limit_memory is not None or specs.limit_native_memory is not None
         meter = BodyMeter(native=specs.limit_native_memory is not None, python=self.settings.tracemalloc,
-                          sites=specs.limit_memory is not None or specs.limit_native_memory is not None)
+                          sites=limited, settle=limited)
+        gc_check = self._gc_check(item)
         meter.start()
         try:
             result = yield
         finally:
             figures = meter.stop()
             item.stash[keys.FIGURES] = figures
+            gc_outcome = gc_check.finish() if gc_check is not None else None
         checks: list[Any] = []
         if specs.limit_memory is not None:
             checks.append(LimitResult("limit_memory", specs.limit_memory, figures.peak, figures.peak_source,
@@ -129,6 +137,8 @@ class MemwatchPlugin:
         if leak is not None:
             checks.append(leak)
         outcomes = [check.outcome() for check in checks]
+        if gc_outcome is not None:
+            outcomes.append(gc_outcome)
         if watcher is not None:
             outcomes.append(watcher.outcome())
         item.stash[keys.OUTCOMES] = tuple(outcomes)
@@ -136,6 +146,16 @@ class MemwatchPlugin:
         if failures:
             pytest.fail("\n\n".join(failures), pytrace=False)
         return result
+
+    def _gc_check(self, item: pytest.Item) -> GCCheck | None:
+        if "memory_gc" not in item.stash.get(keys.MARKERS, ()):
+            return None
+        if importlib.util.find_spec("memwatch.gcwatch") is None:
+            return None
+        from memwatch.plugin.optional import GCCheck
+
+        gc_config = self.config.stash[CONFIG].gc if CONFIG in self.config.stash else GCConfig()
+        return GCCheck(gc_config.pause_p95_ms, gc_config.pause_max_ms)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item,

@@ -1,0 +1,81 @@
+"""pytest-xdist: workers measure, the controller alone writes; no record lost or counted twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from memwatch.model.base import read_document
+from memwatch.model.pytest import PytestSession
+from memwatch.plugin.report import JSON_NAME
+
+
+@pytest.mark.slow
+def test_xdist_workers_send_records_to_the_controller(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_many="""
+        import pytest
+
+        @pytest.mark.parametrize("i", range(12))
+        def test_small(i):
+            data = bytearray(1000 * i)
+
+        @pytest.mark.limit_memory("5 MB")
+        def test_over_budget():
+            data = bytearray(40_000_000)
+            data[::4096] = b"x" * len(data[::4096])
+
+        @pytest.mark.no_leaks(max_growth="1 KiB")
+        def test_clean_loop():
+            scratch = [1, 2, 3]
+
+        class TestInClass:
+            def test_method(self):
+                pass
+    """)
+    result = pytester.runpytest_subprocess("-n", "2", "--memwatch", "--memwatch-report", "out",
+                                           "--memwatch-summary-rows", "3")
+    result.assert_outcomes(passed=14, failed=1)
+    session = read_document(pytester.path / "out" / JSON_NAME, expected=PytestSession)
+    ids = [r.nodeid for r in session.tests]
+    assert len(ids) == 15
+    assert len(set(ids)) == 15
+    assert {r.worker for r in session.tests} <= {"gw0", "gw1"}
+    assert session.workers >= 1
+    over = session.record("test_many.py::test_over_budget")
+    assert over.outcome == "failed"
+    assert not over.checks[0].passed
+    assert over.checks[0].check == "limit_memory"
+    assert session.record("test_many.py::test_clean_loop").checks[0].passed
+    result.stdout.fnmatch_lines([
+        "*= memwatch =*",
+        "test_many.py::test_over_budget *limit_memory FAILED",
+        "15 tests measured (*); 1 failed a memory check",
+        "memwatch: wrote */out/memwatch-pytest.json",
+    ])
+    # only the controller wrote: one table, one set of files
+    assert result.stdout.str().count("tests measured") == 1
+    assert sorted(p.name for p in (pytester.path / "out").iterdir()) == ["memwatch-pytest.json",
+                                                                        "memwatch-pytest.md"]
+
+
+@pytest.mark.slow
+def test_xdist_with_markers_only(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.limit_memory("12 XB")
+        def test_bad_marker():
+            pass
+
+        @pytest.mark.limit_memory("1 MB")
+        def test_over():
+            data = bytearray(30_000_000)
+            data[::4096] = b"x" * len(data[::4096])
+
+        def test_plain():
+            pass
+    """)
+    result = pytester.runpytest_subprocess("-n", "2")
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(["memwatch usage error: *::test_bad_marker: @pytest.mark.limit_memory: "
+                                 "invalid size '12 XB'*"])
+    result.stdout.fnmatch_lines(["@pytest.mark.limit_memory: the test body's peak RSS exceeded its limit"])
