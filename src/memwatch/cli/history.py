@@ -91,7 +91,7 @@ def _print(history: HistoryResult, threshold: float) -> None:
     table = Table(title=f"{history.test_id} · {history.metric} · last {len(history.points)} runs",
                   title_justify="left")
     for name, justify in (("run", "right"), ("date (UTC)", "left"), ("commit", "left"),
-                          ("value", "right"), ("n", "right"), ("vs previous", "right"), ("", "left")):
+                          ("value", "right"), ("n", "right"), ("vs previous", "right"), ("step", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     if len(envs) > 1:
         table.add_column("environment")
