@@ -154,7 +154,7 @@ class GCMonitor:
                 monitor._unmatched += 1
             elif len(rows) < limit:
                 append((t0, t, info["generation"], young0, disabled0, info["collected"],
-                        info["uncollectable"], -1.0, -1, -1, -1))
+                        info["uncollectable"], -1, -1, -1, -1))
             else:
                 monitor._dropped += 1
             t0 = -1
@@ -172,8 +172,8 @@ class GCMonitor:
                 monitor._unmatched += 1
             elif len(rows) < limit:
                 append((t0, t, info["generation"], young0, disabled0, info["collected"],
-                        info["uncollectable"], info.get("duration", -1.0), info.get("candidates", -1),
-                        traced0, traced()[0] if traced is not None else -1))
+                        info["uncollectable"], round(info.get("duration", -1e-9) * 1e9),
+                        info.get("candidates", -1), traced0, traced()[0] if traced is not None else -1))
             else:
                 monitor._dropped += 1
             t0 = -1

@@ -5,14 +5,15 @@ monitor keeps the start's readings and, at the stop, records one *row* per
 collection::
 
     (t_start_ns, t_stop_ns, generation, young_count, forced,
-     collected, uncollectable, duration_s, candidates, traced_start, traced_stop)
+     collected, uncollectable, duration_ns, candidates, traced_start, traced_stop)
 
 ``t_*_ns`` are ``time.perf_counter_ns()`` when the callbacks ran; ``young_count`` is
 ``gc.get_count()[0]`` at the start; ``forced`` is True when automatic collection
-was disabled (see :func:`classify_forced` for the rest); ``duration_s`` is the interpreter's own duration
-(the ``"duration"`` key, Python 3.15+) or -1 when it gave none; ``candidates`` is
-the interpreter's count of objects it examined (3.15+) or -1; ``traced_*`` is
-tracemalloc's current total, or -1 when it was not tracing.
+was disabled (see :func:`classify_forced` for the rest); ``duration_ns`` is the
+interpreter's own duration (the ``"duration"`` key of Python 3.15+, given in
+seconds there) or -1 when it gave none; ``candidates`` is the interpreter's count
+of objects it examined (3.15+) or -1; ``traced_*`` is tracemalloc's current total,
+or -1 when it was not tracing. Every field is an integer.
 
 :func:`pair_events` turns a raw *event stream* (one tuple per callback) into the
 same rows, so the statistics are tested on synthetic streams with known answers::
@@ -23,7 +24,7 @@ same rows, so the statistics are tested on synthetic streams with known answers:
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,7 @@ __all__ = [
 START = 0
 STOP = 1
 _NAN = float("nan")
-Row = tuple[int, int, int, int, bool, int, int, float, int, int, int]
+Row = tuple[int, int, int, int, bool, int, int, int, int, int, int]  # all integers
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,24 +81,20 @@ class Collections:
 
 
 def collections_from_rows(rows: Sequence[Row], unmatched: int = 0) -> Collections:
-    """Columns of the rows as numpy arrays (vectorised: no per-row Python work)."""
-    ints = np.int64
-    if rows:
-        cols: list[Any] = list(zip(*rows, strict=True))
-    else:
-        cols = [()] * 11
-    t0 = np.asarray(cols[0], dtype=ints)
-    t1 = np.asarray(cols[1], dtype=ints)
-    duration_s = np.asarray(cols[7], dtype=np.float64)
-    candidates = np.asarray(cols[8], dtype=np.float64)
-    traced0 = np.asarray(cols[9], dtype=np.float64)
-    traced1 = np.asarray(cols[10], dtype=np.float64)
-    from_interp = duration_s >= 0
+    """Columns of the rows as numpy arrays (one C-level conversion: no per-row Python work)."""
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=11 * len(rows))
+    table = flat.reshape(-1, 11)
+    t0, t1 = table[:, 0], table[:, 1]
+    duration = table[:, 7].astype(np.float64)
+    candidates = table[:, 8].astype(np.float64)
+    traced0 = table[:, 9].astype(np.float64)
+    traced1 = table[:, 10].astype(np.float64)
+    from_interp = duration >= 0
     return Collections(
-        generation=np.asarray(cols[2], dtype=ints), start_ns=t0, stop_ns=t1,
-        duration_ns=np.where(from_interp, duration_s * 1e9, (t1 - t0).astype(np.float64)),
-        collected=np.asarray(cols[5], dtype=ints), uncollectable=np.asarray(cols[6], dtype=ints),
-        young_count=np.asarray(cols[3], dtype=ints), forced=np.asarray(cols[4], dtype=bool),
+        generation=table[:, 2], start_ns=t0, stop_ns=t1,
+        duration_ns=np.where(from_interp, duration, (t1 - t0).astype(np.float64)),
+        collected=table[:, 5], uncollectable=table[:, 6],
+        young_count=table[:, 3], forced=table[:, 4].astype(bool),
         candidates=np.where(candidates >= 0, candidates, _NAN),
         freed_bytes=np.where((traced0 >= 0) & (traced1 >= 0), traced0 - traced1, _NAN),
         from_interpreter=from_interp, unmatched=unmatched)
@@ -126,7 +123,8 @@ def pair_events(events: Sequence[tuple[Any, ...]]) -> Collections:
         _, t0, gen, young, forced, traced0 = pending
         _, t1, _, collected, uncollectable, duration_s, candidates, traced1 = event
         pending = None
-        rows.append((t0, t1, gen, young, forced, collected, uncollectable, duration_s, candidates,
+        duration_ns = round(duration_s * 1e9) if duration_s is not None and duration_s >= 0 else -1
+        rows.append((t0, t1, gen, young, forced, collected, uncollectable, duration_ns, candidates,
                      traced0, traced1))
     if pending is not None:
         unmatched += 1
@@ -167,8 +165,16 @@ def percentile(values: Sequence[float] | np.ndarray, q: float) -> float:
     (numpy's default); 0.0 for no values, so "no pause" reads as a zero pause."""
     if not 0.0 <= q <= 100.0:
         raise ValueError(f"percentile {q!r} is outside [0, 100]")
-    arr = np.asarray(values, dtype=np.float64)
-    return float(np.percentile(arr, q)) if arr.size else 0.0
+    arr = np.sort(np.asarray(values, dtype=np.float64))
+    return _sorted_percentile(arr, q) if arr.size else 0.0
+
+
+def _sorted_percentile(arr: np.ndarray, q: float) -> float:
+    # numpy's "linear" method on an already sorted array, without np.percentile's overhead
+    pos = (arr.size - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, arr.size - 1)
+    return float(arr[lo] + (arr[hi] - arr[lo]) * (pos - lo))
 
 
 def pause_stats(durations_ms: Sequence[float] | np.ndarray, wall_ms: float) -> dict[str, float]:
@@ -180,7 +186,9 @@ def pause_stats(durations_ms: Sequence[float] | np.ndarray, wall_ms: float) -> d
     """
     arr = np.asarray(durations_ms, dtype=np.float64)
     total = float(arr.sum()) if arr.size else 0.0
-    p50, p95, p99 = (float(v) for v in np.percentile(arr, [50.0, 95.0, 99.0])) if arr.size else (0.0,) * 3
+    ordered = np.sort(arr)
+    p50, p95, p99 = ((_sorted_percentile(ordered, q) for q in (50.0, 95.0, 99.0)) if arr.size
+                     else (0.0, 0.0, 0.0))
     return {
         "count": float(arr.size),
         "total_ms": total,
@@ -188,7 +196,7 @@ def pause_stats(durations_ms: Sequence[float] | np.ndarray, wall_ms: float) -> d
         "p50_ms": p50,
         "p95_ms": p95,
         "p99_ms": p99,
-        "max_ms": float(arr.max()) if arr.size else 0.0,
+        "max_ms": float(ordered[-1]) if arr.size else 0.0,
         "share": total / wall_ms if wall_ms > 0 else 0.0,
     }
 
@@ -204,23 +212,21 @@ def estimate_promotions(collections: Collections) -> dict[str, int]:
     since its last collection (deaths there are unseen, so this tends to overcount).
     Keys: ``"gen0->gen1"``, ``"gen1->gen2"``.
     """
-    into1 = into2 = 0
-    pool1 = 0
-    for i in range(len(collections)):
-        gen = int(collections.generation[i])
-        dead = int(collections.collected[i] + collections.uncollectable[i])
-        cand = float(collections.candidates[i])
-        if gen == 0:
-            examined = cand if not math.isnan(cand) else float(collections.young_count[i])
-            survivors = max(0, int(examined) - dead)
-            into1 += survivors
-            pool1 += survivors
-        elif gen == 1:
-            examined = cand if not math.isnan(cand) else float(collections.young_count[i] + pool1)
-            into2 += max(0, int(examined) - dead)
-            pool1 = 0
-        else:
-            pool1 = 0
+    gen = collections.generation
+    dead = (collections.collected + collections.uncollectable).astype(np.float64)
+    cand = collections.candidates
+    known = ~np.isnan(cand)
+    young = collections.young_count.astype(np.float64)
+    is0 = gen == 0
+    survivors0 = np.where(is0, np.maximum(0.0, np.where(known, cand, young) - dead), 0.0)
+    # generation 1's population: survivors promoted since its last collection (gen 1 or 2)
+    segment = np.cumsum(gen >= 1)
+    pool = np.bincount(segment, weights=survivors0, minlength=int(segment[-1]) + 1 if gen.size else 1)
+    is1 = gen == 1
+    pool_at = pool[np.maximum(segment - 1, 0)]
+    examined1 = np.where(known, cand, young + pool_at)
+    into1 = int(survivors0.sum())
+    into2 = int(np.maximum(0.0, examined1 - dead)[is1].sum())
     return {"gen0->gen1": into1, "gen1->gen2": into2}
 
 
