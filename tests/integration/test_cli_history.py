@@ -96,3 +96,17 @@ def test_database_from_environment_variable(db: str, capsys: pytest.CaptureFixtu
     monkeypatch.setenv("MEMWATCH_DB", db)
     assert main(["history", TEST, "--limit", "3"]) == 0
     assert "last 3 runs" in capsys.readouterr().out
+
+
+def test_database_from_the_config_file(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "memwatch.yaml").write_text(f"store:\n  url: {db}\n", encoding="utf-8")
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("MEMWATCH_DB", raising=False)
+    assert main(["history", TEST, "--limit", "4"]) == 0
+    assert "last 4 runs" in capsys.readouterr().out
+    (project / "memwatch.yaml").write_text("store:\n  uri: x\n", encoding="utf-8")
+    assert main(["history", TEST]) == 2
+    assert "memwatch.yaml:2: store.uri: unknown key" in capsys.readouterr().err

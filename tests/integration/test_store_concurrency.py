@@ -31,11 +31,17 @@ def test_simultaneous_writers_lose_no_record(db_url: str, tmp_path: Path) -> Non
                                name, str(runs), str(rows), str(go)], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for name, runs, rows in WRITERS]
-    time.sleep(0.5)
-    go.touch()
-    for proc in procs:
-        _out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
+    try:
+        time.sleep(0.5)
+        go.touch()
+        for proc in procs:
+            _out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     with open_store(db_url) as store, store._tx() as conn:
         per_label = dict(conn.execute(sa.select(S.runs.c.label, sa.func.count())
                                       .group_by(S.runs.c.label)).all())

@@ -38,13 +38,23 @@ def _assert_whole_runs(url: str) -> dict[int, int]:
     return declared
 
 
+def _kill(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
 def test_sigkill_inside_the_transaction_leaves_the_committed_run_only(db_url: str) -> None:
     proc = _spawn("pause", db_url, "500")
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.strip() == "MID", proc.stderr.read() if proc.stderr else ""
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.strip() == "MID", proc.stderr.read() if proc.stderr else ""
+    finally:
+        _kill(proc)
     assert proc.returncode == -signal.SIGKILL
     runs = _assert_whole_runs(db_url)
     assert list(runs.values()) == [500]
@@ -56,11 +66,13 @@ def test_sigkill_inside_the_transaction_leaves_the_committed_run_only(db_url: st
 
 def test_sigkill_at_a_random_moment_of_a_write_stream(db_url: str) -> None:
     proc = _spawn("stream", db_url, "3000")
-    assert proc.stdout is not None
-    committed = [int(proc.stdout.readline()) for _ in range(2)]
-    time.sleep(0.15)  # somewhere in the middle of a later run
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    try:
+        assert proc.stdout is not None
+        committed = [int(proc.stdout.readline()) for _ in range(2)]
+        time.sleep(0.15)  # somewhere in the middle of a later run
+    finally:
+        _kill(proc)
+    assert proc.returncode == -signal.SIGKILL
     runs = _assert_whole_runs(db_url)
     assert set(committed) <= set(runs)
     assert all(count == 3000 for count in runs.values())

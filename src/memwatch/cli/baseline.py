@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["command"]
 
 _DB_HELP = ("History database: a path, sqlite:///path or postgresql://... "
-            "(default: $MEMWATCH_DB, else .memwatch/history.db).")
+            "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db).")
 
 
 @click.group("baseline")
@@ -44,8 +44,9 @@ def set_(run_id: int | None, branch: str | None, kind: str | None, tests: tuple[
     if (run_id is None) == (branch is None):
         raise UsageError("baseline set needs exactly one of --from-run ID or --branch NAME")
     from memwatch.store.db import open_store
+    from memwatch.store.engine import configured_url
 
-    with open_store(db) as store:
+    with open_store(configured_url(db)) as store:
         if branch is not None:
             latest = store.latest_run(branch=branch, kind=kind)
             if latest is None:
@@ -78,8 +79,9 @@ def set_(run_id: int | None, branch: str | None, kind: str | None, tests: tuple[
 def show(test_id: str | None, metric: str | None, env: str | None, db: str | None, as_json: bool) -> int:
     """Show the baselines (of TEST_ID, when given)."""
     from memwatch.store.db import open_store
+    from memwatch.store.engine import configured_url
 
-    with open_store(db) as store:
+    with open_store(configured_url(db)) as store:
         items = store.baselines(test_id, metric, env=env)
         where = store.display_url
     if as_json:

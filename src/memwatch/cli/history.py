@@ -37,7 +37,7 @@ def _commit(branch: str | None, sha: str | None) -> str:
 @click.option("--metric", default="peak", show_default=True, help="Metric to show (peak, growth, ...).")
 @click.option("--db", "db", metavar="URL", default=None,
               help="History database: a path, sqlite:///path or postgresql://... "
-                   "(default: $MEMWATCH_DB, else .memwatch/history.db).")
+                   "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db).")
 @click.option("--env", "env", metavar="KEY", default=None,
               help="Only runs of this environment key (e.g. cpython3.11-linux-x86_64).")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(2, 100_000),
@@ -56,10 +56,11 @@ def command(test_id: str, metric: str, db: str | None, env: str | None, limit: i
     Exit codes: 0 shown, 2 no such history or a bad database/option.
     """
     from memwatch.store.db import open_store
+    from memwatch.store.engine import configured_url
     from memwatch.store.history import build_history
 
     threshold = _percent(min_change)
-    with open_store(db) as store:
+    with open_store(configured_url(db)) as store:
         history = build_history(store, test_id, metric, env=env, limit=limit, min_change=threshold)
     if plot:
         _plot(history, Path(plot))

@@ -13,6 +13,7 @@ Public API (import from here)::
 
 from memwatch.model.history import Baseline, HistoryResult, ResultRow, RunInfo, TrendPoint
 from memwatch.store.db import Store, open_store
+from memwatch.store.engine import configured_url
 from memwatch.store.env import environment_differences, environment_fingerprint, environment_key
 from memwatch.store.gates import apply_baseline_updates, check_run
 from memwatch.store.history import build_history
@@ -27,6 +28,7 @@ __all__ = [
     "apply_baseline_updates",
     "build_history",
     "check_run",
+    "configured_url",
     "environment_differences",
     "environment_fingerprint",
     "environment_key",

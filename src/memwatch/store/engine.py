@@ -20,7 +20,8 @@ from sqlalchemy import event
 
 from memwatch.errors import DataError, UnavailableError, UsageError
 
-__all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_PATH", "create_engine", "display_url", "resolve_url"]
+__all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_PATH", "configured_url", "create_engine", "display_url",
+           "resolve_url"]
 
 DEFAULT_PATH = Path(".memwatch") / "history.db"
 BUSY_TIMEOUT_MS = 60_000
@@ -48,6 +49,19 @@ def resolve_url(url: str | os.PathLike[str] | None) -> str:
         return text
     raise UsageError(f"unsupported database URL {display_url(text)!r}: "
                      "use a file path, sqlite:///path or postgresql://user@host/db")
+
+
+def configured_url(explicit: str | None) -> str | None:
+    """The database a command should use: ``explicit`` (``--db``), else ``$MEMWATCH_DB``,
+    else ``store.url`` of the memwatch.yaml / ``[tool.memwatch]`` found from here, else
+    None (the default file). A malformed config file raises ConfigError."""
+    if explicit:
+        return explicit
+    if os.environ.get("MEMWATCH_DB"):
+        return os.environ["MEMWATCH_DB"]
+    from memwatch.config import load_config
+
+    return load_config().store.url
 
 
 def display_url(url: str) -> str:
