@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -77,38 +78,52 @@ def _calibrate(workload: Callable[[int], int], seconds: float) -> int:
 
 # -- 1. overhead ---------------------------------------------------------------------
 def overhead_in_process(workload: Callable[[int], int], rounds: int, pairs: int) -> dict[str, float]:
+    """Wall-time and CPU-time ratios, sampled over plain, in alternating pairs.
+
+    The CPU-time ratio (this process, all threads) is far less sensitive than wall
+    time to other jobs on a shared machine: it shows what the sampler itself costs.
+    """
     from memwatch.profiler import MemoryProfiler
 
-    ratios, plain_times = [], []
+    ratios, cpu_ratios, plain_times = [], [], []
+    samples = 0
     for i in range(pairs):
         order = ("plain", "sampled") if i % 2 == 0 else ("sampled", "plain")
-        times: dict[str, float] = {}
-        samples = 0
+        wall: dict[str, float] = {}
+        cpu: dict[str, float] = {}
         for kind in order:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             if kind == "plain":
                 workload(rounds)
             else:
                 with MemoryProfiler(0.01) as prof:
                     workload(rounds)
                 samples = len(prof.get_memory_timeline())
-            times[kind] = time.perf_counter() - start
-        ratios.append(times["sampled"] / times["plain"])
-        plain_times.append(times["plain"])
+            wall[kind] = time.perf_counter() - start
+            cpu[kind] = time.process_time() - cpu_start
+        ratios.append(wall["sampled"] / wall["plain"])
+        cpu_ratios.append(cpu["sampled"] / cpu["plain"])
+        plain_times.append(wall["plain"])
     return {"median_ratio": statistics.median(ratios), "min_ratio": min(ratios), "max_ratio": max(ratios),
-            "plain_s": statistics.median(plain_times), "pairs": pairs, "samples_last": samples}
+            "median_cpu_ratio": statistics.median(cpu_ratios), "plain_s": statistics.median(plain_times),
+            "pairs": pairs, "samples_last": samples}
 
 
-def _child_elapsed(argv: list[str], cwd: Path) -> float:
+def _child_elapsed(argv: list[str], cwd: Path) -> tuple[float, float]:
+    """(the workload's own wall time, CPU time of the whole command and its children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     for line in out.stdout.splitlines():
         if line.startswith("ELAPSED"):
-            return float(line.split()[1])
+            return float(line.split()[1]), cpu
     raise RuntimeError(f"no ELAPSED line from {argv}: {out.stdout!r} {out.stderr!r}")
 
 
 def overhead_tools(script: Path, rounds: int, pairs: int, folder: Path) -> dict[str, dict[str, float]]:
-    """Each tool against the plain run, alternating; the workload times itself."""
+    """Each tool against the plain run, alternating; the workload times itself (wall), and
+    the CPU time of the whole command (tool included) is compared too."""
     plain = [PY, str(script), str(rounds)]
     tools: dict[str, list[str]] = {
         "memwatch run (100 Hz)": [str(BIN / "memwatch"), "run", "-q", "-o", str(folder / "mw.json"),
@@ -122,51 +137,63 @@ def overhead_tools(script: Path, rounds: int, pairs: int, folder: Path) -> dict[
                                str(script), str(rounds)]
     results = {}
     for name, argv in tools.items():
-        ratios = []
+        ratios, cpu_ratios = [], []
         for i in range(pairs):
             if i % 2 == 0:
-                a = _child_elapsed(plain, folder)
-                b = _child_elapsed(argv, folder)
+                a, a_cpu = _child_elapsed(plain, folder)
+                b, b_cpu = _child_elapsed(argv, folder)
             else:
-                b = _child_elapsed(argv, folder)
-                a = _child_elapsed(plain, folder)
+                b, b_cpu = _child_elapsed(argv, folder)
+                a, a_cpu = _child_elapsed(plain, folder)
             ratios.append(b / a)
+            cpu_ratios.append(b_cpu / a_cpu)
         results[name] = {"median_ratio": statistics.median(ratios), "min_ratio": min(ratios),
-                         "max_ratio": max(ratios), "pairs": pairs}
+                         "max_ratio": max(ratios), "median_cpu_ratio": statistics.median(cpu_ratios),
+                         "pairs": pairs}
     return results
 
 
 # -- 2. cost of a sample -------------------------------------------------------------------
-def sample_cost(n: int) -> dict[str, float]:
+SAMPLE_COST = textwrap.dedent('''
+    import json, sys, time
     from memwatch.probes import CHEAP, signal
-    from memwatch.sampler import Sampler, SelfSource
+    from memwatch.sampler import Sampler
+    from memwatch.sampler.sources import SelfSource
 
-    out: dict[str, float] = {}
-    for name in CHEAP:
-        sig = signal(name)
-        if not sig.available:
-            out[name + "_us"] = float("nan")
-            continue
-        read = sig.read
-        best = float("inf")
-        for _ in range(5):
-            start = time.perf_counter()
-            for _ in range(n):
-                read()
-            best = min(best, (time.perf_counter() - start) / n)
-        out[name + "_us"] = best * 1e6
-    source = SelfSource(None)
-    sampler = Sampler(1.0, source=source, max_samples=n * 6 + 16)
-    sampler.start()
-    for label, func in (("cheap_set_read_us", source.read), ("cheap_set_recorded_us", sampler._record)):
-        best = float("inf")
-        for _ in range(5):
+    n = int(sys.argv[1])
+    keep = [{"k": i} for i in range(int(sys.argv[2]))]  # small objects alive: a bigger Python heap
+
+    def best(func):
+        times = []
+        for _ in range(7):
             start = time.perf_counter()
             for _ in range(n):
                 func()
-            best = min(best, (time.perf_counter() - start) / n)
-        out[label] = best * 1e6
+            times.append((time.perf_counter() - start) / n * 1e6)
+        return min(times)
+
+    out = {}
+    for name in CHEAP:
+        sig = signal(name)
+        out[name + "_us"] = best(sig.read) if sig.available else float("nan")
+    source = SelfSource(None)
+    out["cheap_set_read_us"] = best(source.read)
+    sampler = Sampler(1.0, source=source, max_samples=n * 8 + 16).start()
+    out["cheap_set_recorded_us"] = best(sampler._record)
     sampler.stop()
+    print(json.dumps(out))
+''')
+
+
+def sample_cost(n: int) -> dict[str, dict[str, float]]:
+    """Per-probe and whole-set cost, best of 7 batches, in a fresh interpreter with a
+    small heap and with ~1 million small dicts alive (sys.getallocatedblocks walks
+    every pool of the Python heap, so its cost grows with the heap)."""
+    out = {}
+    for label, objects in (("fresh heap", 0), ("1M small dicts alive", 1_000_000)):
+        run = subprocess.run([PY, "-c", SAMPLE_COST, str(n), str(objects)], capture_output=True, text=True,
+                             check=True)
+        out[label] = json.loads(run.stdout)
     return out
 
 
@@ -191,6 +218,7 @@ def import_time(runs: int) -> dict[str, object]:
         if len(parts) == 3 and parts[2] == "memwatch":
             cumulative = int(parts[1])
     return {"added_ms": (statistics.median(loaded) - statistics.median(bare)) * 1e3,
+            "added_min_ms": (min(loaded) - min(bare)) * 1e3,
             "bare_ms": statistics.median(bare) * 1e3, "importtime_cumulative_ms": cumulative / 1e3,
             "heavy_modules_imported": imported, "runs": runs}
 
@@ -239,20 +267,25 @@ def main() -> int:
         print(f"workload: {rounds} rounds of build/serialize/parse (~{seconds:g} s)")
         inproc = overhead_in_process(workload, rounds, pairs)
         results["overhead_in_process"] = inproc
-        print(f"1. MemoryProfiler 100 Hz, in-process: median ratio {inproc['median_ratio']:.4f} "
-              f"(min {inproc['min_ratio']:.4f}, max {inproc['max_ratio']:.4f}, {pairs} pairs, "
-              f"plain {inproc['plain_s']:.2f} s)  target <= 1.02")
+        print(f"1. MemoryProfiler 100 Hz, in-process: median wall ratio {inproc['median_ratio']:.4f} "
+              f"(min {inproc['min_ratio']:.4f}, max {inproc['max_ratio']:.4f}), median CPU ratio "
+              f"{inproc['median_cpu_ratio']:.4f}; {pairs} pairs, plain {inproc['plain_s']:.2f} s"
+              "  target <= 1.02")
         tools = overhead_tools(script, rounds, tool_pairs, folder)
         results["overhead_tools"] = tools
         for name, figures in tools.items():
-            print(f"   {name:<24} median ratio {figures['median_ratio']:.4f} "
-                  f"(min {figures['min_ratio']:.4f}, max {figures['max_ratio']:.4f}, {tool_pairs} pairs)")
+            print(f"   {name:<22} median wall ratio {figures['median_ratio']:.4f} "
+                  f"(min {figures['min_ratio']:.4f}, max {figures['max_ratio']:.4f}), median CPU ratio "
+                  f"{figures['median_cpu_ratio']:.4f}; {tool_pairs} pairs")
     cost = sample_cost(20_000 if args.quick else 100_000)
     results["sample_cost"] = cost
-    print("2. one sample: " + ", ".join(f"{k} {v:.2f}" for k, v in cost.items()) + "  target <= 20 µs")
+    for label, figures in cost.items():
+        print(f"2. one sample ({label}), µs: " + ", ".join(f"{k[:-3]} {v:.2f}" for k, v in figures.items())
+              + "  target <= 20 µs")
     imp = import_time(10 if args.quick else 30)
     results["import"] = imp
-    print(f"3. import memwatch adds {imp['added_ms']:.1f} ms over a bare interpreter "
+    print(f"3. import memwatch adds {imp['added_ms']:.1f} ms (median; {imp['added_min_ms']:.1f} ms min) "
+          f"over a bare interpreter "
           f"({imp['bare_ms']:.1f} ms); -X importtime cumulative {imp['importtime_cumulative_ms']:.1f} ms; "
           f"heavy modules imported: {imp['heavy_modules_imported']}  target <= 50 ms, []")
     late = lateness(0.5 if args.quick else 2.0)
@@ -267,7 +300,7 @@ def main() -> int:
     failed = []
     if inproc["median_ratio"] > 1.02:
         failed.append("overhead")
-    if cost["cheap_set_read_us"] > 20:
+    if cost["fresh heap"]["cheap_set_read_us"] > 20:
         failed.append("sample cost")
     if float(imp["added_ms"]) > 50 or imp["heavy_modules_imported"] != "[]":  # type: ignore[arg-type]
         failed.append("import")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import numpy as np
@@ -23,7 +24,7 @@ class CountingSource(Source):
         self.delay = delay
         self.closed = False
 
-    def read(self) -> list[float]:
+    def read(self, full: bool = True) -> list[float]:
         if self.delay:
             time.sleep(self.delay)
         value = float(self.count)
@@ -194,3 +195,36 @@ def test_timeline_json_round_trip() -> None:
     assert again.peaks == timeline.peaks
     assert again.max_lateness == timeline.max_lateness
     assert [p.name for p in again.phases] == ["x"]
+
+
+def test_a_costly_signal_is_read_every_kth_sample_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from memwatch import probes
+    from memwatch.probes.base import Signal
+    from memwatch.sampler.sources import SelfSource
+
+    def slow() -> float:
+        end = time.perf_counter() + 200e-6  # 200 µs: ten times a 20 µs budget
+        while time.perf_counter() < end:
+            pass
+        return 7.0
+
+    real = probes.signal
+
+    def fake(name: str) -> Signal:
+        if name == "slow":
+            return Signal("slow", "count", slow)
+        return real(name)
+
+    monkeypatch.setattr("memwatch.sampler.sources.probe_signal", fake)
+    source = SelfSource(["rss", "slow"], budget=20e-6)
+    timed = [source.read(full=False) for _ in range(200)]
+    slow_values = [v[1] for v in timed]
+    read = [v for v in slow_values if not math.isnan(v)]
+    assert all(v == 7.0 for v in read)
+    assert 2 <= len(read) <= 60  # every ~20th sample once measured, not all 200
+    assert all(not math.isnan(v[0]) for v in timed)  # the first signal is always read
+    assert source.decimated["slow"] >= 10
+    assert not math.isnan(source.read(full=True)[1])  # a forced sample reads everything
+    unbudgeted = SelfSource(["rss", "slow"], budget=None)
+    assert all(not math.isnan(unbudgeted.read(full=False)[1]) for _ in range(5))
+    assert unbudgeted.decimated == {}

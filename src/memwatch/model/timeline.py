@@ -67,6 +67,9 @@ class Timeline(Record):
     bounded: str = "downsample"
     max_lateness: float = 0.0
     target_pid: int | None = None
+    # decimated: signals too costly to read at every timed sample, read every k-th
+    #   one (NaN in between) to keep a sample within its time budget; signal -> k.
+    decimated: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.t.shape[0])

@@ -247,11 +247,11 @@ class Sampler:
             return dict.fromkeys(self.names, float("nan"))
         return dict(zip(self.names, values, strict=True))
 
-    def _record(self) -> list[float]:
+    def _record(self, full: bool = True) -> list[float]:
         # Read and stamp under the lock so that samples from the thread and forced
         # samples from the caller are stored in time order.
         with self._lock:
-            values = self.source.read()
+            values = self.source.read(full)
             self._buffer.add(time.monotonic() - self._t0, values)
         return values
 
@@ -280,7 +280,7 @@ class Sampler:
                 self.late += 1
             self.max_lateness = max(self.max_lateness, lateness)
             try:
-                self._record()
+                self._record(full=False)
             except ProcessLookupError:
                 self.target_exited = True
                 return
@@ -330,6 +330,7 @@ class Sampler:
             capacity=self.max_samples,
             bounded="downsample",
             max_lateness=self.max_lateness,
+            decimated=self.source.decimated,
             target_pid=None if self.pid is None else self.pid,
         )
 
