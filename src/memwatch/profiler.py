@@ -107,6 +107,9 @@ class MemoryProfiler:
     def __init__(self, sample_interval_sec: float = 0.01, signals: Sequence[str] | None = None,
                  mode: Mode = "thread", *, primary: str | None = None,
                  max_samples: int = DEFAULT_MAX_SAMPLES, label: str = "") -> None:
+        if primary is not None and signals is not None and primary in signals:
+            # the first signal is read at every sample (others may be decimated when costly)
+            signals = [primary, *(s for s in signals if s != primary)]
         self._sampler = Sampler(sample_interval_sec, signals, mode=mode, max_samples=max_samples)
         if primary is not None and primary not in self._sampler.names:
             raise UsageError(f"primary signal {primary!r} is not sampled (sampled: {self._sampler.names})")

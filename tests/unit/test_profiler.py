@@ -142,3 +142,10 @@ def test_memory_usage_errors() -> None:
         memory_usage(boom, interval=0.01)
     with pytest.raises(UsageError, match="not callable"):
         memory_usage(42, interval=0.01)  # type: ignore[arg-type]
+
+
+def test_the_primary_signal_is_sampled_first() -> None:
+    with MemoryProfiler(0.01, signals=["py_blocks", "rss"], primary="rss") as p:
+        pass
+    assert list(p.get_memory_timeline().signals) == ["rss", "py_blocks"]
+    assert p.result().primary_signal == "rss"
