@@ -65,6 +65,14 @@ def test_hysteresis_holds_until_below_the_leave_threshold() -> None:
     assert policy.evaluate(sample(0.83), Level.NORMAL)[0] is Level.WARNING  # entering needs 0.85
 
 
+def test_absolute_thresholds_are_left_a_share_of_themselves_below() -> None:
+    policy = LevelPolicy("2 GiB", "3 GiB", "4 GiB", hysteresis=0.05)
+    big = 24 * GIB  # a host budget: 5 % of it would be 1.2 GiB of hysteresis
+    at = 2.0 / 24
+    assert policy.evaluate(sample(at * 0.96, budget=big), Level.WARNING)[0] is Level.WARNING
+    assert policy.evaluate(sample(at * 0.94, budget=big), Level.WARNING)[0] is Level.NORMAL
+
+
 def test_psi_raises_the_level_and_has_its_own_hysteresis() -> None:
     policy = LevelPolicy(psi_warning=10.0, psi_critical=30.0)
     assert policy.evaluate(sample(0.1, some=12.0))[0] is Level.WARNING

@@ -3,7 +3,8 @@
 A threshold is a share of the budget (a float in (0, 1]) or an absolute size (an
 int of bytes or text such as ``"3 GiB"``), turned into a share of the current
 budget at each check. A level is *entered* when usage reaches its threshold and
-*left* only when usage falls ``hysteresis`` (a share of the budget) below it, and
+*left* only when usage falls ``hysteresis`` below it (0.05: five points of the budget
+below a share, five percent below an absolute size), and
 never sooner than ``cooldown`` seconds after the last escalation or ladder action:
 without both a worker flaps between paused and running at the threshold.
 
@@ -105,8 +106,11 @@ class LevelPolicy:
         frac = sample.fraction
         level = Level.NORMAL
         for candidate in _ALARMS:
-            enter = self.thresholds[candidate].share(sample.budget)
-            if frac >= enter or (candidate.rank <= current.rank and frac >= enter - self.hysteresis):
+            threshold = self.thresholds[candidate]
+            enter = threshold.share(sample.budget)
+            # a share is left `hysteresis` of the budget below it, a size that share of itself
+            leave = enter * (1 - self.hysteresis) if threshold.absolute else enter - self.hysteresis
+            if frac >= enter or (candidate.rank <= current.rank and frac >= leave):
                 level = candidate
         return level
 

@@ -204,11 +204,18 @@ class Preserver:
         return out
 
     def close(self) -> None:
+        """Close and delete the temp files opened ahead; release the reserve."""
         with self._lock:
             for target in self._targets:
                 target.close()
             self._targets.clear()
         self.release_reserve()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
 
 
 def _remove_stale(path: Path) -> None:
