@@ -366,3 +366,20 @@ def test_a_handler_calling_sys_exit_does_not_end_the_guard_thread() -> None:
             time.sleep(0.01)
         assert guard.running
     assert guard.metrics()["counters"]["check_errors"] >= 1
+
+
+def test_the_reserve_is_released_at_emergency_and_taken_again_at_normal(tmp_path: Path) -> None:
+    clock = FakeClock()
+    source = FakeSource(budget=1000 * MIB, usage=100 * MIB, clock=clock)
+    guard = MemoryGuard(source=source, clock=clock, reserve="1 MiB", cooldown=1.0)
+    guard.preserve(b"x", tmp_path / "x.bin")
+    assert guard._preserver.reserved == MIB
+    source.set_fraction(0.99)
+    guard.check()                      # emergency checkpoint: the reserve pays for the flush
+    assert guard._preserver.reserved == 0
+    source.set_fraction(0.1)
+    clock.advance(1.0)
+    guard.check()
+    assert guard.level == "normal"
+    assert guard._preserver.reserved == MIB
+    guard.close()
