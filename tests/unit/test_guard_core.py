@@ -383,3 +383,20 @@ def test_the_reserve_is_released_at_emergency_and_taken_again_at_normal(tmp_path
     assert guard.level == "normal"
     assert guard._preserver.reserved == MIB
     guard.close()
+
+
+def test_guard_package_exports() -> None:
+    import importlib
+    import pkgutil
+
+    import memwatch
+    import memwatch.guard as guard_pkg
+
+    assert sorted(guard_pkg.__all__) == list(guard_pkg.__all__)
+    for name in ("MemoryGuard", "MemoryAlertSystem", "MemoryMonitor", "oom_protected"):
+        assert name in guard_pkg.__all__
+        assert getattr(memwatch, name) is getattr(guard_pkg, name)
+    for info in pkgutil.iter_modules(guard_pkg.__path__):
+        module = importlib.import_module(f"memwatch.guard.{info.name}")
+        for name in module.__all__:
+            assert hasattr(module, name), f"{info.name}.{name}"
