@@ -9,18 +9,16 @@ it is not counted, and the next one runs without a re-read.
 
 Built-ins, added by name (``guard.add_strategy("gc")``), with their default level:
 
-============== ========= ==========================================================
-``gc``          warning  ``gc.collect()``, throttled to at most 5% of wall time
-``malloc_trim`` warning  glibc ``malloc_trim(0)``: returns freed heap to the OS
-``clear_caches``warning  :mod:`memwatch.reclaim`: shrink registered caches by half at
-                         warning, clear them at critical and above
-``cuda_empty_cache`` warning ``torch.cuda.empty_cache()`` / CuPy pools' ``free_all_blocks``,
-                         only for modules the application already imported
-``pause_intake`` critical clears a ``threading.Event`` (or calls ``fn(True)``); the undo
-                         sets it again (``fn(False)``) when the level falls below critical
-``shutdown``    emergency added by the guard: flush preserved buffers, run shutdown
-                         hooks, exit (see :mod:`memwatch.guard.core`)
-============== ========= ==========================================================
+- ``gc`` (warning): ``gc.collect()``, throttled to at most 5% of wall time and once a second;
+- ``malloc_trim`` (warning): glibc ``malloc_trim(0)`` returns freed heap to the OS;
+- ``clear_caches`` (warning): :mod:`memwatch.reclaim` shrinks registered caches by half at
+  warning and clears them at critical and above;
+- ``cuda_empty_cache`` (warning): ``torch.cuda.empty_cache()`` and CuPy pools'
+  ``free_all_blocks()``, only for modules the application already imported;
+- ``pause_intake`` (critical): clears a ``threading.Event`` (or calls ``fn(True)``); the
+  undo sets it again (``fn(False)``) when the level falls below critical;
+- ``shutdown`` (emergency): added by the guard itself: flush preserved buffers, run the
+  shutdown hooks, exit (see :mod:`memwatch.guard.core`).
 """
 
 from __future__ import annotations
