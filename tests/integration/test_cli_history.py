@@ -110,3 +110,23 @@ def test_database_from_the_config_file(db: str, tmp_path: Path, capsys: pytest.C
     (project / "memwatch.yaml").write_text("store:\n  uri: x\n", encoding="utf-8")
     assert main(["history", TEST]) == 2
     assert "memwatch.yaml:2: store.uri: unknown key" in capsys.readouterr().err
+
+
+def test_mixed_environments_are_flagged_and_filtered(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    url = str(tmp_path / "mixed.db")
+    envs = [{"implementation": "cpython", "python_minor": minor, "system": "linux", "machine": "x86_64"}
+            for minor in ("3.11", "3.12")]
+    with open_store(url) as store:
+        for k in range(8):
+            store.record_run("pytest", [ResultRow("t", "peak", "bytes", [1e6 * (1 + k % 2)])],
+                             env=envs[k % 2], git_sha=None, git_branch=None, created_at=T0 + k)
+    assert main(["history", "t", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "note: these runs come from 2 environments" in out
+    assert "cpython3.12-linux-x86_64" in out
+    assert main(["history", "t", "--db", url, "--env", "cpython3.12-linux-x86_64"]) == 0
+    out = capsys.readouterr().out
+    assert "last 4 runs" in out
+    assert "note:" not in out
+    assert "No change points" in out
