@@ -16,6 +16,7 @@ from memwatch.guard.procfs import PsiTrigger
 from memwatch.guard.source import SystemSource, gpu_usage
 from memwatch.probes.cgroup import read_cgroup
 from memwatch.probes.gpu import nvml_devices
+from memwatch.probes.native import native_reason
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc")]
@@ -150,3 +151,36 @@ def test_guard_thread_with_psi_keeps_its_schedule_and_stops_promptly() -> None:
     assert not guard.running
     assert guard.level == "normal"
     guard.close()
+
+
+LADDER_AFTER_BURST = """
+import gc, json
+from memwatch.guard import MemoryGuard
+from memwatch.guard.source import SystemSource
+from memwatch.probes.process import rss
+
+base = rss()
+guard = MemoryGuard(warning=base + 100 * 2**20, critical=base + 1000 * 2**20,
+                    emergency=base + 1100 * 2**20, reserve=0,
+                    source=SystemSource(budget="64 GiB", psi=False, gpu=False))
+guard.add_strategy("gc")
+guard.add_strategy("malloc_trim")
+blocks = [bytes(1000 + i % 7) for i in range(200_000)]   # ~200 MiB of malloc'd chunks
+keep = bytes(1000)                                        # allocated last: pins the heap top
+del blocks
+guard.check()
+print(json.dumps([[a.name, a.usage_before - a.usage_after] for a in guard.actions]))
+"""
+
+
+@pytest.mark.skipif(native_reason() != "", reason="malloc_trim needs glibc")
+def test_malloc_trim_returns_what_gc_cannot_after_a_burst() -> None:
+    import json
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", LADDER_AFTER_BURST], capture_output=True,
+                         text=True, check=True, timeout=60)
+    actions = dict(json.loads(out.stdout))
+    assert list(actions) == ["gc", "malloc_trim"]   # gc alone left usage at warning
+    assert actions["gc"] < 30 * MIB
+    assert actions["malloc_trim"] > 120 * MIB
