@@ -183,3 +183,25 @@ def test_environment_differences() -> None:
     assert environment_differences(ENV, ENV) == []
     assert environment_differences(ENV, None) == []
     assert environment_differences(ENV, {**ENV, "machine": "aarch64"}) == ["machine x86_64 vs aarch64"]
+
+
+V1_REPORT = """{"memwatch_schema": 1, "kind": "regression_report", "data": {
+ "env_key": "cpython3.11-linux-x86_64", "run_id": 12, "gates": ["peak:10%"], "alpha": 0.05,
+ "thresholds": {"minor": 15.0, "major": 30.0, "critical": 50.0},
+ "leak_thresholds": {"minor": 5000000.0, "major": 20000000.0, "critical": 50000000.0},
+ "checks": [{"test_id": "tests/test_api.py::test_upload", "metric": "peak", "unit": "bytes",
+   "status": "regressed", "severity": "major", "current": [67108864.0], "baseline": [50331648.0],
+   "current_value": 67108864.0, "baseline_value": 50331648.0, "delta": 16777216.0,
+   "relative": 0.3333, "p_value": null, "ci_low": null, "ci_high": null,
+   "significance": "not applicable", "gates_failed": ["peak:10%"],
+   "reason": "peak went up +16.0 MiB (+33.3%)", "warnings": [], "baseline_env": "cpython3.11-linux-x86_64",
+   "baseline_run": 8, "baseline_source": "run 8", "update_baseline": false, "baseline_updated": false}]}}"""
+
+
+def test_version_1_report_document_still_loads() -> None:
+    import json
+
+    report = load_document(json.loads(V1_REPORT), expected=RegressionReport)
+    assert report.failed
+    assert report.checks[0].gates_failed == ("peak:10%",)
+    assert report.summary() == "regression check FAILED: 1 regressed"
