@@ -10,8 +10,10 @@ import pytest
 from memwatch.cli import main
 from memwatch.model.history import ResultRow
 from memwatch.store import environment_key, open_store
+from tests.integration import store_backends
 
 pytestmark = pytest.mark.integration
+db_url = store_backends.db_url
 ENV = {"implementation": "cpython", "python": "3.11.7", "python_minor": "3.11", "system": "linux",
        "machine": "x86_64"}
 KEY = environment_key(ENV)
@@ -91,3 +93,18 @@ def test_errors_exit_2(db: str, args: list[str], message: str, capsys: pytest.Ca
     err = capsys.readouterr().err
     assert message in err
     assert err.startswith("memwatch: error: ")
+
+
+def test_history_and_baseline_commands_on_both_backends(db_url: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    with open_store(db_url) as store:
+        for k in range(8):
+            store.record_run("pytest", [ResultRow("t::a", "peak", "bytes", [1e6 if k < 4 else 2e6])],
+                             env=ENV, git_sha=None, git_branch="main")
+    assert main(["history", "t::a", "--db", db_url]) == 0
+    assert "run 5 (" in capsys.readouterr().out
+    assert main(["baseline", "set", "--branch", "main", "--db", db_url]) == 0
+    assert "from run 8" in capsys.readouterr().out
+    assert main(["baseline", "show", "--db", db_url, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["run_id"], row["samples"]) == (8, [2e6])
