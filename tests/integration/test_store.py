@@ -270,3 +270,28 @@ def test_check_run_gates_and_moves_baselines_on_confirmed_improvement(db_url: st
         (c,) = check_run(store, no_update, update_baselines=False).checks
         assert (c.status, c.baseline_updated) == ("improved", False)
         assert store.baseline("t", "peak", env=ENV_A).run_id == better  # type: ignore[union-attr]
+
+
+def test_git_info_from_ci_variables_then_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from memwatch.store.env import git_info
+
+    for name in ("GITHUB_SHA", "CI_COMMIT_SHA", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    assert git_info(str(tmp_path)) == (None, None)  # not a checkout
+    monkeypatch.setenv("GITHUB_SHA", "f" * 40)
+    monkeypatch.setenv("GITHUB_REF_NAME", "main")
+    assert git_info(str(tmp_path)) == ("f" * 40, "main")
+    monkeypatch.setenv("GITHUB_HEAD_REF", "feature/x")  # a pull request: the head branch
+    assert git_info(str(tmp_path)) == ("f" * 40, "feature/x")
+
+
+def test_record_run_fills_git_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_SHA", "e" * 40)
+    monkeypatch.setenv("GITHUB_REF_NAME", "release")
+    monkeypatch.delenv("GITHUB_HEAD_REF", raising=False)
+    with open_store(str(tmp_path / "h.db")) as store:
+        info = store.run(store.record_run("pytest", rows(1.0)))
+    assert (info.git_sha, info.git_branch) == ("e" * 40, "release")
+    assert info.env_key == environment_key(environment_fingerprint())
+    assert info.env["packages"]["memwatch"]
+    assert info.host == info.env["host"]
