@@ -113,3 +113,14 @@ def test_isolate_survives_a_crash(tmp_path, monkeypatch: pytest.MonkeyPatch,
 def test_isolate_bad_target_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["leaks", "nope.module:f", "--isolate"]) == 2
     assert "cannot import module 'nope.module'" in capsys.readouterr().err
+
+
+def test_defaults_come_from_the_config_file(tmp_path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "memwatch.yaml").write_text('leaks:\n  max_growth: "1 kB"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["leaks", "tests.leak_corpus.leaky:small_object", "--no-attribution"]) == 1
+    assert "over the budget of 1000 B" in capsys.readouterr().out
+    (tmp_path / "memwatch.yaml").write_text('leaks:\n  max_growth: "12 XB"\n')
+    assert main(["leaks", "tests.leak_corpus.clean:pure"]) == 2
+    assert "leaks.max_growth" in capsys.readouterr().err

@@ -218,3 +218,20 @@ def test_detector_detect_leaks_passes_arguments() -> None:
     assert seen[0] == [1, 2]
     assert report.leak_detected
     seen.clear()
+
+
+def test_severity_thresholds_are_configurable() -> None:
+    report = detect_leaks(leaky_kilobyte, attribute=False,
+                          severity={"minor": "10 kB", "major": "100 kB", "critical": "200 kB"})
+    assert report.severity == "critical"  # ~1 MB per 1,000 calls
+    assert report.thresholds["minor"] == 10_000
+
+
+@pytest.mark.parametrize(("severity", "message"), [
+    ({"huge": "1 MB"}, "unknown severity level"),
+    ({"minor": "50 MB"}, "must grow"),
+    ({"minor": "lots"}, "invalid size"),
+])
+def test_bad_severity(severity: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        detect_leaks(clean_work, severity=severity)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
+from memwatch.config import load_config
 from memwatch.errors import OperationError
 from memwatch.leaks.isolate import run_isolated
 from memwatch.leaks.runner import detect_leaks
@@ -23,9 +25,11 @@ __all__ = ["command"]
               help="Cap on measured calls (default: adaptive, stop when confident).")
 @click.option("--warmup", type=click.IntRange(min=0), default=None,
               help="Warm-up calls (default: until the signals settle).")
-@click.option("--max-growth", default="1 MB", show_default=True,
-              help="Budget per 1,000 calls; a leak above it exits 1.")
-@click.option("--time-budget", default="10s", show_default=True, help="Time for the measurement.")
+@click.option("--max-growth", default=None,
+              help="Budget per 1,000 calls; a leak above it exits 1 (default: leaks.max_growth "
+                   "from memwatch.yaml / pyproject.toml, else 1 MB).")
+@click.option("--time-budget", default=None,
+              help="Time for the measurement (default: leaks.time_budget, else 10s).")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Also save the report (JSON document) to this file.")
@@ -34,28 +38,31 @@ __all__ = ["command"]
 @click.option("--expect", "expect", multiple=True, metavar="EXCEPTION",
               help="An exception the operation raises on purpose (ValueError, or module:Class); "
                    "repeatable.")
-def command(target: str, iterations: int | None, warmup: int | None, max_growth: str,
-            time_budget: str, as_json: bool, output: str | None, isolate: bool,
+def command(target: str, iterations: int | None, warmup: int | None, max_growth: str | None,
+            time_budget: str | None, as_json: bool, output: str | None, isolate: bool,
             no_attribution: bool, expect: tuple[str, ...]) -> int:
     """Decide with statistics whether TARGET (module:callable) leaks memory.
 
     Calls it repeatedly, measures allocated blocks, the native heap, RSS, open files
     and threads after each round, and decides with a trend test. Exit codes: 0 no
     leak (or one within --max-growth, or inconclusive), 1 a leak over the budget,
-    2 a bad target or option, 3 the operation raised or crashed.
+    2 a bad target or option, 3 the operation raised or crashed. Defaults come from
+    the ``leaks`` section of memwatch.yaml or [tool.memwatch] in pyproject.toml.
     """
-    budget = parse_size(max_growth)
-    seconds = parse_duration(time_budget)
+    config = load_config().leaks
+    budget = parse_size(max_growth) if max_growth is not None else config.max_growth
+    seconds = parse_duration(time_budget) if time_budget is not None else config.time_budget
     expected = tuple(load_exception(name) for name in expect)
-    options = {"iterations": iterations, "warmup": warmup, "max_growth": budget,
-               "time_budget": seconds, "attribute": not no_attribution}
+    options: dict[str, Any] = {"iterations": iterations if iterations is not None else config.iterations,
+               "warmup": warmup if warmup is not None else config.warmup,
+               "max_growth": budget, "time_budget": seconds, "attribute": not no_attribution,
+               "reset_caches": config.reset_caches, "severity": config.severity.model_dump()}
     try:
         report: LeakReport
         if isolate:
             report = run_isolated(target, expected_exceptions=expected, **options)
         else:
-            report = detect_leaks(load_target(target), expected_exceptions=expected,
-                                  **options)  # type: ignore[arg-type]
+            report = detect_leaks(load_target(target), expected_exceptions=expected, **options)
     except OperationError as exc:
         if exc.traceback_text:
             click.echo(exc.traceback_text.rstrip(), err=True)

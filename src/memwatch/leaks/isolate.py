@@ -25,7 +25,7 @@ from memwatch.model.leaks import LeakReport
 __all__ = ["main", "run_isolated"]
 
 _OPTIONS = ("iterations", "warmup", "max_growth", "time_budget", "attribute", "reset_caches",
-            "expected_exceptions")
+            "expected_exceptions", "severity")
 
 
 def run_isolated(target: str, *, timeout: float | None = None, **options: Any) -> LeakReport:

@@ -20,7 +20,7 @@ from memwatch.leaks.attribution import Attribution, attribute
 from memwatch.leaks.engine import CONFIRMING, DECIDING, Measurement, Plan, measure
 from memwatch.leaks.operation import Operation, drive, is_async_callable, target_name
 from memwatch.leaks.verdict import build_report
-from memwatch.model.leaks import LeakReport
+from memwatch.model.leaks import DEFAULT_SEVERITY, LeakReport
 from memwatch.units import parse_duration, parse_size
 
 __all__ = ["MemoryLeakDetector", "adetect_leaks", "detect_leaks"]
@@ -52,6 +52,23 @@ def _plan(iterations: Any, warmup: Any, time_budget: Any, signals: Any) -> Plan:
             raise ConfigError(f"signals must include at least one of {', '.join(DECIDING)} "
                               "(rss never decides alone)")
     return Plan(iterations=iterations, warmup=warmup, time_budget=budget, signals=chosen)
+
+
+def _thresholds(severity: Mapping[str, str | int] | None) -> dict[str, int]:
+    out = dict(DEFAULT_SEVERITY)
+    if severity is None:
+        return out
+    if not isinstance(severity, Mapping):
+        raise ConfigError("severity must map minor/major/critical to sizes, e.g. {'minor': '5 MB'}")
+    unknown = set(severity) - set(out)
+    if unknown:
+        raise ConfigError(f"unknown severity level(s) {', '.join(sorted(map(str, unknown)))}; "
+                          "use minor, major, critical")
+    out.update({level: parse_size(value) for level, value in severity.items()})
+    if not out["minor"] <= out["major"] <= out["critical"]:
+        raise ConfigError(f"severity thresholds must grow: minor {out['minor']} <= major "
+                          f"{out['major']} <= critical {out['critical']}")
+    return out
 
 
 def _protocol(plan: Plan, attribute_leaks: bool, reset: bool
@@ -93,7 +110,8 @@ def detect_leaks(func: Callable[..., Any], args: Sequence[Any] = (),
                  max_growth: str | int = "1 MB", signals: Sequence[str] | None = None,
                  time_budget: float | str = 10.0,
                  expected_exceptions: tuple[type[BaseException], ...] = (),
-                 reset_caches: bool = True, attribute: bool = True) -> LeakReport:
+                 reset_caches: bool = True, attribute: bool = True,
+                 severity: Mapping[str, str | int] | None = None) -> LeakReport:
     """Call ``func`` repeatedly and decide, with statistics, whether it leaks memory.
 
     ``iterations`` caps the measured calls (None: adaptive, stop when confident);
@@ -104,12 +122,15 @@ def detect_leaks(func: Callable[..., Any], args: Sequence[Any] = (),
     ``expected_exceptions`` are swallowed so error paths can be measured;
     ``reset_caches`` clears the caches the interpreter fills on its own first
     (:mod:`memwatch.leaks.caches`); ``attribute=False`` skips allocation sites,
-    types and retention paths. A coroutine function is run in a fresh event loop;
+    types and retention paths; ``severity`` overrides the projected growth per 1,000
+    calls from which a leak is ``minor``/``major``/``critical`` (defaults 5/20/50 MB).
+    A coroutine function is run in a fresh event loop;
     inside a running loop use :func:`adetect_leaks`. An unexpected exception from
     ``func`` raises :class:`~memwatch.errors.OperationError` (no verdict).
     """
     op, plan, budget = _prepare(func, args, kwargs, setup, teardown, iterations, warmup,
                                 max_growth, signals, time_budget, expected_exceptions)
+    thresholds = _thresholds(severity)
     began = time.perf_counter()
     if op.is_async or is_async_callable(setup) or is_async_callable(teardown):
         try:
@@ -124,7 +145,8 @@ def detect_leaks(func: Callable[..., Any], args: Sequence[Any] = (),
         outcome = drive(_protocol(plan, attribute, reset_caches), op.run)
     measurement, window, notes = outcome
     return build_report(target_name(func), measurement, window, notes, budget=budget,
-                        duration=time.perf_counter() - began, expected_raised=op.expected_raised)
+                        duration=time.perf_counter() - began, expected_raised=op.expected_raised,
+                        thresholds=thresholds)
 
 
 async def _adrive(steps: Generator[int, None, Any], op: Operation) -> Any:
@@ -151,16 +173,19 @@ async def adetect_leaks(func: Callable[..., Any], args: Sequence[Any] = (),
                         max_growth: str | int = "1 MB", signals: Sequence[str] | None = None,
                         time_budget: float | str = 10.0,
                         expected_exceptions: tuple[type[BaseException], ...] = (),
-                        reset_caches: bool = True, attribute: bool = True) -> LeakReport:
+                        reset_caches: bool = True, attribute: bool = True,
+                        severity: Mapping[str, str | int] | None = None) -> LeakReport:
     """:func:`detect_leaks` for use inside a running event loop (awaits ``func``)."""
     op, plan, budget = _prepare(func, args, kwargs, setup, teardown, iterations, warmup,
                                 max_growth, signals, time_budget, expected_exceptions)
+    thresholds = _thresholds(severity)
     began = time.perf_counter()
     if not op.is_async:
         op.is_async = True  # arun awaits only what is awaitable
     measurement, window, notes = await _adrive(_protocol(plan, attribute, reset_caches), op)
     return build_report(target_name(func), measurement, window, notes, budget=budget,
-                        duration=time.perf_counter() - began, expected_raised=op.expected_raised)
+                        duration=time.perf_counter() - began, expected_raised=op.expected_raised,
+                        thresholds=thresholds)
 
 
 class MemoryLeakDetector:

@@ -18,7 +18,7 @@ import numpy as np
 
 from memwatch.leaks.attribution import Attribution
 from memwatch.leaks.engine import SIGNAL_UNITS, Measurement
-from memwatch.model.leaks import GrowthEstimate, LeakReport, severity_for
+from memwatch.model.leaks import DEFAULT_SEVERITY, GrowthEstimate, LeakReport, severity_for
 from memwatch.stats.trend import Trend
 
 __all__ = ["SHAPE_NOTES", "build_report"]
@@ -46,7 +46,8 @@ def _estimate(name: str, tr: Trend, samples: np.ndarray, *, role: str,
 
 
 def build_report(target: str, m: Measurement, window: Attribution | None, notes: list[str], *,
-                 budget: int, duration: float, expected_raised: int = 0) -> LeakReport:
+                 budget: int, duration: float, expected_raised: int = 0,
+                 thresholds: dict[str, int] | None = None) -> LeakReport:
     verdict, deciding, reason = m.verdict, m.deciding, m.reason
     all_notes = [*notes, *m.notes]
     if expected_raised:
@@ -101,7 +102,7 @@ def build_report(target: str, m: Measurement, window: Attribution | None, notes:
     return LeakReport(
         target=target, verdict=verdict,  # type: ignore[arg-type]
         reason=reason, leak_detected=leak,
-        severity=severity_for(leak, bytes_mid * 1000.0),
+        severity=severity_for(leak, bytes_mid * 1000.0, thresholds),
         kind=kind,  # type: ignore[arg-type]
         deciding_signal=deciding if leak else "",
         signals=tuple(estimates), bytes_per_iteration=bytes_mid, bytes_low=bytes_low,
@@ -112,6 +113,7 @@ def build_report(target: str, m: Measurement, window: Attribution | None, notes:
         types=window.types if window and leak else (),
         retention_paths=window.paths if window and leak else (),
         notes=tuple(all_notes + (window.notes if window else [])),
+        thresholds=dict(thresholds or DEFAULT_SEVERITY),
         attribution_seconds=window.seconds if window else 0.0,
     )
 
