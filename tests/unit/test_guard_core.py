@@ -400,3 +400,28 @@ def test_guard_package_exports() -> None:
         module = importlib.import_module(f"memwatch.guard.{info.name}")
         for name in module.__all__:
             assert hasattr(module, name), f"{info.name}.{name}"
+
+
+def test_a_psi_trigger_wakes_the_guard_before_the_interval() -> None:
+    from memwatch.guard.fakes import FakeTrigger
+
+    source = FakeSource(budget=1000, usage=100)
+    source.trigger = FakeTrigger()
+    guard = MemoryGuard(source=source, check_interval=30.0, reserve=0)   # polling alone: 30 s
+    woke = threading.Event()
+    guard.add_handler(lambda level, details: woke.set())
+    with guard:
+        deadline = time.monotonic() + 5
+        while source.reads < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        source.usage = 900
+        started = time.monotonic()
+        source.trigger.fire()
+        assert woke.wait(5.0)
+        assert time.monotonic() - started < 5.0
+        assert source.trigger.fired_count == 1
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 5.0   # stop() ends the 30 s trigger wait at once
+    assert not guard.running
+    assert guard.metrics()["counters"]["psi_triggers"] == 1
+    source.trigger.close()

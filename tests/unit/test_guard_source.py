@@ -309,3 +309,23 @@ def test_source_usage_modes_read_statm(tree: Tree) -> None:
     assert abs(vms.read().usage - info.vms) < 16 * MIB
     assert 0 < data.read().usage <= vms.read().usage
     assert data.usage_source.startswith("data segment")
+
+
+def test_psi_trigger_wait_ends_early_on_the_wake_pipe() -> None:
+    import time
+
+    quiet_r, quiet_w = os.pipe()               # stands in for an armed, silent PSI file
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    trigger = PsiTrigger.__new__(PsiTrigger)
+    trigger.path, trigger.kind, trigger.spec, trigger.reason = "quiet", "some", "", ""
+    trigger.fd = quiet_r
+    os.write(wake_w, b"!")
+    start = time.monotonic()
+    assert trigger.fired(5.0, wake_fd=wake_r) is False
+    assert time.monotonic() - start < 2.0
+    assert trigger.available                    # a wake-up is not an error
+    assert trigger.fired(0.0, wake_fd=wake_r) is False   # the wake byte was consumed
+    for fd in (quiet_r, quiet_w, wake_r, wake_w):
+        os.close(fd)
+    trigger.fd = None

@@ -81,6 +81,7 @@ class MemoryGuard:
         self.started_at = time.time()
         self._check_lock = threading.RLock()  # a handler may call run_ladder
         self._stop = threading.Event()
+        self._wake: tuple[int, int] | None = None  # a pipe: stop() ends a trigger wait at once
         self._thread: threading.Thread | None = None
         self._checkpointed = False
         self.shutting_down = False
@@ -233,8 +234,12 @@ class MemoryGuard:
     # -- the thread --------------------------------------------------------------
     def _run(self) -> None:
         trigger = None
-        if self._psi_trigger and isinstance(self.source, SystemSource):
-            trigger = self.source.psi_trigger(window=2.0)
+        arm = getattr(self.source, "psi_trigger", None)  # SystemSource, or a test double
+        if self._psi_trigger and callable(arm):
+            try:
+                trigger = arm(window=2.0)
+            except Exception:
+                _log.exception("memwatch guard: cannot arm the PSI trigger; polling instead")
         next_at = time.monotonic()
         while not self._stop.is_set():
             try:
@@ -247,7 +252,7 @@ class MemoryGuard:
             if wait < 0:  # fell behind (a long ladder step): start a new schedule
                 next_at, wait = time.monotonic(), 0.0
             if trigger is not None and trigger.available:
-                if trigger.fired(wait):
+                if trigger.fired(wait, self._wake[0] if self._wake else None):
                     self.metrics_data.inc("psi_triggers")
                     next_at = time.monotonic()
             elif self._stop.wait(wait):
@@ -262,6 +267,11 @@ class MemoryGuard:
         if self.running:
             return self
         self._stop.clear()
+        if self._wake is None:
+            read_end, write_end = os.pipe()
+            os.set_blocking(read_end, False)
+            os.set_blocking(write_end, False)
+            self._wake = (read_end, write_end)
         self._thread = threading.Thread(target=self._run, name="memwatch-guard", daemon=True)
         self._thread.start()
         return self
@@ -269,9 +279,18 @@ class MemoryGuard:
     def stop(self, timeout: float | None = None) -> None:
         """Stop the thread and wait for it (at most ``timeout`` seconds)."""
         self._stop.set()
+        if self._wake is not None:
+            try:
+                os.write(self._wake[1], b"!")
+            except OSError:  # the pipe is full: a wake-up is already waiting
+                pass
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout if timeout is not None else 2 * self.check_interval + 5.0)
+            if not thread.is_alive() and self._wake is not None:
+                for fd in self._wake:
+                    os.close(fd)
+                self._wake = None
         self._thread = None
 
     def close(self) -> None:

@@ -11,12 +11,15 @@ and emergency without allocating anything::
 
 from __future__ import annotations
 
+import os
+import select
 import threading
 
+from memwatch.guard.procfs import drain
 from memwatch.model.guard import GuardSample
 from memwatch.units import parse_size
 
-__all__ = ["FakeClock", "FakeSource"]
+__all__ = ["FakeClock", "FakeSource", "FakeTrigger"]
 
 
 class FakeClock:
@@ -33,6 +36,36 @@ class FakeClock:
         with self._lock:
             self.now += seconds
             return self.now
+
+
+class FakeTrigger:
+    """A PSI trigger a test fires by hand: :meth:`fire` wakes the guard thread at once."""
+
+    def __init__(self) -> None:
+        self._r, self._w = os.pipe()
+        os.set_blocking(self._r, False)
+        self.available = True
+        self.fired_count = 0
+
+    def fire(self) -> None:
+        os.write(self._w, b"!")
+
+    def fired(self, timeout: float = 0.0, wake_fd: int | None = None) -> bool:
+        fds = [self._r] if wake_fd is None else [self._r, wake_fd]
+        ready, _w, _x = select.select(fds, [], [], max(0.0, timeout))
+        if wake_fd in ready:
+            drain(wake_fd)
+        if self._r in ready:
+            drain(self._r)
+            self.fired_count += 1
+            return True
+        return False
+
+    def close(self) -> None:
+        if self.available:
+            self.available = False
+            os.close(self._r)
+            os.close(self._w)
 
 
 class FakeSource:
@@ -62,6 +95,11 @@ class FakeSource:
         self._seen: dict[str, int] = {}
         self.reads = 0
         self.fail_next: BaseException | None = None
+        self.trigger: FakeTrigger | None = None
+
+    def psi_trigger(self, **_options: float | str) -> FakeTrigger | None:
+        """The trigger the guard thread waits on (None: the guard polls)."""
+        return self.trigger
 
     def set_fraction(self, fraction: float) -> None:
         """Set usage to ``fraction`` of the budget."""

@@ -26,7 +26,7 @@ import select
 import sys
 from typing import Any
 
-__all__ = ["KeptFile", "PsiTrigger", "parse_keyed", "parse_psi_avg10"]
+__all__ = ["KeptFile", "PsiTrigger", "drain", "parse_keyed", "parse_psi_avg10"]
 
 
 def _gil_holding_pread() -> Any:
@@ -133,6 +133,15 @@ def parse_psi_avg10(data: bytes | None) -> tuple[float | None, float | None]:
     return some, full
 
 
+def drain(fd: int) -> None:
+    """Read whatever is waiting on a non-blocking pipe."""
+    try:
+        while os.read(fd, 64):
+            pass
+    except (BlockingIOError, OSError):
+        pass
+
+
 class PsiTrigger:
     """A PSI trigger on ``path``: ``fd`` becomes readable (POLLPRI) when the stall passes.
 
@@ -173,21 +182,30 @@ class PsiTrigger:
     def available(self) -> bool:
         return self.fd is not None
 
-    def fired(self, timeout: float = 0.0) -> bool:
-        """Whether the trigger fired within ``timeout`` seconds."""
+    def fired(self, timeout: float = 0.0, wake_fd: int | None = None) -> bool:
+        """Whether the trigger fired within ``timeout`` seconds.
+
+        ``wake_fd`` (the read end of a pipe) ends the wait early when it becomes
+        readable; the byte is consumed and False returned.
+        """
         if self.fd is None:
             return False
         poller = select.poll()
         poller.register(self.fd, select.POLLPRI)
-        for _fd, revents in poller.poll(max(0, int(timeout * 1000))):
-            if revents & (select.POLLERR | select.POLLNVAL | select.POLLHUP):
+        if wake_fd is not None:
+            poller.register(wake_fd, select.POLLIN)
+        fired = False
+        for fd, revents in poller.poll(max(0, int(timeout * 1000))):
+            if fd == wake_fd:
+                drain(wake_fd)
+            elif revents & (select.POLLERR | select.POLLNVAL | select.POLLHUP):
                 # the group went away or triggers stopped working: never spin on it
                 self.close()
                 self.reason = f"{self.path}: poll reported an error; polling instead"
                 return False
-            if revents & select.POLLPRI:
-                return True
-        return False
+            elif revents & select.POLLPRI:
+                fired = True
+        return fired
 
     def close(self) -> None:
         if self.fd is not None:
