@@ -295,3 +295,35 @@ def test_record_run_fills_git_and_environment(tmp_path: Path, monkeypatch: pytes
     assert info.env_key == environment_key(environment_fingerprint())
     assert info.env["packages"]["memwatch"]
     assert info.host == info.env["host"]
+
+
+def test_very_long_test_ids_are_stored_shortened_and_found_again(db_url: str) -> None:
+    import random
+    import string
+
+    from memwatch.store.db import MAX_TEST_ID, stored_test_id
+
+    rng = random.Random(5)
+    long_id = "tests/test_p.py::test_x[" + "".join(rng.choice(string.ascii_letters + "é→")
+                                                   for _ in range(5000)) + "]"
+    with open_store(db_url) as store:
+        run_id = store.record_run("pytest", [ResultRow(long_id, "peak", "bytes", [3.0])], env=ENV_A,
+                                  git_sha=None, git_branch=None)
+        (row,) = store.results(run_id)
+        assert row.test_id == stored_test_id(long_id)
+        assert len(row.test_id) <= MAX_TEST_ID
+        assert row.test_id.startswith("tests/test_p.py::test_x[")
+        assert [p.value for p in store.trend(long_id, "peak")] == [3.0]
+        store.set_baselines_from_run(run_id)
+        assert store.baseline(long_id, "peak", env=ENV_A) is not None
+    assert stored_test_id("short") == "short"
+
+
+@pytest.mark.parametrize(("kind", "row"), [
+    ("x" * 40, ResultRow("t", "peak", "bytes", [1.0])),
+    ("pytest", ResultRow("t", "m" * 65, "bytes", [1.0])),
+    ("pytest", ResultRow("t", "peak", "u" * 33, [1.0])),
+])
+def test_overlong_names_are_usage_errors(db_url: str, kind: str, row: ResultRow) -> None:
+    with open_store(db_url) as store, pytest.raises(UsageError, match="record_run"):
+        store.record_run(kind, [row], env=ENV_A)

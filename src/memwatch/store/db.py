@@ -9,6 +9,7 @@ SQLite (WAL, busy timeout, ``BEGIN IMMEDIATE``) and PostgreSQL are opened and
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import math
 import time
@@ -24,7 +25,9 @@ from memwatch.store import schema as S
 from memwatch.store.engine import WRITE_OPTION, create_engine, display_url, resolve_url
 from memwatch.store.env import environment_fingerprint, environment_key, git_info
 
-__all__ = ["Store", "open_store"]
+__all__ = ["MAX_TEST_ID", "Store", "open_store", "stored_test_id"]
+
+MAX_TEST_ID = 600  # characters: at most 2,400 bytes of UTF-8, under PostgreSQL's index limit
 
 _PG_INIT_LOCK = 0x6D656D77  # "memw": serialises schema creation between PostgreSQL clients
 _UNSET: Any = object()
@@ -75,19 +78,23 @@ class Store:
     @contextmanager
     def _tx(self, *, write: bool = False) -> Iterator[sa.Connection]:
         try:
-            with self._engine.connect() as conn:
+            conn = self._engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise DataError(self._describe(exc, connecting=True)) from None
+        try:
+            with conn:
                 conn.execution_options(**{WRITE_OPTION: write})
                 with conn.begin():
                     yield conn
         except sa.exc.OperationalError as exc:
-            raise DataError(self._describe(exc)) from None
+            raise DataError(self._describe(exc, connecting=False)) from None
         except sa.exc.DatabaseError as exc:
             raise DataError(f"{self.display_url}: not a memwatch history database "
                             f"(corrupt or foreign: {_first_line(exc)})") from None
 
-    def _describe(self, exc: sa.exc.OperationalError) -> str:
+    def _describe(self, exc: sa.exc.DBAPIError, *, connecting: bool) -> str:
         reason = _first_line(exc)
-        if self.backend == "postgresql":
+        if self.backend == "postgresql" and connecting:
             return f"cannot connect to the history database {self.display_url}: {reason}"
         if "not a database" in reason or "malformed" in reason:
             return f"{self.display_url}: not a memwatch history database (corrupt or foreign: {reason})"
@@ -140,8 +147,9 @@ class Store:
         ``env`` defaults to :func:`environment_fingerprint`; ``git_sha``/``git_branch``
         to the checkout in the current folder (pass None to record none).
         """
-        if not kind or not isinstance(kind, str):
-            raise UsageError("record_run: kind must be a non-empty string such as 'pytest'")
+        if not kind or not isinstance(kind, str) or len(kind) > 32:
+            raise UsageError(f"record_run: kind must be a short non-empty string such as 'pytest', "
+                             f"got {kind!r}")
         merged = _merge_rows(rows)
         fingerprint = dict(env) if env is not None else environment_fingerprint()
         if git_sha is _UNSET or git_branch is _UNSET:
@@ -150,8 +158,9 @@ class Store:
             git_branch = auto_branch if git_branch is _UNSET else git_branch
         run_values = {
             "created_at": time.time() if created_at is None else float(created_at),
-            "kind": kind, "label": label, "git_sha": git_sha, "git_branch": git_branch,
-            "host": str(fingerprint.get("host", "")), "env_key": environment_key(fingerprint),
+            "kind": kind, "label": label, "git_sha": git_sha and git_sha[:64],
+            "git_branch": git_branch and git_branch[:255], "host": str(fingerprint.get("host", ""))[:255],
+            "env_key": environment_key(fingerprint)[:128],
             "env": _dumps(fingerprint), "meta": _dumps(dict(meta or {})), "result_count": len(merged),
         }
         with self._tx(write=True) as conn:
@@ -212,7 +221,7 @@ class Store:
         query = (sa.select(r.c.run_id, runs.c.created_at, r.c.value, r.c.samples, r.c.unit,
                            runs.c.git_sha, runs.c.git_branch, runs.c.label, runs.c.env_key)
                  .join(runs, runs.c.id == r.c.run_id)
-                 .where(r.c.test_id == test_id, r.c.metric == metric)
+                 .where(r.c.test_id == stored_test_id(test_id), r.c.metric == metric)
                  .order_by(r.c.run_id.desc()))
         if env is not None:
             query = query.where(runs.c.env_key == environment_key(env))
@@ -232,7 +241,8 @@ class Store:
 
     def metrics(self, test_id: str) -> list[str]:
         """The metrics recorded for a test (to suggest one when a trend is empty)."""
-        query = sa.select(S.results.c.metric).where(S.results.c.test_id == test_id).distinct()
+        query = (sa.select(S.results.c.metric).where(S.results.c.test_id == stored_test_id(test_id))
+                 .distinct())
         with self._tx() as conn:
             return sorted(conn.execute(query).scalars())
 
@@ -250,7 +260,8 @@ class Store:
 
     def put_baselines(self, items: Iterable[Baseline]) -> int:
         """Store several baselines (replacing those of the same test, metric, environment) at once."""
-        values = [{"test_id": b.test_id, "metric": b.metric, "env_key": b.env_key, "unit": b.unit,
+        values = [{"test_id": stored_test_id(b.test_id), "metric": b.metric, "env_key": b.env_key,
+                   "unit": b.unit,
                    "samples": _samples_json([float(v) for v in
                                               _checked_samples(b.test_id, b.metric, b.samples)]),
                    "env": _dumps(b.env), "run_id": b.run_id, "source": b.source,
@@ -290,7 +301,7 @@ class Store:
         t = S.baselines
         query = sa.select(t).order_by(t.c.test_id, t.c.metric, t.c.env_key)
         if test_id is not None:
-            query = query.where(t.c.test_id == test_id)
+            query = query.where(t.c.test_id == stored_test_id(test_id))
         if metric is not None:
             query = query.where(t.c.metric == metric)
         if env is not None:
@@ -314,12 +325,18 @@ def _gc_paused() -> Iterator[None]:
 
 def _merge_rows(rows: Iterable[ResultRow]) -> list[ResultRow]:
     merged: dict[tuple[str, str], ResultRow] = {}
-    for row in rows:
-        if not isinstance(row, ResultRow):
-            raise UsageError(f"record_run: expected ResultRow items, got {type(row).__name__}")
-        if not row.test_id or not row.metric:
-            raise UsageError(f"record_run: a result needs a test id and a metric, got {row!r}")
-        _checked_samples(row.test_id, row.metric, row.samples)
+    for given in rows:
+        if not isinstance(given, ResultRow):
+            raise UsageError(f"record_run: expected ResultRow items, got {type(given).__name__}")
+        if not given.test_id or not given.metric:
+            raise UsageError(f"record_run: a result needs a test id and a metric, got {given!r}")
+        if len(given.metric) > 64 or len(given.unit) > 32:
+            raise UsageError(f"record_run: {given.test_id}: metric names are at most 64 characters and "
+                             f"units 32 (got {given.metric!r}, {given.unit!r})")
+        _checked_samples(given.test_id, given.metric, given.samples)
+        row = given
+        if len(given.test_id) > MAX_TEST_ID:
+            row = ResultRow(stored_test_id(given.test_id), given.metric, given.unit, given.samples)
         key = (row.test_id, row.metric)
         seen = merged.get(key)
         if seen is None:
@@ -330,6 +347,16 @@ def _merge_rows(rows: Iterable[ResultRow]) -> list[ResultRow]:
         else:
             merged[key] = ResultRow(row.test_id, row.metric, row.unit, seen.samples + row.samples)
     return list(merged.values())
+
+
+def stored_test_id(test_id: str) -> str:
+    """The test id as stored: ids longer than :data:`MAX_TEST_ID` characters keep their
+    start and a hash of the whole (PostgreSQL cannot index keys of more than ~2.7 kB;
+    pytest ids with huge parameters can be longer). Queries apply the same mapping."""
+    if len(test_id) <= MAX_TEST_ID:
+        return test_id
+    digest = hashlib.sha256(test_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{test_id[:MAX_TEST_ID - 20]}…#{digest}"
 
 
 def _samples_json(samples: Sequence[float]) -> str:
