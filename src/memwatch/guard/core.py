@@ -35,6 +35,7 @@ from memwatch.guard.ladder import RecoveryLadder
 from memwatch.guard.levels import Level, LevelPolicy, LevelTracker
 from memwatch.guard.metrics import GuardMetrics, prometheus_collector, record_sample
 from memwatch.guard.preserve import Preserver
+from memwatch.guard.runner import CheckThread
 from memwatch.guard.source import MemorySource, SystemSource
 from memwatch.model.guard import ActionOutcome, GuardAlert, GuardReport, GuardSample, PreservedFile
 from memwatch.units import format_size, parse_size
@@ -80,9 +81,8 @@ class MemoryGuard:
         self.peak = 0
         self.started_at = time.time()
         self._check_lock = threading.RLock()  # a handler may call run_ladder
-        self._stop = threading.Event()
-        self._wake: tuple[int, int] | None = None  # a pipe: stop() ends a trigger wait at once
-        self._thread: threading.Thread | None = None
+        self._runner = CheckThread(self.check, self.check_interval, self.metrics_data,
+                                   self._arm_trigger)
         self._checkpointed = False
         self.shutting_down = False
 
@@ -232,66 +232,26 @@ class MemoryGuard:
         self._exit(self.exit_code)
 
     # -- the thread --------------------------------------------------------------
-    def _run(self) -> None:
-        trigger = None
+    def _arm_trigger(self) -> Any:
         arm = getattr(self.source, "psi_trigger", None)  # SystemSource, or a test double
-        if self._psi_trigger and callable(arm):
-            try:
-                trigger = arm(window=2.0)
-            except Exception:
-                _log.exception("memwatch guard: cannot arm the PSI trigger; polling instead")
-        next_at = time.monotonic()
-        while not self._stop.is_set():
-            try:
-                self.check()
-            except BaseException:  # SystemExit from a handler: the guard thread goes on
-                self.metrics_data.inc("check_errors")
-                _log.exception("memwatch guard: a check raised a BaseException (ignored)")
-            next_at += self.check_interval
-            wait = next_at - time.monotonic()
-            if wait < 0:  # fell behind (a long ladder step): start a new schedule
-                next_at, wait = time.monotonic(), 0.0
-            if trigger is not None and trigger.available:
-                if trigger.fired(wait, self._wake[0] if self._wake else None):
-                    self.metrics_data.inc("psi_triggers")
-                    next_at = time.monotonic()
-            elif self._stop.wait(wait):
-                break
+        return arm(window=2.0) if self._psi_trigger and callable(arm) else None
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._runner.running
+
+    @property
+    def _thread(self) -> threading.Thread | None:
+        return self._runner.thread
 
     def start(self) -> Self:
         """Start the guard thread (a daemon); a no-op when it runs already."""
-        if self.running:
-            return self
-        self._stop.clear()
-        if self._wake is None:
-            read_end, write_end = os.pipe()
-            os.set_blocking(read_end, False)
-            os.set_blocking(write_end, False)
-            self._wake = (read_end, write_end)
-        self._thread = threading.Thread(target=self._run, name="memwatch-guard", daemon=True)
-        self._thread.start()
+        self._runner.start()
         return self
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop the thread and wait for it (at most ``timeout`` seconds)."""
-        self._stop.set()
-        if self._wake is not None:
-            try:
-                os.write(self._wake[1], b"!")
-            except OSError:  # the pipe is full: a wake-up is already waiting
-                pass
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout if timeout is not None else 2 * self.check_interval + 5.0)
-            if not thread.is_alive() and self._wake is not None:
-                for fd in self._wake:
-                    os.close(fd)
-                self._wake = None
-        self._thread = None
+        self._runner.stop(timeout)
 
     def close(self) -> None:
         """Stop, release the reserve and the temp files; close the source."""
