@@ -3,9 +3,9 @@
 Run: ``.venv/bin/python benchmarks/bench_gc.py`` (``--quick`` for a short run).
 
 1. Overhead: an allocation-heavy, cycle-heavy workload (reference-cycle pairs plus
-   short-lived containers) with and without a running GCMonitor, alternating A and B
-   in one process; the figure is the median of the per-pair wall-time ratios
-   (target <= 1.03).
+   short-lived containers) plain, with a no-op gc callback, and with a running
+   GCMonitor, rotated in one process; the figures are medians of the per-round
+   ratios to the plain run (target <= 1.03), in wall time and in CPU time.
 2. Callback cost: the monitor's callback called directly with a start/stop pair
    (ns per collection), a no-op callback for comparison, and the added cost per
    real ``gc.collect(0)`` on an empty young generation (which includes the
@@ -54,33 +54,49 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
+def _noop_callback(phase: str, info: dict[str, int]) -> None:
+    pass
+
+
 def overhead(n: int, pairs: int) -> dict[str, float]:
-    """Median ratios, monitored / plain, over alternating pairs (A B, B A, ...).
+    """Median ratios to the plain run over rotated triples (plain, no-op callback, monitored).
 
     ``wall_run`` times the workload while the monitor records; ``wall_total`` adds
     ``stop()``, which builds the report (count_objects=False: no heap walk). The
     ``cpu_*`` figures use this process's CPU time, which other jobs on a shared
-    machine disturb much less than wall time.
+    machine disturb much less than wall time. ``*_noop`` is a callback that does
+    nothing: the cost of ``gc.callbacks`` itself, which no monitor can avoid.
     """
     collections: list[int] = []
     split: list[tuple[float, float]] = []
+    stops: list[float] = []
 
     def plain() -> None:
         workload(n)
+
+    def noop() -> None:
+        gc.callbacks.append(_noop_callback)
+        try:
+            workload(n)
+        finally:
+            gc.callbacks.remove(_noop_callback)
 
     def monitored() -> None:
         gm = GCMonitor(count_objects=False).start()
         workload(n)
         split.append((time.perf_counter(), time.process_time()))
         gm.stop()
+        stops.append(time.perf_counter() - split[-1][0])
         collections.append(gm.report.collections)
 
-    plain()
-    monitored()  # warm up both paths
-    ratios: dict[str, list[float]] = {"wall_run": [], "wall_total": [], "cpu_run": [], "cpu_total": []}
+    for fn in (plain, noop, monitored):  # warm up every path
+        fn()
+    ratios: dict[str, list[float]] = {key: [] for key in (
+        "wall_run", "wall_total", "cpu_run", "cpu_total", "wall_noop", "cpu_noop")}
     a_times, b_times = [], []
+    runs = (plain, noop, monitored)
     for i in range(pairs):
-        order = (plain, monitored) if i % 2 == 0 else (monitored, plain)
+        order = runs[i % 3:] + runs[:i % 3]
         got: dict[object, tuple[float, float, float, float]] = {}
         for fn in order:
             gc.collect()
@@ -89,19 +105,22 @@ def overhead(n: int, pairs: int) -> dict[str, float]:
             w1, c1 = time.perf_counter(), time.process_time()
             run_w, run_c = split[-1] if fn is monitored else (w1, c1)
             got[fn] = (w1 - w0, run_w - w0, c1 - c0, run_c - c0)
-        a, b = got[plain], got[monitored]
+        a, z, b = got[plain], got[noop], got[monitored]
         a_times.append(a[0])
         b_times.append(b[0])
         ratios["wall_total"].append(b[0] / a[0])
         ratios["wall_run"].append(b[1] / a[0])
         ratios["cpu_total"].append(b[2] / a[2])
         ratios["cpu_run"].append(b[3] / a[2])
+        ratios["wall_noop"].append(z[0] / a[0])
+        ratios["cpu_noop"].append(z[2] / a[2])
     out = {key: statistics.median(values) for key, values in ratios.items()}
     quartiles = statistics.quantiles(ratios["wall_total"], n=4)
     out.update({"wall_total_q1": quartiles[0], "wall_total_q3": quartiles[2]})
     out.update({"plain_median_s": statistics.median(a_times),
                 "monitored_median_s": statistics.median(b_times),
-                "collections_per_run": statistics.median(collections), "pairs": float(pairs)})
+                "collections_per_run": statistics.median(collections), "pairs": float(pairs),
+                "stop_ms": statistics.median(stops) * 1e3})
     return out
 
 
@@ -188,7 +207,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     quick = (50_000, 6, 20_000, 200_000)
-    n, pairs, calls, objects = quick if args.quick else (100_000, 101, 200_000, 1_000_000)
+    n, pairs, calls, objects = quick if args.quick else (250_000, 45, 200_000, 1_000_000)
     results = {
         "python": sys.version.split()[0],
         "overhead": overhead(n, pairs),
@@ -203,12 +222,14 @@ def main() -> int:
     assert isinstance(cb, dict)
     assert isinstance(fr, dict)
     print(f"Python {results['python']}")
-    print(f"overhead, monitored/plain, median of {pairs} alternating pairs: wall time "
+    print(f"overhead, monitored/plain, median of {pairs} rotated runs: wall time "
           f"{ov['wall_total']:.3f} including stop() and the report (quartiles {ov['wall_total_q1']:.3f}-"
           f"{ov['wall_total_q3']:.3f}; {ov['wall_run']:.3f} while recording); "
-          f"CPU time {ov['cpu_total']:.3f} ({ov['cpu_run']:.3f}); plain {ov['plain_median_s'] * 1e3:.1f} ms, "
+          f"CPU time {ov['cpu_total']:.3f} ({ov['cpu_run']:.3f}); a no-op callback alone: wall "
+          f"{ov['wall_noop']:.3f}, CPU {ov['cpu_noop']:.3f}; plain {ov['plain_median_s'] * 1e3:.1f} ms, "
           f"monitored {ov['monitored_median_s'] * 1e3:.1f} ms, {ov['collections_per_run']:.0f} collections "
-          f"per run; target <= 1.03: {'PASS' if ov['wall_total'] <= 1.03 else 'FAIL'}")
+          f"per run, stop() {ov['stop_ms']:.2f} ms; target <= 1.03: "
+          f"{'PASS' if ov['wall_total'] <= 1.03 else 'FAIL'}")
     print(f"callback, called directly: monitor {cb['monitor_callback_ns']:.0f} ns per collection "
           f"(start + stop), no-op {cb['noop_callback_ns']:.0f} ns")
     print(f"gc.collect(0) on an empty young generation: {cb['collect0_ns']:.0f} ns; added by a no-op "
