@@ -85,8 +85,8 @@ def overhead_in_process(workload: Callable[[int], int], rounds: int, pairs: int)
     """
     from memwatch.profiler import MemoryProfiler
 
-    ratios, cpu_ratios, plain_times = [], [], []
-    samples = 0
+    ratios, cpu_ratios, plain_times, thread_shares = [], [], [], []
+    samples, sampler_cpu = 0, 0.0
     for i in range(pairs):
         order = ("plain", "sampled") if i % 2 == 0 else ("sampled", "plain")
         wall: dict[str, float] = {}
@@ -98,14 +98,18 @@ def overhead_in_process(workload: Callable[[int], int], rounds: int, pairs: int)
             else:
                 with MemoryProfiler(0.01) as prof:
                     workload(rounds)
-                samples = len(prof.get_memory_timeline())
+                timeline = prof.get_memory_timeline()
+                samples = len(timeline)
+                sampler_cpu = timeline.sampler_cpu
             wall[kind] = time.perf_counter() - start
             cpu[kind] = time.process_time() - cpu_start
         ratios.append(wall["sampled"] / wall["plain"])
         cpu_ratios.append(cpu["sampled"] / cpu["plain"])
+        thread_shares.append(sampler_cpu / cpu["plain"])
         plain_times.append(wall["plain"])
     return {"median_ratio": statistics.median(ratios), "min_ratio": min(ratios), "max_ratio": max(ratios),
             "median_cpu_ratio": statistics.median(cpu_ratios), "plain_s": statistics.median(plain_times),
+            "sampler_thread_cpu_share": statistics.median(thread_shares),
             "pairs": pairs, "samples_last": samples}
 
 
@@ -190,9 +194,9 @@ def sample_cost(n: int) -> dict[str, dict[str, float]]:
     small heap and with ~1 million small dicts alive (sys.getallocatedblocks walks
     every pool of the Python heap, so its cost grows with the heap)."""
     out = {}
-    for label, objects in (("fresh heap", 0), ("1M small dicts alive", 1_000_000)):
-        run = subprocess.run([PY, "-c", SAMPLE_COST, str(n), str(objects)], capture_output=True, text=True,
-                             check=True)
+    for label, objects, count in (("fresh heap", 0, n), ("1M small dicts alive", 1_000_000, n // 20)):
+        run = subprocess.run([PY, "-c", SAMPLE_COST, str(count), str(objects)], capture_output=True,
+                             text=True, check=True)
         out[label] = json.loads(run.stdout)
     return out
 
@@ -271,6 +275,8 @@ def main() -> int:
               f"(min {inproc['min_ratio']:.4f}, max {inproc['max_ratio']:.4f}), median CPU ratio "
               f"{inproc['median_cpu_ratio']:.4f}; {pairs} pairs, plain {inproc['plain_s']:.2f} s"
               "  target <= 1.02")
+        print(f"   the sampling thread's own CPU time: {inproc['sampler_thread_cpu_share'] * 100:.2f}% "
+              f"of the workload's CPU time ({inproc['samples_last']} samples)")
         tools = overhead_tools(script, rounds, tool_pairs, folder)
         results["overhead_tools"] = tools
         for name, figures in tools.items():

@@ -228,3 +228,17 @@ def test_a_costly_signal_is_read_every_kth_sample_within_the_budget(monkeypatch:
     unbudgeted = SelfSource(["rss", "slow"], budget=None)
     assert all(not math.isnan(unbudgeted.read(full=False)[1]) for _ in range(5))
     assert unbudgeted.decimated == {}
+
+
+def test_the_sampling_threads_own_cpu_time_is_reported() -> None:
+    class BusySource(CountingSource):
+        def read(self, full: bool = True) -> list[float]:
+            end = time.thread_time() + 0.002  # 2 ms of CPU per reading
+            while time.thread_time() < end:
+                pass
+            return super().read(full)
+
+    sampler = Sampler(0.01, source=BusySource()).start()
+    time.sleep(0.3)
+    timeline = sampler.stop()
+    assert 0.02 < timeline.sampler_cpu < 0.5

@@ -70,6 +70,8 @@ class Timeline(Record):
     # decimated: signals too costly to read at every timed sample, read every k-th
     #   one (NaN in between) to keep a sample within its time budget; signal -> k.
     decimated: dict[str, int] = field(default_factory=dict)
+    # sampler_cpu: CPU seconds the sampling thread itself used (thread mode; 0 otherwise)
+    sampler_cpu: float = 0.0
 
     def __len__(self) -> int:
         return int(self.t.shape[0])

@@ -184,6 +184,7 @@ class Sampler:
         self.late = 0
         self.missed = 0
         self.max_lateness = 0.0
+        self.thread_cpu = 0.0  # CPU seconds the sampling thread used (thread mode)
         self.target_exited = False
 
     # -- lifecycle ---------------------------------------------------------
@@ -260,6 +261,13 @@ class Sampler:
             self._buffer.add(now - self._t0, values)
 
     def _loop(self) -> None:
+        began = time.thread_time()
+        try:
+            self._sample_on_schedule()
+        finally:
+            self.thread_cpu = time.thread_time() - began
+
+    def _sample_on_schedule(self) -> None:
         interval = self.interval
         deadline = self._t0 + interval
         wait = self._stop.wait
@@ -331,6 +339,7 @@ class Sampler:
             bounded="downsample",
             max_lateness=self.max_lateness,
             decimated=self.source.decimated,
+            sampler_cpu=self.thread_cpu,
             target_pid=None if self.pid is None else self.pid,
         )
 
