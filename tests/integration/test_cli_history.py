@@ -130,3 +130,21 @@ def test_mixed_environments_are_flagged_and_filtered(tmp_path: Path,
     assert "last 4 runs" in out
     assert "note:" not in out
     assert "No change points" in out
+
+
+def test_markup_like_ids_print_verbatim_with_the_baseline(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    url = str(tmp_path / "markup.db")
+    odd = "tests/t.py::test_x[bold][/x]"
+    with open_store(url) as store:
+        for k in range(6):
+            store.record_run("pytest", [ResultRow(odd, "peak", "bytes", [1e6 if k < 3 else 2e6])],
+                             git_sha=None, git_branch=None, created_at=T0 + k)
+        store.set_baselines_from_run(3)
+    assert main(["history", odd, "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert f"{odd} · peak · last 6 runs" in out
+    assert "Baseline [cpython" in out
+    assert "976.6 KiB (median of 1), from run 3" in out
+    assert main(["baseline", "show", "--db", url]) == 0
+    assert odd in capsys.readouterr().out

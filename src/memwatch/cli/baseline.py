@@ -117,5 +117,6 @@ def _console() -> Console:
     """Rich console: the terminal's width, or wide enough not to fold rows when piped."""
     from rich.console import Console
 
-    console = Console(highlight=False)
-    return console if console.is_terminal else Console(width=200, highlight=False)
+    # markup off: test ids such as "test_x[param]" or "[/x]" must print as they are.
+    console = Console(highlight=False, markup=False)
+    return console if console.is_terminal else Console(width=200, highlight=False, markup=False)

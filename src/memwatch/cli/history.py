@@ -115,6 +115,9 @@ def _print(history: HistoryResult, threshold: float) -> None:
     if len(envs) > 1:
         console.print(f"note: these runs come from {len(envs)} environments; use --env KEY to compare "
                       "like with like")
+    for b in history.baselines:
+        console.print(f"Baseline [{b.env_key}]: {_fmt(b.value, unit)} (median of {len(b.samples)}), "
+                      f"from {b.source or 'unknown'}, set {_when(b.set_at)}")
     if not history.change_points:
         console.print(f"No change points: no step of {threshold * 100:g}% or more over "
                       f"{len(history.points)} runs.")
@@ -170,5 +173,6 @@ def _console() -> Console:
     """Rich console: the terminal's width, or wide enough not to fold rows when piped."""
     from rich.console import Console
 
-    console = Console(highlight=False)
-    return console if console.is_terminal else Console(width=200, highlight=False)
+    # markup off: test ids such as "test_x[param]" or "[/x]" must print as they are.
+    console = Console(highlight=False, markup=False)
+    return console if console.is_terminal else Console(width=200, highlight=False, markup=False)

@@ -133,7 +133,8 @@ class ChangePoint(Record):
 @register_kind("history")
 @dataclass(frozen=True)
 class HistoryResult(Record):
-    """The trend of one test's metric over past runs, oldest first, with change points."""
+    """The trend of one test's metric over past runs, oldest first, with change points
+    and the baselines of that test and metric (every environment's, or ``env_key``'s)."""
 
     test_id: str
     metric: str
@@ -141,3 +142,4 @@ class HistoryResult(Record):
     points: tuple[TrendPoint, ...]
     change_points: tuple[ChangePoint, ...] = ()
     env_key: str | None = None
+    baselines: tuple[Baseline, ...] = ()

@@ -17,7 +17,7 @@ __all__ = ["build_history"]
 def build_history(store: Store, test_id: str, metric: str = "peak", *,
                   env: Mapping[str, Any] | str | None = None, limit: int | None = 200,
                   min_change: float = 0.05) -> HistoryResult:
-    """The last ``limit`` values of a test's metric and their change points.
+    """The last ``limit`` values of a test's metric, their change points and baselines.
 
     Raises DataError naming the metrics that do exist when there is no such series.
     """
@@ -33,4 +33,5 @@ def build_history(store: Store, test_id: str, metric: str = "peak", *,
                                       points[s.index].created_at, points[s.index].git_sha)
                           for s in steps)
     return HistoryResult(test_id, metric, points[-1].unit, tuple(points), change_points,
-                         environment_key(env) if env is not None else None)
+                         environment_key(env) if env is not None else None,
+                         tuple(store.baselines(test_id, metric, env=env)))
