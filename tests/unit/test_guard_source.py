@@ -280,22 +280,16 @@ def test_gpu_usage_takes_the_fullest_device() -> None:
     assert gpu_usage(broken, no_cuda) is None
 
 
-def test_kept_file_reads_the_same_with_and_without_the_gil_holding_pread(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from memwatch.guard import procfs
-
+def test_kept_file_reads_at_most_its_size(tmp_path: Path) -> None:
     path = tmp_path / "memory.current"
     path.write_text("123456\n")
-    fast = KeptFile(str(path), 64)
-    monkeypatch.setattr(procfs, "_PREAD", None)
-    plain = KeptFile(str(path), 64)
-    assert fast.read() == plain.read() == b"123456\n"
-    assert fast.read_int() == plain.read_int() == 123456
-    big = "x" * 100
-    path.write_text(big)
-    assert plain.read() == big[:64].encode()   # never more than ``size`` bytes
-    monkeypatch.undo()
-    assert fast.read() == big[:64].encode()
+    kept = KeptFile(str(path), 64)
+    assert kept.read() == b"123456\n"
+    assert kept.read_int() == 123456
+    path.write_text("x" * 100)
+    assert kept.read() == b"x" * 64
+    assert kept.read_int() is None
+    kept.close()
 
 
 def test_source_usage_modes_read_statm(tree: Tree) -> None:
