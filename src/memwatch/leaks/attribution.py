@@ -69,7 +69,7 @@ def window_batch(batch: int) -> int:
     return batch if batch <= 200 else 200
 
 
-def attribute(batch: int, *, rounds: int = 5, detail: bool = True, nframes: int = 10,
+def attribute(batch: int, *, rounds: int = 7, detail: bool = True, nframes: int = 10,
               max_paths: int = 3, freeze: bool = False) -> Generator[int, None, Attribution]:
     """Run the windows (see the module docstring); yields batch sizes.
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from memwatch.probes import native, process
 from memwatch.stats.trend import Trend, assess
+from memwatch.units import format_size
 
 __all__ = ["DECIDING", "SIGNAL_UNITS", "Measurement", "Plan", "evaluate", "measure", "readers", "settle"]
 
@@ -266,6 +267,13 @@ def _settled(prev: np.ndarray, cur: np.ndarray, names: tuple[str, ...]) -> bool:
     return True
 
 
+def _formatter(name: str) -> Callable[[float], str]:
+    if SIGNAL_UNITS.get(name) == "bytes":
+        return format_size
+    label = {"py_blocks": "blocks"}.get(name, name)
+    return lambda value: f"{value:.3g} {label}"
+
+
 def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
     """Run the trend tests; set the verdict and return True when it is confident (or final)."""
     x = result.calls_axis()
@@ -278,9 +286,10 @@ def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
         name = growing[0]
         tr = trends[name]
         result.verdict, result.deciding = "leak", name
+        fmt = _formatter(name)
         result.reason = (f"{name} grew on every one of {len(tr.levels)} stretches "
-                         f"(Mann–Kendall p={tr.p_value:.2g}, Theil–Sen "
-                         f"{tr.slope:.3g}/call, 95% CI [{tr.low:.3g}, {tr.high:.3g}])")
+                         f"(Mann–Kendall p={tr.p_value:.2g}; Theil–Sen {fmt(tr.slope)} per call, "
+                         f"95% CI {fmt(tr.low)} to {fmt(tr.high)})")
         return True
     settled = all(trends[name].shape in SETTLED_SHAPES for name in deciding)
     if not settled and not final:

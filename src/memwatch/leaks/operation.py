@@ -109,7 +109,8 @@ class Operation:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         error = OperationError(
             f"{target_name(self.func)} raised {type(exc).__name__}: {exc} "
-            "(no verdict; pass expected_exceptions=(...) to measure an error path on purpose)",
+            "(no verdict; to measure an error path on purpose, declare the exception: "
+            "expected_exceptions=(...) or --expect NAME)",
             original=exc, traceback_text=text)
         return error
 

@@ -7,8 +7,8 @@ Rules, in order:
   window (less than a fifth of its rate, and no significant trend) belonged to a
   structure that filled up, so the verdict becomes "clean".
 - Bytes per call: the native heap's slope when it decided; otherwise the traced
-  Python heap's slope from the window, or the native heap's when that is larger
-  (numpy buffers show in both).
+  Python heap's median increment per call in the window (with Theil–Sen's interval),
+  or the native heap's slope when that is larger (numpy buffers show in both).
 - RSS never decides; it is reported as confirming or not.
 """
 
@@ -133,8 +133,12 @@ def _bytes(deciding: str, m: Measurement, window: Attribution | None) -> tuple[f
     if native is not None and (deciding == "native_heap" or native.growing):
         candidates.append((native.slope, native.low, native.high))
     if deciding != "native_heap" and window is not None and "py_heap" in window.trends:
+        # The median per-round increment resists one container reallocation in a short
+        # window better than a line through six points; the interval stays Theil–Sen's.
         py = window.trends["py_heap"]
-        candidates.append((py.slope, py.low, py.high))
+        increments = np.diff(window.window["py_heap"]) / max(window.batch, 1)
+        mid = float(np.median(increments))
+        candidates.append((mid, min(py.low, mid), max(py.high, mid)))
     if not candidates:
         return 0.0, 0.0, 0.0
     mid, low, high = max(candidates)

@@ -86,7 +86,8 @@ class GrowthEstimate(Record):
     def _fmt(self, value: float) -> str:
         if self.unit == "bytes":
             return format_size(value, signed=True)
-        return f"{value:+.3g} {'blocks' if self.signal == 'py_blocks' else self.unit}"
+        label = {"py_blocks": "blocks", "fds": "fds", "threads": "threads"}.get(self.signal, "")
+        return f"{value:+.3g} {label}".rstrip()
 
     def describe(self) -> str:
         fmt = self._fmt
@@ -219,8 +220,8 @@ class LeakReport(Record):
         lines = [self.summary()]
         if self.verdict == "leak":
             lines.append(f"  decided by {self.deciding_signal}: {self.reason}")
-        lines.append(f"  measured {self.iterations} calls in {self.rounds} rounds of "
-                     f"{self.batch_size} after {self.warmup_iterations} warm-up calls, "
+        lines.append(f"  measured {self.iterations:,} calls in {self.rounds} rounds of about "
+                     f"{self.batch_size:,} after {self.warmup_iterations:,} warm-up calls, "
                      f"{format_duration(self.seconds_per_call)}/call, {format_duration(self.duration)} total")
         lines.append("  signals:")
         for est in self.signals:
