@@ -64,13 +64,9 @@ def _activate(config: pytest.Config, settings: PluginSettings) -> object:
     plugin = config.pluginmanager.get_plugin(keys.PLUGIN_NAME)
     if plugin is not None:
         return plugin
-    from memwatch.config import find_config, load_config
-    from memwatch.plugin.leakloop import CONFIG
     from memwatch.plugin.session import MemwatchPlugin
 
     try:
-        found = find_config(config.rootpath)
-        config.stash[CONFIG] = load_config(found) if found is not None else load_config(search=False)
         controller = not hasattr(config, "workerinput")
         if settings.report_dir and controller:
             check_report_dir(settings.report_dir, config.rootpath)

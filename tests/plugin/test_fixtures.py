@@ -58,9 +58,10 @@ def test_memory_profiler_result_is_kept_in_the_record(pytester: pytest.Pytester)
     result = pytester.runpytest("--memwatch-report", "out")
     assert result.ret == 0
     record = read_document(pytester.path / "out" / JSON_NAME, expected=PytestSession).tests[0]
-    assert record.profile is not None
-    assert [p.name for p in record.profile.phase_stats] == ["build"]
-    assert record.profile.phase_stats[0].delta_memory > 10_000_000
+    profile = record.profile_result
+    assert profile is not None
+    assert [p.name for p in profile.phase_stats] == ["build"]
+    assert profile.phase_stats[0].delta_memory > 10_000_000
 
 
 def test_assert_freed_fails_with_the_retention_path(pytester: pytest.Pytester) -> None:

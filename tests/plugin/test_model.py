@@ -28,7 +28,7 @@ def _session() -> PytestSession:
         tests=(
             ItemRecord("t.py::test_a[x|y]", "failed", 0.5, 10, 5_000_000, 1000, "VmHWM",
                        markers=("limit_memory",), checks=(failed,),
-                       sites=(AllocationSite("t.py:3", 4_000_000, 4),), worker="gw0", profile=profile),
+                       sites=(AllocationSite("t.py:3", 4_000_000, 4),), worker="gw0", profile=profile.to_dict()),
             ItemRecord("t.py::test_b", peak=None, growth=None),
         ))
 
@@ -40,6 +40,8 @@ def test_session_json_round_trip(tmp_path: Path) -> None:
     again = read_document(path, expected=PytestSession)
     assert again == session
     assert again.record("t.py::test_a[x|y]").failed_checks[0].measured == 5e6
+    assert again.tests[0].profile_result == session.tests[0].profile_result
+    assert again.tests[1].profile_result is None
     with pytest.raises(KeyError, match=r"no record for 't\.py::nope'"):
         again.record("t.py::nope")
 

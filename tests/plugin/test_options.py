@@ -97,6 +97,6 @@ def test_unwritable_report_dir_is_a_usage_error(pytester: pytest.Pytester) -> No
 def test_bad_tool_memwatch_config_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", memwatch="leaks:\n  max_growth: 12 XB\n")
     pytester.makepyfile(TESTS)
-    result = pytester.runpytest("--memwatch")
+    result = pytester.runpytest("--memwatch-leaks")  # the leak settings are read when needed
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: *memwatch.yaml:2: leaks.max_growth: invalid size '12 XB'*"])

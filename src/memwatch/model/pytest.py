@@ -16,9 +16,12 @@ fixture setup and teardown:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from memwatch.model.base import Record, register_kind
-from memwatch.model.timeline import RunResult
+
+if TYPE_CHECKING:
+    from memwatch.model.timeline import RunResult
 
 __all__ = ["AllocationSite", "CheckOutcome", "ItemRecord", "PytestSession"]
 
@@ -67,7 +70,18 @@ class ItemRecord(Record):
     checks: tuple[CheckOutcome, ...] = ()
     sites: tuple[AllocationSite, ...] = ()
     worker: str = ""
-    profile: RunResult | None = None
+    #: the ``memory_profiler`` fixture's RunResult as a dict (see :attr:`profile_result`);
+    #: kept as a plain dict so that recording a test does not import numpy
+    profile: dict[str, Any] | None = None
+
+    @property
+    def profile_result(self) -> RunResult | None:
+        """The ``memory_profiler`` fixture's result, rebuilt (None when the test had none)."""
+        if self.profile is None:
+            return None
+        from memwatch.model.timeline import RunResult
+
+        return RunResult.from_dict(self.profile)
 
     @property
     def failed_checks(self) -> tuple[CheckOutcome, ...]:

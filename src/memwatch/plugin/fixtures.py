@@ -66,10 +66,10 @@ class MemwatchHandle:
     def detect_leaks(self, func: Callable[..., Any], *args: Any, **options: Any) -> Any:
         """``memwatch.leaks.runner.detect_leaks(func, args, **options)``, [tool.memwatch] defaults."""
         from memwatch.leaks.runner import detect_leaks
-        from memwatch.plugin.leakloop import CONFIG, engine_kwargs
+        from memwatch.plugin.leakloop import engine_kwargs, run_config
         from memwatch.plugin.markers import LeakSpec
 
-        merged = {**engine_kwargs(LeakSpec(), self.config.stash.get(CONFIG, None)), **options}
+        merged = {**engine_kwargs(LeakSpec(), run_config(self.config)), **options}
         return detect_leaks(func, args, **merged)
 
     def profile(self, **options: Any) -> Any:
@@ -133,7 +133,7 @@ def memory_profiler(request: pytest.FixtureRequest) -> Generator[Any, None, None
     try:
         yield profiler
     finally:
-        request.node.stash[keys.PROFILE] = profiler.stop()
+        request.node.stash[keys.PROFILE] = profiler.stop().to_dict()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from memwatch.plugin.markers import MEMWATCH_MARKERS, CheckSpecs
 
 if TYPE_CHECKING:
     from memwatch.model.pytest import CheckOutcome
-    from memwatch.model.timeline import RunResult  # noqa: F401
     from memwatch.plugin.checks import LeakResult  # noqa: F401
     from memwatch.plugin.options import PluginSettings  # noqa: F401
     from memwatch.plugin.recorder import BodyFigures  # noqa: F401
@@ -44,6 +43,6 @@ FIGURES = pytest.StashKey["BodyFigures"]()
 LEAK_RESULT = pytest.StashKey["LeakResult"]()
 OUTCOMES = pytest.StashKey[tuple["CheckOutcome", ...]]()
 CALL_OUTCOME = pytest.StashKey[str]()
-PROFILE = pytest.StashKey["RunResult"]()
+PROFILE = pytest.StashKey[dict[str, Any]]()
 #: the assert_freed fixture's watcher (an object with ``outcome() -> CheckOutcome``)
 WATCHER = pytest.StashKey[Any]()

@@ -18,21 +18,43 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from memwatch.config import Config
 from memwatch.errors import ConfigError, MemwatchError, OperationError
 from memwatch.plugin import keys
 from memwatch.plugin.checks import LeakResult
 from memwatch.plugin.markers import LeakSpec
 from memwatch.plugin.options import PluginSettings
 
-__all__ = ["CONFIG", "LoopOutcome", "engine_kwargs", "leak_spec_for", "looped_body"]
+if TYPE_CHECKING:
+    from memwatch.config import Config
+
+__all__ = ["CONFIG", "LoopOutcome", "engine_kwargs", "leak_spec_for", "looped_body", "run_config"]
 
 #: the [tool.memwatch] / memwatch.yaml configuration of the run (set when the plugin activates)
-CONFIG = pytest.StashKey[Config]()
+CONFIG = pytest.StashKey["Config | None"]()
+
+
+def run_config(config: pytest.Config) -> Config | None:
+    """``[tool.memwatch]`` / memwatch.yaml of the run (None: none, defaults), loaded once.
+
+    Loaded only when a test needs it (``no_leaks``, ``memory_gc``, ``--memwatch-leaks``,
+    the ``memwatch`` fixture): it imports pydantic, which a plain ``--memwatch`` run
+    does not need. A bad file is a usage error.
+    """
+    if CONFIG in config.stash:
+        return config.stash[CONFIG]
+    from memwatch.config import find_config, load_config
+
+    try:
+        found = find_config(config.rootpath)
+        loaded = load_config(found) if found is not None else None
+    except MemwatchError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[CONFIG] = loaded
+    return loaded
 
 
 @dataclass
@@ -92,7 +114,7 @@ def _reraise(exc: MemwatchError, nodeid: str) -> NoReturn:
 def looped_body(original: Callable[..., Any], spec: LeakSpec, config: pytest.Config,
                 nodeid: str) -> tuple[Callable[..., Any], LoopOutcome]:
     """A stand-in for the test function that runs it through the leak engine."""
-    kwargs = engine_kwargs(spec, config.stash.get(CONFIG, None))
+    kwargs = engine_kwargs(spec, run_config(config))
     outcome = LoopOutcome()
     max_growth = kwargs.get("max_growth")
 

@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 
 from memwatch.model.pytest import AllocationSite, ItemRecord
+from memwatch.plugin.hwm import HighWaterMark
 from memwatch.probes.native import malloc_trim, native_heap_bytes, native_reason
-from memwatch.probes.process import peak_rss, reset_peak_rss, rss
+from memwatch.probes.process import rss
 
 __all__ = ["REPORT_ATTR", "BodyFigures", "BodyMeter", "SessionRecords", "record_from_report"]
 
@@ -128,7 +129,7 @@ class BodyMeter:
     RSS, and the body's peak would read too low.
     """
 
-    _hwm_works: bool | None = None
+    _hwm: HighWaterMark | None = None
 
     def __init__(self, *, native: bool = False, python: bool = False, sites: bool = False,
                  settle: bool = False) -> None:
@@ -145,10 +146,14 @@ class BodyMeter:
         self._start_rss = 0
 
     @classmethod
+    def hwm(cls) -> HighWaterMark:
+        if cls._hwm is None:
+            cls._hwm = HighWaterMark()
+        return cls._hwm
+
+    @classmethod
     def hwm_works(cls) -> bool:
-        if cls._hwm_works is None:
-            cls._hwm_works = reset_peak_rss().available
-        return cls._hwm_works
+        return cls.hwm().works
 
     def start(self) -> None:
         if self.settle:
@@ -172,7 +177,7 @@ class BodyMeter:
         self._sampler = _PeakSampler(readers) if readers else None
         self._start_rss = rss()
         if "rss" not in readers:
-            reset_peak_rss()
+            self.hwm().reset(self._start_rss)
         self._start = time.perf_counter()
 
     def stop(self) -> BodyFigures:
@@ -182,7 +187,7 @@ class BodyMeter:
         if "rss" in peaks:
             peak_abs, source = max(peaks["rss"], end_rss), "sampler"
         else:
-            peak_abs, source = int(peak_rss().value or end_rss), "VmHWM"
+            peak_abs, source = max(self.hwm().peak(), end_rss), "VmHWM"
         python_peak = None
         sites: tuple[AllocationSite, ...] = ()
         if self.python and tracemalloc.is_tracing():

@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from memwatch.config import GCConfig
 from memwatch.errors import MemwatchError
 from memwatch.model.pytest import CheckOutcome, ItemRecord, PytestSession
 from memwatch.plugin import keys
 from memwatch.plugin.checks import LimitResult
-from memwatch.plugin.leakloop import CONFIG, leak_spec_for, looped_body
+from memwatch.plugin.leakloop import leak_spec_for, looped_body, run_config
 from memwatch.plugin.markers import CheckSpecs, MarkerError, level_skip_reason, parse_checks
 from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
@@ -53,6 +52,7 @@ class MemwatchPlugin:
         """Parse checking markers, skip tests outside the level or without a GPU."""
         level = self.settings.level
         leak_tests = self.settings.leaks
+        needs_config = False
         for item in items:
             names = [marker.name for marker in item.iter_markers()]
             if level:
@@ -69,8 +69,11 @@ class MemwatchPlugin:
                 item.stash[keys.MARKER_ERROR] = str(exc)
             item.stash[keys.MARKERS] = tuple(sorted({n for n in names if n in keys.RECORDED_MARKERS}))
             leak_tests = leak_tests or "no_leaks" in names
+            needs_config = needs_config or "memory_gc" in names
         if leak_tests:  # import the engine now, not inside the first measured body
             import memwatch.leaks.runner  # noqa: F401
+        if leak_tests or needs_config:
+            run_config(self.config)  # a bad [tool.memwatch] is a usage error now, not in a test
 
     def gpu_reason(self) -> str:
         if self._gpu_reason is None:
@@ -154,8 +157,10 @@ class MemwatchPlugin:
             return None
         from memwatch.plugin.optional import GCCheck
 
-        gc_config = self.config.stash[CONFIG].gc if CONFIG in self.config.stash else GCConfig()
-        return GCCheck(gc_config.pause_p95_ms, gc_config.pause_max_ms)
+        loaded = run_config(self.config)
+        if loaded is not None:
+            return GCCheck(loaded.gc.pause_p95_ms, loaded.gc.pause_max_ms)
+        return GCCheck(100.0, None)  # memwatch.config.GCConfig's defaults
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item,

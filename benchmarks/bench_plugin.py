@@ -1,0 +1,116 @@
+"""Benchmark the pytest plugin: overhead of ``--memwatch`` and the time of a ``no_leaks`` verdict.
+
+1. A generated suite of 1,000 small tests is run as ``pytest`` (plain: the plugin is
+   installed but inactive), ``pytest --memwatch`` and, when pytest-memray is installed,
+   ``pytest --memray``; the runs alternate (plain, memwatch, memray, plain, ...) and the
+   median wall time of each is reported with its ratio to plain (target for memwatch:
+   <= 1.05). Wall time is the whole ``python -m pytest`` process, start-up included,
+   as a user sees it; the per-test overhead is also printed.
+2. A ``@pytest.mark.no_leaks`` test whose body takes about a microsecond: the time of
+   the verdict (the measured body, the engine's whole loop) read from the run's JSON
+   report, median of several runs (target <= 0.5 s).
+
+Usage: ``.venv/bin/python benchmarks/bench_plugin.py [--quick] [--rounds N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+N_TESTS = 1000
+FILES = 10
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+
+def make_suite(folder: Path) -> None:
+    per_file = N_TESTS // FILES
+    for f in range(FILES):
+        lines = [f"def test_{f}_{i}():\n    data = [{i}] * 10\n    assert len(data) == 10\n"
+                 for i in range(per_file)]
+        (folder / f"test_suite_{f}.py").write_text("\n".join(lines))
+    (folder / "pytest.ini").write_text(INI)
+
+
+def run(folder: Path, *extra: str) -> float:
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *extra]
+    began = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - began
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr}")
+    return elapsed
+
+
+def overhead(rounds: int) -> dict[str, float]:
+    variants: dict[str, tuple[str, ...]] = {"plain": (), "memwatch": ("--memwatch",)}
+    if importlib.util.find_spec("pytest_memray") is not None:
+        variants["memray"] = ("--memray",)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    with tempfile.TemporaryDirectory(prefix="mw-bench-plugin-") as tmp:
+        folder = Path(tmp)
+        make_suite(folder)
+        for args in variants.values():  # warm the file system cache and the .pyc files
+            run(folder, *args)
+        for _ in range(rounds):
+            for name, args in variants.items():
+                times[name].append(run(folder, *args))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    print(f"suite of {N_TESTS} small tests, {rounds} alternating rounds, median wall time per run:")
+    for name, value in medians.items():
+        ratio = value / medians["plain"]
+        spread = f"{min(times[name]):.2f}-{max(times[name]):.2f} s"
+        print(f"  {name:<9} {value:7.2f} s  ratio to plain {ratio:5.3f}  (range {spread})")
+    extra = (medians["memwatch"] - medians["plain"]) / N_TESTS
+    print(f"  memwatch overhead per test: {extra * 1e6:,.0f} µs")
+    return medians
+
+
+LEAK_TEST = """
+import pytest
+
+@pytest.mark.no_leaks
+def test_microsecond_body():
+    data = {"a": 1}
+    data["b"] = 2
+"""
+
+
+def verdict_time(rounds: int) -> float:
+    durations = []
+    with tempfile.TemporaryDirectory(prefix="mw-bench-leak-") as tmp:
+        folder = Path(tmp)
+        (folder / "test_leak.py").write_text(LEAK_TEST)
+        (folder / "pytest.ini").write_text(INI)
+        for _ in range(rounds):
+            run(folder, "--memwatch-report", "out", "-p", "no:memray")
+            doc = json.loads((folder / "out" / "memwatch-pytest.json").read_text())
+            record = doc["data"]["tests"][0]
+            assert record["checks"][0]["passed"], record
+            durations.append(record["duration"])
+    median = statistics.median(durations)
+    print(f"no_leaks verdict on a microsecond-scale body: median {median:.3f} s over {rounds} runs "
+          f"(range {min(durations):.3f}-{max(durations):.3f} s; target <= 0.5 s)")
+    return median
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (3 and 3)")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 7)")
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (3 if args.quick else 7)
+    overhead(rounds)
+    verdict_time(3 if args.quick else 7)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
