@@ -120,7 +120,7 @@ def test_reserve_is_resident_and_released(tmp_path: Path) -> None:
 
 
 FILL_TO_EMERGENCY = textwrap.dedent("""
-    import os, resource, sys, threading
+    import os, resource, sys, threading, time
     resource.setrlimit(resource.RLIMIT_DATA, (1 << 30, 1 << 30))  # safety net: 1 GiB
     from memwatch.guard import MemoryGuard
     from memwatch.guard.source import SystemSource
@@ -146,6 +146,7 @@ FILL_TO_EMERGENCY = textwrap.dedent("""
             os.write(1, f"{i}\\n".encode())  # sample i is buffered: the parent counts it
         hog.append(bytearray(1 << 20))
         i += 1
+        time.sleep(0.001)  # like a service between requests; bounds the overshoot on a busy box
     sys.exit(9)
 """)
 
