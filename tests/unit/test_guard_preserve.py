@@ -133,3 +133,33 @@ def test_no_reserve_without_targets_and_reserve_held_once(tmp_path: Path) -> Non
     assert preserver.release_reserve() == 1 << 20
     assert preserver.release_reserve() == 0
     preserver.close()
+
+
+def test_a_bytearray_can_grow_while_it_is_being_flushed(tmp_path: Path) -> None:
+    import threading
+
+    buffer = bytearray(b"x" * (8 << 20))
+    preserver = Preserver(reserve=0)
+    preserver.add(buffer, tmp_path / "s")
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def grow() -> None:
+        try:
+            while not done.is_set():
+                buffer.extend(b"y" * 1024)
+                del buffer[-1024:]
+        except BaseException as exc:
+            errors.append(exc)
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    try:
+        for _ in range(5):
+            preserver.flush()
+    finally:
+        done.set()
+        writer.join()
+    assert errors == []
+    assert verify(tmp_path / "s")
+    preserver.close()

@@ -42,7 +42,11 @@ def _sidecar(path: Path) -> Path:
 
 def _render(obj: Any) -> bytes | memoryview:
     value = obj() if callable(obj) else obj
-    if isinstance(value, bytes | bytearray | memoryview):
+    if isinstance(value, bytearray):
+        # a copy: exporting its buffer would make the application's next append raise
+        # BufferError while the write runs (the reserve pays for the copy)
+        return bytes(value)
+    if isinstance(value, bytes | memoryview):
         return memoryview(value).cast("B")
     if isinstance(value, str):
         return value.encode("utf-8")
