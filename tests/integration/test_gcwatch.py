@@ -443,3 +443,24 @@ def test_bad_max_collections_is_a_config_error(value: object) -> None:
 
     with pytest.raises(ConfigError, match="max_collections must be a positive integer"):
         GCMonitor(max_collections=value)  # type: ignore[arg-type]
+
+
+def test_a_replacement_of_gc_collect_made_while_monitoring_is_left_alone() -> None:
+    from memwatch.gcwatch import forced
+
+    original = gc.collect
+    gm = GCMonitor().start()
+    ours = gc.collect
+    assert ours is not original
+
+    def theirs(generation: int = 2) -> int:
+        return ours(generation)
+
+    gc.collect = theirs
+    try:
+        gm.stop()
+        assert gc.collect is theirs  # not clobbered by our restore
+        gc.collect()  # still goes through our wrapper, which no longer records
+        assert forced.intervals_between(0, 2**62) == []
+    finally:
+        gc.collect = original

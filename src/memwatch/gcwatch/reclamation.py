@@ -93,21 +93,20 @@ def measure_reclamation(workload: Callable[[], object], *, trim: bool = True,
         trim_released = after["rss"] - rss_after_trim
     elif trim:
         unavailable["malloc_trim"] = native.native_reason() or "malloc_trim is not available"
-    result_obj = Reclamation(signals=signals, rss_after_trim=rss_after_trim, trim_released=trim_released,
-                             unavailable=unavailable)
     return Reclamation(signals=signals, rss_after_trim=rss_after_trim, trim_released=trim_released,
-                       remedy=_remedy(result_obj), unavailable=unavailable)
+                       remedy=_remedy({sig.name: sig for sig in signals}, trim_released),
+                       unavailable=unavailable)
 
 
-def _remedy(rec: Reclamation) -> str:
-    names = {s.name for s in rec.signals}
-    if "native_heap" not in names:
+def _remedy(signals: dict[str, ReclaimSignal], trim_released: float | None) -> str:
+    """The malloc_trim remedy, when RSS stayed high while both heaps gave their growth back."""
+    if "native_heap" not in signals:
         return ""
-    rss = rec.signal("rss")
+    rss = signals["rss"]
     left = rss.after - rss.before
     if left < max(MIN_RSS_LEFT, 0.25 * max(0.0, rss.peak - rss.before)):
         return ""
-    blocks, heap = rec.signal("py_blocks"), rec.signal("native_heap")
+    blocks, heap = signals["py_blocks"], signals["native_heap"]
     if not (_gave_back(blocks, 1000.0) and _gave_back(heap, float(2**20))):
         return ""
     text = (f"RSS stayed {format_size(left)} above its start after a full collection while the Python "
@@ -115,6 +114,6 @@ def _remedy(rec: Reclamation) -> str:
             f"({format_size(heap.after - heap.before, signed=True)}) gave their growth back: the freed "
             "memory is held by the allocator, not by objects. Call malloc_trim(0) "
             "(memwatch.probes.native.malloc_trim) after such bursts")
-    if rec.trim_released is not None:
-        text += f"; here it returned {format_size(rec.trim_released)} of RSS"
+    if trim_released is not None:
+        text += f"; here it returned {format_size(trim_released)} of RSS"
     return text
