@@ -38,14 +38,14 @@ def _freeze(report: GCReport, long_pause_ms: float, min_objects: int) -> GCRecom
         return None
     tracked = report.tracked_objects
     if report.frozen_objects:
-        return GCRecommendation("freeze", f"{g2.count} full (gen-2) collection(s) still paused up to "
+        return GCRecommendation("freeze", f"full (gen-2) collections ({g2.count:,}) still paused up to "
                                 f"{g2.max_ms:.1f} ms with {report.frozen_objects:,} objects already frozen: "
                                 "the long-lived objects created after the freeze are traversed; "
                                 "freeze later, after they exist")
     if tracked is not None and tracked < min_objects:
         return None
-    text = (f"{g2.count} full (gen-2) collection(s) paused up to {g2.max_ms:.1f} ms "
-            f"(p50 {g2.p50_ms:.1f} ms)")
+    what = "1 full (gen-2) collection" if g2.count == 1 else f"{g2.count:,} full (gen-2) collections"
+    text = f"{what} paused up to {g2.max_ms:.1f} ms (p50 {g2.p50_ms:.1f} ms)"
     if tracked:
         text += (f" while {tracked:,} objects were tracked (about {g2.max_ms * 1e6 / tracked:.0f} ns "
                  "per object)")
