@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memwatch.errors import ConfigError
 from memwatch.guard.levels import Level, LevelPolicy, LevelTracker, Threshold, parse_threshold
@@ -133,3 +135,26 @@ def test_level_parse() -> None:
     assert Level.WARNING == "warning"
     with pytest.raises(ConfigError, match="unknown level"):
         Level.parse("panic")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.0, 1.2), st.floats(0.0, 2.0)), min_size=1, max_size=60))
+def test_tracker_properties(steps: list[tuple[float, float]]) -> None:
+    """Escalation is immediate; a fall never comes within the cooldown of the last rise;
+    the level in force is never below what the reading alone demands."""
+    policy = LevelPolicy()
+    tracker = LevelTracker(policy, cooldown=1.0)
+    now = 0.0
+    last_rise = float("-inf")
+    for fraction, dt in steps:
+        now += dt
+        s = sample(fraction)
+        change = tracker.update(s, now)
+        fresh = policy.evaluate(s)[0]     # what the reading demands with no history
+        assert tracker.level.rank >= fresh.rank
+        if change is not None:
+            new, previous, _reason = change
+            if new.rank > previous.rank:
+                last_rise = now
+            else:
+                assert now - last_rise >= 1.0
