@@ -464,3 +464,23 @@ def test_a_replacement_of_gc_collect_made_while_monitoring_is_left_alone() -> No
         assert forced.intervals_between(0, 2**62) == []
     finally:
         gc.collect = original
+
+
+def test_the_interpreters_own_duration_and_candidates_are_used_when_the_callback_gives_them() -> None:
+    # Python 3.15 adds "duration" (seconds) and "candidates" to the stop info; feed the
+    # monitor's registered callback such a pair directly, between real collections.
+    tracemalloc.start()  # the general (non-fast) callback path reads the 3.15 keys
+    try:
+        with GCMonitor() as gm:
+            callback = gc.callbacks[-1]
+            callback("start", {"generation": 2, "collected": 0, "uncollectable": 0})
+            callback("stop", {"generation": 2, "collected": 300, "uncollectable": 0,
+                              "duration": 0.25, "candidates": 1000})
+    finally:
+        tracemalloc.stop()
+    report = gm.report
+    assert report.interpreter.duration_source == "interpreter"
+    fed = report.events.collected == 300
+    assert float(report.events.duration_ms[fed][0]) == pytest.approx(250.0)
+    assert float(report.events.candidates[fed][0]) == 1000.0
+    assert report.pauses["gen2"].max_ms == pytest.approx(250.0)
