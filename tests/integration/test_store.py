@@ -301,7 +301,7 @@ def test_very_long_test_ids_are_stored_shortened_and_found_again(db_url: str) ->
     import random
     import string
 
-    from memwatch.store.db import MAX_TEST_ID, stored_test_id
+    from memwatch.store.codec import MAX_TEST_ID, stored_test_id
 
     rng = random.Random(5)
     long_id = "tests/test_p.py::test_x[" + "".join(rng.choice(string.ascii_letters + "é→")

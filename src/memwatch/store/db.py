@@ -8,10 +8,7 @@ SQLite (WAL, busy timeout, ``BEGIN IMMEDIATE``) and PostgreSQL are opened and
 
 from __future__ import annotations
 
-import gc
-import hashlib
 import json
-import math
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,12 +19,20 @@ import sqlalchemy as sa
 from memwatch.errors import DataError, UsageError
 from memwatch.model.history import Baseline, ResultRow, RunInfo, TrendPoint
 from memwatch.store import schema as S
+from memwatch.store.codec import (
+    checked_samples,
+    dumps,
+    first_line,
+    gc_paused,
+    merge_rows,
+    run_info,
+    samples_json,
+    stored_test_id,
+)
 from memwatch.store.engine import WRITE_OPTION, create_engine, display_url, resolve_url
 from memwatch.store.env import environment_fingerprint, environment_key, git_info
 
-__all__ = ["MAX_TEST_ID", "Store", "open_store", "stored_test_id"]
-
-MAX_TEST_ID = 600  # characters: at most 2,400 bytes of UTF-8, under PostgreSQL's index limit
+__all__ = ["Store", "open_store"]
 
 _PG_INIT_LOCK = 0x6D656D77  # "memw": serialises schema creation between PostgreSQL clients
 _UNSET: Any = object()
@@ -90,10 +95,10 @@ class Store:
             raise DataError(self._describe(exc, connecting=False)) from None
         except sa.exc.DatabaseError as exc:
             raise DataError(f"{self.display_url}: not a memwatch history database "
-                            f"(corrupt or foreign: {_first_line(exc)})") from None
+                            f"(corrupt or foreign: {first_line(exc)})") from None
 
     def _describe(self, exc: sa.exc.DBAPIError, *, connecting: bool) -> str:
-        reason = _first_line(exc)
+        reason = first_line(exc)
         if self.backend == "postgresql" and connecting:
             return f"cannot connect to the history database {self.display_url}: {reason}"
         if "not a database" in reason or "malformed" in reason:
@@ -150,7 +155,7 @@ class Store:
         if not kind or not isinstance(kind, str) or len(kind) > 32:
             raise UsageError(f"record_run: kind must be a short non-empty string such as 'pytest', "
                              f"got {kind!r}")
-        merged = _merge_rows(rows)
+        merged = merge_rows(rows)
         fingerprint = dict(env) if env is not None else environment_fingerprint()
         if git_sha is _UNSET or git_branch is _UNSET:
             auto_sha, auto_branch = git_info()
@@ -161,7 +166,7 @@ class Store:
             "kind": kind, "label": label, "git_sha": git_sha and git_sha[:64],
             "git_branch": git_branch and git_branch[:255], "host": str(fingerprint.get("host", ""))[:255],
             "env_key": environment_key(fingerprint)[:128],
-            "env": _dumps(fingerprint), "meta": _dumps(dict(meta or {})), "result_count": len(merged),
+            "env": dumps(fingerprint), "meta": dumps(dict(meta or {})), "result_count": len(merged),
         }
         with self._tx(write=True) as conn:
             key = conn.execute(sa.insert(S.runs).values(run_values)).inserted_primary_key
@@ -171,7 +176,7 @@ class Store:
                 # Straight to the driver's executemany: SQLAlchemy's per-row parameter
                 # processing would cost more than the insert itself for 100,000 rows.
                 conn.exec_driver_sql(self._insert_results_sql, [
-                    (run_id, r.test_id, r.metric, r.unit, r.value, _samples_json(r.samples))
+                    (run_id, r.test_id, r.metric, r.unit, r.value, samples_json(r.samples))
                     for r in sorted(merged, key=lambda r: (r.test_id, r.metric))])
         return run_id
 
@@ -181,7 +186,7 @@ class Store:
             row = conn.execute(sa.select(S.runs).where(S.runs.c.id == int(run_id))).first()
         if row is None:
             raise DataError(f"no run {run_id} in {self.display_url}")
-        return _run_info(row)
+        return run_info(row)
 
     def runs(self, *, kind: str | None = None, branch: str | None = None,
              env: Mapping[str, Any] | str | None = None, limit: int | None = 100) -> list[RunInfo]:
@@ -196,7 +201,7 @@ class Store:
         if limit is not None:
             query = query.limit(int(limit))
         with self._tx() as conn:
-            return [_run_info(row) for row in conn.execute(query)]
+            return [run_info(row) for row in conn.execute(query)]
 
     def latest_run(self, *, branch: str | None = None, kind: str | None = None) -> RunInfo | None:
         """The newest run (of a branch / kind), or None."""
@@ -233,7 +238,7 @@ class Store:
         # One JSON parse for all sample lists: a trend may hold 10,000 of them.
         # Building 10,000 points allocates ~40,000 objects: without pausing the cyclic GC,
         # its generation-0/1 passes cost about a third of the time (benchmarks/bench_store.py).
-        with _gc_paused():
+        with gc_paused():
             samples = json.loads("[" + ",".join([row[3] for row in rows]) + "]")
             return [TrendPoint(run_id, created, value, tuple(s), unit, sha, branch, label, key)
                     for (run_id, created, value, _, unit, sha, branch, label, key), s
@@ -262,9 +267,9 @@ class Store:
         """Store several baselines (replacing those of the same test, metric, environment) at once."""
         values = [{"test_id": stored_test_id(b.test_id), "metric": b.metric, "env_key": b.env_key,
                    "unit": b.unit,
-                   "samples": _samples_json([float(v) for v in
-                                              _checked_samples(b.test_id, b.metric, b.samples)]),
-                   "env": _dumps(b.env), "run_id": b.run_id, "source": b.source,
+                   "samples": samples_json([float(v) for v in
+                                              checked_samples(b.test_id, b.metric, b.samples)]),
+                   "env": dumps(b.env), "run_id": b.run_id, "source": b.source,
                    "set_at": b.set_at or time.time()} for b in items]
         if not values:
             return 0
@@ -310,82 +315,3 @@ class Store:
             return [Baseline(b.test_id, b.metric, b.unit, tuple(json.loads(b.samples)), b.env_key,
                              json.loads(b.env), b.run_id, b.source, b.set_at)
                     for b in conn.execute(query)]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _merge_rows(rows: Iterable[ResultRow]) -> list[ResultRow]:
-    merged: dict[tuple[str, str], ResultRow] = {}
-    for given in rows:
-        if not isinstance(given, ResultRow):
-            raise UsageError(f"record_run: expected ResultRow items, got {type(given).__name__}")
-        if not given.test_id or not given.metric:
-            raise UsageError(f"record_run: a result needs a test id and a metric, got {given!r}")
-        if len(given.metric) > 64 or len(given.unit) > 32:
-            raise UsageError(f"record_run: {given.test_id}: metric names are at most 64 characters and "
-                             f"units 32 (got {given.metric!r}, {given.unit!r})")
-        _checked_samples(given.test_id, given.metric, given.samples)
-        row = given
-        if len(given.test_id) > MAX_TEST_ID:
-            row = ResultRow(stored_test_id(given.test_id), given.metric, given.unit, given.samples)
-        key = (row.test_id, row.metric)
-        seen = merged.get(key)
-        if seen is None:
-            merged[key] = row
-        elif seen.unit != row.unit:
-            raise UsageError(f"record_run: {row.test_id} {row.metric} recorded in both "
-                             f"{seen.unit!r} and {row.unit!r}")
-        else:
-            merged[key] = ResultRow(row.test_id, row.metric, row.unit, seen.samples + row.samples)
-    return list(merged.values())
-
-
-def stored_test_id(test_id: str) -> str:
-    """The test id as stored: ids longer than :data:`MAX_TEST_ID` characters keep their
-    start and a hash of the whole (PostgreSQL cannot index keys of more than ~2.7 kB;
-    pytest ids with huge parameters can be longer). Queries apply the same mapping."""
-    if len(test_id) <= MAX_TEST_ID:
-        return test_id
-    digest = hashlib.sha256(test_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return f"{test_id[:MAX_TEST_ID - 20]}…#{digest}"
-
-
-def _samples_json(samples: Sequence[float]) -> str:
-    # repr() of a finite float is valid JSON and round-trips exactly; much faster than json.dumps.
-    # Callers pass Python floats (ResultRow and put_baselines convert).
-    return "[" + ",".join(map(float.__repr__, samples)) + "]"
-
-
-def _checked_samples(test_id: str, metric: str, samples: Sequence[float]) -> Sequence[float]:
-    if not samples:
-        raise UsageError(f"{test_id} {metric}: no samples")
-    # A finite sum means finite samples (inf or nan would make it inf or nan); only an
-    # overflowing sum of huge values needs the element-wise look.
-    if not math.isfinite(sum(samples)) and not all(math.isfinite(v) for v in samples):
-        raise UsageError(f"{test_id} {metric}: samples must be finite numbers, got {list(samples)!r}")
-    return samples
-
-
-def _run_info(row: sa.Row[Any]) -> RunInfo:
-    return RunInfo(row.id, row.created_at, row.kind, row.label, row.git_sha, row.git_branch, row.host,
-                   row.env_key, json.loads(row.env), json.loads(row.meta), row.result_count)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False)
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip().splitlines()
-    return text[0] if text else type(orig).__name__
-

@@ -1,0 +1,113 @@
+"""How rows become database values: validation, merging, encodings, long test ids.
+
+Kept apart from :mod:`.db` so the rules for what may be stored read in one place.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from memwatch.errors import UsageError
+from memwatch.model.history import ResultRow, RunInfo
+
+__all__ = [
+    "MAX_TEST_ID",
+    "checked_samples",
+    "dumps",
+    "first_line",
+    "gc_paused",
+    "merge_rows",
+    "run_info",
+    "samples_json",
+    "stored_test_id",
+]
+
+MAX_TEST_ID = 600  # characters: at most 2,400 bytes of UTF-8, under PostgreSQL's index limit
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while many objects are built (restored as it was)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def merge_rows(rows: Iterable[ResultRow]) -> list[ResultRow]:
+    merged: dict[tuple[str, str], ResultRow] = {}
+    for given in rows:
+        if not isinstance(given, ResultRow):
+            raise UsageError(f"record_run: expected ResultRow items, got {type(given).__name__}")
+        if not given.test_id or not given.metric:
+            raise UsageError(f"record_run: a result needs a test id and a metric, got {given!r}")
+        if len(given.metric) > 64 or len(given.unit) > 32:
+            raise UsageError(f"record_run: {given.test_id}: metric names are at most 64 characters and "
+                             f"units 32 (got {given.metric!r}, {given.unit!r})")
+        checked_samples(given.test_id, given.metric, given.samples)
+        row = given
+        if len(given.test_id) > MAX_TEST_ID:
+            row = ResultRow(stored_test_id(given.test_id), given.metric, given.unit, given.samples)
+        key = (row.test_id, row.metric)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = row
+        elif seen.unit != row.unit:
+            raise UsageError(f"record_run: {row.test_id} {row.metric} recorded in both "
+                             f"{seen.unit!r} and {row.unit!r}")
+        else:
+            merged[key] = ResultRow(row.test_id, row.metric, row.unit, seen.samples + row.samples)
+    return list(merged.values())
+
+
+def stored_test_id(test_id: str) -> str:
+    """The test id as stored: ids longer than :data:`MAX_TEST_ID` characters keep their
+    start and a hash of the whole (PostgreSQL cannot index keys of more than ~2.7 kB;
+    pytest ids with huge parameters can be longer). Queries apply the same mapping."""
+    if len(test_id) <= MAX_TEST_ID:
+        return test_id
+    digest = hashlib.sha256(test_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{test_id[:MAX_TEST_ID - 20]}…#{digest}"
+
+
+def samples_json(samples: Sequence[float]) -> str:
+    # repr() of a finite float is valid JSON and round-trips exactly; much faster than json.dumps.
+    # Callers pass Python floats (ResultRow and put_baselines convert).
+    return "[" + ",".join(map(float.__repr__, samples)) + "]"
+
+
+def checked_samples(test_id: str, metric: str, samples: Sequence[float]) -> Sequence[float]:
+    if not samples:
+        raise UsageError(f"{test_id} {metric}: no samples")
+    # A finite sum means finite samples (inf or nan would make it inf or nan); only an
+    # overflowing sum of huge values needs the element-wise look.
+    if not math.isfinite(sum(samples)) and not all(math.isfinite(v) for v in samples):
+        raise UsageError(f"{test_id} {metric}: samples must be finite numbers, got {list(samples)!r}")
+    return samples
+
+
+def run_info(row: sa.Row[Any]) -> RunInfo:
+    return RunInfo(row.id, row.created_at, row.kind, row.label, row.git_sha, row.git_branch, row.host,
+                   row.env_key, json.loads(row.env), json.loads(row.meta), row.result_count)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False)
+
+
+def first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__
+
