@@ -305,7 +305,7 @@ class GCReport(Record):
             lat = self.latency
             lines.append(f"  latency: {_n(lat.calls_with_gc, 'call')} overlapped a collection, "
                          f"p50 {lat.p50_with_ms:.3f} / p99 {lat.p99_with_ms:.3f} ms; "
-                         f"{lat.calls_without_gc} did not, p50 {lat.p50_without_ms:.3f} / "
+                         f"{lat.calls_without_gc:,} did not, p50 {lat.p50_without_ms:.3f} / "
                          f"p99 {lat.p99_without_ms:.3f} ms")
         if self.dropped_collections:
             lines.append(f"  note: {self.dropped_collections} collections beyond the recording limit were "
