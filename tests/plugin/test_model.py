@@ -28,7 +28,8 @@ def _session() -> PytestSession:
         tests=(
             ItemRecord("t.py::test_a[x|y]", "failed", 0.5, 10, 5_000_000, 1000, "VmHWM",
                        markers=("limit_memory",), checks=(failed,),
-                       sites=(AllocationSite("t.py:3", 4_000_000, 4),), worker="gw0", profile=profile.to_dict()),
+                       sites=(AllocationSite("t.py:3", 4_000_000, 4),), worker="gw0",
+                       profile=profile.to_dict()),
             ItemRecord("t.py::test_b", peak=None, growth=None),
         ))
 

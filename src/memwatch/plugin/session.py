@@ -88,6 +88,18 @@ class MemwatchPlugin:
 
     # -- running ------------------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+        """``--memwatch-isolate``: a test with a checking marker runs in a fresh child process."""
+        if not self.settings.isolate or self.settings.child_out:
+            return None
+        if not item.stash.get(keys.CHECKS, CheckSpecs()).any:
+            return None
+        from memwatch.plugin.isolate import run_isolated
+
+        run_isolated(item)
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         error = item.stash.get(keys.MARKER_ERROR, None)
         if error is not None:
@@ -194,6 +206,10 @@ class MemwatchPlugin:
             worker=self.worker, profile=item.stash.get(keys.PROFILE, None))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.settings.child_out:
+            from memwatch.plugin.isolate import write_child_report
+
+            write_child_report(self.config, report, self.settings.child_out)
         if self.remote or report.when != "teardown":
             return
         record = record_from_report(report)

@@ -1,0 +1,77 @@
+"""``--memwatch-isolate``: run a test with a memwatch check in a fresh ``python -m pytest``.
+
+The parent runs ``pytest <node id> --memwatch-child-out FILE`` in the rootdir; the
+child runs that one test as usual (fixtures included), and writes each of its
+reports, serialised by pytest's own ``pytest_report_to_serializable`` hook, as a
+line of FILE. The parent replays them through ``pytest_runtest_logreport``, so the
+terminal, JUnit XML and memwatch's records see an ordinary test. A child that dies
+or reports nothing becomes a failed test with its exit code and the end of its output.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = ["child_args", "run_isolated", "write_child_report"]
+
+_OUTPUT_TAIL = 3000
+
+
+def child_args(item: pytest.Item, out: Path) -> list[str]:
+    """The command line that runs ``item`` alone in a child process."""
+    config = item.config
+    args = [sys.executable, "-m", "pytest", item.nodeid, "-q", "-p", "no:cacheprovider",
+            "--rootdir", str(config.rootpath), "--memwatch-child-out", str(out)]
+    if config.inipath is not None:
+        args += ["-c", str(config.inipath)]
+    if config.pluginmanager.hasplugin("xdist"):
+        args += ["-n", "0"]  # addopts may ask for workers: the child is one test
+    for override in config.getoption("override_ini", default=None) or ():
+        args += ["-o", str(override)]
+    if config.getoption("memwatch_tracemalloc", default=None):
+        args.append("--memwatch-tracemalloc")
+    if config.getoption("memwatch_leaks", default=None):
+        args.append("--memwatch-leaks")
+    return args
+
+
+def write_child_report(config: pytest.Config, report: pytest.TestReport, out: str) -> None:
+    """In the child: append one report to the parent's file."""
+    data = config.hook.pytest_report_to_serializable(config=config, report=report)
+    with open(out, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, default=str) + "\n")
+
+
+def _crashed(item: pytest.Item, proc: subprocess.CompletedProcess[str]) -> pytest.TestReport:
+    tail = (proc.stdout + proc.stderr)[-_OUTPUT_TAIL:]
+    text = (f"memwatch --memwatch-isolate: the child process running {item.nodeid} ended before the test did "
+            f"(exit code {proc.returncode})\n{tail}")
+    return pytest.TestReport(item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed",
+                             text, "call")
+
+
+def run_isolated(item: pytest.Item) -> None:
+    """Run ``item`` in a child process and replay its reports here."""
+    config = item.config
+    ihook = item.ihook
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    with tempfile.TemporaryDirectory(prefix="memwatch-isolate-") as tmp:
+        out = Path(tmp) / "reports.jsonl"
+        proc = subprocess.run(child_args(item, out), cwd=config.rootpath, capture_output=True,
+                              text=True, check=False)
+        lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
+    reports: list[Any] = [config.hook.pytest_report_from_serializable(config=config, data=json.loads(line))
+                          for line in lines if line.strip()]
+    reports = [r for r in reports if isinstance(r, pytest.TestReport) and r.nodeid == item.nodeid]
+    if not any(report.when == "teardown" for report in reports):  # the child died mid-test
+        reports = [r for r in reports if r.when == "setup"] + [_crashed(item, proc)]
+    for report in reports:
+        ihook.pytest_runtest_logreport(report=report)
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
