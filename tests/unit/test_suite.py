@@ -150,3 +150,18 @@ def test_report_round_trips(fake_checks: dict[str, list[str]], tmp_path: Path) -
     report = run_suite(config(components=[{"name": "c", "operation": "os.path:join"}]), level="quick")  # type: ignore[arg-type]
     again = load_document(dump_document(report), expected=SuiteReport)
     assert again == report
+
+
+def test_record_report_leaves_out_non_finite_metrics(tmp_path: Path) -> None:
+    from memwatch.store import open_store
+    from memwatch.suite.history import record_report
+
+    report = SuiteReport(level="quick", started_at=0.0, duration=1.0, config_source="", exit_code=0,
+                         outcomes=(CheckOutcome("c", "gc", "pass", metrics={
+                             "pause_p95": float("nan"), "collections": 3.0},
+                             units={"collections": "count"}),))
+    with open_store(str(tmp_path / "h.db")) as store:
+        recorded = record_report(store, report)
+        assert recorded.run_id is not None
+        rows = store.results(recorded.run_id)
+    assert [(r.test_id, r.metric, r.samples) for r in rows] == [("c::gc", "collections", (3.0,))]
