@@ -1,21 +1,22 @@
 """A small batch job with visible phases, for ``memwatch run -- python examples/job.py``.
 
-load ~60 MB of records, transform them, aggregate, release. The phases are marked
-with :func:`memwatch.childproc.phase`, which writes to the file ``memwatch run``
-names in ``MEMWATCH_PHASE_FILE`` and does nothing when run on its own.
+Load ~60 MB of records (``JOB_RECORDS`` sets how many), transform them,
+aggregate, release. The phases are marked with :func:`memwatch.childproc.phase`,
+which writes to the file ``memwatch run`` names in ``MEMWATCH_PHASE_FILE`` and
+does nothing when the job runs on its own.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import os
 import time
 
 try:
     from memwatch.childproc import phase
 except ImportError:  # memwatch not importable here: write the phase file protocol directly
     import contextlib
-    import os
     from collections.abc import Iterator
 
     @contextlib.contextmanager
@@ -33,7 +34,7 @@ except ImportError:  # memwatch not importable here: write the phase file protoc
         finally:
             mark("end")
 
-N_RECORDS = 140_000
+N_RECORDS = int(os.environ.get("JOB_RECORDS", "140000"))  # ~60 MB of records at the default
 
 
 def load() -> list[dict[str, object]]:

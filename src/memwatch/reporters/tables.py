@@ -78,8 +78,8 @@ def run_facts(run: RunResult) -> list[tuple[str, str]]:
         ("samples", f"{len(tl)} every {fmt_value(tl.interval, 'seconds')} ({tl.mode} mode; "
                     f"{tl.late_samples} late, {tl.missed_samples} missed"
                     + (f"; downsampled x{tl.downsampled}" if tl.downsampled > 1 else "") + ")"),
-        ("signals", ", ".join(tl.signals) + "".join(f"; {k} unavailable ({v})"
-                                                     for k, v in tl.unavailable.items())),
+        ("signals", ", ".join(sorted(tl.signals, key=lambda n: (n != run.primary_signal, n)))
+         + "".join(f"; {k} unavailable ({v})" for k, v in tl.unavailable.items())),
     ]
     return facts
 
