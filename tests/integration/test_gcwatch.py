@@ -484,3 +484,36 @@ def test_the_interpreters_own_duration_and_candidates_are_used_when_the_callback
     assert float(report.events.duration_ms[fed][0]) == pytest.approx(250.0)
     assert float(report.events.candidates[fed][0]) == 1000.0
     assert report.pauses["gen2"].max_ms == pytest.approx(250.0)
+
+
+def test_collections_run_by_another_thread_are_seen() -> None:
+    import threading
+
+    def worker() -> None:
+        make_pairs(1000)
+        gc.collect()
+
+    with GCMonitor() as gm:
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+    assert gm.report.forced >= 1
+    assert gm.report.collected >= 2000
+
+
+def test_decorator_on_a_method() -> None:
+    class Service:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        @gc_performance_monitor
+        def handle(self, n: int) -> int:
+            self.calls += 1
+            make_pairs(n)
+            gc.collect()
+            return n * 2
+
+    svc = Service()
+    assert svc.handle(10) == 20
+    assert svc.calls == 1
+    assert Service.handle.gc_reports[-1].forced >= 1  # type: ignore[attr-defined]

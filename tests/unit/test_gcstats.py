@@ -213,3 +213,21 @@ def test_collections_starting_inside_a_gc_collect_call_are_forced() -> None:
     out = classify_forced(np.zeros(2, dtype=bool), np.asarray([701, 701]), None,
                           start_ns=np.asarray([150, 500]), forced_calls=[(100, 600), (140, 160)])
     assert out.tolist() == [True, True]
+
+
+def test_every_event_is_either_paired_or_counted_unmatched() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    event = st.one_of(
+        st.builds(lambda t, g: (START, t, g, 701, False, -1), st.integers(0, 10**6), st.integers(0, 2)),
+        st.builds(lambda t, g: (STOP, t, g, 5, 0, -1.0, -1, -1), st.integers(0, 10**6), st.integers(0, 2)))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(event, max_size=40))
+    def check(events: list[tuple[object, ...]]) -> None:
+        cols = pair_events(events)
+        assert 2 * len(cols) + cols.unmatched == len(events)
+        assert (cols.collected == 5).all()
+
+    check()

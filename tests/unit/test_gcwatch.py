@@ -192,3 +192,19 @@ def test_optimizer_refuses_bad_thresholds(thresholds: tuple[object, ...]) -> Non
 def test_optimizer_stop_without_start_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="without start"):
         GCOptimizer((1000,)).stop()
+
+
+def test_a_saved_schema_1_report_still_loads() -> None:
+    # tests/unit/data/gc_report_v1.json was written by this version; a later change to
+    # GCReport must keep reading it (or bump the schema version and add a reader).
+    report = read_document(Path(__file__).parent / "data" / "gc_report_v1.json", expected=GCReport)
+    assert report.component == "fixture"
+    assert report.interpreter.version == "3.11.7"
+    assert (report.collections, report.automatic, report.forced) == (4, 3, 1)
+    assert report.pauses["gen2"].max_ms == pytest.approx(90.0)
+    assert report.collections_per_operation == pytest.approx(0.08)
+    assert report.uncollectable.types == {"Legacy": 1}
+    assert report.events.freed_bytes[-1] == 4000.0
+    assert report.latency is not None
+    assert report.latency.p50_cost_ms == pytest.approx(8.0)
+    assert report.latency.calls_with_gc == 1
