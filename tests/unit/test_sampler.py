@@ -110,6 +110,8 @@ def test_unknown_probe_is_a_config_error() -> None:
 def test_in_process_signal_cannot_be_read_from_another_process() -> None:
     with pytest.raises(ConfigError, match="probe 'py_blocks' cannot be read from another process"):
         validate_signals(["py_blocks"], other_process=True)
+    with pytest.raises(ConfigError, match="unknown probe 'bogus'; probes read from another process: rss"):
+        validate_signals(["bogus"], other_process=True)
     with pytest.raises(ConfigError, match="cannot be read in process mode; use: rss, vms"):
         validate_signals(["processes"], mode="process")
 

@@ -137,7 +137,11 @@ def _check_other(signals: Sequence[str] | None, allowed: tuple[str, ...],
     names = _unique(default if signals is None else signals)
     for name in names:
         if name not in _OTHER_PROCESS:
-            probe_signal(name)  # an unknown name: ConfigError listing the known ones
+            try:
+                probe_signal(name)
+            except ConfigError:
+                raise ConfigError(f"unknown probe {name!r}; probes read {why}: "
+                                  f"{', '.join(allowed)}") from None
         if name not in allowed:
             raise ConfigError(f"probe {name!r} cannot be read {why}; use: {', '.join(allowed)}")
     return names
