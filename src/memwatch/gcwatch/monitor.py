@@ -3,8 +3,8 @@
 The callback keeps a few readings at the start and appends one tuple at the stop
 (see :mod:`memwatch.stats.gcstats` for the layout) and does nothing else: about
 half a microsecond per collection, on a collector whose young collections take
-tens of microseconds (BENCHMARKS.md). Everything else is
-computed once, when the monitor stops.
+tens of microseconds (BENCHMARKS.md). Everything else is computed once, when the
+monitor stops.
 """
 
 from __future__ import annotations
