@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: markers and fixtures that make a test need the stateful plugin even without an option
-_TRIGGER_MARKERS = CHECK_MARKERS | {"gpu"}
+_TRIGGER_MARKERS = CHECK_MARKERS | {"gpu", "memory_gc"}
 _TRIGGER_FIXTURES = ("assert_freed",)
 
 

@@ -52,8 +52,8 @@ LEVEL_OF: dict[str, str] = {
 #: marker signature -> help text (shown by ``pytest --markers``)
 MARKERS: dict[str, str] = {
     "memory": "a memory test: recorded with --memwatch; runs at every --memwatch-level",
-    "memory_regression": "a memory test compared with its baseline (--memwatch-db); every level",
-    "memory_gc": "the test body runs under the memwatch GC monitor; every level",
+    "memory_regression": "a memory regression test: its records feed the history store; every level",
+    "memory_gc": "the test body runs under the GC monitor; fails over the [tool.memwatch] gc budget",
     "memory_stress": "a memory stress test; runs at --memwatch-level comprehensive and nightly",
     "memory_comprehensive": "runs at --memwatch-level comprehensive and nightly",
     "memory_long": "a long memory test; runs only at --memwatch-level nightly",
