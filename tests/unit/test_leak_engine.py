@@ -1,0 +1,123 @@
+"""The verdict logic on synthetic rounds: no operation runs, no memory is allocated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from memwatch.leaks.attribution import Attribution
+from memwatch.leaks.engine import Measurement, Plan, _choose_batch, evaluate
+from memwatch.leaks.verdict import build_report
+from memwatch.stats.trend import assess
+
+NAMES = ("py_blocks", "native_heap", "fds", "threads", "rss")
+ROUNDS = 12
+BATCH = 100
+
+
+def measurement(**series: np.ndarray) -> Measurement:
+    """Rounds of BATCH calls; signals not given stay flat."""
+    data = np.zeros((ROUNDS + 1, len(NAMES)))
+    data[:, NAMES.index("py_blocks")] = 50_000.0
+    data[:, NAMES.index("native_heap")] = 8e6
+    data[:, NAMES.index("fds")] = 12.0
+    data[:, NAMES.index("threads")] = 3.0
+    data[:, NAMES.index("rss")] = 5e7
+    for name, values in series.items():
+        data[:, NAMES.index(name)] = values
+    x = np.arange(ROUNDS + 1, dtype=float) * BATCH
+    return Measurement(names=NAMES, data=data, x=x, rounds=ROUNDS, batch=BATCH,
+                       calls=ROUNDS * BATCH, warmup_calls=500, seconds_per_call=1e-6)
+
+
+R = np.arange(ROUNDS + 1, dtype=float)
+
+
+def test_growing_blocks_is_a_python_leak() -> None:
+    m = measurement(py_blocks=50_000 + 200 * R, rss=5e7 + 40_000 * R)
+    assert evaluate(m, Plan(), final=False)
+    assert m.verdict == "leak"
+    assert m.deciding == "py_blocks"
+    assert "Theil–Sen 2 blocks per call" in m.reason
+
+
+def test_native_heap_alone_is_a_native_leak() -> None:
+    m = measurement(native_heap=8e6 + 204_800 * R)
+    assert evaluate(m, Plan(), final=False)
+    assert (m.verdict, m.deciding) == ("leak", "native_heap")
+    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1)
+    assert report.kind == "native"
+    assert report.bytes_per_iteration == pytest.approx(2048)
+    assert report.severity == "trace"
+    assert not report.passed  # 2 MB per 1,000 calls > 1 MB
+    assert any("native leak" in note for note in report.notes)
+
+
+def test_rss_alone_never_decides() -> None:
+    m = measurement(rss=5e7 + 1e6 * R)
+    assert evaluate(m, Plan(), final=False)
+    assert m.verdict == "clean"
+    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1)
+    rss = report.growth_per_iteration["rss"]
+    assert rss.role == "confirms"
+    assert not rss.decided
+
+
+@pytest.mark.parametrize("blocks", [
+    50_000 + 300 * np.minimum(R, 3),                   # plateau: a cache filled early
+    50_000 + np.where(R >= 6, 5_000.0, 0.0),           # a one-time step
+    50_000 + (R % 3) * 400,                            # sawtooth
+])
+def test_bounded_patterns_are_clean(blocks: np.ndarray) -> None:
+    m = measurement(py_blocks=blocks)
+    assert evaluate(m, Plan(), final=False)
+    assert m.verdict == "clean", m.reason
+
+
+def test_irregular_growth_waits_then_is_inconclusive() -> None:
+    # Rises on three stretches out of four: neither settled nor a leak.
+    blocks = 50_000 + np.array([0, 0, 0, 90, 95, 100, 100, 100, 100, 190, 195, 280, 290], float)
+    m = measurement(py_blocks=blocks)
+    assert assess(m.series("py_blocks"), m.calls_axis(), min_rise=1.0).shape == "irregular"
+    assert not evaluate(m, Plan(), final=False)
+    assert evaluate(m, Plan(), final=True)
+    assert m.verdict == "inconclusive"
+    assert "more iterations" in m.reason
+
+
+def test_confirmation_window_overturns_a_filled_structure() -> None:
+    m = measurement(py_blocks=50_000 + 200 * R)
+    assert evaluate(m, Plan(), final=False)
+    flat = np.full(8, 60_000.0)
+    window = Attribution(batch=200, window={"py_heap": flat, "py_blocks": flat},
+                         trends={"py_heap": assess(flat), "py_blocks": assess(flat)})
+    report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1)
+    assert report.verdict == "clean"
+    assert not report.leak_detected
+    assert "stopped in the confirmation window" in report.reason
+
+
+def test_window_gives_the_python_bytes() -> None:
+    m = measurement(py_blocks=50_000 + 200 * R)
+    assert evaluate(m, Plan(), final=False)
+    heap = 1e6 + 300.0 * 200 * np.arange(8)
+    blocks = 50_000 + 2.0 * 200 * np.arange(8)
+    axis = np.arange(8) * 200.0
+    window = Attribution(batch=200, window={"py_heap": heap, "py_blocks": blocks},
+                         trends={"py_heap": assess(heap, axis), "py_blocks": assess(blocks, axis)})
+    report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1)
+    assert report.verdict == "leak"
+    assert report.kind == "python"
+    assert report.bytes_per_iteration == pytest.approx(300.0)
+    assert report.passed  # 300 kB per 1,000 calls
+
+
+@pytest.mark.parametrize(("per_call", "plan", "expected"), [
+    (1e-7, Plan(), 10_000),                        # 1 ms of 0.1 µs calls
+    (1e-3, Plan(), 10),                            # slow calls: at least 10
+    (1e-6, Plan(iterations=160), 10),              # the cap leaves 16 rounds of 10
+    (1e-6, Plan(iterations=40), 2),
+    (0.05, Plan(time_budget=1.0), 1),              # the budget wins
+])
+def test_batch_size(per_call: float, plan: Plan, expected: int) -> None:
+    assert _choose_batch(per_call, plan) == expected
