@@ -8,7 +8,9 @@
    In-process (MemoryProfiler, thread mode, cheap signals) and as a child
    (``memwatch run``), with ``mprof run`` (memory_profiler, 10 Hz) and ``memray run``
    alongside when they are installed. Target: <= 1.02.
-2. Cost of one sample of the cheap set (rss, py_blocks, native_heap). Target: <= 20 µs.
+2. Cost of one sample of the cheap set (rss, py_blocks, native_heap), on a fresh heap
+   and with a million small objects alive; "timed" is what a timed sample costs once
+   costly signals are read every k-th time (the 20 µs budget). Target: <= 20 µs.
 3. ``import memwatch``: time over a bare interpreter, and the heavy modules it must
    not import (pytest, sqlalchemy, matplotlib, jinja2). Target: <= 50 ms.
 4. Lateness: thread mode at 10 ms and 1 ms against process mode while the main
@@ -182,6 +184,7 @@ SAMPLE_COST = textwrap.dedent('''
         out[name + "_us"] = best(sig.read) if sig.available else float("nan")
     source = SelfSource(None)
     out["cheap_set_read_us"] = best(source.read)
+    out["cheap_set_timed_us"] = best(lambda: source.read(False))  # costly signals decimated
     sampler = Sampler(1.0, source=source, max_samples=n * 8 + 16).start()
     out["cheap_set_recorded_us"] = best(sampler._record)
     sampler.stop()
