@@ -235,3 +235,14 @@ def test_severity_thresholds_are_configurable() -> None:
 def test_bad_severity(severity: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         detect_leaks(clean_work, severity=severity)
+
+
+def test_a_large_leak_is_measured_within_the_memory_cap() -> None:
+    from memwatch.probes import process
+
+    before = process.rss()
+    report = detect_leaks(lambda: _KEPT.append(bytes(2_000_000)), attribute=False)
+    assert report.leak_detected
+    assert report.severity == "critical"  # ~2 GB per 1,000 calls
+    assert report.batch_size <= 10  # the batch was cut to fit the memory cap
+    assert process.rss() - before < 600 * 2**20

@@ -65,6 +65,8 @@ class Plan:
     stretches: int = 4
     round_seconds: float = 0.001
     max_warmup_batches: int = 5
+    #: RSS growth after which the rounds stop early (a big leak is obvious long before).
+    memory_cap: int = 256 * 2**20
 
 
 @dataclass
@@ -117,13 +119,21 @@ def _read_into(row: np.ndarray, funcs: list[Callable[[], float]]) -> None:
         row[i] = func()
 
 
-def _choose_batch(per_call: float, plan: Plan) -> int:
+_CAPPED = "stopped early: the process grew by more than the memory cap during the rounds"
+
+
+def _choose_batch(per_call: float, plan: Plan, bytes_per_call: float = 0.0) -> int:
+    """Calls per round: ~``round_seconds`` of them, at least 10, within the call, time and
+    memory budgets (``bytes_per_call``: RSS growth per call seen so far, an upper bound)."""
     batch = max(10, math.ceil(plan.round_seconds / max(per_call, 1e-9)))
     batch = min(batch, 20_000)
     rounds_wanted = 2 * plan.min_rounds
     if plan.iterations is not None:
         batch = min(batch, max(1, plan.iterations // rounds_wanted))
     affordable = int(plan.time_budget * 0.5 / max(per_call * rounds_wanted, 1e-12))
+    if bytes_per_call > 0:  # warm-up, rounds and the window must fit in the memory cap
+        planned = plan.max_warmup_batches + rounds_wanted + 8
+        affordable = min(affordable, int(plan.memory_cap / (bytes_per_call * planned)))
     batch = max(1, min(batch, affordable))
     return batch - batch % 10 if batch >= 20 else batch
 
@@ -154,6 +164,7 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
     start = clock()
     if freeze:
         gc.freeze()  # no full collection first: frozen garbage is constant, and that is cheap
+    rss0 = process.rss()
     t0 = clock()
     yield 1
     first = clock() - t0
@@ -173,7 +184,8 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
         yield probe
         per_call = (clock() - t0) / probe
         calls += probe
-    batch = _choose_batch(per_call, plan)
+    gc.collect()
+    batch = _choose_batch(per_call, plan, (process.rss() - rss0) / calls)
     calls += yield from _warm_up(plan, batch, calls, funcs, names, start, clock)
     result.warmup_calls = calls
     result.batch = batch
@@ -203,9 +215,12 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
         result.calls += size
         result.x[rnd] = result.calls
         out_of_time = clock() - start > plan.time_budget
+        capped = process.rss() - rss0 > plan.memory_cap
         following = int(sizes[rnd]) if rnd < plan.max_rounds else 0
         out_of_calls = plan.iterations is not None and result.calls + following > plan.iterations
-        final = out_of_time or out_of_calls or rnd == plan.max_rounds
+        final = out_of_time or out_of_calls or capped or rnd == plan.max_rounds
+        if capped:
+            result.notes.append(_CAPPED)
         if rnd >= plan.min_rounds:
             result.seconds_per_call = float(np.median(spent[:rnd]))
             if evaluate(result, plan, final=final):
