@@ -3,11 +3,11 @@
 Writing ``5`` to ``/proc/self/clear_refs`` resets the kernel's RSS high-water mark
 (VmHWM) to the current RSS. ``getrusage().ru_maxrss`` reports
 ``max(signal.maxrss, mm.hiwater_rss)``: the reset lowers the second, but the first
-keeps the high-water mark copied there when a thread of the process ended. So right
-after the reset ru_maxrss is compared with the RSS: when it is no higher, it follows
-VmHWM for the rest of the body (a thread ending later copies a mark that is already
-the body's own) and costs 1 µs; otherwise VmHWM is read from ``/proc/self/status``
-(~20 µs, kernel side). Both descriptors stay open (reopened after a fork).
+keeps a mark the kernel copied there (at ``exec``, from the image the process
+replaced). So right after the reset ru_maxrss is compared with the RSS: when it is
+no higher, it follows VmHWM for the rest of the body and costs 1 µs; otherwise
+VmHWM is read from ``/proc/self/status`` (~20 µs, kernel side). Both descriptors
+stay open (reopened after a fork).
 """
 
 from __future__ import annotations

@@ -1,0 +1,66 @@
+"""The per-test peak probe: VmHWM reset, read through getrusage or /proc/self/status."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+import pytest
+
+from memwatch.plugin.hwm import HighWaterMark
+from memwatch.plugin.recorder import BodyMeter
+from memwatch.probes.process import rss
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM reset is Linux only")
+
+
+def _touch(n: int) -> bytearray:
+    data = bytearray(n)
+    data[::4096] = b"x" * len(data[::4096])
+    return data
+
+
+def test_peak_covers_a_freed_block() -> None:
+    gc.collect()
+    mark = HighWaterMark()
+    if not mark.works:
+        pytest.skip("the kernel refused the clear_refs write here")
+    start = rss()
+    mark.reset(start)
+    block = _touch(60_000_000)
+    del block
+    assert mark.peak() - start > 50_000_000
+
+
+def test_stale_rusage_mark_falls_back_to_proc_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    import resource
+    import types
+
+    import memwatch.plugin.hwm as hwm_module
+
+    gc.collect()
+    mark = HighWaterMark()
+    if not mark.works:
+        pytest.skip("the kernel refused the clear_refs write here")
+    # getrusage reporting a mark far above the RSS (as after an exec from a big process)
+    stale = types.SimpleNamespace(ru_maxrss=64 * 2**20)  # KiB: 64 GiB
+    fake = types.SimpleNamespace(RUSAGE_SELF=resource.RUSAGE_SELF, getrusage=lambda who: stale)
+    monkeypatch.setattr(hwm_module, "resource", fake)
+    start = rss()
+    mark.reset(start)
+    block = _touch(30_000_000)
+    del block
+    assert 25_000_000 < mark.peak() - start < 200_000_000  # from /proc/self/status, not 64 GiB
+
+
+def test_body_meter_figures() -> None:
+    gc.collect()
+    meter = BodyMeter(settle=True)
+    meter.start()
+    block = _touch(40_000_000)
+    del block
+    figures = meter.stop()
+    assert figures.peak > 35_000_000
+    assert figures.peak_source in ("VmHWM", "sampler")
+    assert figures.duration > 0
+    assert figures.growth < figures.peak
