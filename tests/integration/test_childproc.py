@@ -113,3 +113,56 @@ def test_ctrl_c_stops_the_child_and_saves_what_was_sampled(tmp_path: Path) -> No
     assert doc["data"]["exit"] == "interrupted"
     assert doc["data"]["peak"] > 80 * MIB
     assert "saved" in err
+
+
+def _run_script(tmp_path: Path, child: str, grace: float) -> subprocess.Popen[str]:
+    script = tmp_path / "runner.py"
+    script.write_text(textwrap.dedent(f"""
+        import json, sys
+        from memwatch.childproc import run_command
+        run = run_command([sys.executable, "-c", {child!r}], interval=0.01, grace={grace})
+        print(json.dumps({{"exit": run.exit, "code": run.exit_code, "signal": run.signal,
+                          "samples": len(run.timeline)}}), flush=True)
+    """))
+    return subprocess.Popen([PY, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_child(proc: subprocess.Popen[str]) -> None:
+    import psutil
+
+    deadline = time.monotonic() + 10
+    while not psutil.Process(proc.pid).children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # let the child install its handlers and be sampled
+
+
+def test_sigterm_to_memwatch_stops_the_child_and_keeps_the_run(tmp_path: Path) -> None:
+    proc = _run_script(tmp_path, "import time; time.sleep(60)", grace=3.0)
+    try:
+        _wait_for_child(proc)
+        proc.send_signal(signal.SIGTERM)  # to memwatch only: it passes SIGINT on to the child
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+        proc.wait()
+    result = json.loads(out)
+    assert result["exit"] == "interrupted", err
+    # Python dies of an unhandled KeyboardInterrupt by re-raising SIGINT on itself
+    assert (result["code"], result["signal"]) == (None, signal.SIGINT)
+    assert result["samples"] >= 5
+
+
+def test_a_child_that_ignores_ctrl_c_is_terminated_after_the_grace(tmp_path: Path) -> None:
+    child = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"
+    proc = _run_script(tmp_path, child, grace=0.3)
+    try:
+        _wait_for_child(proc)
+        began = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+        proc.wait()
+    result = json.loads(out)
+    assert (result["exit"], result["signal"]) == ("interrupted", signal.SIGTERM), err
+    assert time.monotonic() - began < 10

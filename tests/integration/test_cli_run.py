@@ -187,3 +187,15 @@ def test_unwritable_output_folder(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["run", "-o", str(target), "--", PY, "-c", f"open({str(marker)!r}, 'w')"]) == 2
     assert "permission denied" in one_error_line(capsys.readouterr().err)
     assert not marker.exists()  # refused before the command ran
+
+
+def test_run_in_process_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "fast.json"
+    code = "import time; b = b'x' * (60 * 2**20); time.sleep(0.3)"
+    argv = ["run", "-q", "--mode", "process", "--interval", "2ms", "-o", str(out), "--", PY, "-c", code]
+    assert main(argv) == 0
+    timeline = json.loads(out.read_text())["data"]["timeline"]
+    assert timeline["mode"] == "process"
+    assert timeline["interval"] == 0.002
+    assert len(timeline["t"]) > 30
+    assert max(timeline["signals"]["rss"]) > 60 * MIB

@@ -244,3 +244,15 @@ def test_the_sampling_threads_own_cpu_time_is_reported() -> None:
     time.sleep(0.3)
     timeline = sampler.stop()
     assert 0.02 < timeline.sampler_cpu < 0.5
+
+
+def test_a_long_run_is_downsampled_past_the_cap() -> None:
+    sampler = Sampler(0.001, source=CountingSource(), max_samples=16).start()
+    time.sleep(0.2)
+    timeline = sampler.stop()
+    assert len(timeline) <= 16
+    assert timeline.downsampled >= 2
+    assert timeline.capacity == 16
+    n = timeline.signal("n")
+    assert timeline.peaks["n"] >= n.max()  # the peak of every sample, kept or dropped
+    assert np.all(np.diff(n) > 0)
