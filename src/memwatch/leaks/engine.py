@@ -119,12 +119,16 @@ def _read_into(row: np.ndarray, funcs: list[Callable[[], float]]) -> None:
         row[i] = func()
 
 
+def _native_now() -> int:
+    return native.native_heap_bytes() if not native.native_reason() else 0
+
+
 _CAPPED = "stopped early: the process grew by more than the memory cap during the rounds"
 
 
 def _choose_batch(per_call: float, plan: Plan, bytes_per_call: float = 0.0) -> int:
     """Calls per round: ~``round_seconds`` of them, at least 10, within the call, time and
-    memory budgets (``bytes_per_call``: RSS growth per call seen so far, an upper bound)."""
+    memory budgets (``bytes_per_call``: RSS or native heap growth per call seen so far)."""
     batch = max(10, math.ceil(plan.round_seconds / max(per_call, 1e-9)))
     batch = min(batch, 20_000)
     rounds_wanted = 2 * plan.min_rounds
@@ -165,6 +169,7 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
     if freeze:
         gc.freeze()  # no full collection first: frozen garbage is constant, and that is cheap
     rss0 = process.rss()
+    heap0 = _native_now()
     t0 = clock()
     yield 1
     first = clock() - t0
@@ -185,7 +190,8 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
         per_call = (clock() - t0) / probe
         calls += probe
     gc.collect()
-    batch = _choose_batch(per_call, plan, (process.rss() - rss0) / calls)
+    grown = max(process.rss() - rss0, _native_now() - heap0)
+    batch = _choose_batch(per_call, plan, grown / calls)
     calls += yield from _warm_up(plan, batch, calls, funcs, names, start, clock)
     result.warmup_calls = calls
     result.batch = batch
@@ -215,7 +221,7 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
         result.calls += size
         result.x[rnd] = result.calls
         out_of_time = clock() - start > plan.time_budget
-        capped = process.rss() - rss0 > plan.memory_cap
+        capped = max(process.rss() - rss0, _native_now() - heap0) > plan.memory_cap
         following = int(sizes[rnd]) if rnd < plan.max_rounds else 0
         out_of_calls = plan.iterations is not None and result.calls + following > plan.iterations
         final = out_of_time or out_of_calls or capped or rnd == plan.max_rounds
