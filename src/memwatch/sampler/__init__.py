@@ -234,7 +234,9 @@ class Sampler:
     # -- samples -----------------------------------------------------------
     def read(self) -> dict[str, float]:
         """Read every signal now without recording it."""
-        return dict(zip(self.names, self.source.read(), strict=True))
+        with self._lock:  # sources keep state (open files, a process list): one reader at a time
+            values = self.source.read()
+        return dict(zip(self.names, values, strict=True))
 
     def sample(self) -> dict[str, float]:
         """Read every signal now and record it (a forced sample); returns the readings.
