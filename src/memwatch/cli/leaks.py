@@ -47,7 +47,7 @@ def command(target: str, iterations: int | None, warmup: int | None, max_growth:
     and threads after each round, and decides with a trend test. Exit codes: 0 no
     leak (or one within --max-growth, or inconclusive), 1 a leak over the budget,
     2 a bad target or option, 3 the operation raised or crashed. Defaults come from
-    the ``leaks`` section of memwatch.yaml or [tool.memwatch] in pyproject.toml.
+    the 'leaks' section of memwatch.yaml or [tool.memwatch.leaks] in pyproject.toml.
     """
     config = load_config().leaks
     budget = parse_size(max_growth) if max_growth is not None else config.max_growth

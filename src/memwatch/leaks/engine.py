@@ -240,7 +240,8 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
     result.seconds_per_call = float(np.median(spent[:max(rnd, 1)]))
     result.verdict = "inconclusive"
     limit = f"time budget of {plan.time_budget:g} s" if out_of_time else "iteration cap"
-    result.reason = (f"only {result.rounds} rounds of {batch} calls fit in the {limit}; "
+    calls_text = f"{batch} call" + ("s" if batch != 1 else "")
+    result.reason = (f"only {result.rounds} rounds of about {calls_text} fit in the {limit}; "
                      f"at least {plan.min_rounds} are needed for a verdict")
     return result
 

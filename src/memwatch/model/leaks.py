@@ -223,7 +223,8 @@ class LeakReport(Record):
         lines.append(f"  measured {self.iterations:,} calls in {self.rounds} rounds of about "
                      f"{self.batch_size:,} after {self.warmup_iterations:,} warm-up calls, "
                      f"{format_duration(self.seconds_per_call)}/call, {format_duration(self.duration)} total")
-        lines.append("  signals:")
+        if self.signals:
+            lines.append("  signals:")
         for est in self.signals:
             mark = "*" if est.decided else " "
             lines.append(f"   {mark} {est.describe()}")
