@@ -118,7 +118,8 @@ def benchmark_table(bench: BenchmarkResult) -> Table:
     units = {"wall_time": "seconds", "peak": "bytes", "rate": "items/s"}
     headers = ["metric", "mean", "median", "stdev", "min", "max"]
     rows = []
-    for metric, summary in bench.summary.items():
+    order = {"wall_time": 0, "peak": 1, "rate": 2}
+    for metric, summary in sorted(bench.summary.items(), key=lambda kv: (order.get(kv[0], 3), kv[0])):
         unit = units.get(metric, "")
         rows.append([metric] + [fmt_value(summary.get(k), unit)
                                 for k in ("mean", "median", "stdev", "min", "max")])
