@@ -120,3 +120,15 @@ def test_a_format_refuses_a_kind_it_cannot_show() -> None:
         render(odd, "text")
     with pytest.raises(UsageError, match="the markdown format cannot show a 'odd' result"):
         render(odd, "md")
+
+
+def test_benchmark_rows_keep_their_order_after_a_json_round_trip() -> None:
+    import json
+
+    from memwatch.model.base import dump_document, load_document
+
+    doc = json.loads(json.dumps(dump_document(sample_benchmark()), sort_keys=True))
+    text = render(load_document(doc, expected=BenchmarkResult), "text")
+    names = ("wall_time", "peak", "rate")
+    rows = [line.split()[0] for line in text.splitlines() if line.split() and line.split()[0] in names]
+    assert rows == ["wall_time", "peak", "rate"]
