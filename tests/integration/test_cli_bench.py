@@ -81,6 +81,8 @@ def test_a_failed_threshold_exits_1(in_tmp: Path, capsys: pytest.CaptureFixture[
     (["--config", "missing.yaml"], None, "config file missing.yaml does not exist"),
     (["--json", "no/such/folder/out.json"], None, "cannot write no/such/folder/out.json: folder"),
     (["--only", "speed"], None, "Invalid value for '--only': 'speed' is not one of"),
+    # refused before the run (was: the whole set ran, then the write failed)
+    (["--json", "/proc/memwatch-qa.json"], None, "cannot write /proc/memwatch-qa.json"),
 ])
 def test_user_mistakes_exit_2(in_tmp: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                               yaml: str | None, message: str) -> None:
@@ -129,3 +131,24 @@ def test_suite_check_adapter() -> None:
     assert "cache_hit_rate" in outcome.details
     assert outcome.document is not None
     assert outcome.document["kind"] == "bench_report"
+
+
+def test_a_bad_database_is_refused_before_the_run(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (in_tmp / "history.db").write_bytes(b"garbage" * 1000)
+    rc = main(["bench", "--quick", "--only", "cache_hit_rate", "--record"])
+    captured = capsys.readouterr()
+    assert rc == 2
+    assert captured.out == ""  # nothing ran
+    assert captured.err.strip().splitlines() == [
+        f"memwatch: error: {in_tmp / 'history.db'}: not a memwatch history database "
+        "(corrupt or foreign: file is not a database)"]
+
+
+def test_record_goes_where_history_reads(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """$MEMWATCH_DB wins over store.url of the config, as for `memwatch history`."""
+    (in_tmp / "memwatch.yaml").write_text(f"store:\n  url: {in_tmp / 'config.db'}\n")
+    assert main(["bench", "--quick", "--only", "cache_hit_rate", "--record"]) == 0
+    capsys.readouterr()
+    assert (in_tmp / "history.db").exists()
+    assert not (in_tmp / "config.db").exists()
+    assert main(["history", TEST_ID, "--metric", "cache_hit_rate", "--json"]) == 0

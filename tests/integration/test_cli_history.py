@@ -66,6 +66,8 @@ def test_plot_is_written(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[
     (["history", TEST, "--env", "cpython3.99-linux-x86_64"], "in environment cpython3.99-linux-x86_64"),
     (["history", TEST, "--min-change", "lots"], "invalid --min-change 'lots'"),
     (["history", TEST, "--plot", "/nonexistent/dir/x.png"], "folder /nonexistent/dir does not exist"),
+    # a folder that takes no file (read-only, /proc): was a matplotlib traceback, exit 3
+    (["history", TEST, "--plot", "/proc/memwatch-qa.png"], "cannot write /proc/memwatch-qa.png"),
 ])
 def test_errors_exit_2_with_one_line(db: str, args: list[str], message: str,
                                      capsys: pytest.CaptureFixture[str]) -> None:

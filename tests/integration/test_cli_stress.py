@@ -91,6 +91,22 @@ def test_harness_without_a_gpu_says_unavailable(capsys: pytest.CaptureFixture[st
     (["stress", "--cpu-pressure", "0"], "needs --cpu-pressure or --gpu-pressure"),
     (["stress", "--cpu-pressure", "10", "--toggle-interval", "0"], "invalid --toggle-interval"),
     (["stress", W + "hold", "--cap", "magic"], "Invalid value for '--cap'"),
+    # 0 used to mean "the default 512 MiB" silently
+    (["stress", W + "spike", "--scenario", "spike", "--limit", "0"], "memory limit 0 B is too small"),
+    (["stress", W + "hold", "--limit", "1B"], "memory limit 1 B is too small: a capped Python child needs at "
+                                              "least 32.0 MiB"),
+    (["stress", W + "spike", "--scenario", "spike", "--limit", "100TB"], "is more than this machine has"),
+    # a concurrent scenario with no worker passed with "0 == 0 calls completed"
+    (["stress", W + "steady", "--scenario", "concurrent", "--threads", "0", "--tasks", "0"],
+     "needs at least one worker"),
+    # 100,000 threads hung the child until its 300 s time limit
+    (["stress", W + "steady", "--scenario", "concurrent", "--threads", "100000"],
+     "invalid --threads 100000: must be <= 1,024"),
+    # an output path that cannot be written is refused before the run (was a traceback after it)
+    (["stress", W + "spike", "--scenario", "spike", "-o", "/"], "cannot write /: it is a directory"),
+    (["stress", W + "spike", "--scenario", "spike", "-o", "/proc/memwatch-qa.json"],
+     "cannot write /proc/memwatch-qa.json"),
+    (["stress", "--cpu-pressure", "10", "--duration", "1s", "-o", "/"], "cannot write /: it is a directory"),
 ])
 def test_bad_input_exits_2_with_one_line(argv: list[str], message: str,
                                          capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,3 +123,4 @@ def test_harness_pressure_above_the_cap_fails(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert code == 1
     assert "cpu pressure fits          fail" in out
+    assert "(cap 128.0 MiB)" in out

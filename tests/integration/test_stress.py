@@ -6,6 +6,7 @@ holds more than the cap per test (two xdist workers: well under 1 GiB).
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -228,3 +229,46 @@ def test_what_the_child_started_ends_with_it(tmp_path: Path) -> None:
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(pid)
+
+
+def _children_of(ppid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_parent_leaves_no_child_behind() -> None:
+    """`timeout 60 memwatch stress ...` or a SIGKILLed CI job must not leave the capped
+    child running on its own: the kernel kills it with its parent (PR_SET_PDEATHSIG)."""
+    code = ("from memwatch.stress.child import run_child\n"
+            f"run_child('call', limit=200 * 2**20, target={W + 'ignore_sigterm'!r}, args=(60,),"
+            " timeout=60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 20
+        while not children and time.monotonic() < deadline:
+            time.sleep(0.05)
+            children = _children_of(parent.pid)
+        assert children, "the stress child never started"
+        time.sleep(0.5)  # let it reach the user's code
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(c) for c in children)
+    finally:
+        parent.kill()
+        parent.wait()
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -176,3 +176,10 @@ def test_stress_package_exports_resolve() -> None:
     assert memwatch.MemoryPressureSimulator is stress.MemoryPressureSimulator
     with pytest.raises(AttributeError):
         stress.nope
+
+
+def test_a_cap_above_the_machine_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"limit 2\.0 GiB is more than this machine has \(1\.0 GiB\)"):
+        prepare_cap(2 * 2**30, "rlimit", host_memory=2**30)
+    assert prepare_cap(2**30, "rlimit", host_memory=2**30).limit == 2**30
+    assert prepare_cap(2**30, "rlimit", host_memory=None).method == "rlimit"  # RAM unknown: not judged

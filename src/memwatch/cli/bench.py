@@ -8,8 +8,8 @@ import click
 
 from memwatch.bench.history import TEST_ID, record_benchmarks
 from memwatch.bench.runner import BENCHMARKS, record_wanted, run_memory_benchmarks
+from memwatch.cli._outpath import check_writable
 from memwatch.config import load_config
-from memwatch.errors import UsageError
 from memwatch.model.base import write_document
 
 __all__ = ["command"]
@@ -37,17 +37,22 @@ def command(json_path: str | None, config_path: str | None, quick: bool, only: t
     one fails its threshold, 2 for a bad option or config.
     """
     if json_path is not None:
-        folder = os.path.dirname(os.path.abspath(json_path))
-        if not os.path.isdir(folder):
-            raise UsageError(f"cannot write {json_path}: folder {folder} does not exist")
+        check_writable(json_path)
     config = load_config(config_path)
+    recording = record or record_wanted(config)
+    # the same database as `memwatch history`: $MEMWATCH_DB, else the config's store.url
+    url = os.environ.get("MEMWATCH_DB") or config.store.url
+    if recording:  # a bad database is refused before the run, not after it
+        from memwatch.store.db import open_store
+
+        open_store(url).close()
     report = run_memory_benchmarks(config, quick=quick, only=only or None)
     click.echo(report.summary())
     if json_path is not None:
         write_document(report, json_path)
         click.echo(f"report saved to {json_path}")
-    if record or record_wanted(config):
-        run_id = record_benchmarks(report, config.store.url)
+    if recording:
+        run_id = record_benchmarks(report, url)
         click.echo(f"recorded as run {run_id} (see: memwatch history {TEST_ID} --metric <benchmark>)")
     if report.failures:
         names = ", ".join(m.name for m in report.failures)

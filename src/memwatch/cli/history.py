@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from memwatch.cli._outpath import check_writable
 from memwatch.errors import UsageError
 from memwatch.model.base import dump_document
 from memwatch.model.history import HistoryResult
@@ -60,6 +61,8 @@ def command(test_id: str, metric: str, db: str | None, env: str | None, limit: i
     from memwatch.store.history import build_history
 
     threshold = _percent(min_change)
+    if plot:
+        check_writable(plot)
     with open_store(configured_url(db)) as store:
         history = build_history(store, test_id, metric, env=env, limit=limit, min_change=threshold)
     if plot:
@@ -132,8 +135,7 @@ def _print(history: HistoryResult, threshold: float) -> None:
 
 
 def _plot(history: HistoryResult, path: Path) -> None:
-    if not path.parent.is_dir():
-        raise UsageError(f"cannot write {path}: folder {path.parent} does not exist")
+    check_writable(path)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -163,8 +165,12 @@ def _plot(history: HistoryResult, path: Path) -> None:
         ax.legend(loc="upper left", fontsize=8)
         fig.tight_layout()
         tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp)
-        tmp.replace(path)
+        try:
+            fig.savefig(tmp)
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         plt.close(fig)
 

@@ -11,6 +11,7 @@ import re
 
 import click
 
+from memwatch.cli._outpath import check_writable
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.stress import ScenarioResult, StressCheck, StressReport
@@ -21,6 +22,10 @@ __all__ = ["command", "parse_hours"]
 _SCENARIOS = ("ramp", "spike", "fragmentation", "concurrent", "soak")
 _NUMBER = re.compile(r"^\s*(\d+(\.\d*)?|\.\d+)\s*$")
 MB = 10**6
+DEFAULT_LIMIT = 512 * 2**20
+# Concurrent workers: each thread reserves a stack (8 MiB) under the cap; beyond this
+# the scenario measures thread creation failing, not the code under test.
+MAX_WORKERS = 1024
 
 
 def parse_hours(text: str) -> float:
@@ -42,9 +47,11 @@ def _megabytes(name: str, value: float | None) -> int:
     return round(value * MB)
 
 
-def _count(name: str, value: int, minimum: int = 1) -> int:
+def _count(name: str, value: int, minimum: int = 1, maximum: int | None = None) -> int:
     if value < minimum:
         raise ConfigError(f"invalid {name} {value}: must be >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"invalid {name} {value}: must be <= {maximum:,}")
     return value
 
 
@@ -143,6 +150,8 @@ def command(target: str, scenarios: tuple[str, ...], limit: str | None, duration
     """
     seconds = parse_hours(duration)
     child_timeout = parse_duration(timeout)
+    if output:
+        check_writable(output)  # before the run, which may take an hour
     harness = any(v is not None for v in (cpu_pressure, gpu_pressure, toggle_interval))
     cap = parse_size(limit) if limit is not None else None
     if harness:
@@ -159,13 +168,15 @@ def command(target: str, scenarios: tuple[str, ...], limit: str | None, duration
         raise UsageError(f"target {target!r} is not of the form module:callable")
     if start < 1 or max_load < start:
         raise ConfigError(f"invalid ramp range --start {start} --max-load {max_load}: need 1 <= start <= max")
+    if "concurrent" in names and threads == 0 and tasks == 0:
+        raise ConfigError("invalid --threads 0 --tasks 0: the concurrent scenario needs at least one worker")
     from memwatch.stress.scenarios import StressOptions, run_stress
 
     opts = StressOptions(
-        limit=cap or 512 * 2**20, cap_method=cap_method, timeout=child_timeout,  # type: ignore[arg-type]
+        limit=DEFAULT_LIMIT if cap is None else cap, cap_method=cap_method, timeout=child_timeout,  # type: ignore[arg-type]
         load=load, start=start, max_load=max_load, repeats=_count("--repeats", repeats),
         cycles=_count("--cycles", cycles), size=_count("--size", parse_size(size)),
-        threads=_count("--threads", threads, 0), tasks=_count("--tasks", tasks, 0),
+        threads=_count("--threads", threads, 0, MAX_WORKERS), tasks=_count("--tasks", tasks, 0, MAX_WORKERS),
         iterations=_count("--iterations", iterations), duration=seconds)
     return _emit(run_stress(target, names, opts), as_json, output)
 

@@ -23,16 +23,18 @@ import os
 import resource
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from memwatch.errors import ConfigError
+from memwatch.units import format_size
 
-__all__ = ["Cap", "CapMethod", "apply_cap_in_child", "cgroup_parent", "prepare_cap"]
+__all__ = ["Cap", "CapMethod", "apply_cap_in_child", "cgroup_parent", "physical_memory", "prepare_cap"]
 
 CapMethod = Literal["auto", "rlimit", "cgroup"]
 _counter = itertools.count()
 # Below this a Python interpreter cannot even start its stress worker.
 MIN_CAP = 32 * 2**20
+_UNSET: Any = object()
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,31 @@ def cgroup_parent(*, proc_root: str | os.PathLike[str] = "/proc",
     return own, ""
 
 
+def physical_memory() -> int | None:
+    """Bytes of RAM of this machine (None where the OS does not say)."""
+    try:
+        pages, page = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return pages * page if pages > 0 and page > 0 else None
+
+
 def prepare_cap(limit: int, method: CapMethod = "auto", *,
                 proc_root: str | os.PathLike[str] = "/proc",
-                fs_root: str | os.PathLike[str] = "/sys/fs/cgroup") -> Cap:
-    """Choose and set up the cap for one child; ConfigError for an unusable limit or method."""
+                fs_root: str | os.PathLike[str] = "/sys/fs/cgroup",
+                host_memory: int | None = _UNSET) -> Cap:
+    """Choose and set up the cap for one child; ConfigError for an unusable limit or method.
+
+    A limit above the machine's RAM (``host_memory``, read when not given) is refused:
+    it would cap nothing, and the child could push the machine into the OOM killer.
+    """
     if limit < MIN_CAP:
-        raise ConfigError(f"memory limit {limit} bytes is too small: a capped Python child "
-                          f"needs at least {MIN_CAP // 2**20} MiB")
+        raise ConfigError(f"memory limit {format_size(limit)} is too small: a capped Python child "
+                          f"needs at least {format_size(MIN_CAP)}")
+    host = physical_memory() if host_memory is _UNSET else host_memory
+    if host is not None and limit > host:
+        raise ConfigError(f"memory limit {format_size(limit)} is more than this machine has "
+                          f"({format_size(host)}): it would not protect the machine from the OOM killer")
     if method not in ("auto", "rlimit", "cgroup"):
         raise ConfigError(f"unknown cap method {method!r}: use auto, rlimit or cgroup")
     if method == "rlimit":

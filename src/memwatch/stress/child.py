@@ -6,7 +6,8 @@ the file after the child is gone, whatever ended it, and drops a torn last line.
 A child past its time gets SIGTERM, and SIGKILL after ``grace`` seconds if it is
 still there (a child that ignores SIGTERM cannot hang the run). The child leads its
 own session; signals go to its whole process group, and whatever it started is
-killed when it ends (its own children inherit its cap). The child is
+killed when it ends (its own children inherit its cap); the child itself is
+SIGKILLed by the kernel if this process dies first (``PR_SET_PDEATHSIG``). The child is
 reaped with ``wait4``, whose ``ru_maxrss`` gives its peak RSS even after SIGKILL.
 """
 
@@ -143,7 +144,7 @@ def run_child(task: str, *, limit: int, target: str = "", args: tuple[Any, ...] 
         report = os.path.join(tmp, "events.jsonl")
         spec = {"task": task, "target": target, "args": list(args), "params": params or {},
                 "limit": limit, "cgroup": cap.cgroup, "report": report, "reserve": reserve,
-                "sys_path": [p for p in sys.path if p]}
+                "sys_path": [p for p in sys.path if p], "parent": os.getpid()}
         spec_path = os.path.join(tmp, "spec.json")
         Path(spec_path).write_text(json.dumps(spec), encoding="utf-8")
         output_path = os.path.join(tmp, "output.txt")

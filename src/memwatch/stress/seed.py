@@ -14,6 +14,7 @@ from memwatch.stress.analysis import stability_score
 from memwatch.stress.cap import CapMethod
 from memwatch.stress.child import run_child
 from memwatch.stress.verdicts import check, samples_of
+from memwatch.units import format_size
 
 __all__ = ["run_harness", "run_pressure"]
 
@@ -79,7 +80,7 @@ def run_harness(*, duration: float, cpu: int, gpu: int, toggle: float, limit: in
     checks = [] if run.outcome.completed else [
         check("child completed", "fail", 0, 1, "==", run.outcome.error or run.outcome.exit, "count")]
     checks.append(check("cpu pressure fits", "pass" if not metrics["cpu_errors"] else "fail",
-                        metrics["cpu_errors"], 0, "==", f"cap {cap / MiB:.0f} MiB", "count"))
+                        metrics["cpu_errors"], 0, "==", f"cap {format_size(cap)}", "count"))
     checks.append(check("memory given back", "pass" if score > 0.95 else "fail", score, 0.95, ">",
                         "stability score over the on/off cycles", "ratio"))
     gpu_text = str(data.get("gpu", "not asked for" if not gpu else "unknown"))

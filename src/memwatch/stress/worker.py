@@ -19,12 +19,14 @@ import importlib
 import json
 import math
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["EXIT_BAD_TARGET", "EXIT_MEMORY", "EXIT_RAISED", "Reporter", "main", "resolve_target"]
+__all__ = ["EXIT_BAD_TARGET", "EXIT_MEMORY", "EXIT_RAISED", "Reporter", "die_with_parent", "main",
+           "resolve_target"]
 
 EXIT_MEMORY = 10
 EXIT_RAISED = 11
@@ -87,9 +89,27 @@ def resolve_target(target: str) -> Callable[..., Any]:
     return obj  # type: ignore[no-any-return]
 
 
+def die_with_parent(parent: int | None) -> None:
+    """Have the kernel SIGKILL this child when the memwatch process that started it dies
+    (Linux ``prctl(PR_SET_PDEATHSIG)``), so a parent killed by SIGTERM/SIGKILL leaves no
+    orphan holding memory; exit at once if the parent is already gone."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent is not None and os.getppid() != parent:
+        os._exit(EXIT_TASK)
+
+
 def main(argv: list[str]) -> int:
     with open(argv[0], encoding="utf-8") as handle:
         spec = json.load(handle)
+    die_with_parent(spec.get("parent"))
     reporter = Reporter(spec["report"])
     from memwatch.stress.cap import apply_cap_in_child
 
