@@ -246,3 +246,14 @@ def test_a_large_leak_is_measured_within_the_memory_cap() -> None:
     assert report.severity == "critical"  # ~2 GB per 1,000 calls
     assert report.batch_size <= 10  # the batch was cut to fit the memory cap
     assert process.rss() - before < 600 * 2**20
+
+
+def test_detections_cannot_overlap() -> None:
+    def nested() -> None:
+        detect_leaks(clean_work)
+
+    with pytest.raises(OperationError) as info:
+        detect_leaks(nested)
+    assert isinstance(info.value.original, UsageError)
+    assert "cannot overlap" in str(info.value.original)
+    assert not detect_leaks(clean_work).leak_detected  # the lock was released

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
@@ -26,6 +27,7 @@ from memwatch.units import parse_duration, parse_size
 __all__ = ["MemoryLeakDetector", "adetect_leaks", "detect_leaks"]
 
 MAX_ITERATIONS = 100_000_000
+_ACTIVE = threading.Lock()
 
 
 def _plan(iterations: Any, warmup: Any, time_budget: Any, signals: Any) -> Plan:
@@ -73,22 +75,30 @@ def _thresholds(severity: Mapping[str, str | int] | None) -> dict[str, int]:
 
 def _protocol(plan: Plan, attribute_leaks: bool, reset: bool
               ) -> Generator[int, None, tuple[Measurement, Attribution | None, list[str]]]:
-    notes: list[str] = []
-    if reset:
-        notes.extend(caches.reset_caches())
-    # gc.freeze() makes the per-round full collection cheap; only when nobody else froze.
-    freeze = gc.get_freeze_count() == 0
+    # gc.freeze and tracemalloc are process-wide: two detections cannot overlap.
+    if not _ACTIVE.acquire(blocking=False):
+        raise UsageError("another leak detection is running in this process; detections "
+                         "cannot overlap (they freeze the collector and trace allocations "
+                         "process-wide)")
     try:
-        result = yield from measure(plan, freeze=freeze)
-        window: Attribution | None = None
-        if result.verdict == "leak":
-            # A native leak has no Python objects to attribute: only the confirmation window.
-            detail = attribute_leaks and result.deciding != "native_heap"
-            window = yield from attribute(result.batch, detail=detail, freeze=freeze)
+        notes: list[str] = []
+        if reset:
+            notes.extend(caches.reset_caches())
+        # gc.freeze() makes the per-round full collection cheap; only when nobody else froze.
+        freeze = gc.get_freeze_count() == 0
+        try:
+            result = yield from measure(plan, freeze=freeze)
+            window: Attribution | None = None
+            if result.verdict == "leak":
+                # A native leak has no Python objects to attribute: only the confirmation window.
+                detail = attribute_leaks and result.deciding != "native_heap"
+                window = yield from attribute(result.batch, detail=detail, freeze=freeze)
+        finally:
+            if freeze:
+                gc.unfreeze()
+        return result, window, notes
     finally:
-        if freeze:
-            gc.unfreeze()
-    return result, window, notes
+        _ACTIVE.release()
 
 
 def _prepare(func: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any] | None,
