@@ -32,6 +32,8 @@ LEAKS: tuple[Case, ...] = (
     Case("class_attribute_cycles", leaky.class_attribute_cycles, True, "Registry.nodes", "python"),
     Case("numpy_arrays", leaky.numpy_arrays, True, "leaky._ARRAYS", "python"),
     Case("closures", leaky.closures, True, "leaky._CALLBACKS", "python"),
+    Case("bound_methods", leaky.bound_methods, True, "leaky._HANDLERS", "python"),
+    Case("atexit_hooks", leaky.atexit_hooks, True, "gc root", "python"),  # held by C
     Case("ctypes_malloc", native.malloc_leak, True, None, "native"),
 )
 
@@ -45,6 +47,8 @@ CLEAN: tuple[Case, ...] = (
     Case("sawtooth", clean.sawtooth, False),
     Case("garbage_cycles", clean.garbage_cycles, False),
     Case("sawtooth_of_cycles", clean.sawtooth_of_cycles, False),
+    Case("weak_cache", clean.weak_cache, False),
+    Case("ring_buffer", clean.ring_buffer, False),
     Case("fragmentation", clean.fragmentation, False),
     Case("error_path", clean.error_path, False, expected_exceptions=(ValueError,)),
     Case("async_pure", clean.async_pure, False),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import itertools
 import logging
 import re
+import weakref
 from typing import Any
 
 import numpy as np
@@ -118,6 +120,28 @@ def sawtooth_of_cycles() -> None:
     _CYCLIC_BUFFER.append(Cyclic())
     if len(_CYCLIC_BUFFER) >= 100:
         _CYCLIC_BUFFER.clear()
+
+
+class Entry:
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+_WEAK: weakref.WeakValueDictionary[int, Entry] = weakref.WeakValueDictionary()
+
+
+def weak_cache() -> None:
+    """A WeakValueDictionary: entries vanish with their values."""
+    entry = Entry(next(_counter))
+    _WEAK[entry.n] = entry
+
+
+_RING: collections.deque[Entry] = collections.deque(maxlen=200)
+
+
+def ring_buffer() -> None:
+    """A deque with maxlen: bounded by construction."""
+    _RING.append(Entry(0))
 
 
 def fragmentation() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import itertools
 import logging
@@ -172,8 +173,46 @@ def closures() -> None:
     _CALLBACKS.append(lambda: len(buffer))
 
 
+class Request:
+    def __init__(self) -> None:
+        self.body = bytearray(128)
+
+    def handle(self) -> int:  # pragma: no cover - never called
+        return len(self.body)
+
+
+_HANDLERS: list[Any] = []
+
+
+def bound_methods() -> None:
+    """A bound method stored in a registry keeps its instance (and its body) alive."""
+    _HANDLERS.append(Request().handle)
+
+
+class _ExitHook:
+    """A callable that compares equal to every other hook, so reset() can unregister all."""
+
+    def __init__(self) -> None:
+        self.state = [0] * 8
+
+    def __call__(self) -> None:  # pragma: no cover - runs at exit only if not reset
+        pass
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ExitHook)
+
+    __hash__ = object.__hash__
+
+
+def atexit_hooks() -> None:
+    """An exit hook registered per call: held by the interpreter's C-level list."""
+    atexit.register(_ExitHook())
+
+
 def reset() -> None:
     """Drop everything the leaky operations retained."""
+    atexit.unregister(_ExitHook())
+    _HANDLERS.clear()
     _SESSIONS.clear()
     _STORE.clear()
     _render.cache_clear()
