@@ -24,6 +24,7 @@ import functools
 import logging
 import threading
 import weakref
+from collections import deque
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
@@ -52,8 +53,20 @@ _lock = threading.Lock()
 _refs: dict[int, weakref.ref[Any]] = {}
 
 
+# Filled by the weakref callbacks, emptied under the lock. A callback must never take
+# the lock: the cyclic GC runs it in whichever thread allocates, possibly one that holds
+# the lock already (a non-reentrant lock would deadlock there).
+_dead: deque[tuple[int, weakref.ref[Any]]] = deque()
+
+
 def _forget(key: int, ref: weakref.ref[Any]) -> None:
-    with _lock:
+    _dead.append((key, ref))  # atomic; no lock
+
+
+def _purge() -> None:
+    """Under the lock: drop the entries whose object died."""
+    while _dead:
+        key, ref = _dead.popleft()
         if _refs.get(key) is ref:
             del _refs[key]
 
@@ -74,6 +87,7 @@ def register(obj: Any) -> None:
         raise TypeError(f"{type(obj).__name__} cannot be registered: it cannot be weakly "
                         "referenced (add __weakref__ to its __slots__)") from None
     with _lock:
+        _purge()
         old = _refs.get(key)
         if old is not None and old() is obj:
             return
@@ -84,6 +98,7 @@ def unregister(obj: Any) -> None:
     """Remove ``obj`` from the registry; a no-op when it is not registered."""
     key = id(obj)
     with _lock:
+        _purge()
         ref = _refs.get(key)
         if ref is not None and ref() is obj:
             del _refs[key]
@@ -92,6 +107,7 @@ def unregister(obj: Any) -> None:
 def registered() -> list[Any]:
     """The live registered objects, in registration order (strong references)."""
     with _lock:
+        _purge()
         refs = list(_refs.values())
     return [obj for obj in (r() for r in refs) if obj is not None]
 

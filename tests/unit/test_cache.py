@@ -378,6 +378,29 @@ class TestAdaptive:
             cache.put("k", b"x" * 2000)
         assert cache.get("k") == 1
 
+    def test_refused_put_calls_back_outside_the_lock(self) -> None:
+        """The rare refusal after the hash tables grew on the insert used to call
+        on_evict with the lock held: a callback using the cache deadlocked."""
+        hit = False
+        for n in range(12):
+            for slack in range(0, 1200, 8):
+                locked: list[bool] = []
+                cache = AdaptiveCache(max_size=20, max_memory_mb=0.01, eviction_batch_size=1,
+                                      on_evict=lambda k, v: locked.append(cache._lock.locked()))
+                for i in range(n):
+                    cache.put(i, b"", size=0)
+                room = cache.max_memory - int(cache.stats["table_bytes"])
+                try:
+                    cache.put("big", b"", size=room - slack - ENTRY_OVERHEAD - 50)
+                except CacheValueTooLarge:
+                    if locked:
+                        hit = True
+                        assert locked == [False] * len(locked)
+                        assert "big" not in cache
+                        assert cache.memory_usage <= cache.max_memory
+                cache.close()
+        assert hit, "no put reached the tables-grew refusal: adjust the search"
+
     def test_max_size_must_leave_room_for_the_tables(self) -> None:
         with pytest.raises(ConfigError, match=r"max_size=10000 needs up to .* of hash tables"):
             AdaptiveCache(max_size=10_000, max_memory_mb=1)

@@ -162,3 +162,34 @@ class TestRegistry:
             t.join()
         assert reclaim.registered() == []
         assert len(keep) == 800
+
+
+class _Cyclic:
+    """A reclaimable object in a reference cycle: only the cyclic GC frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+    def shrink(self, fraction: float) -> int:
+        return 0
+
+    def clear(self) -> int:
+        return 0
+
+
+def test_a_collection_while_the_registry_lock_is_held_does_not_deadlock() -> None:
+    """Any allocation inside the registry's lock may run the cyclic GC, which runs the
+    weakref callbacks of registered objects it frees, in that same thread: the callback
+    used to take the (non-reentrant) lock again and hang the process."""
+    def collect_under_the_lock() -> None:
+        obj = _Cyclic()
+        reclaim.register(obj)
+        del obj
+        with reclaim._lock:
+            gc.collect()
+
+    worker = threading.Thread(target=collect_under_the_lock, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "deadlocked in the weakref callback"
+    assert not any(isinstance(o, _Cyclic) for o in reclaim.registered())

@@ -82,6 +82,7 @@ class AdaptiveCache(BaseCache):
         """Store ``value``, evicting least-recently-used batches until it fits the bound."""
         charge = self._charge(key, value, size)
         stored = self._wrap(key, value)
+        refused: CacheValueTooLarge | None = None
         with self._lock:
             self._purge_dead()
             if charge + self._tables > self.max_memory:
@@ -100,9 +101,10 @@ class AdaptiveCache(BaseCache):
             dropped += self._evict_until(0, keep=1)  # never the new item: it is the most recent
             if self._items + self._tables > self.max_memory:  # the tables grew past the room left
                 self._remove(key)
-                self._notify(dropped)
-                raise self._too_large(value, charge)
-        self._notify(dropped)
+                refused = self._too_large(value, charge)
+        self._notify(dropped)  # outside the lock: the callback may use the cache
+        if refused is not None:
+            raise refused
 
     def shrink(self, fraction: float) -> int:
         """Evict about ``fraction`` of the items, least recently used first; returns bytes freed."""
