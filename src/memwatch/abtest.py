@@ -24,11 +24,15 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memwatch.errors import ConfigError, OperationError
 
-__all__ = ["METRIC_UNITS", "OperationSamples", "measure_operation", "measure_pair"]
+if TYPE_CHECKING:
+    from memwatch.model.abtest import ABComparison
+
+__all__ = ["METRIC_UNITS", "OperationSamples", "compare_implementations", "measure_operation",
+           "measure_pair"]
 
 METRIC_UNITS = {"peak": "bytes", "growth": "bytes", "time": "seconds"}
 
@@ -67,7 +71,8 @@ class _Sampler:
         self.func, self.args, self.batch = func, args, batch
 
     def once(self) -> tuple[float, float, float]:
-        gc.collect()
+        """One batch. The caller starts from a collected heap; each batch ends with a
+        collection, which is the next batch's clean start (one collection per sample)."""
         tracemalloc.reset_peak()
         start = tracemalloc.get_traced_memory()[0]
         t0 = time.perf_counter()
@@ -104,6 +109,7 @@ def measure_operation(func: Callable[..., Any], args: tuple[Any, ...] = (), *, s
     sampler = _Sampler(func, args, batch)
 
     def run() -> OperationSamples:
+        gc.collect()
         for _ in range(warmup):
             sampler.once()
         values = [sampler.once() for _ in range(samples)]
@@ -121,6 +127,7 @@ def measure_pair(a: Callable[..., Any], b: Callable[..., Any], args: tuple[Any, 
     sa, sb = _Sampler(a, args, batch), _Sampler(b, args, batch)
 
     def run() -> tuple[OperationSamples, OperationSamples]:
+        gc.collect()
         for _ in range(warmup):
             sa.once()
             sb.once()
@@ -133,3 +140,34 @@ def measure_pair(a: Callable[..., Any], b: Callable[..., Any], args: tuple[Any, 
 
     pair: tuple[OperationSamples, OperationSamples] = _traced(run)
     return pair
+
+
+def compare_implementations(a: Callable[..., Any], b: Callable[..., Any], args: tuple[Any, ...] = (),
+                            *, samples: int = 9, batch: int = 10, tolerance: float = 0.05,
+                            floor: float = 256.0, alpha: float = 0.05) -> ABComparison:
+    """Measure A and B alternately on the same input; judge peak, growth and time.
+
+    A change counts only when the relative ``tolerance``, the absolute ``floor``
+    (bytes, for the memory metrics) and the Mann–Whitney test at ``alpha`` agree.
+    """
+    from memwatch.model.abtest import ABComparison, ABMetric
+    from memwatch.stats.compare import decide_change
+
+    sa, sb = measure_pair(a, b, args, samples=samples, batch=batch)
+    metrics = []
+    for name, unit in METRIC_UNITS.items():
+        xa, xb = sa.metric(name), sb.metric(name)
+        decision = decide_change(xa, xb, rel_tol=tolerance, alpha=alpha, unit=unit,
+                                 abs_floor=floor if unit == "bytes" else 0.0)
+        verdict: Any = "no difference"
+        if decision.counts:
+            verdict = "b worse" if decision.direction == "increase" else "b better"
+        ratio = (decision.current_median / decision.baseline_median) if decision.baseline_median else None
+        metrics.append(ABMetric(
+            metric=name, unit=unit, a=xa, b=xb, a_median=decision.baseline_median,
+            b_median=decision.current_median, delta=decision.absolute, ratio=ratio,
+            ci_low=decision.ci[0] if decision.ci else None,
+            ci_high=decision.ci[1] if decision.ci else None,
+            p_value=decision.p_value, verdict=verdict, reasons=decision.reasons))
+    return ABComparison(a=sa.target, b=sb.target, samples=samples, batch=batch,
+                        metrics=tuple(metrics), tolerance=tolerance, alpha=alpha)

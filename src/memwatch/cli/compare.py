@@ -1,17 +1,24 @@
-"""``memwatch compare``: two saved runs, overall and per phase.
+"""``memwatch compare``: two runs (saved files or history-database ids), or two implementations.
 
-Exit code 0 (a comparison is a report); with ``--fail-on-regression`` 1 when any
-metric regressed beyond the tolerance.
+- ``memwatch compare before.json after.json``: two profiled runs, overall and per phase.
+- ``memwatch compare 12 15 [--db URL]``: two recorded runs of the history database,
+  every test and metric they share, with the regression statistics.
+- ``memwatch compare --ab pkg:impl_a pkg:impl_b [--input pkg:make_input]``: one
+  operation's two implementations measured alternately on the same input.
+
+Exit code 0 (a comparison is a report); with ``--fail-on-regression`` 1 when the
+later run (or B) is worse.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from memwatch.errors import ConfigError
-from memwatch.model.timeline import RunResult
+from memwatch.model.base import Record
 from memwatch.reporters import render
-from memwatch.runcompare import compare_runs
 from memwatch.units import parse_size
 
 __all__ = ["command", "parse_tolerance"]
@@ -30,6 +37,10 @@ def parse_tolerance(text: str) -> float:
     return value
 
 
+def _is_run_id(text: str) -> bool:
+    return text.isdigit() and not Path(text).exists()
+
+
 @click.command("compare")
 @click.argument("before")
 @click.argument("after")
@@ -38,23 +49,82 @@ def parse_tolerance(text: str) -> float:
               help="Changes within this share of the earlier value count as unchanged.")
 @click.option("--min-change", default="1 MiB", show_default=True,
               help="Memory changes below this count as unchanged (noise floor).")
-@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when any metric regressed.")
+@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when the later run (or B) is worse.")
+@click.option("--db", "db_url", default=None, help="History database for run ids (default: $MEMWATCH_DB "
+              "or .memwatch/history.db).")
+@click.option("--ab", is_flag=True, help="BEFORE and AFTER are two implementations (module:callable) "
+              "of one operation: measure them side by side.")
+@click.option("--input", "input_path", default=None, metavar="MODULE:CALLABLE",
+              help="With --ab: called once; its return value is the argument both get.")
+@click.option("--samples", default=9, show_default=True, type=int, help="With --ab: samples per side.")
+@click.option("--batch", default=10, show_default=True, type=int, help="With --ab: calls per sample.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the report here instead of stdout.")
 def command(before: str, after: str, fmt: str, tolerance: str, min_change: str,
-            fail_on_regression: bool, output: str | None) -> int:
-    """Compare two saved runs (BEFORE, AFTER): time, peak and growth, overall and per phase."""
-    from memwatch.cli.report import emit, load_result
+            fail_on_regression: bool, db_url: str | None, ab: bool, input_path: str | None,
+            samples: int, batch: int, output: str | None) -> int:
+    """Compare BEFORE with AFTER: run files, history-database run ids, or (--ab) implementations."""
+    from memwatch.cli.report import emit
 
     tol = parse_tolerance(tolerance)
     floor = parse_size(min_change)
+    worse: list[str]
+    result: Record
+    if ab:
+        result, worse = _ab(before, after, input_path, samples, batch, tol)
+    elif _is_run_id(before) and _is_run_id(after):
+        result, worse = _stored(int(before), int(after), db_url, tol, floor)
+    else:
+        result, worse = _files(before, after, tol, floor)
+    emit(render(result, fmt), output)
+    if fail_on_regression and worse:
+        click.echo(f"memwatch: regressed: {', '.join(worse)}", err=True)
+        return 1
+    return 0
+
+
+def _files(before: str, after: str, tol: float, floor: int) -> tuple[Record, list[str]]:
+    from memwatch.cli.report import load_result
+    from memwatch.model.timeline import RunResult
+    from memwatch.runcompare import compare_runs
+
     old = load_result(before, expected=RunResult)
     new = load_result(after, expected=RunResult)
     assert isinstance(old, RunResult)
     assert isinstance(new, RunResult)
     result = compare_runs(old, new, tolerance=tol, min_bytes=floor,
                           before_label=old.label or before, after_label=new.label or after)
-    emit(render(result, fmt), output)
-    if fail_on_regression and result.regressions:
-        click.echo(f"memwatch: regressed: {', '.join(result.regressions)}", err=True)
-        return 1
-    return 0
+    return result, list(result.regressions)
+
+
+def _stored(before: int, after: int, db_url: str | None, tol: float,
+            floor: int) -> tuple[Record, list[str]]:
+    from memwatch.config import RegressionConfig, SeverityPercent
+    from memwatch.model.history import Baseline
+    from memwatch.regression import check_regressions
+    from memwatch.store import open_store
+
+    with open_store(db_url) as store:
+        old, new = store.run(before), store.run(after)
+        old_rows, new_rows = store.results(before), store.results(after)
+    baselines = [Baseline(r.test_id, r.metric, r.unit, r.samples, old.env_key, old.env, old.id,
+                          f"run {old.id}", old.created_at) for r in old_rows]
+    config = RegressionConfig(severity=SeverityPercent(minor=tol * 100, major=max(30.0, tol * 200),
+                                                       critical=max(50.0, tol * 400)),
+                              abs_floor=floor)
+    if old.env_key != new.env_key:
+        click.echo(f"memwatch: warning: run {before} ({old.env_key}) and run {after} "
+                   f"({new.env_key}) ran in different environments", err=True)
+    report = check_regressions(new_rows, baselines, env_key=old.env_key, env=old.env,
+                               config=config, run_id=after)
+    return report, [f"{c.test_id} {c.metric}" for c in report.regressions]
+
+
+def _ab(a_path: str, b_path: str, input_path: str | None, samples: int, batch: int,
+        tol: float) -> tuple[Record, list[str]]:
+    from memwatch.abtest import compare_implementations
+    from memwatch.suite.spec import resolve_target
+
+    a, b = resolve_target(a_path), resolve_target(b_path)
+    args: tuple[object, ...] = (resolve_target(input_path)(),) if input_path else ()
+    result = compare_implementations(a, b, args, samples=samples, batch=batch, tolerance=tol)
+    return result, [m.metric for m in result.metrics if m.verdict == "b worse"]

@@ -27,7 +27,6 @@ FORMATS: dict[str, tuple[str, str]] = {
     "json": ("memwatch.reporters.jsonfmt", "render"),
     "html": ("memwatch.reporters.html", "render_html"),
     "junit": ("memwatch.reporters.junit", "render_junit"),
-    "console": ("memwatch.reporters.console", "render"),
 }
 
 # (result kind, format) -> (module, function): for kinds the main function does not show
@@ -35,6 +34,12 @@ KIND_FORMATS: dict[tuple[str, str], tuple[str, str]] = {
     ("validation_report", "text"): ("memwatch.reporters.validation", "render_text"),
     ("validation_report", "md"): ("memwatch.reporters.validation", "render_markdown"),
     ("validation_report", "markdown"): ("memwatch.reporters.validation", "render_markdown"),
+    ("ab_comparison", "text"): ("memwatch.reporters.comparisons", "ab_text"),
+    ("ab_comparison", "md"): ("memwatch.reporters.comparisons", "ab_markdown"),
+    ("ab_comparison", "markdown"): ("memwatch.reporters.comparisons", "ab_markdown"),
+    ("regression_report", "text"): ("memwatch.reporters.comparisons", "regression_text"),
+    ("regression_report", "md"): ("memwatch.reporters.comparisons", "regression_markdown"),
+    ("regression_report", "markdown"): ("memwatch.reporters.comparisons", "regression_markdown"),
 }
 
 

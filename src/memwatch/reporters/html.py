@@ -117,7 +117,9 @@ def render_html(result: Record) -> str:
     elif isinstance(result, RunResult):
         context = _run_context(result)
     else:
-        raise TypeError(f"no HTML view for {type(result).__name__}")
+        from memwatch.reporters import unsupported
+
+        raise unsupported("html", result)
     context.update(version=__version__, generated=_dt.datetime.now(tz=_dt.UTC).strftime(
         "%Y-%m-%d %H:%M:%S UTC"))
     return str(_env().get_template("report.html.j2").render(**context))

@@ -10,8 +10,12 @@ from memwatch.model.suite import SuiteReport
 __all__ = ["render_junit"]
 
 
-def render_junit(report: SuiteReport) -> str:
+def render_junit(report: object) -> str:
     """A ``<testsuites>`` document; fail -> ``<failure>``, error -> ``<error>``, skipped -> ``<skipped>``."""
+    if not isinstance(report, SuiteReport):
+        from memwatch.reporters import unsupported
+
+        raise unsupported("junit", report)
     suites = ET.Element("testsuites", name="memwatch")
     suite = ET.SubElement(
         suites, "testsuite", name=f"memwatch.validate.{report.level}",

@@ -57,8 +57,6 @@ def leaks_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) ->
     units = {f"growth.{e.signal}": e.unit for e in report.signals}
     metrics["bytes_per_1000_calls"] = report.bytes_per_iteration * 1000.0
     units["bytes_per_1000_calls"] = "bytes"
-    metrics["iterations"] = float(report.iterations)
-    units["iterations"] = "count"
     return CheckOutcome(
         component=component.name, check="leaks", status=status, severity=severity,
         summary=report.summary(), details=report.explain() if report.leak_detected else "",

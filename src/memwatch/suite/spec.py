@@ -19,6 +19,7 @@ Import paths resolve against the config file's folder first, then ``sys.path``.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -160,11 +161,16 @@ def importable_from(folder: Path) -> Iterator[None]:
             sys.path.remove(entry)
 
 
-def resolve_target(path: str) -> Callable[..., Any]:
-    """Import ``'pkg.mod:attr.sub'`` and return the callable; UsageError says what failed."""
+def resolve_target(path: str, *, from_cwd: bool = True) -> Callable[..., Any]:
+    """Import ``'pkg.mod:attr.sub'`` and return the callable; UsageError says what failed.
+
+    With ``from_cwd`` the current folder is importable, as with ``python -m``.
+    """
     module_name, _, attr_path = path.partition(":")
     if not module_name or not attr_path:
         raise UsageError(f"invalid target {path!r}: expected 'module:callable'")
+    if from_cwd and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
