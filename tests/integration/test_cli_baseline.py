@@ -87,6 +87,8 @@ def test_show_filters_and_empty(db: str, capsys: pytest.CaptureFixture[str]) -> 
      "no run of kind 'validate' recorded on branch 'feature'"),
     (["baseline", "set", "--from-run", "1", "--test", "t::zzz"], "run 1 has no results for t::zzz"),
     (["baseline", "set", "--from-run", "x"], "'x' is not a valid integer"),
+    # was an OverflowError traceback, exit 3
+    (["baseline", "set", "--from-run", "99999999999999999999"], "no run 99999999999999999999"),
 ])
 def test_errors_exit_2(db: str, args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*args, "--db", db]) == 2

@@ -104,6 +104,27 @@ def test_missing_run_is_a_data_error(db_url: str) -> None:
         store.results(42)
 
 
+@pytest.mark.parametrize("run_id", [0, -1, 2**63, 10**30])
+def test_run_ids_out_of_range_are_missing_runs(db_url: str, run_id: int) -> None:
+    """10**30 used to be an OverflowError (exit 3 with a traceback from `baseline set`)."""
+    with open_store(db_url) as store:
+        with pytest.raises(DataError, match=f"no run {run_id}"):
+            store.run(run_id)
+        with pytest.raises(DataError, match=f"no run {run_id}"):
+            store.set_baselines_from_run(run_id)
+
+
+def test_negative_limits_are_refused(db_url: str) -> None:
+    """SQLite reads LIMIT -1 as "no limit": a negative limit returned every row."""
+    with open_store(db_url) as store:
+        store.record_run("pytest", rows(1.0))
+        assert store.trend("tests/test_a.py::test_one", "peak", limit=0) == []
+        with pytest.raises(UsageError, match="limit must be a number >= 0"):
+            store.trend("tests/test_a.py::test_one", "peak", limit=-1)
+        with pytest.raises(UsageError, match="limit must be a number >= 0"):
+            store.runs(limit=-1)
+
+
 def test_reopen_keeps_data_and_schema_version(db_url: str) -> None:
     with open_store(db_url) as store:
         run_id = store.record_run("pytest", rows(1.0), env=ENV_A)

@@ -49,6 +49,13 @@ def open_store(url: str | None = None) -> Store:
     return Store(resolve_url(url))
 
 
+def _limit(limit: int) -> int:
+    """A query's ``limit``; negative is refused (SQLite would read it as "no limit")."""
+    if isinstance(limit, bool) or int(limit) < 0:
+        raise UsageError(f"limit must be a number >= 0 or None, got {limit!r}")
+    return int(limit)
+
+
 class Store:
     """A connection to one history database. Use :func:`open_store` to get one."""
 
@@ -182,8 +189,10 @@ class Store:
 
     def run(self, run_id: int) -> RunInfo:
         """One run; DataError when there is no such run."""
-        with self._tx() as conn:
-            row = conn.execute(sa.select(S.runs).where(S.runs.c.id == int(run_id))).first()
+        row = None
+        if 0 < int(run_id) < 2**63:  # ids are 64-bit: a larger one is no run (not an overflow)
+            with self._tx() as conn:
+                row = conn.execute(sa.select(S.runs).where(S.runs.c.id == int(run_id))).first()
         if row is None:
             raise DataError(f"no run {run_id} in {self.display_url}")
         return run_info(row)
@@ -199,7 +208,7 @@ class Store:
         if env is not None:
             query = query.where(S.runs.c.env_key == environment_key(env))
         if limit is not None:
-            query = query.limit(int(limit))
+            query = query.limit(_limit(limit))
         with self._tx() as conn:
             return [run_info(row) for row in conn.execute(query)]
 
@@ -231,7 +240,7 @@ class Store:
         if env is not None:
             query = query.where(runs.c.env_key == environment_key(env))
         if limit is not None:
-            query = query.limit(int(limit))
+            query = query.limit(_limit(limit))
         with self._tx() as conn:
             rows = list(conn.execute(query).all())
         rows.reverse()
