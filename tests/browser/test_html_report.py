@@ -45,7 +45,9 @@ def test_report_renders_tables_and_charts_without_console_errors(tmp_path: Path)
             # the hostile test id is shown as text, not executed
             assert EVIL in page.locator("#results").inner_text()
             box = page.locator("svg.chart").first.bounding_box()
-            assert box is not None and box["width"] > 300 and box["height"] > 100
+            assert box is not None
+            assert box["width"] > 300
+            assert box["height"] > 100
             shot = os.environ.get("MEMWATCH_SCREENSHOT_DIR")
             page.screenshot(path=str(Path(shot or tmp_path) / "html-report.png"), full_page=True)
             assert problems == []

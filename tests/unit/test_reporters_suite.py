@@ -43,12 +43,14 @@ def test_html_escapes_every_name_and_message() -> None:
     assert "FAILED at level quick: 1 pass, 1 warn, 1 fail, 1 error, 1 skipped" in page
     assert page.count("<svg") == 1
     assert "61.0 MiB" in page  # 6.4e7 bytes, formatted
-    assert "https://" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
 
 
 def test_svg_chart_skips_nan_and_marks() -> None:
     svg = render_chart(report().outcomes[1].charts[0])
-    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.startswith("<svg")
+    assert svg.endswith("</svg>")
     assert svg.count("<polyline") == 2
     assert "nan" not in svg.lower()
     assert "&lt;script&gt;" in svg
@@ -67,7 +69,8 @@ def test_junit_structure_and_properties() -> None:
     failing = cases[1]
     assert failing.get("classname") == f"memwatch.tests/{EVIL}::t"
     failure = failing.find("failure")
-    assert failure is not None and failure.get("type") == "critical"
+    assert failure is not None
+    assert failure.get("type") == "critical"
     props = {p.get("name"): p.get("value") for p in failing.iter("property")}
     assert props["bytes_per_1000_calls[bytes]"] == "64000000.0"
     assert props["severity"] == "critical"
@@ -97,5 +100,6 @@ def test_axis_ticks_are_round_in_the_unit_shown() -> None:
     assert _axis(0, 0, "bytes") == (-1024.0, 1024.0, [-1024.0, -512.0, 0.0, 512.0, 1024.0])
     lo, hi, ticks = _axis(3.2e6, 9.7e6, "bytes")
     assert ticks == [2 * 2**20 * k for k in range(1, 6)]
-    assert lo <= 3.2e6 and hi >= 9.7e6
+    assert lo <= 3.2e6
+    assert hi >= 9.7e6
     assert _axis(-5, 30, "count")[2] == [-10.0, 0.0, 10.0, 20.0, 30.0]

@@ -124,7 +124,8 @@ def test_runner_policy_and_progress(fake_checks: dict[str, list[str]]) -> None:
         ("leaky", "leaks", "fail"), ("leaky", "gc", "warn")]
     assert report.exit_code == 1
     assert report.headline == "FAILED at level quick: 1 pass, 2 warn, 1 fail"
-    assert seen[0] == (0, 4, "clean: leaks") and seen[-1] == (4, 4, "done")
+    assert seen[0] == (0, 4, "clean: leaks")
+    assert seen[-1] == (4, 4, "done")
     assert all(o.duration >= 0 for o in report.outcomes)
 
 

@@ -37,7 +37,7 @@ def command(level: str | None, config_path: str | None, report_dir: str | None,
     from memwatch.suite import run_suite, write_reports
     from memwatch.suite.history import record_report
     from memwatch.suite.output import prepare_report_dir
-    from memwatch.suite.runner import default_report_dir
+    from memwatch.suite.runner import check_components, default_report_dir
 
     config = load_config(config_path)
     if not config.components:
@@ -47,7 +47,7 @@ def command(level: str | None, config_path: str | None, report_dir: str | None,
     from memwatch.suite.checks import available_checks
     from memwatch.suite.spec import suite_spec
 
-    suite_spec(config, available_checks())  # config errors before anything is created
+    check_components(suite_spec(config, available_checks()))  # config errors before anything is created
     store = None
     if not no_db:
         from memwatch.store import open_store

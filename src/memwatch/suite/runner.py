@@ -28,12 +28,13 @@ from memwatch.suite.checks import SuiteContext, available_checks, get_check, tim
 from memwatch.suite.spec import (
     CheckSpec,
     ComponentSpec,
+    SuiteSpec,
     importable_from,
     resolve_target,
     suite_spec,
 )
 
-__all__ = ["Progress", "run_suite"]
+__all__ = ["Progress", "check_components", "run_suite"]
 
 # progress(done, total, label) — the CLI draws a progress bar with it
 Progress = Callable[[int, int, str], None]
@@ -55,10 +56,7 @@ def run_suite(config: Config | str | os.PathLike[str] | None = None, *, level: s
     t0 = time.perf_counter()
     outcomes: list[CheckOutcome] = []
     with importable_from(spec.base_dir):
-        for component in spec.components:  # a bad import path is a config error: fail before running
-            for path in (component.operation, component.factory):
-                if path:
-                    _preflight(component.name, path)
+        check_components(spec)
         for index, (component, check) in enumerate(plan):
             label = f"{component.name}: {check.name}"
             if progress is not None:
@@ -75,11 +73,18 @@ def run_suite(config: Config | str | os.PathLike[str] | None = None, *, level: s
     )
 
 
-def _preflight(name: str, path: str) -> None:
-    try:
-        resolve_target(path)
-    except UsageError as exc:
-        raise ConfigError(f"component {name!r}: {exc}") from None
+def check_components(spec: SuiteSpec) -> None:
+    """Import every component's operation and factory: a bad path is a config error,
+    found before anything runs or is written."""
+    with importable_from(spec.base_dir):
+        for component in spec.components:
+            for path in (component.operation, component.factory):
+                if not path:
+                    continue
+                try:
+                    resolve_target(path)
+                except UsageError as exc:
+                    raise ConfigError(f"component {component.name!r}: {exc}") from None
 
 
 def _run_one(component: ComponentSpec, check: CheckSpec, ctx: SuiteContext) -> CheckOutcome:
