@@ -150,3 +150,22 @@ def test_markup_like_ids_print_verbatim_with_the_baseline(tmp_path: Path,
     assert "976.6 KiB (median of 1), from run 3" in out
     assert main(["baseline", "show", "--db", url]) == 0
     assert odd in capsys.readouterr().out
+
+
+def test_rates_print_with_separators_not_exponents(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`memwatch history memwatch.bench --metric allocation_rate` read "1.27516e+06 objects/s"."""
+    url = str(tmp_path / "history.db")
+    with open_store(url) as store:
+        for k in range(3):
+            run = store.record_run("bench", [ResultRow("memwatch.bench", "allocation_rate", "objects/s",
+                                                       [1_275_160.0 + k, 1_275_160.0 + k])])
+    assert main(["history", "memwatch.bench", "--metric", "allocation_rate", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "1,275,162 objects/s" in out
+    assert "e+06" not in out
+    assert main(["baseline", "set", "--from-run", str(run), "--db", url]) == 0
+    assert main(["baseline", "show", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "1,275,162 objects/s" in out
+    assert "e+06" not in out

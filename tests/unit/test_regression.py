@@ -7,7 +7,7 @@ import pytest
 from memwatch.config import RegressionConfig, validate_config
 from memwatch.errors import CheckFailed, ConfigError
 from memwatch.model.base import dump_document, load_document
-from memwatch.model.history import Baseline, ResultRow
+from memwatch.model.history import Baseline, ResultRow, format_metric
 from memwatch.model.regression import RegressionReport
 from memwatch.regression import check_regressions, environment_differences, is_leak_metric, severity_of
 
@@ -205,3 +205,26 @@ def test_version_1_report_document_still_loads() -> None:
     assert report.failed
     assert report.checks[0].gates_failed == ("peak:10%",)
     assert report.summary() == "regression check FAILED: 1 regressed"
+
+
+def test_reasons_of_large_counts_read_as_numbers_not_exponents() -> None:
+    """A rate metric such as objects/s used to read "went down -1e+06 objects/s"."""
+    rate = (2_000_000.0, 2_010_000.0, 1_990_000.0, 2_005_000.0, 1_995_000.0)
+    baseline = Baseline("bench", "allocation_rate", "objects/s", rate, KEY, dict(ENV), run_id=1)
+    report = check_regressions([ResultRow("bench", "allocation_rate", "objects/s",
+                                          tuple(v / 2 for v in rate))],
+                               [baseline], env_key=KEY, env=ENV, run_id=7)
+    (c,) = report.checks
+    assert c.reason == "allocation_rate went down -1,000,000 objects/s (-50.0%)"
+
+
+@pytest.mark.parametrize(("value", "unit", "signed", "text"), [
+    (1_275_160.4, "objects/s", False, "1,275,160 objects/s"),
+    (-2_500_000.0, "objects/s", True, "-2,500,000 objects/s"),
+    (0.293738, "µs", False, "0.293738 µs"),
+    (3.0, "count", True, "+3 count"),
+    (1_048_576.0, "bytes", True, "+1.0 MiB"),
+    (0.0, "", False, "0"),
+])
+def test_format_metric(value: float, unit: str, signed: bool, text: str) -> None:
+    assert format_metric(value, unit, signed=signed) == text

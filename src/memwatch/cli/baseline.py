@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from memwatch.errors import DataError, UsageError
-from memwatch.model.history import Baseline
-from memwatch.units import format_size
+from memwatch.model.history import Baseline, format_metric
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -107,7 +106,7 @@ def _table(items: list[Baseline]) -> None:
                           ("median", "right"), ("n", "right"), ("from", "left"), ("set (UTC)", "left")):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for b in items:
-        value = format_size(b.value) if b.unit == "bytes" else f"{b.value:,.6g} {b.unit}"
+        value = format_metric(b.value, b.unit)
         table.add_row(b.test_id, b.metric, b.env_key, value, str(len(b.samples)), b.source,
                       time.strftime("%Y-%m-%d %H:%M", time.gmtime(b.set_at)))
     _console().print(table)

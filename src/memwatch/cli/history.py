@@ -12,8 +12,7 @@ import click
 from memwatch.cli._outpath import check_writable
 from memwatch.errors import UsageError
 from memwatch.model.base import dump_document
-from memwatch.model.history import HistoryResult
-from memwatch.units import format_size
+from memwatch.model.history import HistoryResult, format_metric
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,7 +21,7 @@ __all__ = ["command"]
 
 
 def _fmt(value: float, unit: str) -> str:
-    return format_size(value) if unit == "bytes" else f"{value:,.6g} {unit}"
+    return format_metric(value, unit)
 
 
 def _when(ts: float) -> str:
