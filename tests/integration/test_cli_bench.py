@@ -152,3 +152,33 @@ def test_record_goes_where_history_reads(in_tmp: Path, capsys: pytest.CaptureFix
     assert (in_tmp / "history.db").exists()
     assert not (in_tmp / "config.db").exists()
     assert main(["history", TEST_ID, "--metric", "cache_hit_rate", "--json"]) == 0
+
+
+def test_gc_pauses_are_measured_when_automatic_collection_is_off() -> None:
+    """gc.set_threshold(0) (automatic collection off, a common tuning) gave no pause at all:
+    both GC benchmarks FAILed with nan and recording them raised UsageError."""
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(0)
+    try:
+        report = run_memory_benchmarks(quick=True, only=["gc_pause_avg_ms"])
+        assert gc.get_threshold()[0] == 0  # the caller's setting is given back
+    finally:
+        gc.set_threshold(*before)
+    (metric,) = report.metrics
+    assert metric.samples
+    assert math.isfinite(metric.value)
+
+
+def test_a_benchmark_without_a_finite_figure_is_left_out_of_the_record(in_tmp: Path) -> None:
+    from dataclasses import replace
+
+    from memwatch.store import open_store
+
+    report = run_memory_benchmarks(quick=True, only=["cache_hit_rate", "cache_get_latency_us"])
+    broken = replace(report.metrics[0], value=math.nan, samples=())
+    report = replace(report, metrics=(broken, report.metrics[1]))
+    run_id = record_benchmarks(report, str(in_tmp / "history.db"))
+    with open_store(str(in_tmp / "history.db")) as store:
+        assert [r.metric for r in store.results(run_id)] == [report.metrics[1].name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from memwatch.model.bench import BenchReport
@@ -21,7 +22,10 @@ def record_benchmarks(report: BenchReport, url: str | None = None, *, store: Any
     """
     from memwatch.store import ResultRow, open_store
 
-    rows = [ResultRow(TEST_ID, m.name, m.unit, m.samples or (m.value,)) for m in report.metrics]
+    # The store refuses NaN: a benchmark without a finite figure is left out, not a crash.
+    rows = [ResultRow(TEST_ID, m.name, m.unit, finite)
+            for m in report.metrics
+            if (finite := tuple(v for v in (m.samples or (m.value,)) if math.isfinite(v)))]
     meta = {"quick": report.quick, "passed": report.passed,
             "failed": [m.name for m in report.failures], "host": report.machine.host}
     if store is not None:

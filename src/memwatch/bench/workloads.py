@@ -114,7 +114,10 @@ def gc_pauses(quick: bool) -> list[float]:
     live = [[i] for i in range(50_000 if quick else 200_000)]  # a gen2 worth scanning
     churn = 100_000 if quick else 500_000
     was_enabled = gc.isenabled()
+    thresholds = gc.get_threshold()
     gc.enable()
+    if thresholds[0] == 0:  # threshold 0 turns automatic collection off: measure CPython's default
+        gc.set_threshold(700, 10, 10)
     gc.collect()
     try:
         with GCMonitor(count_objects=False) as monitor:
@@ -123,6 +126,7 @@ def gc_pauses(quick: bool) -> list[float]:
                 node.append(node)  # a reference cycle: only the collector frees it
         report = monitor.report
     finally:
+        gc.set_threshold(*thresholds)
         if not was_enabled:
             gc.disable()
         del live
