@@ -137,3 +137,12 @@ def test_only_names_are_checked() -> None:
 
     with pytest.raises(ConfigError, match=r"unknown benchmark 'speed' \(known: allocation_rate"):
         run_memory_benchmarks(only=["speed"])
+
+
+@pytest.mark.parametrize("only", [5, {"cache_hit_rate": 1}, [5]])
+def test_only_of_the_wrong_type_is_a_config_error(only: Any) -> None:
+    """`checks: {bench: {only: 5}}` in memwatch.yaml crashed the suite check with a TypeError."""
+    from memwatch.bench.runner import run_memory_benchmarks
+
+    with pytest.raises(ConfigError, match=r"^only: expected a benchmark name|^unknown benchmark 5 "):
+        run_memory_benchmarks(only=only)

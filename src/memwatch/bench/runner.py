@@ -169,9 +169,17 @@ def run_memory_benchmarks(config: Config | Mapping[str, Any] | None = None, *, q
     uses smaller workloads (about a second in all instead of a few).
     """
     thresholds = resolve_thresholds(config)
-    names = list(_BY_NAME) if only is None else [only] if isinstance(only, str) else list(only)
+    if only is None:
+        names = list(_BY_NAME)
+    elif isinstance(only, str):
+        names = [only]
+    elif isinstance(only, Iterable) and not isinstance(only, Mapping | bytes):
+        names = list(only)
+    else:
+        raise ConfigError(f"only: expected a benchmark name or a list of names, got {only!r} "
+                          f"(known: {', '.join(_BY_NAME)})")
     for name in names:
-        if name not in _BY_NAME:
+        if not isinstance(name, str) or name not in _BY_NAME:
             raise ConfigError(f"unknown benchmark {name!r} (known: {', '.join(_BY_NAME)})")
     machine = machine_info()
     started = time.time()
