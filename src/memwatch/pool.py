@@ -146,7 +146,8 @@ class ObjectPool(Generic[T]):
         Waits up to ``timeout`` seconds (``None``: for ever, ``0``: not at all) when
         all ``max_size`` objects are in use, then raises :class:`PoolTimeoutError`.
         """
-        if timeout is not None and (isinstance(timeout, bool) or not timeout >= 0):
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
+                                    or not timeout >= 0):
             raise ConfigError(f"timeout must be >= 0 seconds or None, got {timeout!r}")
         with self._lock:  # fast path: an idle object and nothing to expire
             if self._idle and self.ttl is None and not self._closed:

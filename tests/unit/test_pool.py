@@ -79,7 +79,7 @@ def test_factory_must_be_callable() -> None:
         ObjectPool(42)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("timeout", [-1, -0.001, float("nan"), True])
+@pytest.mark.parametrize("timeout", [-1, -0.001, float("nan"), True, "1"])
 def test_bad_timeout(timeout: Any) -> None:
     pool = ObjectPool(Conn)
     with pytest.raises(ConfigError, match="timeout must be >= 0"):
