@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import gc
 import re
 import threading
+from collections.abc import Callable
 from typing import ClassVar
 
 import pytest
@@ -123,3 +125,60 @@ def test_reset_caches_clears_the_re_cache() -> None:
     re.compile(r"memwatch-test-\d+")
     assert reset_caches() == []
     assert not re._cache  # type: ignore[attr-defined]
+
+
+class Slotted:
+    __slots__ = ("held",)
+
+    def __init__(self, held: object) -> None:
+        self.held = held
+
+
+_SLOTTED: list[Slotted] = []
+_QUEUE: collections.deque[object] = collections.deque()
+_MEMBERS: set[Frozen] = set()
+
+
+class Frozen:
+    def __init__(self, payload: object) -> None:
+        self.payload = payload
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def _make_getter(value: object) -> Callable[[], object]:
+    return lambda: value
+
+
+_GETTERS: list[Callable[[], object]] = []
+
+
+@pytest.mark.parametrize(("store", "expected"), [
+    (lambda s: _SLOTTED.append(Slotted(s)), "_SLOTTED -> list[0] -> Slotted.held -> Session"),
+    (_QUEUE.append, "_QUEUE -> deque[0] -> Session"),
+    (lambda s: _MEMBERS.add(Frozen(s)), "_MEMBERS -> set member -> Frozen.payload -> Session"),
+    (lambda s: _GETTERS.append(_make_getter(s)),
+     "_GETTERS -> list[0] -> function _make_getter.<locals>.<lambda> -> tuple[0] -> cell -> Session"),
+])
+def test_path_labels(store: Callable[[Session], None], expected: str) -> None:
+    store(Session("x"))
+    try:
+        holder = (_SLOTTED or _QUEUE or _MEMBERS or _GETTERS)
+        path = find_path(_target_in(holder))  # no local variable holds the target
+        assert path is not None
+        assert str(path) == f"module {__name__}.{expected}"
+    finally:
+        for container in (_SLOTTED, _QUEUE, _MEMBERS, _GETTERS):
+            container.clear()
+
+
+def _target_in(holder: object) -> Session:
+    first = next(iter(holder))  # type: ignore[call-overload]
+    if isinstance(first, Session):
+        return first
+    if isinstance(first, Slotted):
+        return first.held  # type: ignore[return-value]
+    if isinstance(first, Frozen):
+        return first.payload  # type: ignore[return-value]
+    return first()  # type: ignore[no-any-return]

@@ -83,11 +83,19 @@ def find_path(target: Any, ignore: Iterable[int] = (), *, max_depth: int = 12,
     frontier: list[Any] = [target]
     skip = set(ignore) | stacks.ignore | {id(toward)}
     orphan: Any = None
+    # A local variable is a root, but a module or class one level further explains more
+    # (a handler's local `cache` usually *is* app.cache._STORE): look one level on.
+    local: tuple[Any, str] | None = None
+    local_level = 0
     try:
         root = _root_of(target, stacks)
-        if root is not None:
+        if root is not None and not root.startswith("thread:"):
             return _build(target, toward, root, target)
-        for _ in range(max_depth):
+        if root is not None:
+            local = (target, root)
+        for level in range(max_depth):
+            if local is not None and level > local_level + 1:
+                break
             skip.add(id(frontier))
             referrers = gc.get_referrers(*frontier)
             skip.add(id(referrers))
@@ -106,14 +114,18 @@ def find_path(target: Any, ignore: Iterable[int] = (), *, max_depth: int = 12,
                     continue
                 toward[id(ref)] = child
                 root = _root_of(ref, stacks)
-                if root is not None:
+                if root is not None and not root.startswith("thread:"):
                     return _build(ref, toward, root, target)
+                if root is not None and local is None:
+                    local, local_level = (ref, root), level + 1
                 nxt.append(ref)
             if orphan is None:
                 orphan = next((obj for obj in frontier if id(obj) not in held), None)
             if not nxt:
                 break
             frontier = _diverse(nxt, max_frontier)
+        if local is not None:
+            return _build(local[0], toward, local[1], target)
         if orphan is None:
             return None
         return _build(orphan, toward, "gc", target)
