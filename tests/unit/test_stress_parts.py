@@ -78,11 +78,25 @@ def test_read_events_skips_torn_and_garbled_lines(tmp_path: Path) -> None:
     ("nocolon", "not of the form"),
     ("memwatch_no_such_module:f", "cannot import module"),
     ("os:no_such_attr", "has no attribute"),
-    ("os:sep", "not a callable"),
+    ("os:sep", "is a str, not a callable"),
+    ("os:F_OK", "is an int, not a callable"),
 ])
 def test_resolve_target_errors(target: str, message: str) -> None:
     with pytest.raises(BadTarget, match=message):
         resolve_target(target)
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("def f(:\n", "SyntaxError: invalid syntax"),
+    ("raise RuntimeError('boom at import')\n", "RuntimeError: boom at import"),
+])
+def test_a_module_that_fails_to_import_is_a_bad_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      source: str, message: str) -> None:
+    """Was reported as the code under test raising (a failed check, exit 1), not a bad target (2)."""
+    (tmp_path / "memwatch_qa_broken.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(BadTarget, match=f"cannot import module 'memwatch_qa_broken' .*{message}"):
+        resolve_target("memwatch_qa_broken:f")
 
 
 def test_resolve_target_dotted() -> None:

@@ -79,13 +79,20 @@ def resolve_target(target: str) -> Callable[..., Any]:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise BadTarget(f"cannot import module {module_name!r} of target {target!r}: {exc}") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # a syntax error or an exception at import: the target is unusable
+        raise BadTarget(f"cannot import module {module_name!r} of target {target!r}: "
+                        f"{type(exc).__name__}: {exc}") from None
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
             raise BadTarget(f"module {module_name!r} has no attribute {attr!r}") from None
     if not callable(obj):
-        raise BadTarget(f"target {target!r} is a {type(obj).__name__}, not a callable")
+        kind = type(obj).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise BadTarget(f"target {target!r} is {article} {kind}, not a callable")
     return obj  # type: ignore[no-any-return]
 
 
