@@ -257,3 +257,9 @@ def test_detections_cannot_overlap() -> None:
     assert isinstance(info.value.original, UsageError)
     assert "cannot overlap" in str(info.value.original)
     assert not detect_leaks(clean_work).leak_detected  # the lock was released
+
+
+def test_a_function_returning_a_coroutine_is_refused() -> None:
+    with pytest.raises(ConfigError, match="returned a coroutine"):
+        detect_leaks(lambda: _async_clean())  # noqa: PLW0108 - a plain function on purpose
+    assert gc.get_freeze_count() == 0

@@ -69,9 +69,13 @@ class Operation:
         self.expected = expected_exceptions
         self.is_async = is_async_callable(func)
         self.expected_raised = 0
+        self.checked = False
 
     def run(self, n: int) -> None:
         """Call the operation ``n`` times (plain function)."""
+        if not self.checked and n > 0:
+            self._first_call()
+            n -= 1
         func, args, kwargs, expected = self.func, self.args, self.kwargs, self.expected
         setup, teardown = self.setup, self.teardown
         for _ in range(n):
@@ -87,6 +91,27 @@ class Operation:
                 self.expected_raised += 1
             except Exception as exc:
                 raise self._failure(exc) from exc
+
+    def _first_call(self) -> None:
+        """One call that also checks the function does not hand back an un-awaited coroutine."""
+        self.checked = True
+        try:
+            if self.setup is not None:
+                self.setup()
+            try:
+                result = self.func(*self.args, **self.kwargs)
+            finally:
+                if self.teardown is not None:
+                    self.teardown()
+        except self.expected:
+            self.expected_raised += 1
+            return
+        except Exception as exc:
+            raise self._failure(exc) from exc
+        if inspect.iscoroutine(result):
+            result.close()
+            raise ConfigError(f"{target_name(self.func)} returned a coroutine: make it an "
+                              "`async def` function, or await it with adetect_leaks()")
 
     async def arun(self, n: int) -> None:
         """Call and await the operation ``n`` times (coroutine function)."""
