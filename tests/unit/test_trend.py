@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memwatch.stats.trend import assess, difference_noise, mann_kendall, stretch_levels, theil_sen
 
@@ -124,3 +126,47 @@ def test_min_rise_keeps_tiny_exact_growth_out() -> None:
     series = 1000.0 + np.repeat(np.arange(4.0), 6)
     assert not assess(series, min_rise=1.0).growing
     assert assess(series, min_rise=0.5).growing
+
+
+# Properties over many generated series (hypothesis).
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(8, 48), slope=st.floats(2.0, 1e6), noise=st.floats(0.0, 0.24),
+       seed=st.integers(0, 2**16))
+def test_steady_growth_with_small_noise_is_always_growing(n: int, slope: float, noise: float,
+                                                          seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = np.arange(n, dtype=float)
+    y = 1e6 + slope * x + rng.uniform(-noise, noise, n) * slope
+    assert assess(y, min_rise=1.0).growing
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(8, 48), height=st.floats(1.0, 1e6), fill=st.floats(0.0, 0.5))
+def test_a_structure_that_fills_then_stays_is_never_growing(n: int, height: float,
+                                                             fill: float) -> None:
+    x = np.arange(n, dtype=float)
+    cap = max(1.0, fill * n)  # full by the middle of the run at the latest
+    y = 1e3 + height * np.minimum(x, cap) / cap
+    assert not assess(y, min_rise=0.5).growing
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(8, 48), at=st.integers(1, 47), jump=st.floats(1.0, 1e7))
+def test_a_single_step_is_never_growing(n: int, at: int, jump: float) -> None:
+    x = np.arange(n, dtype=float)
+    y = 1e3 + np.where(x >= min(at, n - 1), jump, 0.0)
+    assert not assess(y, min_rise=0.5).growing
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(8, 48), x0=st.floats(0.0, 1e6), scale=st.floats(1.0, 1e4),
+       seed=st.integers(0, 2**16))
+def test_uneven_spacing_still_gives_the_slope_per_unit(n: int, x0: float, scale: float,
+                                                       seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = x0 + np.cumsum(rng.uniform(0.75, 1.25, n)) * scale
+    trend = assess(3.0 * x, x)
+    assert trend.slope == pytest.approx(3.0)
+    assert trend.noise == pytest.approx(0.0, abs=1e-6 * scale)
