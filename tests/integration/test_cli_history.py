@@ -169,3 +169,25 @@ def test_rates_print_with_separators_not_exponents(tmp_path: Path,
     out = capsys.readouterr().out
     assert "1,275,162 objects/s" in out
     assert "e+06" not in out
+
+
+@pytest.mark.parametrize("args", [["history", TEST], ["baseline", "show"],
+                                  ["baseline", "set", "--from-run", "1"]])
+def test_a_missing_database_file_is_not_created_by_readers(tmp_path: Path, args: list[str],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A typo in --db used to leave a new empty database behind (and then say the test had no history)."""
+    typo = tmp_path / "histroy.db"
+    assert main([*args, "--db", str(typo)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"memwatch: error: no history database at {typo}: nothing has been recorded there " \
+                  "(check --db / $MEMWATCH_DB, or record runs first)\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_default_database_is_not_created_by_readers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MEMWATCH_DB", raising=False)
+    assert main(["history", TEST]) == 2
+    assert "no history database at .memwatch/history.db" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

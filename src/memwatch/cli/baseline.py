@@ -45,7 +45,7 @@ def set_(run_id: int | None, branch: str | None, kind: str | None, tests: tuple[
     from memwatch.store.db import open_store
     from memwatch.store.engine import configured_url
 
-    with open_store(configured_url(db)) as store:
+    with open_store(configured_url(db), create=False) as store:  # its runs must be there already
         if branch is not None:
             latest = store.latest_run(branch=branch, kind=kind)
             if latest is None:
@@ -80,7 +80,7 @@ def show(test_id: str | None, metric: str | None, env: str | None, db: str | Non
     from memwatch.store.db import open_store
     from memwatch.store.engine import configured_url
 
-    with open_store(configured_url(db)) as store:
+    with open_store(configured_url(db), create=False) as store:
         items = store.baselines(test_id, metric, env=env)
         where = store.display_url
     if as_json:

@@ -62,7 +62,7 @@ def command(test_id: str, metric: str, db: str | None, env: str | None, limit: i
     threshold = _percent(min_change)
     if plot:
         check_writable(plot)
-    with open_store(configured_url(db)) as store:
+    with open_store(configured_url(db), create=False) as store:
         history = build_history(store, test_id, metric, env=env, limit=limit, min_change=threshold)
     if plot:
         _plot(history, Path(plot))

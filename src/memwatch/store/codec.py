@@ -25,12 +25,20 @@ __all__ = [
     "first_line",
     "gc_paused",
     "merge_rows",
+    "query_limit",
     "run_info",
     "samples_json",
     "stored_test_id",
 ]
 
 MAX_TEST_ID = 600  # characters: at most 2,400 bytes of UTF-8, under PostgreSQL's index limit
+
+
+def query_limit(limit: int) -> int:
+    """A query's ``limit``; negative is refused (SQLite would read it as "no limit")."""
+    if isinstance(limit, bool) or int(limit) < 0:
+        raise UsageError(f"limit must be a number >= 0 or None, got {limit!r}")
+    return int(limit)
 
 
 @contextmanager

@@ -25,11 +25,18 @@ from memwatch.store.codec import (
     first_line,
     gc_paused,
     merge_rows,
+    query_limit,
     run_info,
     samples_json,
     stored_test_id,
 )
-from memwatch.store.engine import WRITE_OPTION, create_engine, display_url, resolve_url
+from memwatch.store.engine import (
+    WRITE_OPTION,
+    create_engine,
+    display_url,
+    refuse_missing_sqlite_file,
+    resolve_url,
+)
 from memwatch.store.env import environment_fingerprint, environment_key, git_info
 
 __all__ = ["Store", "open_store"]
@@ -38,22 +45,19 @@ _PG_INIT_LOCK = 0x6D656D77  # "memw": serialises schema creation between Postgre
 _UNSET: Any = object()
 
 
-def open_store(url: str | None = None) -> Store:
+def open_store(url: str | None = None, *, create: bool = True) -> Store:
     """Open (creating or upgrading when needed) the history database at ``url``.
 
     ``url`` is a file path, ``sqlite:///path`` or ``postgresql://user@host/db``;
     ``None`` means ``$MEMWATCH_DB``, else ``.memwatch/history.db``. Raises
     :class:`~memwatch.errors.DataError` for a corrupt, foreign or newer-schema
-    database and an unreachable server.
+    database and an unreachable server. ``create=False`` (commands that only read)
+    raises DataError for a SQLite file that does not exist instead of creating it.
     """
-    return Store(resolve_url(url))
-
-
-def _limit(limit: int) -> int:
-    """A query's ``limit``; negative is refused (SQLite would read it as "no limit")."""
-    if isinstance(limit, bool) or int(limit) < 0:
-        raise UsageError(f"limit must be a number >= 0 or None, got {limit!r}")
-    return int(limit)
+    resolved = resolve_url(url, create=create)
+    if not create:
+        refuse_missing_sqlite_file(resolved)
+    return Store(resolved)
 
 
 class Store:
@@ -208,7 +212,7 @@ class Store:
         if env is not None:
             query = query.where(S.runs.c.env_key == environment_key(env))
         if limit is not None:
-            query = query.limit(_limit(limit))
+            query = query.limit(query_limit(limit))
         with self._tx() as conn:
             return [run_info(row) for row in conn.execute(query)]
 
@@ -240,7 +244,7 @@ class Store:
         if env is not None:
             query = query.where(runs.c.env_key == environment_key(env))
         if limit is not None:
-            query = query.limit(_limit(limit))
+            query = query.limit(query_limit(limit))
         with self._tx() as conn:
             rows = list(conn.execute(query).all())
         rows.reverse()

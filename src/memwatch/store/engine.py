@@ -21,19 +21,22 @@ from sqlalchemy import event
 from memwatch.errors import DataError, UnavailableError, UsageError
 
 __all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_PATH", "configured_url", "create_engine", "display_url",
-           "resolve_url"]
+           "refuse_missing_sqlite_file", "resolve_url"]
 
 DEFAULT_PATH = Path(".memwatch") / "history.db"
 BUSY_TIMEOUT_MS = 60_000
 WRITE_OPTION = "memwatch_write"
 
 
-def resolve_url(url: str | os.PathLike[str] | None) -> str:
-    """The SQLAlchemy URL for ``url`` (see the module docstring for the defaults)."""
+def resolve_url(url: str | os.PathLike[str] | None, *, create: bool = True) -> str:
+    """The SQLAlchemy URL for ``url`` (see the module docstring for the defaults).
+
+    ``create=False`` (readers) leaves the default folder alone when it is missing."""
     if url is None:
         url = os.environ.get("MEMWATCH_DB") or None
     if url is None:
-        DEFAULT_PATH.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            DEFAULT_PATH.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{DEFAULT_PATH}"
     text = os.fspath(url).strip()
     if not text:
@@ -73,6 +76,17 @@ def display_url(url: str) -> str:
         return parsed.render_as_string(hide_password=True)
     except Exception:
         return url.rsplit("@", maxsplit=1)[-1] if "@" in url else url
+
+
+def refuse_missing_sqlite_file(url: str) -> None:
+    """DataError when ``url`` names a SQLite file that does not exist (for readers)."""
+    parsed = sa.make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") \
+            or database.startswith("file:") or Path(database).expanduser().exists():
+        return
+    raise DataError(f"no history database at {database}: nothing has been recorded there "
+                    "(check --db / $MEMWATCH_DB, or record runs first)")
 
 
 def create_engine(url: str) -> sa.Engine:
