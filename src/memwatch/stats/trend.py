@@ -169,7 +169,7 @@ def assess(y: np.ndarray, x: np.ndarray | None = None, *, alpha: float = 0.01,
     down = rises < -floor
     significant = bool(p_value < alpha and low > 0)
     persistent = bool(rises.size > 0 and up.all())
-    shape = _shape(values, rises, up, down, significant, slope, high, p_value, alpha, floor, noise)
+    shape = _shape(values, rises, up, down, significant, high, p_value, alpha, floor, noise)
     return Trend(n=n, slope=slope, low=low, high=high, intercept=intercept, tau=tau,
                  p_value=p_value, noise=noise, floor=floor,
                  levels=tuple(float(v) for v in levels), rises=tuple(float(v) for v in rises),
@@ -177,8 +177,9 @@ def assess(y: np.ndarray, x: np.ndarray | None = None, *, alpha: float = 0.01,
 
 
 def _shape(values: np.ndarray, rises: np.ndarray, up: np.ndarray, down: np.ndarray,
-           significant: bool, slope: float, high: float, p_value: float, alpha: float,
+           significant: bool, high: float, p_value: float, alpha: float,
            floor: float, noise: float) -> Shape:
+    """Name the pattern from the stretch rises (``up``/``down``: beyond the floor)."""
     if values.size < 2 or rises.size == 0:
         return "flat"
     drops = np.diff(values) < -max(floor, 3.0 * noise * math.sqrt(2.0))
@@ -192,13 +193,11 @@ def _shape(values: np.ndarray, rises: np.ndarray, up: np.ndarray, down: np.ndarr
         return "flat"
     if up.any() and down.any():
         return "sawtooth"
-    if not down.any():
-        first_up = int(np.argmax(up))
-        ups = int(up.sum())
-        if ups == 1 and first_up > 0:
-            return "step"
-        if bool(up[: ups].all()):
-            return "plateau" if ups < up.size else "growing"
-        if ups == 1:
-            return "plateau"
+    # Only rises, on some stretches: a single later one is a step; rises on the first
+    # stretches and none after is a plateau; anything else has not settled.
+    ups = int(up.sum())
+    if ups == 1 and not up[0]:
+        return "step"
+    if bool(up[:ups].all()):
+        return "plateau"
     return "irregular"
