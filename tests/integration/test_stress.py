@@ -7,6 +7,7 @@ holds more than the cap per test (two xdist workers: well under 1 GiB).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -253,6 +254,7 @@ def test_a_killed_parent_leaves_no_child_behind() -> None:
             " timeout=60)\n")
     parent = subprocess.Popen([sys.executable, "-c", code])
     children: list[int] = []
+    folder: Path | None = None
     try:
         deadline = time.monotonic() + 20
         while not children and time.monotonic() < deadline:
@@ -260,6 +262,9 @@ def test_a_killed_parent_leaves_no_child_behind() -> None:
             children = _children_of(parent.pid)
         assert children, "the stress child never started"
         time.sleep(0.5)  # let it reach the user's code
+        # the killed parent cannot remove its temporary folder: the test does
+        spec = Path(f"/proc/{children[0]}/cmdline").read_bytes().split(b"\0")[-2].decode()
+        folder = Path(spec).parent
         parent.kill()
         parent.wait()
         deadline = time.monotonic() + 10
@@ -272,3 +277,5 @@ def test_a_killed_parent_leaves_no_child_behind() -> None:
         for pid in children:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+        if folder is not None and folder.name.startswith("memwatch-stress-"):
+            shutil.rmtree(folder, ignore_errors=True)
