@@ -125,7 +125,8 @@ def detect_leaks(func: Callable[..., Any], args: Sequence[Any] = (),
     """Call ``func`` repeatedly and decide, with statistics, whether it leaks memory.
 
     ``iterations`` caps the measured calls (None: adaptive, stop when confident);
-    ``warmup`` fixes the warm-up calls (None: until the signals settle);
+    ``warmup`` fixes the warm-up calls (None: until the signals settle; the first call,
+    which times the operation, always happens and counts as warm-up);
     ``max_growth`` is the budget per 1,000 calls (``report.passed``,
     ``report.raise_for_leaks()``); ``signals`` restricts the signals read
     (``py_blocks``, ``native_heap``, ``fds``, ``threads``, ``rss``);
