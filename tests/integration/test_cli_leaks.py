@@ -124,3 +124,15 @@ def test_defaults_come_from_the_config_file(tmp_path, monkeypatch: pytest.Monkey
     (tmp_path / "memwatch.yaml").write_text('leaks:\n  max_growth: "12 XB"\n')
     assert main(["leaks", "tests.leak_corpus.clean:pure"]) == 2
     assert "leaks.max_growth" in capsys.readouterr().err
+
+
+def test_run_isolated_api() -> None:
+    from memwatch.errors import UsageError
+    from memwatch.leaks.isolate import run_isolated
+
+    report = run_isolated("tests.leak_corpus.clean:error_path", iterations=400,
+                          max_growth="1 MB", expected_exceptions=(ValueError,))
+    assert report.verdict == "clean"
+    assert report.iterations <= 400
+    with pytest.raises(UsageError, match="unknown option"):
+        run_isolated("tests.leak_corpus.clean:pure", colour="red")
