@@ -236,9 +236,9 @@ class LeakReport(Record):
                 lines.append(f"    {site.location}: {format_size(site.bytes_per_iteration)}/iter, "
                              f"{site.objects_per_iteration:.3g} objects/iter")
         if self.types:
-            lines.append("  growing types (live objects per iteration):")
-            lines.extend(f"    {t.type_name}: {t.per_iteration:+.3g} ({t.before} -> {t.after})"
-                         for t in self.types)
+            lines.append("  growing types (objects kept per call):")
+            lines.extend(f"    {t.type_name}: {t.per_iteration:+.3g} ({t.after - t.before:,} kept "
+                         f"in the survivors window)" for t in self.types)
         if self.retention_paths:
             lines.append("  kept alive by:")
             lines.extend(f"    {path}" + ("  (library-internal)" if path.internal else "")
