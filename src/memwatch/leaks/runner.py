@@ -161,14 +161,11 @@ def detect_leaks(func: Callable[..., Any], args: Sequence[Any] = (),
 
 
 async def _adrive(steps: Generator[int, None, Any], op: Operation) -> Any:
-    runner = op.arun if op.is_async or op.setup or op.teardown else None
+    """Run a measurement protocol inside the running loop: each yielded n is awaited calls."""
     try:
         request = next(steps)
         while True:
-            if runner is not None:
-                await runner(request)
-            else:  # pragma: no cover - only async operations come here
-                op.run(request)
+            await op.arun(request)
             request = steps.send(None)
     except StopIteration as stop:
         return stop.value
