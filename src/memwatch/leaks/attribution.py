@@ -209,12 +209,19 @@ def _held_by(obj: object, depth: int) -> set[int]:
     return seen
 
 
-def _paths_to(samples: list[object], limit: int) -> tuple[RetentionPath, ...]:
-    """One path per distinct root, library-internal roots last."""
+def _paths_to(samples: list[object], limit: int, budget: float = 0.15) -> tuple[RetentionPath, ...]:
+    """One path per distinct root, library-internal roots last.
+
+    Each search level scans the heap, so after the first sample the searches stop once
+    ``budget`` seconds are spent: the first path is the one that matters most.
+    """
     paths: list[RetentionPath] = []
     roots: set[str] = set()
-    for sample in samples:
-        path = find_path(sample, {id(samples)})
+    began = time.perf_counter()
+    for index, sample in enumerate(samples):
+        if index and time.perf_counter() - began > budget:
+            break
+        path = find_path(sample, {id(samples)}, max_depth=8)
         if path is not None and path.chain[0] not in roots:
             roots.add(path.chain[0])
             paths.append(path)
