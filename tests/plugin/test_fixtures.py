@@ -82,9 +82,15 @@ def test_assert_freed_fails_with_the_retention_path(pytester: pytest.Pytester) -
             s = Session()
             assert_freed(s, "session")
             REGISTRY["current"] = s
+
+        def test_fails_on_its_own(assert_freed):
+            s = Session()
+            assert_freed(s, "session")
+            assert s is None, "the test's own failure"
     """)
     result = pytester.runpytest()
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=1, failed=2)  # no extra error at teardown for the failed test
+    result.stdout.fnmatch_lines(["E       AssertionError: the test's own failure"])
     result.stdout.fnmatch_lines([
         "*_ test_kept _*",
         "assert_freed: 1 of 1 watched objects outlived the test body",

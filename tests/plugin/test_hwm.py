@@ -9,9 +9,16 @@ import pytest
 
 from memwatch.plugin.hwm import HighWaterMark
 from memwatch.plugin.recorder import BodyMeter
+from memwatch.probes.native import malloc_trim
 from memwatch.probes.process import rss
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM reset is Linux only")
+
+
+def _settle() -> None:
+    """Free memory kept by the allocator goes back to the OS, so new blocks raise RSS."""
+    gc.collect()
+    malloc_trim(0)
 
 
 def _touch(n: int) -> bytearray:
@@ -21,7 +28,7 @@ def _touch(n: int) -> bytearray:
 
 
 def test_peak_covers_a_freed_block() -> None:
-    gc.collect()
+    _settle()
     mark = HighWaterMark()
     if not mark.works:
         pytest.skip("the kernel refused the clear_refs write here")
@@ -38,7 +45,7 @@ def test_stale_rusage_mark_falls_back_to_proc_status(monkeypatch: pytest.MonkeyP
 
     import memwatch.plugin.hwm as hwm_module
 
-    gc.collect()
+    _settle()
     mark = HighWaterMark()
     if not mark.works:
         pytest.skip("the kernel refused the clear_refs write here")

@@ -133,14 +133,14 @@ def memory_profiler(request: pytest.FixtureRequest) -> Generator[Any, None, None
     try:
         yield profiler
     finally:
-        request.node.stash[keys.PROFILE] = profiler.stop().to_dict()
+        keys.state_of(request.node).profile = profiler.stop().to_dict()
 
 
 @pytest.fixture
 def assert_freed(request: pytest.FixtureRequest) -> Generator[FreedWatch, None, None]:
     """``assert_freed(obj, label=None)``: fail the test when ``obj`` outlives the test body."""
     watch = FreedWatch()
-    request.node.stash[keys.WATCHER] = watch
+    keys.state_of(request.node).watcher = watch
     yield watch
     if not watch.checked:  # the plugin was not active: judge at teardown instead
         outcome = watch.outcome()

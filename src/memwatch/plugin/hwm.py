@@ -16,9 +16,26 @@ import os
 import resource
 import sys
 
-__all__ = ["HighWaterMark"]
+__all__ = ["HighWaterMark", "current_rss"]
 
 _SLACK = 256 * 1024
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_statm: tuple[int, int] | None = None  # (pid, fd of /proc/self/statm)
+
+
+def current_rss() -> int:
+    """RSS of this process in bytes: ``/proc/self/statm`` through a kept-open descriptor
+    (about 1 µs, and no psutil import on the way); the probes' reader elsewhere."""
+    global _statm
+    pid = os.getpid()
+    if _statm is None or _statm[0] != pid:
+        try:
+            _statm = (pid, os.open("/proc/self/statm", os.O_RDONLY))
+        except OSError:
+            from memwatch.probes.process import rss
+
+            return rss()
+    return int(os.pread(_statm[1], 128, 0).split()[1]) * _PAGE
 
 
 class HighWaterMark:

@@ -1,4 +1,8 @@
-"""Typed stash keys: the per-test and per-session state the plugin keeps on pytest objects."""
+"""Typed stash keys and the per-test state the plugin keeps on pytest objects.
+
+One :class:`ItemState` per test (``item.stash[STATE]``) holds everything the hooks and
+fixtures share about it, so that each hook reads the stash once.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +14,12 @@ from memwatch.plugin.markers import MEMWATCH_MARKERS, CheckSpecs
 
 if TYPE_CHECKING:
     from memwatch.model.pytest import CheckOutcome
-    from memwatch.plugin.checks import LeakResult  # noqa: F401
+    from memwatch.plugin.checks import LeakResult
+    from memwatch.plugin.freed import FreedWatch
     from memwatch.plugin.options import PluginSettings  # noqa: F401
-    from memwatch.plugin.recorder import BodyFigures  # noqa: F401
+    from memwatch.plugin.recorder import BodyFigures
 
-__all__ = [
-    "CALL_OUTCOME",
-    "CHECKS",
-    "FIGURES",
-    "LEAK_RESULT",
-    "MARKERS",
-    "MARKER_ERROR",
-    "OUTCOMES",
-    "PLUGIN_NAME",
-    "PROFILE",
-    "RECORDED_MARKERS",
-    "SETTINGS",
-    "WATCHER",
-]
+__all__ = ["PLUGIN_NAME", "RECORDED_MARKERS", "SETTINGS", "STATE", "ItemState", "state_of"]
 
 #: the name the stateful plugin object is registered under
 PLUGIN_NAME = "memwatch-session"
@@ -35,14 +27,32 @@ PLUGIN_NAME = "memwatch-session"
 #: markers whose names are kept in a test's record
 RECORDED_MARKERS = MEMWATCH_MARKERS
 
+_NO_CHECKS = CheckSpecs()
+
+
+class ItemState:
+    """What memwatch knows about one test: its markers, its figures, its verdicts."""
+
+    __slots__ = ("checks", "figures", "leak", "marker_error", "markers", "outcomes", "profile", "watcher")
+
+    def __init__(self) -> None:
+        self.checks: CheckSpecs = _NO_CHECKS
+        self.marker_error: str | None = None
+        self.markers: tuple[str, ...] = ()
+        self.figures: BodyFigures | None = None
+        self.leak: LeakResult | None = None
+        self.outcomes: tuple[CheckOutcome, ...] = ()
+        self.watcher: FreedWatch | None = None
+        self.profile: dict[str, Any] | None = None
+
+
 SETTINGS = pytest.StashKey["PluginSettings"]()
-CHECKS = pytest.StashKey[CheckSpecs]()
-MARKER_ERROR = pytest.StashKey[str]()
-MARKERS = pytest.StashKey[tuple[str, ...]]()
-FIGURES = pytest.StashKey["BodyFigures"]()
-LEAK_RESULT = pytest.StashKey["LeakResult"]()
-OUTCOMES = pytest.StashKey[tuple["CheckOutcome", ...]]()
-CALL_OUTCOME = pytest.StashKey[str]()
-PROFILE = pytest.StashKey[dict[str, Any]]()
-#: the assert_freed fixture's watcher (an object with ``outcome() -> CheckOutcome``)
-WATCHER = pytest.StashKey[Any]()
+STATE = pytest.StashKey[ItemState]()
+
+
+def state_of(item: pytest.Item) -> ItemState:
+    """The test's state, created on first use."""
+    state = item.stash.get(STATE, None)
+    if state is None:
+        state = item.stash[STATE] = ItemState()
+    return state

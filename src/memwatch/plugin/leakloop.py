@@ -64,16 +64,17 @@ class LoopOutcome:
     result: LeakResult | None = None
 
 
-def leak_spec_for(item: pytest.Function, settings: PluginSettings) -> LeakSpec | None:
+def leak_spec_for(item: pytest.Function, state: keys.ItemState | None,
+                  settings: PluginSettings) -> LeakSpec | None:
     """The ``no_leaks`` arguments for this test, ``LeakSpec()`` under ``--memwatch-leaks``, else None."""
-    if item.stash.get(keys.MARKER_ERROR, None) is not None:
+    if state is not None and state.marker_error is not None:
         return None
-    if getattr(item.obj, "hypothesis", None) is not None:
+    spec = state.checks.no_leaks if state is not None else None
+    if spec is None and settings.leaks:
+        spec = LeakSpec()
+    if spec is not None and getattr(item.obj, "hypothesis", None) is not None:
         return None  # hypothesis already calls the body many times with other inputs
-    specs = item.stash.get(keys.CHECKS, None)
-    if specs is not None and specs.no_leaks is not None:
-        return specs.no_leaks
-    return LeakSpec() if settings.leaks else None
+    return spec
 
 
 def engine_kwargs(spec: LeakSpec, config: Config | None) -> dict[str, Any]:

@@ -27,8 +27,7 @@ import pytest
 
 from memwatch.model.pytest import AllocationSite, ItemRecord
 from memwatch.plugin.hwm import HighWaterMark
-from memwatch.probes.native import malloc_trim, native_heap_bytes, native_reason
-from memwatch.probes.process import rss
+from memwatch.plugin.hwm import current_rss as rss
 
 __all__ = ["REPORT_ATTR", "BodyFigures", "BodyMeter", "SessionRecords", "record_from_report"]
 
@@ -50,6 +49,12 @@ class BodyFigures:
     native_peak: int | None = None
     python_peak: int | None = None
     sites: tuple[AllocationSite, ...] = ()
+
+
+def _native_reason() -> str:
+    from memwatch.probes.native import native_reason
+
+    return native_reason()
 
 
 class _PeakSampler:
@@ -133,7 +138,7 @@ class BodyMeter:
 
     def __init__(self, *, native: bool = False, python: bool = False, sites: bool = False,
                  settle: bool = False) -> None:
-        self.native = native and not native_reason()
+        self.native = native and not _native_reason()
         self.settle = settle
         self.python = python
         self.sites = sites and python
@@ -157,6 +162,8 @@ class BodyMeter:
 
     def start(self) -> None:
         if self.settle:
+            from memwatch.probes.native import malloc_trim
+
             gc.collect()
             malloc_trim(0)
         if self.python:
@@ -172,6 +179,8 @@ class BodyMeter:
         if not self.hwm_works():
             readers["rss"] = rss
         if self.native:
+            from memwatch.probes.native import native_heap_bytes
+
             self._start_native = native_heap_bytes()
             readers["native"] = native_heap_bytes
         self._sampler = _PeakSampler(readers) if readers else None
@@ -197,6 +206,8 @@ class BodyMeter:
                 sites = _grown_sites(self._snapshot, high or tracemalloc.take_snapshot())
         native_peak = None
         if "native" in peaks:
+            from memwatch.probes.native import native_heap_bytes
+
             native_peak = max(0, max(peaks["native"], native_heap_bytes()) - self._start_native)
         return BodyFigures(duration=duration, start_rss=self._start_rss,
                            peak=max(0, peak_abs - self._start_rss), growth=end_rss - self._start_rss,

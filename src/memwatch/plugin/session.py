@@ -2,8 +2,9 @@
 
 Per test: parse the checking markers at collection (level and GPU skips too), measure
 the body in ``pytest_runtest_call`` (fixture setup and teardown excluded), run it
-through the leak engine for ``no_leaks``, judge the checks, and build the record at
-teardown. xdist workers and ``--memwatch-isolate`` children send their records on
+through the leak engine for ``no_leaks`` (a separate plugin object, registered only
+when a test needs it), judge the checks, and build the record when the teardown report
+is logged. xdist workers and ``--memwatch-isolate`` children send their records on
 the reports; only the controller writes the reports and the store.
 """
 
@@ -17,20 +18,45 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from memwatch.errors import MemwatchError
-from memwatch.model.pytest import CheckOutcome, ItemRecord, PytestSession
+from memwatch.model.pytest import ItemRecord, PytestSession
 from memwatch.plugin import keys
 from memwatch.plugin.checks import LimitResult
 from memwatch.plugin.leakloop import leak_spec_for, looped_body, run_config
-from memwatch.plugin.markers import CheckSpecs, MarkerError, level_skip_reason, parse_checks
+from memwatch.plugin.markers import CHECK_MARKERS, MarkerError, level_skip_reason, parse_checks
 from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
 
 if TYPE_CHECKING:
     from memwatch.plugin.optional import GCCheck
 
-__all__ = ["MemwatchPlugin"]
+__all__ = ["LeakLoopPlugin", "MemwatchPlugin"]
+
+_LEAK_PLUGIN = "memwatch-leak-loop"
 
 
+class LeakLoopPlugin:
+    """``pytest_pyfunc_call`` for ``no_leaks`` / ``--memwatch-leaks``: registered only when a
+    collected test needs it, so other runs pay no wrapper per test."""
+
+    def __init__(self, config: pytest.Config, settings: PluginSettings) -> None:
+        self.config = config
+        self.settings = settings
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+        state = pyfuncitem.stash.get(keys.STATE, None)
+        spec = leak_spec_for(pyfuncitem, state, self.settings)
+        if spec is None:
+            return (yield)
+        original = pyfuncitem.obj
+        looped, outcome = looped_body(original, spec, self.config, pyfuncitem.nodeid)
+        pyfuncitem.obj = looped
+        try:
+            return (yield)
+        finally:
+            pyfuncitem.obj = original
+            if outcome.result is not None:
+                keys.state_of(pyfuncitem).leak = outcome.result
 
 
 class MemwatchPlugin:
@@ -44,6 +70,7 @@ class MemwatchPlugin:
         self.worker = SessionRecords.worker_id(config)
         self.started_at = time.time()
         self._gpu_reason: str | None = None
+        self._pending: dict[str, tuple[keys.ItemState, str]] = {}
         self.written: list[str] = []
         self.errors: list[str] = []
 
@@ -63,15 +90,22 @@ class MemwatchPlugin:
                 reason = self.gpu_reason()
                 if reason:
                     item.add_marker(pytest.mark.skip(reason=f"no GPU visible: {reason}"))
-            try:
-                item.stash[keys.CHECKS] = parse_checks(item)
-            except MarkerError as exc:
-                item.stash[keys.MARKER_ERROR] = str(exc)
-            item.stash[keys.MARKERS] = tuple(sorted({n for n in names if n in keys.RECORDED_MARKERS}))
+            recorded = tuple(sorted({n for n in names if n in keys.RECORDED_MARKERS}))
+            if recorded:
+                state = keys.state_of(item)
+                state.markers = recorded
+                if not CHECK_MARKERS.isdisjoint(names):
+                    try:
+                        state.checks = parse_checks(item)
+                    except MarkerError as exc:
+                        state.marker_error = str(exc)
             leak_tests = leak_tests or "no_leaks" in names
             needs_config = needs_config or "memory_gc" in names
         if leak_tests:  # import the engine now, not inside the first measured body
             import memwatch.leaks.runner  # noqa: F401
+
+            if not self.config.pluginmanager.has_plugin(_LEAK_PLUGIN):
+                self.config.pluginmanager.register(LeakLoopPlugin(self.config, self.settings), _LEAK_PLUGIN)
         if leak_tests or needs_config:
             run_config(self.config)  # a bad [tool.memwatch] is a usage error now, not in a test
 
@@ -92,7 +126,8 @@ class MemwatchPlugin:
         """``--memwatch-isolate``: a test with a checking marker runs in a fresh child process."""
         if not self.settings.isolate or self.settings.child_out:
             return None
-        if not item.stash.get(keys.CHECKS, CheckSpecs()).any:
+        state = item.stash.get(keys.STATE, None)
+        if state is None or not state.checks.any:
             return None
         from memwatch.plugin.isolate import run_isolated
 
@@ -101,42 +136,33 @@ class MemwatchPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        error = item.stash.get(keys.MARKER_ERROR, None)
-        if error is not None:
-            pytest.fail(f"memwatch usage error: {error}", pytrace=False)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
-        spec = leak_spec_for(pyfuncitem, self.settings)
-        if spec is None:
-            return (yield)
-        original = pyfuncitem.obj
-        looped, outcome = looped_body(original, spec, self.config, pyfuncitem.nodeid)
-        pyfuncitem.obj = looped
-        try:
-            return (yield)
-        finally:
-            pyfuncitem.obj = original
-            if outcome.result is not None:
-                pyfuncitem.stash[keys.LEAK_RESULT] = outcome.result
+        state = item.stash.get(keys.STATE, None)
+        if state is not None and state.marker_error is not None:
+            pytest.fail(f"memwatch usage error: {state.marker_error}", pytrace=False)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
-        specs = item.stash.get(keys.CHECKS, CheckSpecs())
-        watcher = item.stash.get(keys.WATCHER, None)
-        if not (self.settings.reporting or self.settings.leaks or specs.any or watcher is not None
-                or item.stash.get(keys.MARKERS, ())):
-            return (yield)
+        state = item.stash.get(keys.STATE, None)
+        if state is None:
+            if not (self.settings.reporting or self.settings.leaks):
+                return (yield)
+            state = keys.state_of(item)
+        specs = state.checks
+        watcher = state.watcher
         limited = specs.limit_memory is not None or specs.limit_native_memory is not None
         meter = BodyMeter(native=specs.limit_native_memory is not None, python=self.settings.tracemalloc,
                           sites=limited, settle=limited)
-        gc_check = self._gc_check(item)
+        gc_check = self._gc_check() if "memory_gc" in state.markers else None
         meter.start()
         try:
             result = yield
+        except BaseException:
+            if watcher is not None:  # the test failed already; its traceback keeps objects alive
+                watcher.checked = True
+            raise
         finally:
-            figures = meter.stop()
-            item.stash[keys.FIGURES] = figures
+            figures = state.figures = meter.stop()
+            self._pending[item.nodeid] = (state, "passed")
             gc_outcome = gc_check.finish() if gc_check is not None else None
         checks: list[Any] = []
         if specs.limit_memory is not None:
@@ -148,23 +174,20 @@ class MemwatchPlugin:
                                       "mallinfo2, sampled every 1 ms" if native_ok else "", figures.sites,
                                       self.settings.tracemalloc,
                                       "" if native_ok else "glibc heap unreadable here: not checked"))
-        leak = item.stash.get(keys.LEAK_RESULT, None)
-        if leak is not None:
-            checks.append(leak)
+        if state.leak is not None:
+            checks.append(state.leak)
         outcomes = [check.outcome() for check in checks]
         if gc_outcome is not None:
             outcomes.append(gc_outcome)
         if watcher is not None:
             outcomes.append(watcher.outcome())
-        item.stash[keys.OUTCOMES] = tuple(outcomes)
+        state.outcomes = tuple(outcomes)
         failures = [o.message for o in outcomes if not o.passed]
         if failures:
             pytest.fail("\n\n".join(failures), pytrace=False)
         return result
 
-    def _gc_check(self, item: pytest.Item) -> GCCheck | None:
-        if "memory_gc" not in item.stash.get(keys.MARKERS, ()):
-            return None
+    def _gc_check(self) -> GCCheck | None:
         if importlib.util.find_spec("memwatch.gcwatch") is None:
             return None
         from memwatch.plugin.optional import GCCheck
@@ -174,47 +197,51 @@ class MemwatchPlugin:
             return GCCheck(loaded.gc.pause_p95_ms, loaded.gc.pause_max_ms)
         return GCCheck(100.0, None)  # memwatch.config.GCConfig's defaults
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item,
-                                  call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport,
-                                                                            pytest.TestReport]:
-        report = yield
-        if report.when == "call":
-            item.stash[keys.CALL_OUTCOME] = report.outcome
-        elif report.when == "teardown":
-            record = self._build_record(item, report)
-            if record is not None:
-                if self.remote:
-                    setattr(report, REPORT_ATTR, record.to_dict())
-                else:
-                    self.records.add(record)
-        return report
-
-    def _build_record(self, item: pytest.Item, teardown: pytest.TestReport) -> ItemRecord | None:
-        figures = item.stash.get(keys.FIGURES, None)
-        if figures is None:
-            return None
-        outcome = item.stash.get(keys.CALL_OUTCOME, "passed")
-        if teardown.failed and outcome == "passed":
-            outcome = "error"
-        checks: tuple[CheckOutcome, ...] = item.stash.get(keys.OUTCOMES, ())
-        return ItemRecord(
-            nodeid=item.nodeid, outcome=outcome, duration=figures.duration, start_rss=figures.start_rss,
-            peak=figures.peak, growth=figures.growth, peak_source=figures.peak_source,
-            native_peak=figures.native_peak, python_peak=figures.python_peak,
-            markers=item.stash.get(keys.MARKERS, ()), checks=checks, sites=figures.sites,
-            worker=self.worker, profile=item.stash.get(keys.PROFILE, None))
-
+    @pytest.hookimpl(tryfirst=True)  # before xdist's worker sends the report to the controller
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.settings.child_out:
+            self._record_teardown(report)
             from memwatch.plugin.isolate import write_child_report
 
             write_child_report(self.config, report, self.settings.child_out)
-        if self.remote or report.when != "teardown":
             return
-        record = record_from_report(report)
-        if record is not None:
+        if report.when == "call":
+            pending = self._pending.get(report.nodeid)
+            if pending is not None:
+                self._pending[report.nodeid] = (pending[0], report.outcome)
+        elif report.when == "teardown":
+            if self._record_teardown(report) or self.remote:
+                return
+            record = record_from_report(report)  # from an isolated child
+            if record is not None:
+                self.records.add(record)
+
+    def _record_teardown(self, report: pytest.TestReport) -> bool:
+        """Build the record of a test measured here; attach it to the report when remote."""
+        if report.when != "teardown":
+            return False
+        pending = self._pending.pop(report.nodeid, None)
+        if pending is None or pending[0].figures is None:
+            return False
+        state, outcome = pending
+        if report.failed and outcome == "passed":
+            outcome = "error"
+        record = self._build_record(report.nodeid, state, outcome)
+        if self.remote:
+            setattr(report, REPORT_ATTR, record.to_dict())
+        else:
             self.records.add(record)
+        return True
+
+    def _build_record(self, nodeid: str, state: keys.ItemState, outcome: str) -> ItemRecord:
+        figures = state.figures
+        assert figures is not None
+        return ItemRecord(
+            nodeid=nodeid, outcome=outcome, duration=figures.duration, start_rss=figures.start_rss,
+            peak=figures.peak, growth=figures.growth, peak_source=figures.peak_source,
+            native_peak=figures.native_peak, python_peak=figures.python_peak,
+            markers=state.markers, checks=state.outcomes, sites=figures.sites,
+            worker=self.worker, profile=state.profile)
 
     # -- the end ------------------------------------------------------------------------------
     def session_record(self, exitstatus: int) -> PytestSession:
