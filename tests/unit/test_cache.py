@@ -39,6 +39,18 @@ class BrokenSize:
         raise RuntimeError("no idea")
 
 
+class RaisingAttrs:
+    @property
+    def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
+        raise RuntimeError("no dict here")
+
+
+class RaisingNbytes:
+    @property
+    def nbytes(self) -> int:
+        raise ValueError("closed")
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 100.0
@@ -411,6 +423,16 @@ class TestAdaptive:
             cache.put("k", BrokenSize())
         cache.put("k", BrokenSize(), size=64)  # an explicit size is the way out
         assert cache.size == 1
+
+    def test_value_with_a_raising_property_is_a_size_estimate_error(self) -> None:
+        """A property that raises while the value is walked escaped as a bare RuntimeError."""
+        cache = AdaptiveCache()
+        with pytest.raises(SizeEstimateError,
+                           match=r"cannot estimate the size of a RaisingAttrs value \(RuntimeError: no dict"):
+            cache.put("k", RaisingAttrs())
+        with pytest.raises(SizeEstimateError, match="RaisingNbytes value"):
+            cache.put("k", RaisingNbytes())
+        assert cache.size == 0
 
     @pytest.mark.parametrize("result", [-1, "big", 1.5, None])
     def test_bad_sizeof_function(self, result: Any) -> None:

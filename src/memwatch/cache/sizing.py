@@ -87,7 +87,14 @@ def estimate_size(value: Any, *, max_depth: int = 4, max_items: int = 1000) -> i
     if max_depth < 0 or max_items < 1:
         raise ValueError("max_depth must be >= 0 and max_items >= 1")
     seen: set[int] = set()
-    return _estimate(value, max_depth, max_items, seen)
+    try:
+        return _estimate(value, max_depth, max_items, seen)
+    except SizeEstimateError:
+        raise
+    except Exception as exc:  # a property that raises, a container changed while it was walked
+        raise SizeEstimateError(
+            f"cannot estimate the size of a {type(value).__name__} value ({type(exc).__name__}: "
+            f"{exc}); give its size explicitly (put(..., size=N)) or pass sizeof= to the cache") from None
 
 
 def _estimate(obj: Any, depth: int, max_items: int, seen: set[int]) -> int:
