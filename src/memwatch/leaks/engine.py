@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import gc
 import math
-import sys
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from memwatch.probes import native, process
+from memwatch.probes import python as pyprobe
 from memwatch.stats.trend import Trend, assess
 from memwatch.units import format_size
 
@@ -98,7 +98,7 @@ class Measurement:
 def readers(signals: tuple[str, ...]) -> tuple[dict[str, Callable[[], float]], list[str]]:
     """Zero-argument readers for the wanted signals that work here, and notes on the rest."""
     table: dict[str, Callable[[], float]] = {
-        "py_blocks": lambda: float(sys.getallocatedblocks()),
+        "py_blocks": lambda: float(pyprobe.allocated_blocks()),
         "native_heap": lambda: float(native.native_heap_bytes()),
         "fds": lambda: float(process.open_fds()),
         "threads": lambda: float(process.thread_count()),
