@@ -70,4 +70,4 @@ def test_body_meter_figures() -> None:
     assert figures.peak > 35_000_000
     assert figures.peak_source in ("VmHWM", "sampler")
     assert figures.duration > 0
-    assert figures.growth < figures.peak
+    assert figures.growth <= figures.peak  # the allocator may keep the freed block resident
