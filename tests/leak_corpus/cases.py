@@ -31,6 +31,7 @@ LEAKS: tuple[Case, ...] = (
     Case("every_tenth", leaky.every_tenth, True, "leaky._RARE", "python"),
     Case("class_attribute_cycles", leaky.class_attribute_cycles, True, "Registry.nodes", "python"),
     Case("numpy_arrays", leaky.numpy_arrays, True, "leaky._ARRAYS", "python"),
+    Case("bytes_cache", leaky.bytes_cache, True, "leaky._PAYLOADS", "python"),  # untracked dict
     Case("closures", leaky.closures, True, "leaky._CALLBACKS", "python"),
     Case("bound_methods", leaky.bound_methods, True, "leaky._HANDLERS", "python"),
     Case("atexit_hooks", leaky.atexit_hooks, True, "gc root", "python"),  # held by C

@@ -164,6 +164,15 @@ def numpy_arrays() -> None:
     _ARRAYS.append(np.zeros(64))
 
 
+_PAYLOADS: dict[str, bytes] = {}
+_payload_ids = itertools.count()
+
+
+def bytes_cache() -> None:
+    """A module-level dict of str -> bytes: CPython does not GC-track such a dict."""
+    _PAYLOADS[f"req-{next(_payload_ids)}"] = b"x" * 200
+
+
 _CALLBACKS: list[Any] = []
 
 
@@ -226,4 +235,5 @@ def reset() -> None:
     _RARE.clear()
     Registry.nodes.clear()
     _ARRAYS.clear()
+    _PAYLOADS.clear()
     _CALLBACKS.clear()

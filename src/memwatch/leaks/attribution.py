@@ -188,8 +188,8 @@ def _survivors(calls: int, max_paths: int, freeze: bool
     paths = _paths_to(samples, max_paths)
     del samples
     if not paths:
-        grown = yield from _growing_containers(calls)
-        paths = _paths_to(grown, max_paths)
+        grown, direct = yield from _growing_containers(calls)
+        paths = (_paths_to(grown, max_paths) + tuple(direct))[:max_paths]
         del grown
     return types, paths
 
@@ -232,15 +232,39 @@ def _paths_to(samples: list[object], limit: int, budget: float = 0.15) -> tuple[
 _CONTAINERS = (list, dict, set, collections.deque)
 
 
-def _growing_containers(calls: int, top: int = 3) -> Generator[int, None, list[object]]:
-    """Items (or containers) of the containers that grew during ``calls`` calls.
+def _module_containers() -> dict[int, tuple[object, str]]:
+    """Containers bound to module globals, with their name (``module app.cache._STORE``).
+
+    CPython stops tracking a dict whose keys and values are all atomic (strings, bytes,
+    numbers), so ``gc.get_objects()`` never lists a module-level cache of bytearrays:
+    module dictionaries are read directly for those.
+    """
+    found: dict[int, tuple[object, str]] = {}
+    for module_name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict) or module_name.startswith("memwatch"):
+            continue
+        for name, value in list(namespace.items()):
+            if type(value) in _CONTAINERS:
+                found.setdefault(id(value), (value, f"module {module_name}.{name}"))
+    return found
+
+
+def _growing_containers(calls: int, top: int = 3
+                        ) -> Generator[int, None, tuple[list[object], list[RetentionPath]]]:
+    """Items of the containers that grew during ``calls`` calls, and direct paths.
 
     For leaked objects the collector does not track (numpy arrays, strings, tuples of
     numbers) the survivors window sees nothing; the container they are added to does
-    grow. Costs one pass over the heap before and after (no collection is needed:
-    sizes are compared, and a garbage container does not grow).
+    grow. Tracked containers' newest items get a path search; an untracked container
+    bound to a module global gets its path written directly (the search walks
+    referrers, which never include an untracked container). Costs one pass over the
+    heap before and after (sizes are compared; a garbage container does not grow).
     """
     sizes = {id(obj): len(obj) for obj in gc.get_objects() if type(obj) in _CONTAINERS}
+    named = _module_containers()
+    named_sizes = {key: len(obj) for key, (obj, _) in named.items()  # type: ignore[arg-type]
+                   if key not in sizes}
     yield calls
     grown: list[tuple[int, object]] = []
     for obj in gc.get_objects():
@@ -248,13 +272,39 @@ def _growing_containers(calls: int, top: int = 3) -> Generator[int, None, list[o
             delta = len(obj) - sizes[id(obj)]
             if delta >= 2:
                 grown.append((delta, obj))
+    direct: list[tuple[int, RetentionPath]] = []
+    for key, before in named_sizes.items():
+        obj, label = named[key]
+        delta = len(obj) - before  # type: ignore[arg-type]
+        item = _newest_item(obj)
+        if delta >= 2 and item is not obj:
+            direct.append((delta, _direct_path(label, obj, item)))
     sizes.clear()
+    named.clear()
     grown.sort(key=lambda pair: -pair[0])
+    direct.sort(key=lambda pair: -pair[0])
     out: list[object] = []
     for _delta, container in grown[:top]:
         out.append(_newest_item(container))
     del grown
-    return out
+    return out, [path for _delta, path in direct[:top]]
+
+
+def _direct_path(label: str, container: object, item: object) -> RetentionPath:
+    if isinstance(container, dict):
+        key = next(reversed(container))
+        text = repr(key)
+        step = f"dict[{text if len(text) <= 40 else text[:37] + '...'}]"
+    elif isinstance(container, list | collections.deque):
+        step = f"{type(container).__name__}[{len(container) - 1}]"
+    else:
+        step = f"{type(container).__name__} member"
+    module = label.split(" ", 1)[1].rsplit(".", 1)[0]
+    from memwatch.leaks.paths import is_internal_module
+
+    return RetentionPath(target=type_name(item), root_kind="module",
+                         chain=(label, step, type(item).__qualname__),
+                         internal=is_internal_module(module))
 
 
 def _newest_item(container: object) -> object:
