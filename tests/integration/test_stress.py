@@ -279,3 +279,37 @@ def test_a_killed_parent_leaves_no_child_behind() -> None:
                 os.kill(pid, signal.SIGKILL)
         if folder is not None and folder.name.startswith("memwatch-stress-"):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_sigterm_to_memwatch_stress_kills_the_child_and_removes_its_folder() -> None:
+    """A CI timeout's SIGTERM used to end `memwatch stress` at once: the temporary folder
+    of the running child stayed in /tmp (and, before PDEATHSIG, the child kept running)."""
+    parent = subprocess.Popen([sys.executable, "-m", "memwatch.cli", "stress", W + "ignore_sigterm",
+                               "--scenario", "spike", "--load", "60"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    children: list[int] = []
+    folder: Path | None = None
+    try:
+        deadline = time.monotonic() + 20
+        while not children and time.monotonic() < deadline:
+            time.sleep(0.05)
+            children = _children_of(parent.pid)
+        assert children, "the stress child never started"
+        time.sleep(0.5)
+        spec = Path(f"/proc/{children[0]}/cmdline").read_bytes().split(b"\0")[-2].decode()
+        folder = Path(spec).parent
+        assert folder.name.startswith("memwatch-stress-") and folder.is_dir()
+        parent.send_signal(signal.SIGTERM)
+        _out, err = parent.communicate(timeout=20)
+        assert parent.returncode == 130
+        assert err.strip().splitlines()[-1] == "memwatch: interrupted"
+        assert not folder.exists()
+        assert not any(_alive(c) for c in children)
+    finally:
+        parent.kill()
+        parent.communicate()
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if folder is not None and folder.name.startswith("memwatch-stress-"):
+            shutil.rmtree(folder, ignore_errors=True)

@@ -5,9 +5,13 @@ Exit codes: 0 every scenario passed, 1 a check failed, 2 bad input (one line on 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
+import signal
+import threading
+from collections.abc import Iterator
 
 import click
 
@@ -158,8 +162,9 @@ def command(target: str, scenarios: tuple[str, ...], limit: str | None, duration
         if target or scenarios:
             raise UsageError("the harness flags (--cpu-pressure, --gpu-pressure, --toggle-interval) "
                              "run without a target or --scenario")
-        return _run_harness(seconds, cpu_pressure, gpu_pressure, toggle_interval, cap, cap_method,
-                            fake_gpu, as_json, output)
+        with _sigterm_interrupts():
+            return _run_harness(seconds, cpu_pressure, gpu_pressure, toggle_interval, cap, cap_method,
+                                fake_gpu, as_json, output)
     names = _scenario_names(scenarios)
     if not target and names != ["fragmentation"]:
         raise UsageError("give a target module:callable (or --scenario fragmentation for the built-in "
@@ -178,7 +183,29 @@ def command(target: str, scenarios: tuple[str, ...], limit: str | None, duration
         cycles=_count("--cycles", cycles), size=_count("--size", parse_size(size)),
         threads=_count("--threads", threads, 0, MAX_WORKERS), tasks=_count("--tasks", tasks, 0, MAX_WORKERS),
         iterations=_count("--iterations", iterations), duration=seconds)
-    return _emit(run_stress(target, names, opts), as_json, output)
+    with _sigterm_interrupts():
+        report = run_stress(target, names, opts)
+    return _emit(report, as_json, output)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While children run: SIGTERM (a CI timeout, ``timeout``, ``kill``) interrupts like
+    Ctrl-C, so the child is killed and its temporary folder removed before memwatch exits
+    (exit 130). Only in the main thread, and never over a handler the program installed."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _scenario_names(scenarios: tuple[str, ...]) -> list[str]:
