@@ -298,7 +298,8 @@ def test_sigterm_to_memwatch_stress_kills_the_child_and_removes_its_folder() -> 
         time.sleep(0.5)
         spec = Path(f"/proc/{children[0]}/cmdline").read_bytes().split(b"\0")[-2].decode()
         folder = Path(spec).parent
-        assert folder.name.startswith("memwatch-stress-") and folder.is_dir()
+        assert folder.name.startswith("memwatch-stress-")
+        assert folder.is_dir()
         parent.send_signal(signal.SIGTERM)
         _out, err = parent.communicate(timeout=20)
         assert parent.returncode == 130
