@@ -72,7 +72,7 @@ def test_cli_ab_text_json_and_failure_flag(impls: Path, capsys: pytest.CaptureFi
 @pytest.mark.parametrize(
     ("extra", "message"),
     [(["impls_mod:nope", "impls_mod:copy_list"], "has no attribute 'nope'"),
-     (["impls_mod:copy_list", "nomodule_x:f"], "cannot import 'nomodule_x'"),
+     (["impls_mod:copy_list", "nomodule_x:f"], "cannot import module 'nomodule_x'"),
      (["impls_mod:copy_list", "impls_mod:copy_dict", "--samples", "1"], "samples must be an integer >= 2")],
 )
 def test_cli_ab_bad_input(impls: Path, capsys: pytest.CaptureFixture[str], extra: list[str],

@@ -108,12 +108,12 @@ def test_operation_that_raises_exits_3(module: str, capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(
     ("target", "args", "message"),
     [
-        ("{m}", [], "target '{m}' must look like module:callable (e.g. app.handlers:handle)"),
-        (":pairs", [], "target ':pairs' must look like module:callable (e.g. app.handlers:handle)"),
-        ("no_such_module_xyz:f", [], "cannot import 'no_such_module_xyz' for target 'no_such_module_xyz:f': "
+        ("{m}", [], "invalid target '{m}': expected module:callable, e.g. app.handlers:handle_request"),
+        (":pairs", [], "invalid target ':pairs': expected module:callable, e.g. app.handlers:handle_request"),
+        ("no_such_module_xyz:f", [], "cannot import module 'no_such_module_xyz' for target 'no_such_module_xyz:f': "
                                      "No module named 'no_such_module_xyz'"),
-        ("{m}:nope", [], "'{m}' has no attribute 'nope' (target '{m}:nope')"),
-        ("{m}:NOT_CALLABLE", [], "target '{m}:NOT_CALLABLE' is not callable (it is 'int')"),
+        ("{m}:nope", [], "target '{m}:nope': module '{m}' has no attribute 'nope'"),
+        ("{m}:NOT_CALLABLE", [], "target '{m}:NOT_CALLABLE' is not callable (it is an int)"),
         ("{m}:pairs", ["-n", "0"], "iterations must be a positive integer, got 0"),
         ("{m}:pairs", ["--max-pause-p95", "-1"], "GC threshold max_pause_p95_ms=-1.0 must not be negative"),
         ("{m}:pairs", ["--thresholds", "1,x"],

@@ -59,7 +59,7 @@ def test_iterations_and_warmup(capsys: pytest.CaptureFixture[str]) -> None:
     (["nope.module:f"], "cannot import module 'nope.module'"),
     (["tests.leak_corpus.clean"], "expected module:callable"),
     (["tests.leak_corpus.clean:missing"], "has no attribute 'missing'"),
-    (["tests.leak_corpus.leaky:_BUS"], "is not callable (it is an instance of EventBus)"),
+    (["tests.leak_corpus.leaky:_BUS"], "is not callable (it is an EventBus)"),
     (["tests.leak_corpus.leaky:_parse"], "cannot be called without arguments"),
     (["tests.leak_corpus.clean:pure", "--iterations", "-3"], "--iterations"),
     (["tests.leak_corpus.clean:pure", "--max-growth", "lots"], "invalid size 'lots'"),

@@ -65,7 +65,7 @@ def test_second_run_compares_with_the_baseline(example: Path,
     ("text", "message"),
     [
         ("components:\n  - name: a\n    operation: app.nope:f\n",
-         "component 'a': cannot import 'app.nope'"),
+         "component 'a': cannot import module 'app.nope'"),
         ("components:\n  - name: a\n    operation: app.reports:nothing\n",
          "has no attribute 'nothing'"),
         ("components:\n  - name: a\n    operation: app.reports:render\nchecks:\n  leakz: {}\n",

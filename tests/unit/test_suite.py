@@ -13,7 +13,8 @@ from memwatch.model.suite import CheckOutcome, SuiteReport
 from memwatch.suite import checks as registry
 from memwatch.suite.policy import fail_threshold, status_for
 from memwatch.suite.runner import run_suite
-from memwatch.suite.spec import CheckSpec, ComponentSpec, resolve_target, suite_spec
+from memwatch.suite.spec import CheckSpec, ComponentSpec, suite_spec
+from memwatch.target import resolve_target
 
 KNOWN = {"leaks", "gc", "regression", "stress"}
 
@@ -78,9 +79,9 @@ def test_policy_rejects_unknown_threshold() -> None:
 
 def test_resolve_target() -> None:
     assert resolve_target("os.path:join") is __import__("os").path.join
-    with pytest.raises(UsageError, match="expected 'module:callable'"):
+    with pytest.raises(UsageError, match="expected module:callable"):
         resolve_target("os.path.join")
-    with pytest.raises(UsageError, match="cannot import 'no_such_mod'"):
+    with pytest.raises(UsageError, match="cannot import module 'no_such_mod'"):
         resolve_target("no_such_mod:f")
     with pytest.raises(UsageError, match="has no attribute 'nope'"):
         resolve_target("os:nope")

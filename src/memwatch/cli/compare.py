@@ -122,7 +122,7 @@ def _stored(before: int, after: int, db_url: str | None, tol: float,
 def _ab(a_path: str, b_path: str, input_path: str | None, samples: int, batch: int,
         tol: float) -> tuple[Record, list[str]]:
     from memwatch.abtest import compare_implementations
-    from memwatch.suite.spec import resolve_target
+    from memwatch.target import resolve_target
 
     a, b = resolve_target(a_path), resolve_target(b_path)
     args: tuple[object, ...] = (resolve_target(input_path)(),) if input_path else ()

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib
 import json
 import math
 import os
-import sys
-from collections.abc import Callable
-from typing import Any
 
 import click
 
@@ -22,31 +18,9 @@ from memwatch.gcwatch.reclamation import measure_reclamation
 from memwatch.gcwatch.validator import GCPerformanceValidator, GCThresholds
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.gc import GCReport
+from memwatch.target import resolve_target
 
-__all__ = ["command", "load_target"]
-
-
-def load_target(target: str) -> Callable[..., Any]:
-    """Import ``module:attr.path`` (the current folder is importable) and return the callable."""
-    module_name, sep, attr_path = target.partition(":")
-    if not sep or not module_name or not attr_path:
-        raise UsageError(f"target {target!r} must look like module:callable (e.g. app.handlers:handle)")
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        raise UsageError(f"cannot import {module_name!r} for target {target!r}: {exc}") from None
-    except Exception as exc:
-        raise UsageError(f"importing {module_name!r} raised {type(exc).__name__}: {exc}") from None
-    for part in attr_path.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise UsageError(f"{module_name!r} has no attribute {attr_path!r} (target {target!r})") from None
-    if not callable(obj):
-        raise UsageError(f"target {target!r} is not callable (it is {type(obj).__name__!r})")
-    return obj  # type: ignore[no-any-return]
+__all__ = ["command"]
 
 
 @click.command("gc")
@@ -80,7 +54,7 @@ def command(target: str, iterations: int, max_p95: float, thresholds_text: str |
         raise UsageError(f"cannot write {output}: folder {os.path.dirname(os.path.abspath(output))} "
                          "does not exist")
     optimizer = GCOptimizer(_parse_thresholds(thresholds_text), freeze=freeze)
-    func = load_target(target)
+    func = resolve_target(target)
     with optimizer:
         report: GCReport = asyncio.run(validator.test_gc_frequency(func, n, component_name=target))
     if reclaim:

@@ -11,9 +11,9 @@ from memwatch.config import load_config
 from memwatch.errors import OperationError
 from memwatch.leaks.isolate import run_isolated
 from memwatch.leaks.runner import detect_leaks
-from memwatch.leaks.target import load_exception, load_target
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.leaks import LeakReport
+from memwatch.target import load_exception, resolve_target
 from memwatch.units import parse_duration, parse_size
 
 __all__ = ["command"]
@@ -62,7 +62,8 @@ def command(target: str, iterations: int | None, warmup: int | None, max_growth:
         if isolate:
             report = run_isolated(target, expected_exceptions=expected, **options)
         else:
-            report = detect_leaks(load_target(target), expected_exceptions=expected, **options)
+            func = resolve_target(target, no_args=True)
+            report = detect_leaks(func, expected_exceptions=expected, **options)
     except OperationError as exc:
         if exc.traceback_text:
             click.echo(exc.traceback_text.rstrip(), err=True)

@@ -77,7 +77,7 @@ def _signal_name(number: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     """The child's entry point: detect, write the report, exit with memwatch's codes."""
     from memwatch.leaks.runner import detect_leaks
-    from memwatch.leaks.target import load_exception, load_target
+    from memwatch.target import load_exception, resolve_target
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 3:
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         options = json.loads(options_text)
         options["expected_exceptions"] = tuple(
             load_exception(name) for name in options.get("expected_exceptions", ()))
-        func = load_target(target)
+        func = resolve_target(target, no_args=True)
         report = detect_leaks(func, **options)
         write_document(report, output)
     except OperationError as exc:

@@ -18,17 +18,16 @@ Import paths resolve against the config file's folder first, then ``sys.path``.
 
 from __future__ import annotations
 
-import importlib
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from memwatch.config import Config
-from memwatch.errors import ConfigError, UsageError
+from memwatch.errors import ConfigError
+from memwatch.target import resolve_target
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -159,31 +158,3 @@ def importable_from(folder: Path) -> Iterator[None]:
     finally:
         if added and entry in sys.path:
             sys.path.remove(entry)
-
-
-def resolve_target(path: str, *, from_cwd: bool = True) -> Callable[..., Any]:
-    """Import ``'pkg.mod:attr.sub'`` and return the callable; UsageError says what failed.
-
-    With ``from_cwd`` the current folder is importable, as with ``python -m``.
-    """
-    module_name, _, attr_path = path.partition(":")
-    if not module_name or not attr_path:
-        raise UsageError(f"invalid target {path!r}: expected 'module:callable'")
-    if from_cwd and "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UsageError(f"cannot import {module_name!r} for target {path!r}: {exc}") from None
-    except Exception as exc:
-        raise UsageError(f"importing {module_name!r} for target {path!r} raised "
-                         f"{type(exc).__name__}: {exc}") from None
-    for part in attr_path.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise UsageError(f"target {path!r}: {module_name!r} has no attribute "
-                             f"{attr_path!r}") from None
-    if not callable(obj):
-        raise UsageError(f"target {path!r} is not callable (it is a {type(obj).__name__})")
-    return obj  # type: ignore[no-any-return]
