@@ -110,8 +110,8 @@ def test_operation_that_raises_exits_3(module: str, capsys: pytest.CaptureFixtur
     [
         ("{m}", [], "invalid target '{m}': expected module:callable, e.g. app.handlers:handle_request"),
         (":pairs", [], "invalid target ':pairs': expected module:callable, e.g. app.handlers:handle_request"),
-        ("no_such_module_xyz:f", [], "cannot import module 'no_such_module_xyz' for target 'no_such_module_xyz:f': "
-                                     "No module named 'no_such_module_xyz'"),
+        ("no_such_module_xyz:f", [], "cannot import module 'no_such_module_xyz' for target "
+                                     "'no_such_module_xyz:f': No module named 'no_such_module_xyz'"),
         ("{m}:nope", [], "target '{m}:nope': module '{m}' has no attribute 'nope'"),
         ("{m}:NOT_CALLABLE", [], "target '{m}:NOT_CALLABLE' is not callable (it is an int)"),
         ("{m}:pairs", ["-n", "0"], "iterations must be a positive integer, got 0"),
