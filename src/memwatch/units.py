@@ -165,7 +165,9 @@ def parse_gate(text: str) -> Gate:
             percent = float(threshold[:-1])
         except ValueError:
             raise ConfigError(f"invalid gate {text!r}: {threshold!r} is not a percentage") from None
-        if not math.isfinite(percent) or percent < 0:
+        if not math.isfinite(percent):
+            raise ConfigError(f"invalid gate {text!r}: the percentage must be a finite number")
+        if percent < 0:
             raise ConfigError(f"invalid gate {text!r}: the percentage must be >= 0")
         return Gate(metric, "percent", percent / 100.0)
     try:

@@ -163,3 +163,10 @@ def test_timeline_run_result_round_trip(tmp_path: Path) -> None:
     assert loaded.timeline.duration == pytest.approx(0.02)
     with pytest.raises(KeyError, match="py_blocks"):
         loaded.timeline.signal("nope")
+
+
+def test_atomic_write_refuses_a_directory_target(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    with pytest.raises(UsageError, match="it is a directory"):
+        atomic_write_text(tmp_path / "d", "x")
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]

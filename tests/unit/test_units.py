@@ -107,7 +107,8 @@ def test_parse_gate(text: str, gate: Gate) -> None:
     assert parse_gate(text) == gate
 
 
-@pytest.mark.parametrize("bad", ["peak", "peak:", ":10%", "peak:ten%", "peak:-5%", "peak:12 XB"])
+@pytest.mark.parametrize("bad", ["peak", "peak:", ":10%", "peak:ten%", "peak:-5%", "peak:12 XB",
+                                 "peak:1e400%"])
 def test_parse_gate_rejects_garbage(bad: str) -> None:
     with pytest.raises(ConfigError, match="invalid gate"):
         parse_gate(bad)
@@ -116,3 +117,8 @@ def test_parse_gate_rejects_garbage(bad: str) -> None:
 def test_gate_str_round_trips() -> None:
     assert str(parse_gate("peak:10%")) == "peak:10%"
     assert parse_gate(str(parse_gate("growth:1MiB"))) == parse_gate("growth:1MiB")
+
+
+def test_infinite_percentage_says_so() -> None:
+    with pytest.raises(ConfigError, match="finite number"):
+        parse_gate("peak:1e400%")

@@ -12,6 +12,7 @@ or a required field is added; a reader refuses versions it does not know):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -235,6 +236,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(f"cannot write {target}: folder {folder} does not exist")
+    if target.is_dir():
+        raise UsageError(f"cannot write {target}: it is a directory")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
@@ -245,6 +248,10 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
         try:
             os.unlink(tmp)
