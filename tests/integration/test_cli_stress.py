@@ -78,9 +78,9 @@ def test_harness_without_a_gpu_says_unavailable(capsys: pytest.CaptureFixture[st
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["stress"], "give a target module:callable"),
-    (["stress", "nocolon"], "is not of the form module:callable"),
+    (["stress", "nocolon"], "expected module:callable"),
     (["stress", "memwatch_no_such_mod:f", "--scenario", "spike"], "cannot import module"),
-    (["stress", "memwatch.stress.workloads:MB", "--scenario", "spike"], "is an int, not a callable"),
+    (["stress", "memwatch.stress.workloads:MB", "--scenario", "spike"], "is not callable (it is an int)"),
     (["stress", W + "hold", "--limit", "12 parsecs"], "invalid size"),
     (["stress", W + "hold", "--limit", "1MiB"], "too small"),
     (["stress", W + "hold", "--scenario", "boom"], "unknown scenario 'boom'"),

@@ -75,11 +75,11 @@ def test_read_events_skips_torn_and_garbled_lines(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("target", "message"), [
-    ("nocolon", "not of the form"),
+    ("nocolon", "expected module:callable"),
     ("memwatch_no_such_module:f", "cannot import module"),
     ("os:no_such_attr", "has no attribute"),
-    ("os:sep", "is a str, not a callable"),
-    ("os:F_OK", "is an int, not a callable"),
+    ("os:sep", r"is not callable \(it is a str\)"),
+    ("os:F_OK", r"is not callable \(it is an int\)"),
 ])
 def test_resolve_target_errors(target: str, message: str) -> None:
     with pytest.raises(BadTarget, match=message):

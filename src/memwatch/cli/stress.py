@@ -170,7 +170,8 @@ def command(target: str, scenarios: tuple[str, ...], limit: str | None, duration
         raise UsageError("give a target module:callable (or --scenario fragmentation for the built-in "
                          "churn, or the harness flags --cpu-pressure/--gpu-pressure)")
     if target and ":" not in target:
-        raise UsageError(f"target {target!r} is not of the form module:callable")
+        raise UsageError(f"invalid target {target!r}: expected module:callable, "
+                         "e.g. app.handlers:handle_request")
     if start < 1 or max_load < start:
         raise ConfigError(f"invalid ramp range --start {start} --max-load {max_load}: need 1 <= start <= max")
     if "concurrent" in names and threads == 0 and tasks == 0:

@@ -15,7 +15,6 @@ spec, 13 a task failed its own way (for example a GPU out-of-memory).
 from __future__ import annotations
 
 import gc
-import importlib
 import json
 import math
 import os
@@ -71,29 +70,14 @@ def _clean(value: Any) -> Any:
 
 
 def resolve_target(target: str) -> Callable[..., Any]:
-    """Import ``module:callable`` (dotted attributes allowed after the colon)."""
-    module_name, sep, attr = target.partition(":")
-    if not sep or not module_name or not attr:
-        raise BadTarget(f"target {target!r} is not of the form module:callable")
+    """Import ``module:callable`` (dotted attributes allowed); BadTarget says why not."""
+    from memwatch.errors import UsageError
+    from memwatch.target import resolve_target as resolve
+
     try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise BadTarget(f"cannot import module {module_name!r} of target {target!r}: {exc}") from None
-    except MemoryError:
-        raise
-    except Exception as exc:  # a syntax error or an exception at import: the target is unusable
-        raise BadTarget(f"cannot import module {module_name!r} of target {target!r}: "
-                        f"{type(exc).__name__}: {exc}") from None
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise BadTarget(f"module {module_name!r} has no attribute {attr!r}") from None
-    if not callable(obj):
-        kind = type(obj).__name__
-        article = "an" if kind[:1].lower() in "aeiou" else "a"
-        raise BadTarget(f"target {target!r} is {article} {kind}, not a callable")
-    return obj  # type: ignore[no-any-return]
+        return resolve(target, from_cwd=False)
+    except UsageError as exc:
+        raise BadTarget(str(exc)) from None
 
 
 def die_with_parent(parent: int | None) -> None:
