@@ -29,9 +29,11 @@ from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, rec
 if TYPE_CHECKING:
     from memwatch.plugin.optional import GCCheck
 
-__all__ = ["LeakLoopPlugin", "MemwatchPlugin"]
+__all__ = ["IsolatePlugin", "LeakLoopPlugin", "MarkerErrorPlugin", "MemwatchPlugin"]
 
 _LEAK_PLUGIN = "memwatch-leak-loop"
+_MARKER_PLUGIN = "memwatch-marker-errors"
+_ISOLATE_PLUGIN = "memwatch-isolate"
 
 
 class LeakLoopPlugin:
@@ -59,6 +61,30 @@ class LeakLoopPlugin:
                 keys.state_of(pyfuncitem).leak = outcome.result
 
 
+class IsolatePlugin:
+    """``--memwatch-isolate``: a test with a checking marker runs in a fresh child process."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+        state = item.stash.get(keys.STATE, None)
+        if state is None or not state.checks.any:
+            return None
+        from memwatch.plugin.isolate import run_isolated
+
+        run_isolated(item)
+        return True
+
+
+class MarkerErrorPlugin:
+    """Turns a bad marker argument into an error of that test (registered only when one exists)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        state = item.stash.get(keys.STATE, None)
+        if state is not None and state.marker_error is not None:
+            pytest.fail(f"memwatch usage error: {state.marker_error}", pytrace=False)
+
+
 class MemwatchPlugin:
     """Hooks of an active memwatch run; see the module docstring."""
 
@@ -79,7 +105,7 @@ class MemwatchPlugin:
         """Parse checking markers, skip tests outside the level or without a GPU."""
         level = self.settings.level
         leak_tests = self.settings.leaks
-        needs_config = False
+        needs_config = bad_markers = False
         for item in items:
             names = [marker.name for marker in item.iter_markers()]
             if level:
@@ -99,6 +125,7 @@ class MemwatchPlugin:
                         state.checks = parse_checks(item)
                     except MarkerError as exc:
                         state.marker_error = str(exc)
+                        bad_markers = True
             leak_tests = leak_tests or "no_leaks" in names
             needs_config = needs_config or "memory_gc" in names
         if leak_tests:  # import the engine now, not inside the first measured body
@@ -108,6 +135,13 @@ class MemwatchPlugin:
                 self.config.pluginmanager.register(LeakLoopPlugin(self.config, self.settings), _LEAK_PLUGIN)
         if leak_tests or needs_config:
             run_config(self.config)  # a bad [tool.memwatch] is a usage error now, not in a test
+        # hooks that most runs do not need are separate objects: no per-test call otherwise
+        manager = self.config.pluginmanager
+        if bad_markers and not manager.has_plugin(_MARKER_PLUGIN):
+            manager.register(MarkerErrorPlugin(), _MARKER_PLUGIN)
+        if (self.settings.isolate and not self.settings.child_out
+                and not manager.has_plugin(_ISOLATE_PLUGIN)):
+            manager.register(IsolatePlugin(), _ISOLATE_PLUGIN)
 
     def gpu_reason(self) -> str:
         if self._gpu_reason is None:
@@ -121,25 +155,6 @@ class MemwatchPlugin:
         self.prepare_items(items)
 
     # -- running ------------------------------------------------------------------------------
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
-        """``--memwatch-isolate``: a test with a checking marker runs in a fresh child process."""
-        if not self.settings.isolate or self.settings.child_out:
-            return None
-        state = item.stash.get(keys.STATE, None)
-        if state is None or not state.checks.any:
-            return None
-        from memwatch.plugin.isolate import run_isolated
-
-        run_isolated(item)
-        return True
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        state = item.stash.get(keys.STATE, None)
-        if state is not None and state.marker_error is not None:
-            pytest.fail(f"memwatch usage error: {state.marker_error}", pytrace=False)
-
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         state = item.stash.get(keys.STATE, None)
