@@ -8,7 +8,9 @@
    memwatch: <= 1.05). Both cover the whole ``python -m pytest`` process, start-up
    included, as a user sees it. ``-p no:memwatch`` runs too: the cost of the plugin
    merely being installed.
-2. A ``@pytest.mark.no_leaks`` test whose body takes about a microsecond: the time of
+2. The same suite run by ``pytest.main`` several times in one process (imports excluded):
+   the CPU the plugin's hooks add per test.
+3. A ``@pytest.mark.no_leaks`` test whose body takes about a microsecond: the time of
    the verdict (the measured body, the engine's whole loop) read from the run's JSON
    report, median of several runs (target <= 0.5 s).
 
@@ -102,6 +104,36 @@ def overhead(rounds: int, memray_rounds: int) -> dict[str, float]:
     return med_wall
 
 
+INPROCESS = """
+import contextlib, io, statistics, sys, time
+import pytest
+times = {"plain": [], "memwatch": []}
+for index in range(int(sys.argv[1]) + 1):
+    for name, args in (("plain", []), ("memwatch", ["--memwatch"])):
+        began = time.process_time()
+        with contextlib.redirect_stdout(io.StringIO()):
+            pytest.main(["-q", "-p", "no:cacheprovider", *args])
+        if index:  # the first round imports everything
+            times[name].append(time.process_time() - began)
+print(statistics.median(times["plain"]), statistics.median(times["memwatch"]))
+"""
+
+
+def per_test_cost(rounds: int) -> float:
+    """CPU per test of the plugin's hooks alone: pytest.main in one process, imports excluded."""
+    with tempfile.TemporaryDirectory(prefix="mw-bench-inproc-") as tmp:
+        folder = Path(tmp)
+        make_suite(folder)
+        proc = subprocess.run([sys.executable, "-c", INPROCESS, str(rounds)], cwd=folder, env=_env(),
+                              capture_output=True, text=True, check=True)
+    plain, memwatch = (float(v) for v in proc.stdout.split())
+    cost = (memwatch - plain) / N_TESTS
+    print(f"in one process (imports excluded), {rounds} alternating rounds: plain {plain:.3f} s, "
+          f"--memwatch {memwatch:.3f} s of CPU per {N_TESTS} tests: {cost * 1e6:.0f} µs per test "
+          f"(ratio {memwatch / plain:.3f})")
+    return cost
+
+
 LEAK_TEST = """
 import pytest
 
@@ -138,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 15)
     overhead(rounds, args.memray_rounds or (1 if args.quick else 3))
+    per_test_cost(3 if args.quick else 9)
     verdict_time(3 if args.quick else 7)
     return 0
 

@@ -69,7 +69,7 @@ def _activate(config: pytest.Config, settings: PluginSettings) -> object:
     try:
         controller = not hasattr(config, "workerinput")
         if settings.report_dir and controller:
-            check_report_dir(settings.report_dir, config.rootpath)
+            check_report_dir(settings.report_dir, config.invocation_params.dir)
         if settings.db_url and importlib.util.find_spec("memwatch.store") is None:
             raise UsageError("--memwatch-db needs memwatch.store, which this memwatch build does not have")
     except MemwatchError as exc:

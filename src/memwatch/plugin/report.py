@@ -77,12 +77,12 @@ def store_rows(session: PytestSession) -> list[Any]:
     return rows
 
 
-def write_outputs(session: PytestSession, settings: PluginSettings, rootpath: Path) -> list[str]:
+def write_outputs(session: PytestSession, settings: PluginSettings, base: Path) -> list[str]:
     """Write the report files, the job summary and the store row set; return what was written."""
     written = []
     text = markdown(session)
     if settings.report_dir:
-        folder = check_report_dir(settings.report_dir, rootpath)
+        folder = check_report_dir(settings.report_dir, base)  # relative to where pytest was run
         written.append(str(write_document(session, folder / JSON_NAME)))
         written.append(str(atomic_write_text(folder / MARKDOWN_NAME, text)))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -280,7 +280,7 @@ class MemwatchPlugin:
 
         record = self.session_record(exitstatus)
         try:
-            self.written = write_outputs(record, self.settings, self.config.rootpath)
+            self.written = write_outputs(record, self.settings, self.config.invocation_params.dir)
         except MemwatchError as exc:
             self.errors.append(str(exc))
 
