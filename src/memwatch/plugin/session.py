@@ -20,8 +20,6 @@ import pytest
 from memwatch.errors import MemwatchError
 from memwatch.model.pytest import ItemRecord, PytestSession
 from memwatch.plugin import keys
-from memwatch.plugin.checks import LimitResult
-from memwatch.plugin.leakloop import leak_spec_for, looped_body, run_config
 from memwatch.plugin.markers import CHECK_MARKERS, MarkerError, level_skip_reason, parse_checks
 from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
@@ -47,6 +45,8 @@ class LeakLoopPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
         state = pyfuncitem.stash.get(keys.STATE, None)
+        from memwatch.plugin.leakloop import leak_spec_for, looped_body
+
         spec = leak_spec_for(pyfuncitem, state, self.settings)
         if spec is None:
             return (yield)
@@ -134,6 +134,8 @@ class MemwatchPlugin:
             if not self.config.pluginmanager.has_plugin(_LEAK_PLUGIN):
                 self.config.pluginmanager.register(LeakLoopPlugin(self.config, self.settings), _LEAK_PLUGIN)
         if leak_tests or needs_config:
+            from memwatch.plugin.leakloop import run_config
+
             run_config(self.config)  # a bad [tool.memwatch] is a usage error now, not in a test
         # hooks that most runs do not need are separate objects: no per-test call otherwise
         manager = self.config.pluginmanager
@@ -180,6 +182,8 @@ class MemwatchPlugin:
             self._pending[item.nodeid] = (state, "passed")
             gc_outcome = gc_check.finish() if gc_check is not None else None
         checks: list[Any] = []
+        if limited:
+            from memwatch.plugin.checks import LimitResult
         if specs.limit_memory is not None:
             checks.append(LimitResult("limit_memory", specs.limit_memory, figures.peak, figures.peak_source,
                                       figures.sites, self.settings.tracemalloc))
@@ -205,6 +209,7 @@ class MemwatchPlugin:
     def _gc_check(self) -> GCCheck | None:
         if importlib.util.find_spec("memwatch.gcwatch") is None:
             return None
+        from memwatch.plugin.leakloop import run_config
         from memwatch.plugin.optional import GCCheck
 
         loaded = run_config(self.config)
