@@ -117,5 +117,6 @@ def _environment() -> dict[str, Any]:
 
 
 def default_report_dir(config: Config) -> Path:
+    """The config's ``report_dir``, relative to the config file's folder."""
     base = Path(config.source).parent if config.source else Path.cwd()
-    return base / config.report_dir
+    return Path(os.path.normpath(base / config.report_dir))
