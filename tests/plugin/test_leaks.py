@@ -97,7 +97,7 @@ async def test_asyncio_raises():
 
 def test_no_leaks_on_async_tests(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(ASYNC)
-    result = pytester.runpytest()
+    result = pytester.runpytest_subprocess()  # a fresh process: no state from earlier in-process runs
     result.assert_outcomes(passed=2, failed=3)
     for name in ("test_asyncio_leaky", "test_anyio_leaky"):
         result.stdout.fnmatch_lines([f"*_ {name} _*",

@@ -1,10 +1,11 @@
 """Run a test body through the leak engine, its fixtures set up once.
 
-The plugin swaps ``item.obj`` for a *looped* body during ``pytest_pyfunc_call``:
-whoever calls the test function (pytest itself, pytest-asyncio's synchronised
-wrapper, anyio's runner) calls the looped body instead, with the same fixture values,
-and the looped body hands the real one to :func:`memwatch.leaks.runner.detect_leaks`
-(``adetect_leaks`` for a coroutine function, inside the test's own event loop).
+The plugin swaps ``item.obj`` for a *looped* body during the call phase: whoever
+calls the test function (pytest itself, pytest-asyncio, which synchronises the looped
+coroutine function into one event-loop run, anyio's runner) calls the looped body
+instead, with the same fixture values, and the looped body hands the real one to
+:func:`memwatch.leaks.runner.detect_leaks` (``adetect_leaks`` for a coroutine function,
+inside the test's own event loop, so each call is a plain ``await``).
 
 A body that raises inside the loop raises its own exception (the engine's
 ``OperationError`` is unwrapped), so pytest reports the test's error, not a leak.

@@ -35,15 +35,21 @@ _ISOLATE_PLUGIN = "memwatch-isolate"
 
 
 class LeakLoopPlugin:
-    """``pytest_pyfunc_call`` for ``no_leaks`` / ``--memwatch-leaks``: registered only when a
-    collected test needs it, so other runs pay no wrapper per test."""
+    """The test function swapped for its leak loop (``no_leaks`` / ``--memwatch-leaks``) for the
+    whole call phase: pytest-asyncio then synchronises the loop itself (one event-loop run for
+    all the calls), anyio's runner and pytest call it as they would the test. Registered only
+    when a collected test needs it, so other runs pay no wrapper per test."""
 
     def __init__(self, config: pytest.Config, settings: PluginSettings) -> None:
         self.config = config
         self.settings = settings
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    # trylast: the innermost wrapper, so the verdict is stored before the measuring wrapper judges
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        if not isinstance(item, pytest.Function):
+            return (yield)
+        pyfuncitem = item
         state = pyfuncitem.stash.get(keys.STATE, None)
         from memwatch.plugin.leakloop import leak_spec_for, looped_body
 
@@ -160,10 +166,13 @@ class MemwatchPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         state = item.stash.get(keys.STATE, None)
+        measure = self.settings.reporting or self.settings.leaks
         if state is None:
-            if not (self.settings.reporting or self.settings.leaks):
+            if not measure:
                 return (yield)
             state = keys.state_of(item)
+        elif not (measure or state.checks.any or state.watcher is not None or "memory_gc" in state.markers):
+            return (yield)  # a level or gpu marker alone: nothing to measure
         specs = state.checks
         watcher = state.watcher
         limited = specs.limit_memory is not None or specs.limit_native_memory is not None
