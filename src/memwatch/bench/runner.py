@@ -134,7 +134,7 @@ def machine_info() -> BenchMachine:
     """Host, OS, CPU, Python and memory of this machine (the memory limit from the probes)."""
     import psutil
 
-    from memwatch.probes.system import memory_budget
+    from memwatch.probes.system import cpu_model, memory_budget
 
     budget = memory_budget()
     try:
@@ -143,21 +143,12 @@ def machine_info() -> BenchMachine:
         load = None
     return BenchMachine(
         host=socket.gethostname(), system=platform.system().lower(), release=platform.release(),
-        machine=platform.machine().lower(), cpu=_cpu_model(), cpu_count=os.cpu_count() or 0,
+        machine=platform.machine().lower(), cpu=cpu_model(), cpu_count=os.cpu_count() or 0,
         python=platform.python_version(), implementation=platform.python_implementation().lower(),
         memory_total=int(psutil.virtual_memory().total), memory_limit=int(budget.limit),
         memory_limit_source=budget.source, load_1m=load)
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or ""
 
 
 def run_memory_benchmarks(config: Config | Mapping[str, Any] | None = None, *, quick: bool = False,

@@ -8,6 +8,7 @@ there is a limit, else the process's RSS.
 
 from __future__ import annotations
 
+import platform
 import resource
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ import psutil
 
 from memwatch.probes.cgroup import CgroupInfo, CgroupReader
 
-__all__ = ["Budget", "HostMemory", "host_memory", "memory_budget"]
+__all__ = ["Budget", "HostMemory", "cpu_model", "host_memory", "memory_budget"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,15 @@ def memory_budget(reader: CgroupReader | None = None) -> Budget:
         if soft != resource.RLIM_INFINITY and soft > 0:
             return Budget(int(soft), "rlimit", name, None, cg)
     return Budget(host_memory().total, "host", "psutil.virtual_memory().total", None, cg)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what :mod:`platform` knows, else ""."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or ""

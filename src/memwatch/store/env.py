@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
+from memwatch.probes.system import cpu_model
 from memwatch.regression import environment_differences
 
 __all__ = [
@@ -65,21 +66,12 @@ def _static_fingerprint() -> dict[str, Any]:
         "system": platform.system().lower(),
         "release": platform.release(),
         "machine": platform.machine().lower(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model() or "unknown",
         "cpu_count": os.cpu_count() or 0,
         "host": socket.gethostname(),
     }
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _memory_limit() -> tuple[int | None, str]:
