@@ -10,9 +10,10 @@ import pytest
 from memwatch.errors import ConfigError
 from memwatch.guard import MemoryGuard
 from memwatch.guard.fakes import FakeClock
-from memwatch.guard.procfs import KeptFile, PsiTrigger, parse_keyed, parse_psi_avg10
+from memwatch.guard.procfs import PsiTrigger, parse_keyed, parse_psi_avg10
 from memwatch.guard.source import SystemSource
 from memwatch.probes.cgroup import CgroupReader
+from memwatch.probes.kept import KeptFile
 
 MIB = 1 << 20
 PSI = ("some avg10={some:.2f} avg60=1.00 avg300=0.50 total=12345\n"

@@ -28,10 +28,11 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from memwatch.errors import ConfigError
-from memwatch.guard.procfs import KeptFile, PsiTrigger, parse_keyed, parse_psi_avg10
+from memwatch.guard.procfs import PsiTrigger, parse_keyed, parse_psi_avg10
 from memwatch.model.guard import GuardSample
 from memwatch.probes import gpu as gpu_probe
 from memwatch.probes.cgroup import CgroupReader
+from memwatch.probes.kept import KeptFile
 from memwatch.probes.process import PAGE_SIZE, StatmReader
 from memwatch.probes.system import Budget, memory_budget
 from memwatch.units import parse_size

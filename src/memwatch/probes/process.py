@@ -15,6 +15,7 @@ import threading
 import psutil
 
 from memwatch.probes.base import Reading, unavailable
+from memwatch.probes.kept import KeptFile
 
 __all__ = [
     "PAGE_SIZE",
@@ -41,33 +42,28 @@ class StatmReader:
 
     def __init__(self, pid: int | None = None) -> None:
         self.pid = os.getpid() if pid is None else pid
-        self._fd: int | None = None
+        self._file: KeptFile | None = None
         self._proc: psutil.Process | None = None
         self.source = "psutil"
         if _LINUX:
-            try:
-                self._fd = os.open(f"/proc/{self.pid}/statm", os.O_RDONLY)
-                self.source = "/proc/statm"
-            except OSError:
-                self._fd = None
-        if self._fd is None:
+            kept = KeptFile(f"/proc/{self.pid}/statm", 128)
+            if kept.available:
+                self._file, self.source = kept, "/proc/statm"
+        if self._file is None:
             try:
                 self._proc = psutil.Process(self.pid)
             except psutil.NoSuchProcess:
                 raise ProcessLookupError(self.pid) from None
 
     def _fields(self) -> list[bytes]:
-        assert self._fd is not None
-        try:
-            data = os.pread(self._fd, 128, 0)
-        except OSError:
-            raise ProcessLookupError(self.pid) from None
-        if not data:
+        assert self._file is not None
+        data = self._file.read()
+        if not data:  # unreadable or empty: the process is gone
             raise ProcessLookupError(self.pid)
         return data.split()
 
     def read_rss(self) -> int:
-        if self._fd is not None:
+        if self._file is not None:
             return int(self._fields()[1]) * PAGE_SIZE
         assert self._proc is not None
         try:
@@ -76,7 +72,7 @@ class StatmReader:
             raise ProcessLookupError(self.pid) from None
 
     def read_vms(self) -> int:
-        if self._fd is not None:
+        if self._file is not None:
             return int(self._fields()[0]) * PAGE_SIZE
         assert self._proc is not None
         try:
@@ -85,15 +81,8 @@ class StatmReader:
             raise ProcessLookupError(self.pid) from None
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
+        if self._file is not None:
+            self._file.close()
 
 
 _self_reader: StatmReader | None = None
