@@ -71,3 +71,70 @@ def test_body_meter_figures() -> None:
     assert figures.peak_source in ("VmHWM", "sampler")
     assert figures.duration > 0
     assert figures.growth <= figures.peak  # the allocator may keep the freed block resident
+
+
+def test_reset_lowers_a_mark_left_high_by_an_earlier_block() -> None:
+    _settle()
+    mark = HighWaterMark()
+    if not mark.works:
+        pytest.skip("the kernel refused the clear_refs write here")
+    block = _touch(60_000_000)
+    del block
+    _settle()  # the block is gone from RSS, the mark still stands above it
+    start = mark.rss()
+    skipped = mark.skipped
+    mark.reset(start)
+    assert mark.skipped == skipped  # the mark was above the RSS: it had to be written
+    assert mark.peak() - start < 20_000_000  # the earlier 60 MB block no longer counts
+
+
+def test_reset_is_skipped_when_the_mark_stands_at_the_rss() -> None:
+    _settle()
+    mark = HighWaterMark()
+    if not mark.works:
+        pytest.skip("the kernel refused the clear_refs write here")
+    for _ in range(20):  # the RSS can move between the read and the reset; try again then
+        start = mark.rss()
+        skipped = mark.skipped
+        mark.reset(start)
+        if mark.skipped > skipped:
+            break
+    else:
+        pytest.skip("the mark never stood at the RSS here")
+    block = _touch(40_000_000)
+    del block
+    assert mark.peak() - start > 35_000_000  # the skipped reset still measures the body
+
+
+def test_rss_matches_the_probes_reader() -> None:
+    mark = HighWaterMark()
+    if not mark.works:
+        pytest.skip("the kernel refused the clear_refs write here")
+    assert abs(mark.rss() - rss()) < 8_000_000
+
+
+def test_descriptors_are_reopened_in_a_forked_child() -> None:
+    import os
+
+    mark = HighWaterMark()
+    if not mark.works:
+        pytest.skip("the kernel refused the clear_refs write here")
+    parent = mark.rss()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its own RSS, from its own /proc/self files
+        try:
+            os.close(read)
+            block = _touch(300_000_000)
+            with open("/proc/self/statm", "rb") as handle:
+                fresh = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            os.write(write, f"{mark.rss()} {fresh}".encode())
+            del block
+        finally:
+            os._exit(0)
+    os.close(write)
+    value, fresh = (int(v) for v in os.read(read, 128).split())
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert abs(value - fresh) < 16_000_000  # the child's own RSS ...
+    assert abs(value - parent) > 150_000_000  # ... not the parent's

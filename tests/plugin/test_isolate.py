@@ -56,3 +56,7 @@ def test_marked_tests_run_in_a_child_and_report_here(pytester: pytest.Pytester,
     over = session.record("test_marked_tests_run_in_a_child_and_report_here.py::test_isolated_over")
     assert over.peak is not None
     assert over.peak > 30_000_000
+    # the outcome is the child's call outcome, not "passed" by default
+    assert over.outcome == "failed"
+    ok = session.record("test_marked_tests_run_in_a_child_and_report_here.py::test_isolated_ok[with space]")
+    assert ok.outcome == "passed"

@@ -1,13 +1,21 @@
-"""Peak RSS of a test body for about 10 µs: VmHWM reset, read back through getrusage.
+"""Peak RSS of a test body for a few microseconds: the kernel's high-water mark, reset per body.
 
 Writing ``5`` to ``/proc/self/clear_refs`` resets the kernel's RSS high-water mark
 (VmHWM) to the current RSS. ``getrusage().ru_maxrss`` reports
-``max(signal.maxrss, mm.hiwater_rss)``: the reset lowers the second, but the first
-keeps a mark the kernel copied there (at ``exec``, from the image the process
-replaced). So right after the reset ru_maxrss is compared with the RSS: when it is
-no higher, it follows VmHWM for the rest of the body and costs 1 µs; otherwise
-VmHWM is read from ``/proc/self/status`` (~20 µs, kernel side). Both descriptors
-stay open (reopened after a fork).
+``max(signal.maxrss, VmHWM)``: the reset lowers the second, but the first keeps a
+mark the kernel copied there (at ``exec``, from the image the process replaced, and
+when a thread exits). So at each reset ru_maxrss is compared with the RSS:
+
+- no higher: the mark already stands at the current RSS (the usual case between two
+  small tests), there is nothing to reset, and ru_maxrss follows VmHWM for the rest
+  of the body (one ``getrusage``, under 1 µs);
+- higher: ``clear_refs`` is written and ru_maxrss read again; if it is still above
+  the RSS (the stale ``signal.maxrss``), the peak is read from ``/proc/self/status``
+  instead (about 20 µs, kernel side).
+
+The RSS comes from ``/proc/self/statm`` (the same kernel counters as the mark). All
+descriptors stay open; a fork handler marks them stale, and the child reopens its own
+on first use (no ``getpid`` per read).
 """
 
 from __future__ import annotations
@@ -20,48 +28,78 @@ __all__ = ["HighWaterMark", "current_rss"]
 
 _SLACK = 256 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-_statm: tuple[int, int] | None = None  # (pid, fd of /proc/self/statm)
+_statm = -1  # kept-open descriptor of /proc/self/statm
+_forks = 0  # forks this process came through: descriptors opened before one are the parent's
+
+
+def _after_fork() -> None:
+    global _forks, _statm
+    _forks += 1
+    if _statm >= 0:
+        os.close(_statm)  # the parent's file, inherited
+    _statm = -1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def current_rss() -> int:
     """RSS of this process in bytes: ``/proc/self/statm`` through a kept-open descriptor
     (about 1 µs, and no psutil import on the way); the probes' reader elsewhere."""
     global _statm
-    pid = os.getpid()
-    if _statm is None or _statm[0] != pid:
+    if _statm < 0:
         try:
-            _statm = (pid, os.open("/proc/self/statm", os.O_RDONLY))
+            _statm = os.open("/proc/self/statm", os.O_RDONLY)
         except OSError:
             from memwatch.probes.process import rss
 
             return rss()
-    return int(os.pread(_statm[1], 128, 0).split()[1]) * _PAGE
+    return int(os.pread(_statm, 128, 0).split()[1]) * _PAGE
 
 
 class HighWaterMark:
     """Reset and read the RSS high-water mark of this process (Linux only; see ``works``)."""
 
     def __init__(self) -> None:
-        self._pid = -1
+        self._forks = -1
         self._clear_fd = -1
         self._status_fd = -1
+        self._statm_fd = -1
         self.works = sys.platform.startswith("linux") and self._open()
         self._use_rusage = False
+        #: resets that found the mark at the current RSS already (no write needed)
+        self.skipped = 0
 
     def _open(self) -> bool:
+        for fd in (self._clear_fd, self._status_fd, self._statm_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._clear_fd = self._status_fd = self._statm_fd = -1
         try:
             self._clear_fd = os.open("/proc/self/clear_refs", os.O_WRONLY)
             self._status_fd = os.open("/proc/self/status", os.O_RDONLY)
+            self._statm_fd = os.open("/proc/self/statm", os.O_RDONLY)
             os.write(self._clear_fd, b"5")
         except OSError:
             return False
-        self._pid = os.getpid()
+        self._forks = _forks
         return True
 
-    def reset(self, current_rss: int) -> None:
-        """Reset the mark to the current RSS (``current_rss``, bytes, read just before)."""
-        if self._pid != os.getpid():
+    def rss(self) -> int:
+        """The current RSS in bytes (``/proc/self/statm``); only when :attr:`works`."""
+        if self._forks != _forks:
             self.works = self._open()
+        return int(os.pread(self._statm_fd, 128, 0).split()[1]) * _PAGE
+
+    def reset(self, current_rss: int) -> None:
+        """Make the mark start at the current RSS (``current_rss``, bytes, read just before)."""
+        if self._forks != _forks:
+            self.works = self._open()
+        if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 <= current_rss:
+            self._use_rusage = True  # the mark is at the current RSS already
+            self.skipped += 1
+            return
         os.write(self._clear_fd, b"5")
         maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         self._use_rusage = maxrss <= current_rss + _SLACK

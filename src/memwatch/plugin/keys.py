@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from memwatch.plugin.checks import LeakResult
     from memwatch.plugin.freed import FreedWatch
     from memwatch.plugin.options import PluginSettings  # noqa: F401
-    from memwatch.plugin.recorder import BodyFigures
 
 __all__ = ["PLUGIN_NAME", "RECORDED_MARKERS", "SETTINGS", "STATE", "ItemState", "state_of"]
 
@@ -31,15 +30,14 @@ _NO_CHECKS = CheckSpecs()
 
 
 class ItemState:
-    """What memwatch knows about one test: its markers, its figures, its verdicts."""
+    """What memwatch knows about one test: its markers, its checks, its verdicts."""
 
-    __slots__ = ("checks", "figures", "leak", "marker_error", "markers", "outcomes", "profile", "watcher")
+    __slots__ = ("checks", "leak", "marker_error", "markers", "outcomes", "profile", "watcher")
 
     def __init__(self) -> None:
         self.checks: CheckSpecs = _NO_CHECKS
         self.marker_error: str | None = None
         self.markers: tuple[str, ...] = ()
-        self.figures: BodyFigures | None = None
         self.leak: LeakResult | None = None
         self.outcomes: tuple[CheckOutcome, ...] = ()
         self.watcher: FreedWatch | None = None

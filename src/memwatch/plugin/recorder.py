@@ -6,28 +6,36 @@ covers exactly the body (Python, native and mapped memory alike). Where the rese
 refused, and for the glibc heap (which has no high-water mark), a thread samples every
 millisecond: a peak shorter than that can be missed. tracemalloc runs only when asked.
 
-Records travel from xdist workers to the controller as an attribute of the call
+Records travel from xdist workers to the controller as an attribute of the teardown
 phase's test report (:data:`REPORT_ATTR`, a JSON-able dict); only the controller
 (or a run without xdist) keeps them, keyed by node id so none is counted twice.
+A test measured in this process is kept as its raw figures and becomes an
+:class:`~memwatch.model.pytest.ItemRecord` only when something asks for it: a
+``--memwatch`` run that writes no report builds just the rows its summary shows.
 """
 
 from __future__ import annotations
 
 import gc
+import heapq
 import os
 import sys
 import threading
-import time
-import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from memwatch.model.pytest import AllocationSite, ItemRecord
 from memwatch.plugin.hwm import HighWaterMark
 from memwatch.plugin.hwm import current_rss as rss
+
+if TYPE_CHECKING:
+    import tracemalloc
+
+    from memwatch.model.pytest import AllocationSite, CheckOutcome, ItemRecord
+    from memwatch.plugin.keys import ItemState
 
 __all__ = ["REPORT_ATTR", "BodyFigures", "BodyMeter", "SessionRecords", "record_from_report"]
 
@@ -37,7 +45,7 @@ _TOP_SITES = 5
 _MAX_SNAPSHOTS = 20
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built once per test: not frozen, whose __init__ costs 5x more
 class BodyFigures:
     """What :class:`BodyMeter` measured; bytes are relative to the start of the body."""
 
@@ -49,6 +57,18 @@ class BodyFigures:
     native_peak: int | None = None
     python_peak: int | None = None
     sites: tuple[AllocationSite, ...] = ()
+
+    def record(self, nodeid: str, outcome: str, state: ItemState | None, worker: str) -> ItemRecord:
+        """The record of the test these figures belong to."""
+        from memwatch.model.pytest import ItemRecord
+
+        return ItemRecord(
+            nodeid=nodeid, outcome=outcome, duration=self.duration, start_rss=self.start_rss,
+            peak=self.peak, growth=self.growth, peak_source=self.peak_source,
+            native_peak=self.native_peak, python_peak=self.python_peak,
+            markers=state.markers if state is not None else (),
+            checks=state.outcomes if state is not None else (), sites=self.sites,
+            worker=worker, profile=state.profile if state is not None else None)
 
 
 def _native_reason() -> str:
@@ -107,6 +127,8 @@ class _PeakSnapshots:
             self.check()
 
     def check(self) -> None:
+        import tracemalloc
+
         if not tracemalloc.is_tracing():
             return
         current = tracemalloc.get_traced_memory()[0]
@@ -142,6 +164,9 @@ class BodyMeter:
         self.settle = settle
         self.python = python
         self.sites = sites and python
+        self._mark = self.hwm()
+        #: only the kernel's mark to read: the path of every test under ``--memwatch``
+        self._plain = self._mark.works and not (self.native or self.settle or self.python)
         self._sampler: _PeakSampler | None = None
         self._snapshot: tracemalloc.Snapshot | None = None
         self._peaks: _PeakSnapshots | None = None
@@ -161,12 +186,21 @@ class BodyMeter:
         return cls.hwm().works
 
     def start(self) -> None:
+        """Begin a measurement (a meter can be started again once stopped)."""
+        if self._plain:
+            mark = self._mark
+            self._start_rss = start_rss = mark.rss()
+            mark.reset(start_rss)
+            self._start = perf_counter()
+            return
         if self.settle:
             from memwatch.probes.native import malloc_trim
 
             gc.collect()
             malloc_trim(0)
         if self.python:
+            import tracemalloc
+
             if not tracemalloc.is_tracing():
                 tracemalloc.start()
             if self.sites:
@@ -176,7 +210,7 @@ class BodyMeter:
             if self.sites:
                 self._peaks = _PeakSnapshots(self._py_start)
         readers: dict[str, Callable[[], int]] = {}
-        if not self.hwm_works():
+        if not self._mark.works:
             readers["rss"] = rss
         if self.native:
             from memwatch.probes.native import native_heap_bytes
@@ -186,36 +220,50 @@ class BodyMeter:
         self._sampler = _PeakSampler(readers) if readers else None
         self._start_rss = rss()
         if "rss" not in readers:
-            self.hwm().reset(self._start_rss)
-        self._start = time.perf_counter()
+            self._mark.reset(self._start_rss)
+        self._start = perf_counter()
 
     def stop(self) -> BodyFigures:
-        duration = time.perf_counter() - self._start
+        duration = perf_counter() - self._start
+        start_rss = self._start_rss
+        if self._plain:
+            mark = self._mark
+            end_rss = mark.rss()
+            peak_abs = mark.peak()
+            return BodyFigures(duration, start_rss, max(0, max(peak_abs, end_rss) - start_rss),
+                               end_rss - start_rss, "VmHWM")
         peaks = self._sampler.stop() if self._sampler is not None else {}
         end_rss = rss()
         if "rss" in peaks:
             peak_abs, source = max(peaks["rss"], end_rss), "sampler"
         else:
-            peak_abs, source = max(self.hwm().peak(), end_rss), "VmHWM"
+            peak_abs, source = max(self._mark.peak(), end_rss), "VmHWM"
         python_peak = None
         sites: tuple[AllocationSite, ...] = ()
-        if self.python and tracemalloc.is_tracing():
-            python_peak = max(0, tracemalloc.get_traced_memory()[1] - self._py_start)
-            high = self._peaks.stop() if self._peaks is not None else None
-            if self._snapshot is not None:
-                sites = _grown_sites(self._snapshot, high or tracemalloc.take_snapshot())
+        if self.python:
+            import tracemalloc
+
+            if tracemalloc.is_tracing():
+                python_peak = max(0, tracemalloc.get_traced_memory()[1] - self._py_start)
+                high = self._peaks.stop() if self._peaks is not None else None
+                if self._snapshot is not None:
+                    sites = _grown_sites(self._snapshot, high or tracemalloc.take_snapshot())
         native_peak = None
         if "native" in peaks:
             from memwatch.probes.native import native_heap_bytes
 
             native_peak = max(0, max(peaks["native"], native_heap_bytes()) - self._start_native)
-        return BodyFigures(duration=duration, start_rss=self._start_rss,
-                           peak=max(0, peak_abs - self._start_rss), growth=end_rss - self._start_rss,
+        return BodyFigures(duration=duration, start_rss=start_rss,
+                           peak=max(0, peak_abs - start_rss), growth=end_rss - start_rss,
                            peak_source=source, native_peak=native_peak, python_peak=python_peak,
                            sites=sites)
 
 
 def _grown_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> tuple[AllocationSite, ...]:
+    import tracemalloc
+
+    from memwatch.model.pytest import AllocationSite
+
     skip = (tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__))
     diff = after.filter_traces(skip).compare_to(before.filter_traces(skip), "lineno")
     out = []
@@ -228,28 +276,111 @@ def _grown_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> t
 
 
 def record_from_report(report: pytest.TestReport) -> ItemRecord | None:
-    """The record a (possibly remote) call-phase report carries, or None."""
+    """The record a (possibly remote) teardown report carries, or None."""
     data = getattr(report, REPORT_ATTR, None)
     if not isinstance(data, dict):
         return None
+    from memwatch.model.pytest import ItemRecord
+
     return ItemRecord.from_dict(data)
+
+
+class SummaryRow(Protocol):
+    """What the terminal summary shows of a test: an ItemRecord, or a test measured here."""
+
+    @property
+    def nodeid(self) -> str: ...
+    @property
+    def peak(self) -> int | None: ...
+    @property
+    def growth(self) -> int | None: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def checks(self) -> tuple[CheckOutcome, ...]: ...
+
+
+class _Measured:
+    """A test measured in this process, not yet made into its record (a :class:`SummaryRow`)."""
+
+    __slots__ = ("figures", "nodeid", "outcome", "record", "state", "worker")
+
+    def __init__(self, nodeid: str, outcome: str, figures: BodyFigures, state: ItemState | None,
+                 worker: str) -> None:
+        self.nodeid = nodeid
+        self.outcome = outcome
+        self.figures = figures
+        self.state = state
+        self.worker = worker
+        self.record: ItemRecord | None = None
+
+    @property
+    def peak(self) -> int:
+        return self.figures.peak
+
+    @property
+    def growth(self) -> int:
+        return self.figures.growth
+
+    @property
+    def duration(self) -> float:
+        return self.figures.duration
+
+    @property
+    def checks(self) -> tuple[CheckOutcome, ...]:
+        return self.state.outcomes if self.state is not None else ()
+
+    def build(self) -> ItemRecord:
+        if self.record is None:
+            self.record = self.figures.record(self.nodeid, self.outcome, self.state, self.worker)
+        return self.record
+
+
+def _record(entry: ItemRecord | _Measured) -> ItemRecord:
+    return entry.build() if isinstance(entry, _Measured) else entry
 
 
 class SessionRecords:
     """The records of one session, by node id; a re-run test replaces its earlier record."""
 
     def __init__(self) -> None:
-        self._records: dict[str, ItemRecord] = {}
+        self._entries: dict[str, ItemRecord | _Measured] = {}
 
     def add(self, record: ItemRecord) -> None:
-        self._records.pop(record.nodeid, None)
-        self._records[record.nodeid] = record
+        """A record built elsewhere (an xdist worker, an isolated child)."""
+        self._entries.pop(record.nodeid, None)
+        self._entries[record.nodeid] = record
+
+    def add_measured(self, nodeid: str, outcome: str, figures: BodyFigures, state: ItemState | None,
+                     worker: str) -> None:
+        """A test measured in this process (its record is built on demand)."""
+        self._entries.pop(nodeid, None)
+        self._entries[nodeid] = _Measured(nodeid, outcome, figures, state, worker)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._entries)
 
     def records(self) -> tuple[ItemRecord, ...]:
-        return tuple(self._records.values())
+        """Every record, in the order the tests finished."""
+        return tuple(_record(entry) for entry in self._entries.values())
+
+    def biggest(self, count: int) -> list[SummaryRow]:
+        """The ``count`` tests with the highest peaks (ties by node id)."""
+        return heapq.nsmallest(count, self._entries.values(), key=lambda e: (-(e.peak or 0), e.nodeid))
+
+    def checked(self) -> list[SummaryRow]:
+        """The tests that had a check, in the order they finished."""
+        return [entry for entry in self._entries.values() if entry.checks]
+
+    def failed(self) -> int:
+        """How many tests failed a memory check."""
+        return sum(1 for entry in self._entries.values() if any(not c.passed for c in entry.checks))
+
+    def peak_source(self) -> str:
+        """How the peaks were measured (of the first record)."""
+        for entry in self._entries.values():
+            return entry.figures.peak_source if isinstance(entry, _Measured) else entry.peak_source
+        return ""
 
     @staticmethod
     def worker_id(config: pytest.Config) -> str:

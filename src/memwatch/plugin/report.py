@@ -8,13 +8,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memwatch.errors import UsageError
-from memwatch.model.base import atomic_write_text, write_document
-from memwatch.model.pytest import ItemRecord, PytestSession
 from memwatch.plugin.options import PluginSettings, check_report_dir
+from memwatch.plugin.recorder import SessionRecords, SummaryRow
 from memwatch.units import format_duration, format_size
+
+if TYPE_CHECKING:
+    from memwatch.model.pytest import ItemRecord, PytestSession
 
 __all__ = ["JSON_NAME", "MARKDOWN_NAME", "markdown", "store_rows", "terminal_summary", "write_outputs"]
 
@@ -23,7 +25,7 @@ MARKDOWN_NAME = "memwatch-pytest.md"
 _MARKDOWN_ROWS = 50
 
 
-def _checks_text(record: ItemRecord) -> str:
+def _checks_text(record: ItemRecord | SummaryRow) -> str:
     return ", ".join(f"{c.check} {'ok' if c.passed else 'FAILED'}" for c in record.checks)
 
 
@@ -79,6 +81,8 @@ def store_rows(session: PytestSession) -> list[Any]:
 
 def write_outputs(session: PytestSession, settings: PluginSettings, base: Path) -> list[str]:
     """Write the report files, the job summary and the store row set; return what was written."""
+    from memwatch.model.base import atomic_write_text, write_document
+
     written = []
     text = markdown(session)
     if settings.report_dir:
@@ -105,17 +109,19 @@ def write_outputs(session: PytestSession, settings: PluginSettings, base: Path) 
     return written
 
 
-def terminal_summary(terminal: Any, records: Sequence[ItemRecord], settings: PluginSettings,
+def terminal_summary(terminal: Any, records: SessionRecords, settings: PluginSettings,
                      written: Sequence[str], errors: Sequence[str]) -> None:
     """The table at the end of the run: the biggest peaks, then failed checks and written files."""
-    if not settings.reporting:
-        records = [r for r in records if r.checks]
-    if not records and not written and not errors:
+    if settings.reporting:
+        rows = records.biggest(settings.summary_rows)
+        measured = len(records)
+    else:  # only the tests with a checking marker were measured: list them all
+        rows = records.checked()
+        measured = len(rows)
+    if not measured and not written and not errors:
         return
     terminal.write_sep("=", "memwatch")
-    if records:
-        rows = _by_peak(records)[: settings.summary_rows] if settings.reporting else list(records)
-        failed = sum(1 for r in records if r.failed_checks)
+    if measured:
         if rows:
             width = min(max(len(r.nodeid) for r in rows), 70)
             terminal.write_line(f"{'test':<{width}}  {'peak':>10}  {'growth':>11}  {'duration':>10}  checks")
@@ -124,9 +130,9 @@ def terminal_summary(terminal: Any, records: Sequence[ItemRecord], settings: Plu
                 terminal.write_line(f"{name:<{width}}  {format_size(r.peak or 0):>10}  "
                                     f"{format_size(r.growth or 0, signed=True):>11}  "
                                     f"{format_duration(r.duration):>10}  {_checks_text(r)}")
-        source = records[0].peak_source or "?"
-        terminal.write_line(f"{len(records)} tests measured (peak: body RSS peak over its start, {source}); "
-                            f"{failed} failed a memory check")
+        source = records.peak_source() or "?"
+        terminal.write_line(f"{measured} tests measured (peak: body RSS peak over its start, {source}); "
+                            f"{records.failed()} failed a memory check")
     for line in written:
         terminal.write_line(f"memwatch: wrote {line}")
     for error in errors:

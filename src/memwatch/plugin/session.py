@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from memwatch.errors import MemwatchError
-from memwatch.model.pytest import ItemRecord, PytestSession
 from memwatch.plugin import keys
 from memwatch.plugin.markers import CHECK_MARKERS, MarkerError, level_skip_reason, parse_checks
 from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
 
 if TYPE_CHECKING:
+    from memwatch.model.pytest import PytestSession
     from memwatch.plugin.optional import GCCheck
 
 __all__ = ["IsolatePlugin", "LeakLoopPlugin", "MarkerErrorPlugin", "MemwatchPlugin"]
@@ -102,7 +102,11 @@ class MemwatchPlugin:
         self.worker = SessionRecords.worker_id(config)
         self.started_at = time.time()
         self._gpu_reason: str | None = None
-        self._pending: dict[str, tuple[keys.ItemState, str]] = {}
+        #: node id -> [item, BodyFigures, call outcome], from the call to the teardown report
+        self._pending: dict[str, list[Any]] = {}
+        self._measure_all = settings.reporting or settings.leaks
+        self._child_out = settings.child_out
+        self._meter = BodyMeter(python=settings.tracemalloc)
         self.written: list[str] = []
         self.errors: list[str] = []
 
@@ -165,14 +169,25 @@ class MemwatchPlugin:
     # -- running ------------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
-        state = item.stash.get(keys.STATE, None)
-        measure = self.settings.reporting or self.settings.leaks
-        if state is None:
-            if not measure:
-                return (yield)
-            state = keys.state_of(item)
-        elif not (measure or state.checks.any or state.watcher is not None or "memory_gc" in state.markers):
-            return (yield)  # a level or gpu marker alone: nothing to measure
+        stash = item.stash
+        state = stash[keys.STATE] if keys.STATE in stash else None  # noqa: SIM401 (Stash.get raises inside)
+        if state is None or not (state.checks.any or state.watcher is not None
+                                 or "memory_gc" in state.markers):
+            if not self._measure_all:
+                return (yield)  # nothing to check, nothing to record
+            if not self.settings.leaks:
+                # the path of most tests under --memwatch: one shared meter, no state of its own
+                meter = self._meter
+                meter.start()
+                try:
+                    return (yield)
+                finally:
+                    self._pending[item.nodeid] = [item, meter.stop(), "passed"]
+            state = keys.state_of(item)  # --memwatch-leaks: the leak loop leaves its verdict there
+        return (yield from self._checked_call(item, state))
+
+    def _checked_call(self, item: pytest.Item, state: keys.ItemState) -> Generator[None, object, object]:
+        """The body of a test with checks: measured, then judged (fails the test in words)."""
         specs = state.checks
         watcher = state.watcher
         limited = specs.limit_memory is not None or specs.limit_native_memory is not None
@@ -187,8 +202,8 @@ class MemwatchPlugin:
                 watcher.checked = True
             raise
         finally:
-            figures = state.figures = meter.stop()
-            self._pending[item.nodeid] = (state, "passed")
+            figures = meter.stop()
+            self._pending[item.nodeid] = [item, figures, "passed"]
             gc_outcome = gc_check.finish() if gc_check is not None else None
         checks: list[Any] = []
         if limited:
@@ -228,55 +243,44 @@ class MemwatchPlugin:
 
     @pytest.hookimpl(tryfirst=True)  # before xdist's worker sends the report to the controller
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.settings.child_out:
-            self._record_teardown(report)
-            from memwatch.plugin.isolate import write_child_report
-
-            write_child_report(self.config, report, self.settings.child_out)
-            return
-        if report.when == "call":
+        when = report.when
+        if when == "call":
             pending = self._pending.get(report.nodeid)
             if pending is not None:
-                self._pending[report.nodeid] = (pending[0], report.outcome)
-        elif report.when == "teardown":
-            if self._record_teardown(report) or self.remote:
-                return
+                pending[2] = report.outcome
+        elif when == "teardown" and not (self._record_teardown(report) or self.remote):
             record = record_from_report(report)  # from an isolated child
             if record is not None:
                 self.records.add(record)
+        if self._child_out:  # an isolated child: every report goes back to the parent
+            from memwatch.plugin.isolate import write_child_report
+
+            write_child_report(self.config, report, self._child_out)
 
     def _record_teardown(self, report: pytest.TestReport) -> bool:
         """Build the record of a test measured here; attach it to the report when remote."""
-        if report.when != "teardown":
-            return False
         pending = self._pending.pop(report.nodeid, None)
-        if pending is None or pending[0].figures is None:
+        if pending is None:
             return False
-        state, outcome = pending
+        item, figures, outcome = pending
+        stash = item.stash  # the state as teardown left it (memory_profiler's result comes then)
+        state = stash[keys.STATE] if keys.STATE in stash else None  # noqa: SIM401 (Stash.get raises inside)
         if report.failed and outcome == "passed":
             outcome = "error"
-        record = self._build_record(report.nodeid, state, outcome)
         if self.remote:
+            record = figures.record(report.nodeid, outcome, state, self.worker)
             setattr(report, REPORT_ATTR, record.to_dict())
         else:
-            self.records.add(record)
+            self.records.add_measured(report.nodeid, outcome, figures, state, self.worker)
         return True
-
-    def _build_record(self, nodeid: str, state: keys.ItemState, outcome: str) -> ItemRecord:
-        figures = state.figures
-        assert figures is not None
-        return ItemRecord(
-            nodeid=nodeid, outcome=outcome, duration=figures.duration, start_rss=figures.start_rss,
-            peak=figures.peak, growth=figures.growth, peak_source=figures.peak_source,
-            native_peak=figures.native_peak, python_peak=figures.python_peak,
-            markers=state.markers, checks=state.outcomes, sites=figures.sites,
-            worker=self.worker, profile=state.profile)
 
     # -- the end ------------------------------------------------------------------------------
     def session_record(self, exitstatus: int) -> PytestSession:
         import platform
         import socket
         import sys
+
+        from memwatch.model.pytest import PytestSession
 
         records = self.records.records()
         workers = len({r.worker for r in records if r.worker})
@@ -303,7 +307,7 @@ class MemwatchPlugin:
             return
         from memwatch.plugin.report import terminal_summary
 
-        terminal_summary(terminalreporter, self.records.records(), self.settings,
+        terminal_summary(terminalreporter, self.records, self.settings,
                          self.written, self.errors)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
