@@ -24,7 +24,7 @@ from memwatch.plugin.fixtures import (
     memory_profiler,
     memwatch,
 )
-from memwatch.plugin.markers import CHECK_MARKERS, register_markers
+from memwatch.plugin.markers import CHECK_MARKERS, marker_names, register_markers
 from memwatch.plugin.options import PluginSettings, add_options, check_report_dir, read_settings
 
 __all__ = [
@@ -84,8 +84,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Activate the stateful plugin when a collected test carries a marker or fixture that needs it."""
     if config.pluginmanager.get_plugin(keys.PLUGIN_NAME) is not None:
         return  # active already: it prepares the items itself
+    inherited: dict[object, tuple[str, ...]] = {}
     for item in items:
-        if (any(marker.name in _TRIGGER_MARKERS for marker in item.iter_markers())
+        if (not _TRIGGER_MARKERS.isdisjoint(marker_names(item, inherited))
                 or any(name in getattr(item, "fixturenames", ()) for name in _TRIGGER_FIXTURES)):
             plugin = _activate(config, config.stash.get(keys.SETTINGS, PluginSettings()))
             plugin.prepare_items(items)  # type: ignore[attr-defined]

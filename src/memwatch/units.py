@@ -29,7 +29,8 @@ _SIZE_UNITS: dict[str, int] = {
     "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
     "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40,
 }
-_SIZE_RE = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]*)\s*$")
+# patterns are compiled on first use (re caches them): ``import memwatch`` stays light
+_SIZE_RE = r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]*)\s*$"
 
 _DURATION_UNITS: dict[str, float] = {
     "": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
@@ -38,7 +39,7 @@ _DURATION_UNITS: dict[str, float] = {
     "h": 3600.0, "hr": 3600.0, "hour": 3600.0, "hours": 3600.0,
     "d": 86400.0, "day": 86400.0, "days": 86400.0,
 }
-_DURATION_RE = re.compile(r"^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)\s*$")
+_DURATION_RE = r"^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)\s*$"
 
 
 def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int:
@@ -56,7 +57,7 @@ def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int
             raise ConfigError(f"invalid size {value!r}: not a finite number")
         result = round(value)
     elif isinstance(value, str):
-        match = _SIZE_RE.match(value)
+        match = re.match(_SIZE_RE, value)
         if match is None:
             raise ConfigError(f"invalid size {value!r}: expected a number and a unit such as "
                               "'512', '64 MB' or '1.5 GiB'")
@@ -99,7 +100,7 @@ def parse_duration(value: str | int | float, *, allow_zero: bool = False) -> flo
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str):
-        match = _DURATION_RE.match(value)
+        match = re.match(_DURATION_RE, value)
         if match is None:
             raise ConfigError(f"invalid duration {value!r}: expected a number and a unit "
                               "such as '10ms', '2.5s', '30min' or '1h'")
@@ -150,12 +151,12 @@ class Gate:
         return f"{self.metric}:{format_size(self.threshold)}"
 
 
-_GATE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*:\s*(.+?)\s*$")
+_GATE_RE = r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*:\s*(.+?)\s*$"
 
 
 def parse_gate(text: str) -> Gate:
     """Parse ``"peak:10%"`` or ``"growth:1MiB"`` into a :class:`Gate`."""
-    match = _GATE_RE.match(text) if isinstance(text, str) else None
+    match = re.match(_GATE_RE, text) if isinstance(text, str) else None
     if match is None:
         raise ConfigError(f"invalid gate {text!r}: expected METRIC:THRESHOLD such as "
                           "'peak:10%' or 'growth:1MiB'")

@@ -112,3 +112,36 @@ def test_gpu_reason_follows_nvml(monkeypatch: pytest.MonkeyPatch) -> None:
     device = gpu_probe.GpuDevice(0, "H100", 1, 2)
     monkeypatch.setattr(gpu_probe, "nvml_devices", lambda: ([device], ""))
     assert gpu_unavailable_reason() == ""
+
+
+def test_marker_names_match_iter_markers(pytester: pytest.Pytester) -> None:
+    from memwatch.plugin.markers import marker_names
+
+    items = pytester.getitems("""
+        import pytest
+
+        pytestmark = pytest.mark.memory
+
+        def test_plain():
+            pass
+
+        @pytest.mark.slow
+        @pytest.mark.limit_memory("1 MB")
+        def test_own():
+            pass
+
+        @pytest.mark.memory_stress
+        class TestGroup:
+            def test_in_class(self):
+                pass
+
+            @pytest.mark.gpu
+            @pytest.mark.parametrize("n", [1, pytest.param(2, marks=pytest.mark.oom)])
+            def test_param(self, n):
+                pass
+    """)
+    inherited: dict[object, tuple[str, ...]] = {}
+    assert len(items) == 5
+    for item in items:
+        assert list(marker_names(item, inherited)) == [m.name for m in item.iter_markers()]
+    assert len(inherited) == 2  # the module and the class, each read once

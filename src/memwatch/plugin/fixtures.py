@@ -67,7 +67,7 @@ class MemwatchHandle:
         """``memwatch.leaks.runner.detect_leaks(func, args, **options)``, [tool.memwatch] defaults."""
         from memwatch.leaks.runner import detect_leaks
         from memwatch.plugin.leakloop import engine_kwargs, run_config
-        from memwatch.plugin.markers import LeakSpec
+        from memwatch.plugin.specs import LeakSpec
 
         merged = {**engine_kwargs(LeakSpec(), run_config(self.config)), **options}
         return detect_leaks(func, args, **merged)

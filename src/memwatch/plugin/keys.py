@@ -10,23 +10,22 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from memwatch.plugin.markers import MEMWATCH_MARKERS, CheckSpecs
+from memwatch.plugin.markers import MEMWATCH_MARKERS
 
 if TYPE_CHECKING:
     from memwatch.model.pytest import CheckOutcome
     from memwatch.plugin.checks import LeakResult
     from memwatch.plugin.freed import FreedWatch
     from memwatch.plugin.options import PluginSettings  # noqa: F401
+    from memwatch.plugin.specs import CheckSpecs
 
-__all__ = ["PLUGIN_NAME", "RECORDED_MARKERS", "SETTINGS", "STATE", "ItemState", "state_of"]
+__all__ = ["PLUGIN_NAME", "RECORDED_MARKERS", "SETTINGS", "STATE", "ItemState", "has_checks", "state_of"]
 
 #: the name the stateful plugin object is registered under
 PLUGIN_NAME = "memwatch-session"
 
 #: markers whose names are kept in a test's record
 RECORDED_MARKERS = MEMWATCH_MARKERS
-
-_NO_CHECKS = CheckSpecs()
 
 
 class ItemState:
@@ -35,7 +34,7 @@ class ItemState:
     __slots__ = ("checks", "leak", "marker_error", "markers", "outcomes", "profile", "watcher")
 
     def __init__(self) -> None:
-        self.checks: CheckSpecs = _NO_CHECKS
+        self.checks: CheckSpecs | None = None  # its checking markers, parsed
         self.marker_error: str | None = None
         self.markers: tuple[str, ...] = ()
         self.leak: LeakResult | None = None
@@ -46,6 +45,11 @@ class ItemState:
 
 SETTINGS = pytest.StashKey["PluginSettings"]()
 STATE = pytest.StashKey[ItemState]()
+
+
+def has_checks(state: ItemState | None) -> bool:
+    """True when the test has a checking marker (``limit_memory``, ``no_leaks``, ...)."""
+    return state is not None and state.checks is not None and state.checks.any
 
 
 def state_of(item: pytest.Item) -> ItemState:

@@ -26,8 +26,8 @@ import pytest
 from memwatch.errors import ConfigError, MemwatchError, OperationError
 from memwatch.plugin import keys
 from memwatch.plugin.checks import LeakResult
-from memwatch.plugin.markers import LeakSpec
 from memwatch.plugin.options import PluginSettings
+from memwatch.plugin.specs import LeakSpec
 
 if TYPE_CHECKING:
     from memwatch.config import Config
@@ -70,7 +70,7 @@ def leak_spec_for(item: pytest.Function, state: keys.ItemState | None,
     """The ``no_leaks`` arguments for this test, ``LeakSpec()`` under ``--memwatch-leaks``, else None."""
     if state is not None and state.marker_error is not None:
         return None
-    spec = state.checks.no_leaks if state is not None else None
+    spec = state.checks.no_leaks if state is not None and state.checks is not None else None
     if spec is None and settings.leaks:
         spec = LeakSpec()
     if spec is not None and getattr(item.obj, "hypothesis", None) is not None:

@@ -1,9 +1,7 @@
-"""The plugin's markers: their help text, the levels they run at, and argument parsing.
+"""The plugin's markers: their help text and the levels they run at.
 
-Checking markers take arguments, checked against an allow-list; a bad value raises
-:class:`MarkerError` naming the test, the marker and the value::
-
-    tests/test_io.py::test_load: @pytest.mark.limit_memory: invalid size '12 XB': unknown unit 'XB' ...
+This is all a run without memwatch options loads; parsing the checking markers'
+arguments is in :mod:`memwatch.plugin.specs`, loaded only when a test has one.
 
 Levels (``--memwatch-level``): ``quick`` runs the tests without a level marker;
 ``comprehensive`` adds ``memory_comprehensive``, ``memory_stress``, ``stress``,
@@ -13,28 +11,12 @@ Levels (``--memwatch-level``): ``quick`` runs the tests without a level marker;
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Sequence
 
 import pytest
 
-from memwatch.errors import ConfigError
-from memwatch.units import parse_duration, parse_size
-
-__all__ = [
-    "CHECK_MARKERS",
-    "LEVEL_OF",
-    "MARKERS",
-    "MEMWATCH_MARKERS",
-    "CheckSpecs",
-    "LeakSpec",
-    "MarkerError",
-    "level_skip_reason",
-    "parse_checks",
-    "register_markers",
-]
+__all__ = ["CHECK_MARKERS", "LEVEL_OF", "MARKERS", "MEMWATCH_MARKERS", "level_skip_reason",
+           "marker_names", "register_markers"]
 
 _LEVEL_RANK = {"quick": 0, "comprehensive": 1, "nightly": 2}
 
@@ -71,41 +53,23 @@ MARKERS: dict[str, str] = {
 
 CHECK_MARKERS = frozenset({"limit_memory", "limit_native_memory", "no_leaks"})
 MEMWATCH_MARKERS = frozenset(name.split("(")[0] for name in MARKERS)
-_NO_LEAKS_KEYS = ("max_growth", "iterations", "warmup", "signals", "time_budget")
-
-
-class MarkerError(ConfigError):
-    """A memwatch marker used with an argument it does not accept."""
-
-
-@dataclass(frozen=True)
-class LeakSpec:
-    """``no_leaks`` arguments; None means "the engine's (or [tool.memwatch]'s) default"."""
-
-    max_growth: int | None = None
-    iterations: int | None = None
-    warmup: int | None = None
-    signals: tuple[str, ...] | None = None
-    time_budget: float | None = None
-
-
-@dataclass(frozen=True)
-class CheckSpecs:
-    """The checking markers of one test, parsed."""
-
-    limit_memory: int | None = None
-    limit_native_memory: int | None = None
-    no_leaks: LeakSpec | None = None
-
-    @property
-    def any(self) -> bool:
-        return (self.limit_memory is not None or self.limit_native_memory is not None
-                or self.no_leaks is not None)
 
 
 def register_markers(config: pytest.Config) -> None:
     for signature, help_text in MARKERS.items():
         config.addinivalue_line("markers", f"{signature}: {help_text}")
+
+
+def marker_names(item: pytest.Item, inherited: dict[object, tuple[str, ...]]) -> Sequence[str]:
+    """The names ``item.iter_markers()`` gives (the test's own markers, then its parents'), with
+    the parents' read once per parent: ``inherited`` is a cache kept over one collection."""
+    parent = item.parent
+    names = inherited.get(parent)
+    if names is None:
+        names = inherited[parent] = (tuple(m.name for m in parent.iter_markers())
+                                     if parent is not None else ())
+    own = item.own_markers
+    return [m.name for m in own] + list(names) if own else names
 
 
 def level_skip_reason(marker_names: Sequence[str], level: str) -> str:
@@ -116,84 +80,3 @@ def level_skip_reason(marker_names: Sequence[str], level: str) -> str:
             return (f"@pytest.mark.{name} runs at --memwatch-level {needed}"
                     f"{' and nightly' if needed == 'comprehensive' else ''} (this run: {level})")
     return ""
-
-
-def _fail(nodeid: str, marker: str, message: str) -> MarkerError:
-    return MarkerError(f"{nodeid}: @pytest.mark.{marker}: {message}")
-
-
-def _size(nodeid: str, marker: str, value: Any) -> int:
-    try:
-        return parse_size(value)
-    except ConfigError as exc:
-        raise _fail(nodeid, marker, str(exc)) from None
-
-
-def _count(nodeid: str, key: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        what = "a positive whole number" if minimum > 0 else "a whole number >= 0"
-        raise _fail(nodeid, "no_leaks", f"{key}={value!r}: expected {what}")
-    return value
-
-
-def _parse_limit(nodeid: str, marker: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> int:
-    unknown = sorted(set(kwargs) - {"limit"})
-    if unknown:
-        raise _fail(nodeid, marker, f"unknown argument {unknown[0]!r} (it takes one: limit)")
-    values = list(args) + ([kwargs["limit"]] if "limit" in kwargs else [])
-    if len(values) != 1:
-        raise _fail(nodeid, marker, f"expected one limit such as '64 MB', got {len(values)} values")
-    return _size(nodeid, marker, values[0])
-
-
-def _parse_no_leaks(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> LeakSpec:
-    if args:
-        raise _fail(nodeid, "no_leaks", f"takes keyword arguments only ({', '.join(_NO_LEAKS_KEYS)}), "
-                                        f"got {args[0]!r}")
-    unknown = sorted(set(kwargs) - set(_NO_LEAKS_KEYS))
-    if unknown:
-        raise _fail(nodeid, "no_leaks", f"unknown argument {unknown[0]!r} "
-                                        f"(allowed: {', '.join(_NO_LEAKS_KEYS)})")
-    spec = LeakSpec()
-    if kwargs.get("max_growth") is not None:
-        spec = replace(spec, max_growth=_size(nodeid, "no_leaks", kwargs["max_growth"]))
-    if kwargs.get("iterations") is not None:
-        spec = replace(spec, iterations=_count(nodeid, "iterations", kwargs["iterations"], 1))
-    if kwargs.get("warmup") is not None:
-        spec = replace(spec, warmup=_count(nodeid, "warmup", kwargs["warmup"], 0))
-    signals = kwargs.get("signals")
-    if signals is not None:
-        if isinstance(signals, str):
-            signals = (signals,)
-        if (not isinstance(signals, Sequence) or not signals
-                or not all(isinstance(s, str) and s for s in signals)):
-            raise _fail(nodeid, "no_leaks", f"signals={signals!r}: expected signal names such as "
-                                            "('py_blocks', 'native_heap')")
-        spec = replace(spec, signals=tuple(signals))
-    if kwargs.get("time_budget") is not None:
-        budget = kwargs["time_budget"]
-        try:
-            seconds = parse_duration(budget)
-        except ConfigError as exc:
-            raise _fail(nodeid, "no_leaks", f"time_budget: {exc}") from None
-        if not math.isfinite(seconds):
-            raise _fail(nodeid, "no_leaks", f"time_budget={budget!r}: not a finite duration")
-        spec = replace(spec, time_budget=seconds)
-    return spec
-
-
-def parse_checks(item: pytest.Item) -> CheckSpecs:
-    """The checking markers of ``item`` (closest marker wins); :class:`MarkerError` on bad input."""
-    nodeid = item.nodeid
-    limit = native = None
-    leaks = None
-    marker = item.get_closest_marker("limit_memory")
-    if marker is not None:
-        limit = _parse_limit(nodeid, "limit_memory", marker.args, marker.kwargs)
-    marker = item.get_closest_marker("limit_native_memory")
-    if marker is not None:
-        native = _parse_limit(nodeid, "limit_native_memory", marker.args, marker.kwargs)
-    marker = item.get_closest_marker("no_leaks")
-    if marker is not None:
-        leaks = _parse_no_leaks(nodeid, marker.args, marker.kwargs)
-    return CheckSpecs(limit_memory=limit, limit_native_memory=native, no_leaks=leaks)

@@ -19,7 +19,7 @@ import pytest
 
 from memwatch.errors import MemwatchError
 from memwatch.plugin import keys
-from memwatch.plugin.markers import CHECK_MARKERS, MarkerError, level_skip_reason, parse_checks
+from memwatch.plugin.markers import CHECK_MARKERS, level_skip_reason, marker_names
 from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
 
@@ -73,7 +73,7 @@ class IsolatePlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
         state = item.stash.get(keys.STATE, None)
-        if state is None or not state.checks.any:
+        if not keys.has_checks(state):
             return None
         from memwatch.plugin.isolate import run_isolated
 
@@ -116,8 +116,9 @@ class MemwatchPlugin:
         level = self.settings.level
         leak_tests = self.settings.leaks
         needs_config = bad_markers = False
+        inherited: dict[object, tuple[str, ...]] = {}
         for item in items:
-            names = [marker.name for marker in item.iter_markers()]
+            names = marker_names(item, inherited)
             if level:
                 reason = level_skip_reason(names, level)
                 if reason:
@@ -131,6 +132,8 @@ class MemwatchPlugin:
                 state = keys.state_of(item)
                 state.markers = recorded
                 if not CHECK_MARKERS.isdisjoint(names):
+                    from memwatch.plugin.specs import MarkerError, parse_checks
+
                     try:
                         state.checks = parse_checks(item)
                     except MarkerError as exc:
@@ -171,7 +174,7 @@ class MemwatchPlugin:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         stash = item.stash
         state = stash[keys.STATE] if keys.STATE in stash else None  # noqa: SIM401 (Stash.get raises inside)
-        if state is None or not (state.checks.any or state.watcher is not None
+        if state is None or not (state.checks is not None or state.watcher is not None
                                  or "memory_gc" in state.markers):
             if not self._measure_all:
                 return (yield)  # nothing to check, nothing to record
@@ -188,7 +191,9 @@ class MemwatchPlugin:
 
     def _checked_call(self, item: pytest.Item, state: keys.ItemState) -> Generator[None, object, object]:
         """The body of a test with checks: measured, then judged (fails the test in words)."""
-        specs = state.checks
+        from memwatch.plugin.specs import CheckSpecs
+
+        specs = state.checks if state.checks is not None else CheckSpecs()
         watcher = state.watcher
         limited = specs.limit_memory is not None or specs.limit_native_memory is not None
         meter = BodyMeter(native=specs.limit_native_memory is not None, python=self.settings.tracemalloc,
