@@ -13,8 +13,12 @@
 3. A ``@pytest.mark.no_leaks`` test whose body takes about a microsecond: the time of
    the verdict (the measured body, the engine's whole loop) read from the run's JSON
    report, median of several runs (target <= 0.5 s).
+4. With ``--instructions`` (needs valgrind): the user-space instructions of one whole run
+   of each variant, counted by callgrind. The count does not move with the load of a
+   shared machine (the same run gives the same count to 0.01 %), so it shows what the
+   plugin adds where wall times are noisy; system calls are not counted.
 
-Usage: ``.venv/bin/python benchmarks/bench_plugin.py [--quick] [--rounds N]``
+Usage: ``.venv/bin/python benchmarks/bench_plugin.py [--quick] [--rounds N] [--instructions]``
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -134,6 +140,36 @@ def per_test_cost(rounds: int) -> float:
     return cost
 
 
+def instructions() -> None:
+    """User-space instructions of one run per variant (callgrind), on a 1,000-test and a 1-test suite."""
+    if shutil.which("valgrind") is None:
+        print("instructions: valgrind is not installed; skipped")
+        return
+    env = {**_env(), "PYTHONHASHSEED": "0"}
+    for n_tests in (N_TESTS, 1):
+        counts: dict[str, float] = {}
+        with tempfile.TemporaryDirectory(prefix="mw-bench-cg-") as tmp:
+            folder = Path(tmp)
+            if n_tests == 1:
+                (folder / "test_one.py").write_text("def test_one():\n    assert 1\n")
+                (folder / "pytest.ini").write_text(INI)
+            else:
+                make_suite(folder)
+            variants = (("plain", ()), ("memwatch", ("--memwatch",)), ("disabled", ("-p", "no:memwatch")))
+            for name, args in variants:
+                cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+                subprocess.run(cmd, cwd=folder, env=env, capture_output=True, check=True)  # .pyc files
+                grind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd]
+                proc = subprocess.run(grind, cwd=folder, env=env, capture_output=True, text=True, check=True)
+                found = re.search(r"Collected : (\d+)", proc.stderr)
+                if found is None:
+                    raise SystemExit(f"callgrind printed no count:\n{proc.stderr[-2000:]}")
+                counts[name] = int(found.group(1)) / 1e6
+        plain = counts["plain"]
+        print(f"instructions (callgrind, user space), suite of {n_tests} test{'s' if n_tests > 1 else ''}: " +
+              ", ".join(f"{name} {value:,.1f} M ({value / plain:.3f})" for name, value in counts.items()))
+
+
 LEAK_TEST = """
 import pytest
 
@@ -167,11 +203,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds (3, memray 1)")
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 15)")
     parser.add_argument("--memray-rounds", type=int, default=None, help="rounds with --memray (default 3)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each variant's instructions with callgrind (valgrind; ~3 minutes)")
     args = parser.parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 15)
     overhead(rounds, args.memray_rounds or (1 if args.quick else 3))
     per_test_cost(3 if args.quick else 9)
     verdict_time(3 if args.quick else 7)
+    if args.instructions:
+        instructions()
     return 0
 
 
