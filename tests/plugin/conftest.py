@@ -15,7 +15,8 @@ import memwatch.plugin.report
 import memwatch.plugin.session  # noqa: F401
 
 for _name in ("memwatch.profiler", "memwatch.store", "memwatch.leaks.runner", "memwatch.leaks.watch",
-              "memwatch.gcwatch", "memwatch.guard", "memwatch.stress", "memwatch.model.leaks"):
+              "memwatch.gcwatch", "memwatch.guard", "memwatch.stress", "memwatch.model.leaks",
+              "memwatch.regression", "memwatch.plugin.regression", "memwatch.config"):
     try:
         importlib.import_module(_name)
     except ImportError:

@@ -11,7 +11,7 @@ when a thread exits). So at each reset ru_maxrss is compared with the RSS:
   of the body (one ``getrusage``, under 1 µs);
 - higher: ``clear_refs`` is written and ru_maxrss read again; if it is still above
   the RSS (the stale ``signal.maxrss``), the peak is read from ``/proc/self/status``
-  instead (about 20 µs, kernel side).
+  instead (about 8 µs).
 
 The RSS comes from ``/proc/self/statm`` (the same kernel counters as the mark). All
 descriptors stay open; a fork handler marks them stale, and the child reopens its own

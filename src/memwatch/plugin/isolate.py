@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["child_args", "run_isolated", "write_child_report"]
+__all__ = ["absolute_db_url", "child_args", "run_isolated", "write_child_report"]
 
 _OUTPUT_TAIL = 3000
 
@@ -39,7 +39,19 @@ def child_args(item: pytest.Item, out: Path) -> list[str]:
         args.append("--memwatch-tracemalloc")
     if config.getoption("memwatch_leaks", default=None):
         args.append("--memwatch-leaks")
+    db_url = config.getoption("memwatch_db", default=None) or config.getini("memwatch_db")
+    if db_url:  # memory_regression reads its baselines (the parent alone writes the store)
+        args += ["--memwatch-db", absolute_db_url(str(db_url), config.invocation_params.dir)]
     return args
+
+
+def absolute_db_url(url: str, base: Path) -> str:
+    """``url`` with a relative SQLite path made absolute from ``base`` (the child runs elsewhere)."""
+    if "://" not in url:
+        return str(base / url) if not Path(url).is_absolute() else url
+    if url.startswith("sqlite:///") and not url.startswith(("sqlite:////", "sqlite:///:memory:")):
+        return "sqlite:///" + str(base / url[len("sqlite:///"):])
+    return url
 
 
 def write_child_report(config: pytest.Config, report: pytest.TestReport, out: str) -> None:

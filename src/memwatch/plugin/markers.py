@@ -34,7 +34,10 @@ LEVEL_OF: dict[str, str] = {
 #: marker signature -> help text (shown by ``pytest --markers``)
 MARKERS: dict[str, str] = {
     "memory": "a memory test: recorded with --memwatch; runs at every --memwatch-level",
-    "memory_regression": "a memory regression test: its records feed the history store; every level",
+    "memory_regression(fail_on=None)":
+        "compare the body's peak and growth with this test's baseline in the --memwatch-db history "
+        "(this environment); fail on a critical regression or a failed fail_on gate ('peak:10%'); "
+        "every level",
     "memory_gc": "the test body runs under the GC monitor; fails over the [tool.memwatch] gc budget",
     "memory_stress": "a memory stress test; runs at --memwatch-level comprehensive and nightly",
     "memory_comprehensive": "runs at --memwatch-level comprehensive and nightly",
@@ -51,7 +54,7 @@ MARKERS: dict[str, str] = {
         "and fail when it leaks more than max_growth per 1,000 calls",
 }
 
-CHECK_MARKERS = frozenset({"limit_memory", "limit_native_memory", "no_leaks"})
+CHECK_MARKERS = frozenset({"limit_memory", "limit_native_memory", "no_leaks", "memory_regression"})
 MEMWATCH_MARKERS = frozenset(name.split("(")[0] for name in MARKERS)
 
 

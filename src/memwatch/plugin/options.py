@@ -36,12 +36,13 @@ class PluginSettings:
     tracemalloc: bool = False
     summary_rows: int = 10
     child_out: str = ""
+    update_baselines: bool = False
 
     @property
     def active(self) -> bool:
         """True when an option asks for the stateful part of the plugin."""
         return bool(self.record or self.level or self.leaks or self.report_dir or self.db_url
-                    or self.isolate or self.tracemalloc or self.child_out)
+                    or self.isolate or self.tracemalloc or self.child_out or self.update_baselines)
 
     @property
     def reporting(self) -> bool:
@@ -58,6 +59,9 @@ _BOOL_OPTIONS: tuple[tuple[str, str, str], ...] = (
      "run tests with a memwatch checking marker in a fresh subprocess"),
     ("memwatch_tracemalloc", "--memwatch-tracemalloc",
      "also trace the Python heap (tracemalloc: slower) for its peak and the top allocation sites"),
+    ("memwatch_update_baselines", "--memwatch-update-baselines",
+     "make this run's figures the baselines of its passed memory_regression tests (accept a change; "
+     "needs --memwatch-db)"),
 )
 _TEXT_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("memwatch_level", "--memwatch-level", "LEVEL",
@@ -104,6 +108,9 @@ def read_settings(config: pytest.Config) -> PluginSettings:
         rows = -1
     if rows < 0:
         raise ConfigError(f"--memwatch-summary-rows: {rows_text!r} is not a count of rows (0 or more)")
+    if _value(config, "memwatch_update_baselines") and not _value(config, "memwatch_db"):
+        raise ConfigError("--memwatch-update-baselines needs --memwatch-db URL: the baselines live in "
+                          "the history database")
     return PluginSettings(
         record=bool(_value(config, "memwatch")),
         level=level,
@@ -114,6 +121,7 @@ def read_settings(config: pytest.Config) -> PluginSettings:
         tracemalloc=bool(_value(config, "memwatch_tracemalloc")),
         summary_rows=rows,
         child_out=str(config.getoption("memwatch_child_out", default=None) or ""),
+        update_baselines=bool(_value(config, "memwatch_update_baselines")),
     )
 
 

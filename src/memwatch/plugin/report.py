@@ -16,6 +16,7 @@ from memwatch.plugin.recorder import SessionRecords, SummaryRow
 from memwatch.units import format_duration, format_size
 
 if TYPE_CHECKING:
+    from memwatch.config import RegressionConfig
     from memwatch.model.pytest import ItemRecord, PytestSession
 
 __all__ = ["JSON_NAME", "MARKDOWN_NAME", "markdown", "store_rows", "terminal_summary", "write_outputs"]
@@ -79,8 +80,13 @@ def store_rows(session: PytestSession) -> list[Any]:
     return rows
 
 
-def write_outputs(session: PytestSession, settings: PluginSettings, base: Path) -> list[str]:
-    """Write the report files, the job summary and the store row set; return what was written."""
+def write_outputs(session: PytestSession, settings: PluginSettings, base: Path,
+                  regression: RegressionConfig | None = None) -> list[str]:
+    """Write the report files, the job summary and the store row set; return what was written.
+
+    ``regression`` (when the run has ``memory_regression`` tests): set or move their
+    baselines in the store after recording the run (see :mod:`memwatch.plugin.regression`).
+    """
     from memwatch.model.base import atomic_write_text, write_document
 
     written = []
@@ -105,7 +111,14 @@ def write_outputs(session: PytestSession, settings: PluginSettings, base: Path) 
             run_id = store.record_run("pytest", store_rows(session), meta={
                 "level": session.level, "tests": len(session.tests), "exit_status": session.exit_status,
                 "workers": session.workers, "args": list(session.args)})
-        written.append(f"{store.display_url} (run {run_id})")
+            written.append(f"{store.display_url} (run {run_id})")
+            if regression is not None:
+                from memwatch.plugin.regression import settle_baselines
+
+                update = settle_baselines(store, run_id, session.tests, regression,
+                                          accept=settings.update_baselines)
+                if update.summary():
+                    written.append(f"{store.display_url}: {update.summary()}")
     return written
 
 

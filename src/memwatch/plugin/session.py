@@ -24,8 +24,10 @@ from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
 
 if TYPE_CHECKING:
-    from memwatch.model.pytest import PytestSession
+    from memwatch.model.pytest import CheckOutcome, PytestSession
     from memwatch.plugin.optional import GCCheck
+    from memwatch.plugin.recorder import BodyFigures
+    from memwatch.plugin.regression import BaselineCheck
 
 __all__ = ["IsolatePlugin", "LeakLoopPlugin", "MarkerErrorPlugin", "MemwatchPlugin"]
 
@@ -107,6 +109,7 @@ class MemwatchPlugin:
         self._measure_all = settings.reporting or settings.leaks
         self._child_out = settings.child_out
         self._meter = BodyMeter(python=settings.tracemalloc)
+        self._baselines: BaselineCheck | None = None
         self.written: list[str] = []
         self.errors: list[str] = []
 
@@ -140,7 +143,7 @@ class MemwatchPlugin:
                         state.marker_error = str(exc)
                         bad_markers = True
             leak_tests = leak_tests or "no_leaks" in names
-            needs_config = needs_config or "memory_gc" in names
+            needs_config = needs_config or "memory_gc" in names or "memory_regression" in names
         if leak_tests:  # import the engine now, not inside the first measured body
             import memwatch.leaks.runner  # noqa: F401
 
@@ -196,8 +199,9 @@ class MemwatchPlugin:
         specs = state.checks if state.checks is not None else CheckSpecs()
         watcher = state.watcher
         limited = specs.limit_memory is not None or specs.limit_native_memory is not None
+        # a budget or a baseline needs the allocator's kept memory returned first (see BodyMeter)
         meter = BodyMeter(native=specs.limit_native_memory is not None, python=self.settings.tracemalloc,
-                          sites=limited, settle=limited)
+                          sites=limited, settle=limited or specs.regression is not None)
         gc_check = self._gc_check() if "memory_gc" in state.markers else None
         meter.start()
         try:
@@ -225,6 +229,8 @@ class MemwatchPlugin:
         if state.leak is not None:
             checks.append(state.leak)
         outcomes = [check.outcome() for check in checks]
+        if specs.regression is not None:
+            outcomes.append(self._regression_outcome(item.nodeid, figures, specs.regression))
         if gc_outcome is not None:
             outcomes.append(gc_outcome)
         if watcher is not None:
@@ -234,6 +240,22 @@ class MemwatchPlugin:
         if failures:
             pytest.fail("\n\n".join(failures), pytrace=False)
         return result
+
+    def _regression_outcome(self, nodeid: str, figures: BodyFigures, gates: tuple[str, ...]) -> CheckOutcome:
+        from memwatch.plugin.regression import MARKER, BaselineCheck
+
+        if not self.settings.db_url:
+            from memwatch.model.pytest import CheckOutcome
+
+            return CheckOutcome(MARKER, True, detail="not compared: no history database (--memwatch-db URL)")
+        if self._baselines is None:
+            from memwatch.config import RegressionConfig
+            from memwatch.plugin.leakloop import run_config
+
+            loaded = run_config(self.config)
+            self._baselines = BaselineCheck(self.settings.db_url,
+                                            loaded.regression if loaded is not None else RegressionConfig())
+        return self._baselines.outcome(nodeid, figures, gates, accept=self.settings.update_baselines)
 
     def _gc_check(self) -> GCCheck | None:
         if importlib.util.find_spec("memwatch.gcwatch") is None:
@@ -302,8 +324,15 @@ class MemwatchPlugin:
         from memwatch.plugin.report import write_outputs
 
         record = self.session_record(exitstatus)
+        regression = None
+        if self.settings.db_url and any("memory_regression" in r.markers for r in record.tests):
+            from memwatch.config import RegressionConfig
+            from memwatch.plugin.leakloop import run_config
+
+            loaded = run_config(self.config)
+            regression = loaded.regression if loaded is not None else RegressionConfig()
         try:
-            self.written = write_outputs(record, self.settings, self.config.invocation_params.dir)
+            self.written = write_outputs(record, self.settings, self.config.invocation_params.dir, regression)
         except MemwatchError as exc:
             self.errors.append(str(exc))
 

@@ -1,4 +1,5 @@
-"""Arguments of the checking markers (``limit_memory``, ``limit_native_memory``, ``no_leaks``).
+"""Arguments of the checking markers (``limit_memory``, ``limit_native_memory``, ``no_leaks``,
+``memory_regression``).
 
 Checked against an allow-list; a bad value raises :class:`MarkerError` naming the test,
 the marker and the value::
@@ -45,11 +46,13 @@ class CheckSpecs:
     limit_memory: int | None = None
     limit_native_memory: int | None = None
     no_leaks: LeakSpec | None = None
+    #: ``memory_regression``'s own gate expressions (None: not marked)
+    regression: tuple[str, ...] | None = None
 
     @property
     def any(self) -> bool:
         return (self.limit_memory is not None or self.limit_native_memory is not None
-                or self.no_leaks is not None)
+                or self.no_leaks is not None or self.regression is not None)
 
 
 def _fail(nodeid: str, marker: str, message: str) -> MarkerError:
@@ -116,6 +119,29 @@ def _parse_no_leaks(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any
     return spec
 
 
+def _parse_regression(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+    unknown = sorted(set(kwargs) - {"fail_on"})
+    if args or unknown:
+        what = f"unknown argument {unknown[0]!r}" if unknown else f"positional argument {args[0]!r}"
+        raise _fail(nodeid, "memory_regression", f"{what} (it takes fail_on='peak:10%' or a list of gates)")
+    gates = kwargs.get("fail_on")
+    if gates is None:
+        return ()
+    if isinstance(gates, str):
+        gates = (gates,)
+    if not isinstance(gates, Sequence) or not all(isinstance(g, str) for g in gates):
+        raise _fail(nodeid, "memory_regression", f"fail_on={gates!r}: expected gate expressions such as "
+                                                 "'peak:10%' or 'growth:1MiB'")
+    from memwatch.units import parse_gate
+
+    for gate in gates:
+        try:
+            parse_gate(gate)
+        except ConfigError as exc:
+            raise _fail(nodeid, "memory_regression", f"fail_on: {exc}") from None
+    return tuple(gates)
+
+
 def parse_checks(item: pytest.Item) -> CheckSpecs:
     """The checking markers of ``item`` (closest marker wins); :class:`MarkerError` on bad input."""
     nodeid = item.nodeid
@@ -130,4 +156,6 @@ def parse_checks(item: pytest.Item) -> CheckSpecs:
     marker = item.get_closest_marker("no_leaks")
     if marker is not None:
         leaks = _parse_no_leaks(nodeid, marker.args, marker.kwargs)
-    return CheckSpecs(limit_memory=limit, limit_native_memory=native, no_leaks=leaks)
+    marker = item.get_closest_marker("memory_regression")
+    regression = None if marker is None else _parse_regression(nodeid, marker.args, marker.kwargs)
+    return CheckSpecs(limit_memory=limit, limit_native_memory=native, no_leaks=leaks, regression=regression)
