@@ -10,6 +10,7 @@ collection and nothing per test.
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import pytest
 
@@ -38,6 +39,7 @@ __all__ = [
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
+    "pytest_unconfigure",
 ]
 
 #: markers and fixtures that make a test need the stateful plugin even without an option
@@ -58,6 +60,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[keys.SETTINGS] = settings
     if settings.active:
         _activate(config, settings)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave the process as the run found it: stop tracemalloc if a measurement started it
+    (``--memwatch-tracemalloc``, ``memwatch.measure(tracemalloc=True)``)."""
+    recorder = sys.modules.get("memwatch.plugin.recorder")  # not imported: nothing was measured
+    if recorder is not None:
+        recorder.BodyMeter.release()
 
 
 def _activate(config: pytest.Config, settings: PluginSettings) -> object:

@@ -52,12 +52,17 @@ def test_tracemalloc_names_the_allocation_site(pytester: pytest.Pytester) -> Non
         def test_over():
             blobs = [b"x" * 1_000_000 for _ in range(20)]
     """)
+    import tracemalloc
+
+    tracing_before = tracemalloc.is_tracing()
     result = pytester.runpytest("--memwatch-tracemalloc")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "  biggest allocation sites live at the body's traced peak (tracemalloc, new since its start):",
         "*MiB *blocks  */test_tracemalloc_names_the_allocation_site.py:5",
     ])
+    # the run stopped the tracemalloc it started: later tests in this process are not traced
+    assert tracemalloc.is_tracing() == tracing_before
 
 
 def test_limit_native_memory_sees_malloc(pytester: pytest.Pytester) -> None:

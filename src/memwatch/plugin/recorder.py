@@ -157,6 +157,8 @@ class BodyMeter:
     """
 
     _hwm: HighWaterMark | None = None
+    #: tracemalloc was started by a meter (and is left on between tests: see :meth:`release`)
+    started_tracemalloc = False
 
     def __init__(self, *, native: bool = False, python: bool = False, sites: bool = False,
                  settle: bool = False) -> None:
@@ -185,6 +187,15 @@ class BodyMeter:
     def hwm_works(cls) -> bool:
         return cls.hwm().works
 
+    @classmethod
+    def release(cls) -> None:
+        """Stop tracemalloc if a meter started it: the process gets back the state it had."""
+        if cls.started_tracemalloc:
+            import tracemalloc
+
+            tracemalloc.stop()
+            cls.started_tracemalloc = False
+
     def start(self) -> None:
         """Begin a measurement (a meter can be started again once stopped)."""
         if self._plain:
@@ -203,6 +214,7 @@ class BodyMeter:
 
             if not tracemalloc.is_tracing():
                 tracemalloc.start()
+                BodyMeter.started_tracemalloc = True
             if self.sites:
                 self._snapshot = tracemalloc.take_snapshot()
             tracemalloc.reset_peak()
