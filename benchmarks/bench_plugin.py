@@ -5,9 +5,10 @@
    ``pytest --memray``; the runs alternate (plain, memwatch, memray, plain, ...) and the
    median wall time and CPU time (user + system, of the child process: steadier on a
    shared machine) of each are reported with their ratios to plain (target for
-   memwatch: <= 1.05). Both cover the whole ``python -m pytest`` process, start-up
-   included, as a user sees it. ``-p no:memwatch`` runs too: the cost of the plugin
-   merely being installed.
+   memwatch: <= 1.05), with the median of the per-round ratios (runs seconds apart share
+   the machine's load) and the ratio of the fastest runs. Both cover the whole
+   ``python -m pytest`` process, start-up included, as a user sees it. ``-p no:memwatch``
+   runs too: the cost of the plugin merely being installed.
 2. The same suite run by ``pytest.main`` several times in one process (imports excluded):
    the CPU the plugin's hooks add per test.
 3. A ``@pytest.mark.no_leaks`` test whose body takes about a microsecond: the time of
@@ -89,7 +90,10 @@ def overhead(rounds: int, memray_rounds: int) -> dict[str, float]:
         for args in variants.values():  # warm the file system cache and the .pyc files
             run(folder, *args)
         for index in range(rounds):
-            for name, args in variants.items():
+            order = list(variants.items())
+            if index % 2:
+                order.reverse()  # neither variant always runs right after the other
+            for name, args in order:
                 if name == "memray" and index >= memray_rounds:
                     continue  # ~10x slower: fewer rounds
                 elapsed, used = run(folder, *args)
@@ -97,13 +101,19 @@ def overhead(rounds: int, memray_rounds: int) -> dict[str, float]:
                 cpu[name].append(used)
     med_wall = {name: statistics.median(values) for name, values in wall.items()}
     med_cpu = {name: statistics.median(values) for name, values in cpu.items()}
+    # the ratio within each round (runs seconds apart share the machine's load), then its median
+    paired = {name: statistics.median(w / p for w, p in zip(values, wall["plain"], strict=False))
+              for name, values in wall.items()}
     print(f"suite of {N_TESTS} small tests, {rounds} alternating rounds ({memray_rounds} for memray); "
           "median per run of python -m pytest:")
-    print(f"  {'variant':<9} {'wall':>8} {'ratio':>6}   {'CPU':>8} {'ratio':>6}   wall range")
+    print(f"  {'variant':<9} {'wall':>8} {'ratio':>6}   {'CPU':>8} {'ratio':>6}   {'paired':>6} {'best':>6}"
+          "   wall range")
     for name in variants:
         print(f"  {name:<9} {med_wall[name]:7.2f}s {med_wall[name] / med_wall['plain']:6.3f}   "
               f"{med_cpu[name]:7.2f}s {med_cpu[name] / med_cpu['plain']:6.3f}   "
+              f"{paired[name]:6.3f} {min(wall[name]) / min(wall['plain']):6.3f}   "
               f"{min(wall[name]):.2f}-{max(wall[name]):.2f} s")
+    print("  (ratio: of the medians; paired: median of the per-round wall ratios; best: of the fastest runs)")
     extra = (med_cpu["memwatch"] - med_cpu["plain"]) / N_TESTS
     print(f"  memwatch CPU overhead per test: {extra * 1e6:,.0f} µs "
           "(plain: the plugin installed, no option; disabled: -p no:memwatch)")
