@@ -17,20 +17,22 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from memwatch.configfile import DEFAULT_FILES, find_config
 from memwatch.errors import ConfigError
 from memwatch.units import parse_duration, parse_size
 
 __all__ = [
+    "DEFAULT_FILES",
     "Config",
     "GCConfig",
     "LeakConfig",
+    "PytestConfig",
     "RegressionConfig",
     "StoreConfig",
     "find_config",
     "load_config",
 ]
 
-DEFAULT_FILES = ("memwatch.yaml", "memwatch.yml", "pyproject.toml")
 
 
 def _size(value: Any) -> int:
@@ -103,6 +105,21 @@ class StoreConfig(_Section):
     url: str | None = None  # default: sqlite:///.memwatch/history.db
 
 
+class PytestConfig(_Section):
+    """Defaults of the pytest plugin's options (``[tool.memwatch.pytest]``); the command line
+    and the pytest ini file win. ``record`` is ``--memwatch``, the others drop the prefix."""
+
+    record: bool = False
+    level: Literal["quick", "comprehensive", "nightly"] | None = None
+    leaks: bool = False
+    report: str | None = None
+    db: str | None = None
+    isolate: bool = False
+    tracemalloc: bool = False
+    summary_rows: int = Field(default=10, ge=0)
+    update_baselines: bool = False
+
+
 class Config(_Section):
     """The whole configuration; every section has defaults."""
 
@@ -110,6 +127,7 @@ class Config(_Section):
     regression: RegressionConfig = RegressionConfig()
     gc: GCConfig = GCConfig()
     store: StoreConfig = StoreConfig()
+    pytest: PytestConfig = PytestConfig()
     report_dir: str = "reports/memory_validation"
     level: Literal["quick", "comprehensive", "nightly"] = "quick"
     # The validation suite's sections (components and their checks) are validated by
@@ -120,25 +138,6 @@ class Config(_Section):
     # memwatch.bench, which owns their meaning.
     bench: dict[str, Any] = Field(default_factory=dict)
     source: str = ""
-
-
-def find_config(start: str | Path = ".") -> Path | None:
-    """The first memwatch.yaml / memwatch.yml / pyproject.toml with [tool.memwatch] upwards."""
-    folder = Path(start).resolve()
-    for candidate in (folder, *folder.parents):
-        for name in DEFAULT_FILES:
-            path = candidate / name
-            if not path.is_file():
-                continue
-            if name == "pyproject.toml":
-                try:
-                    data = tomllib.loads(path.read_text(encoding="utf-8"))
-                except (OSError, tomllib.TOMLDecodeError):
-                    continue
-                if "memwatch" not in data.get("tool", {}):
-                    continue
-            return path
-    return None
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, search: bool = True) -> Config:

@@ -17,10 +17,11 @@ def test_every_option_is_in_the_memwatch_group(pytester: pytest.Pytester) -> Non
     result.stdout.fnmatch_lines(["memwatch: memory budgets, leak checks and records:"])
     for flag in ("--memwatch ", "--memwatch-level=LEVEL", "--memwatch-leaks", "--memwatch-report=DIR",
                  "--memwatch-db=URL", "--memwatch-isolate", "--memwatch-tracemalloc",
-                 "--memwatch-summary-rows=N"):
+                 "--memwatch-summary-rows=N", "--memwatch-update-baselines"):
         result.stdout.fnmatch_lines([f"*{flag}*"])
     for ini in ("memwatch ", "memwatch_level", "memwatch_leaks", "memwatch_report", "memwatch_db",
-                "memwatch_isolate", "memwatch_tracemalloc", "memwatch_summary_rows"):
+                "memwatch_isolate", "memwatch_tracemalloc", "memwatch_summary_rows",
+                "memwatch_update_baselines"):
         result.stdout.fnmatch_lines([f"  {ini}*"])
     assert "--memwatch-child-out" not in result.stdout.str()
 
@@ -100,3 +101,46 @@ def test_bad_tool_memwatch_config_is_a_usage_error(pytester: pytest.Pytester) ->
     result = pytester.runpytest("--memwatch-leaks")  # the leak settings are read when needed
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: *memwatch.yaml:2: leaks.max_growth: invalid size '12 XB'*"])
+
+
+MANY = """
+def test_a():
+    pass
+
+def test_b():
+    pass
+
+def test_c():
+    pass
+"""
+
+
+def test_tool_memwatch_pytest_section_sets_option_defaults(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml("[tool.memwatch.pytest]\nrecord = true\nsummary_rows = 1\n")
+    pytester.makepyfile(MANY)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["memwatch: records every test*", "3 tests measured*"])
+    assert result.stdout.str().count("::test_") == 1  # one row in the table
+    # the ini file wins over [tool.memwatch.pytest], the command line over both
+    pytester.makeini(INI + "memwatch_summary_rows = 2\n")
+    assert pytester.runpytest().stdout.str().count("::test_") == 2
+    assert pytester.runpytest("--memwatch-summary-rows", "3").stdout.str().count("::test_") == 3
+
+
+def test_memwatch_yaml_pytest_section_and_its_bad_values(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", memwatch="pytest:\n  level: weekly\n")
+    pytester.makepyfile(MANY)
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: *memwatch.yaml:2: pytest.level: *"])
+    pytester.makefile(".yaml", memwatch="pytest:\n  level: quick\n")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["memwatch: checks marked tests, level quick*"])
+
+
+def test_a_tool_memwatch_table_without_pytest_is_not_validated(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml("[tool.memwatch.leaks]\nmax_growth = '12 XB'\n")
+    pytester.makepyfile(MANY)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3)  # the bad leak setting matters only to a leak check

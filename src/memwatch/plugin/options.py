@@ -1,8 +1,10 @@
 """Command-line options and ini keys of the plugin, and the settings read from them.
 
-Each option has an ini key of the same name (``--memwatch-level`` <-> ``memwatch_level``);
-the command line wins over the ini file, which wins over ``[tool.memwatch]`` (``level``,
-``report_dir`` is *not* used: reports are written only when asked for, ``store.url``).
+Each option has an ini key of the same name (``--memwatch-level`` <-> ``memwatch_level``)
+and a key in ``[tool.memwatch.pytest]`` (``pytest:`` in memwatch.yaml) without the prefix
+(``level``; ``record`` for ``--memwatch``). The command line wins over the ini file, which
+wins over ``[tool.memwatch.pytest]``. The validation suite's ``level``, ``report_dir`` and
+``store.url`` are not used: a pytest run writes reports and history only when asked.
 """
 
 from __future__ import annotations
@@ -89,39 +91,66 @@ def add_options(parser: pytest.Parser) -> None:
                     help=argparse.SUPPRESS)
 
 
-def _value(config: pytest.Config, dest: str) -> Any:
-    value = config.getoption(dest, default=None)
-    if value is None:
-        value = config.getini(dest)
-    return value
+#: option dest -> its key in [tool.memwatch.pytest]
+_FILE_KEYS = {"memwatch": "record", "memwatch_level": "level", "memwatch_leaks": "leaks",
+              "memwatch_report": "report", "memwatch_db": "db", "memwatch_isolate": "isolate",
+              "memwatch_tracemalloc": "tracemalloc", "memwatch_summary_rows": "summary_rows",
+              "memwatch_update_baselines": "update_baselines"}
+
+
+def _file_defaults(config: pytest.Config) -> dict[str, Any]:
+    """``[tool.memwatch.pytest]`` (or ``pytest:`` in memwatch.yaml) of the run, by option dest.
+
+    The file is the one the rest of memwatch reads (found from the rootdir upwards); it
+    is validated (pydantic) only when it has a pytest section, so a run without one
+    pays a few file checks."""
+    from memwatch.configfile import find_config, has_section
+
+    found = find_config(config.rootpath)
+    if found is None or not has_section(found, "pytest"):
+        return {}
+    from memwatch.config import load_config
+
+    section = load_config(found).pytest
+    return {dest: getattr(section, key) for dest, key in _FILE_KEYS.items()}
 
 
 def read_settings(config: pytest.Config) -> PluginSettings:
-    """Settings from the command line and the ini file; :class:`ConfigError` on bad values."""
-    level = str(_value(config, "memwatch_level") or "").strip()
+    """Settings from the command line, the ini file and ``[tool.memwatch.pytest]``, in that
+    order; :class:`ConfigError` on bad values."""
+    defaults = _file_defaults(config)
+
+    def value(dest: str) -> Any:
+        found = config.getoption(dest, default=None)
+        if found is None:
+            found = config.getini(dest)
+        return defaults.get(dest) if found is None else found
+
+    level = str(value("memwatch_level") or "").strip()
     if level and level not in LEVELS:
         raise ConfigError(f"--memwatch-level: unknown level {level!r} (use quick, comprehensive or nightly)")
-    rows_text = str(_value(config, "memwatch_summary_rows") or "10").strip()
+    rows_value = value("memwatch_summary_rows")
+    rows_text = str(rows_value if rows_value is not None else 10).strip()
     try:
         rows = int(rows_text)
     except ValueError:
         rows = -1
     if rows < 0:
         raise ConfigError(f"--memwatch-summary-rows: {rows_text!r} is not a count of rows (0 or more)")
-    if _value(config, "memwatch_update_baselines") and not _value(config, "memwatch_db"):
+    if value("memwatch_update_baselines") and not value("memwatch_db"):
         raise ConfigError("--memwatch-update-baselines needs --memwatch-db URL: the baselines live in "
                           "the history database")
     return PluginSettings(
-        record=bool(_value(config, "memwatch")),
+        record=bool(value("memwatch")),
         level=level,
-        leaks=bool(_value(config, "memwatch_leaks")),
-        report_dir=str(_value(config, "memwatch_report") or ""),
-        db_url=str(_value(config, "memwatch_db") or ""),
-        isolate=bool(_value(config, "memwatch_isolate")),
-        tracemalloc=bool(_value(config, "memwatch_tracemalloc")),
+        leaks=bool(value("memwatch_leaks")),
+        report_dir=str(value("memwatch_report") or ""),
+        db_url=str(value("memwatch_db") or ""),
+        isolate=bool(value("memwatch_isolate")),
+        tracemalloc=bool(value("memwatch_tracemalloc")),
         summary_rows=rows,
         child_out=str(config.getoption("memwatch_child_out", default=None) or ""),
-        update_baselines=bool(_value(config, "memwatch_update_baselines")),
+        update_baselines=bool(value("memwatch_update_baselines")),
     )
 
 
