@@ -9,7 +9,7 @@ import pytest
 
 from memwatch.model.base import read_document
 from memwatch.model.pytest import PytestSession
-from memwatch.plugin.report import JSON_NAME, MARKDOWN_NAME
+from memwatch.plugin.report import HTML_NAME, JSON_NAME, MARKDOWN_NAME
 
 SUITE = """
 import pytest
@@ -65,7 +65,8 @@ def test_records_measure_the_body_apart_from_fixtures(pytester: pytest.Pytester)
                           ).markers == ("memory",)
     assert all(r.outcome == "passed" and r.duration > 0 for r in session.tests)
     result.stdout.fnmatch_lines(["memwatch: wrote */out/memwatch-pytest.json",
-                                 "memwatch: wrote */out/memwatch-pytest.md"])
+                                 "memwatch: wrote */out/memwatch-pytest.md",
+                                 "memwatch: wrote */out/memwatch-pytest.html"])
 
 
 def test_markdown_report_and_github_step_summary(pytester: pytest.Pytester,
@@ -93,6 +94,10 @@ def test_markdown_report_and_github_step_summary(pytester: pytest.Pytester,
     assert "limit_memory FAILED |" in markdown
     assert "### `test_markdown_report_and_github_step_summary.py::test_pipe_name`: limit_memory" in markdown
     assert summary.read_text() == "earlier step\n" + markdown
+    page = (pytester.path / "out" / HTML_NAME).read_text()
+    assert "2 tests measured, 1 failed a memory check" in page
+    assert "test_markdown_report_and_github_step_summary.py::test_pipe_name" in page
+    assert "@pytest.mark.limit_memory: the test body&#39;s peak RSS exceeded its limit" in page
     result.stdout.fnmatch_lines(["memwatch: wrote $GITHUB_STEP_SUMMARY (*step_summary.md)"])
     doc = json.loads((pytester.path / "out" / JSON_NAME).read_text())
     assert doc["kind"] == "pytest_session"

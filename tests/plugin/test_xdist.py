@@ -53,8 +53,8 @@ def test_xdist_workers_send_records_to_the_controller(pytester: pytest.Pytester)
     ])
     # only the controller wrote: one table, one set of files
     assert result.stdout.str().count("tests measured") == 1
-    assert sorted(p.name for p in (pytester.path / "out").iterdir()) == ["memwatch-pytest.json",
-                                                                        "memwatch-pytest.md"]
+    assert sorted(p.name for p in (pytester.path / "out").iterdir()) == [
+        "memwatch-pytest.html", "memwatch-pytest.json", "memwatch-pytest.md"]
 
 
 @pytest.mark.slow

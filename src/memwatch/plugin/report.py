@@ -19,10 +19,12 @@ if TYPE_CHECKING:
     from memwatch.config import RegressionConfig
     from memwatch.model.pytest import ItemRecord, PytestSession
 
-__all__ = ["JSON_NAME", "MARKDOWN_NAME", "markdown", "store_rows", "terminal_summary", "write_outputs"]
+__all__ = ["HTML_NAME", "JSON_NAME", "MARKDOWN_NAME", "markdown", "store_rows", "terminal_summary",
+           "write_outputs"]
 
 JSON_NAME = "memwatch-pytest.json"
 MARKDOWN_NAME = "memwatch-pytest.md"
+HTML_NAME = "memwatch-pytest.html"
 _MARKDOWN_ROWS = 50
 
 
@@ -95,6 +97,9 @@ def write_outputs(session: PytestSession, settings: PluginSettings, base: Path,
         folder = check_report_dir(settings.report_dir, base)  # relative to where pytest was run
         written.append(str(write_document(session, folder / JSON_NAME)))
         written.append(str(atomic_write_text(folder / MARKDOWN_NAME, text)))
+        from memwatch.reporters.html import render_html
+
+        written.append(str(atomic_write_text(folder / HTML_NAME, render_html(session))))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary and settings.report_dir:
         try:

@@ -55,10 +55,16 @@ def _axis(lo: float, hi: float, unit: str, count: int = 4) -> tuple[float, float
     return start, end, [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
 
 
-def _ticks(lo: float, hi: float, count: int = 4) -> list[float]:
+def _ticks(lo: float, hi: float, count: int = 4) -> list[tuple[float, str]]:
+    """Round tick values inside ``[lo, hi]`` (the data's own range) and their labels."""
     if hi <= lo:
-        return [lo]
-    return [lo + (hi - lo) * i / count for i in range(count + 1)]
+        return [(lo, f"{lo:.4g}")]
+    step = _nice_step(hi - lo, count)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
+    first = math.ceil(lo / step - 1e-9) * step
+    n = math.floor((hi - first) / step + 1e-9) + 1
+    return [(t, f"{0.0 if abs(t) < step * 1e-9 else t:,.{decimals}f}")
+            for t in (first + i * step for i in range(n))]
 
 
 def _finite(values: Sequence[float]) -> list[float]:
@@ -92,8 +98,8 @@ def render_chart(chart: Chart) -> str:
         parts.append(f'<line x1="{_ML}" x2="{_ML + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         label = escape(_fmt(tick, chart.unit))
         parts.append(f'<text x="{_ML - 6}" y="{y + 4:.1f}" class="yl">{label}</text>')
-    for tick in _ticks(x0, x1):
-        parts.append(f'<text x="{sx(tick):.1f}" y="{_MT + ph + 16}" class="xl">{tick:.4g}</text>')
+    for tick, label in _ticks(x0, x1):
+        parts.append(f'<text x="{sx(tick):.1f}" y="{_MT + ph + 16}" class="xl">{label}</text>')
     if chart.x_label:
         parts.append(f'<text x="{_ML + pw / 2:.1f}" y="{_H - 6}" class="xl">'
                      f'{escape(chart.x_label)}</text>')
