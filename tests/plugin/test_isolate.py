@@ -60,3 +60,17 @@ def test_marked_tests_run_in_a_child_and_report_here(pytester: pytest.Pytester,
     assert over.outcome == "failed"
     ok = session.record("test_marked_tests_run_in_a_child_and_report_here.py::test_isolated_ok[with space]")
     assert ok.outcome == "passed"
+
+
+def test_child_gets_an_absolute_database_url() -> None:
+    from pathlib import Path
+
+    from memwatch.plugin.isolate import absolute_db_url
+
+    base = Path("/work/run")
+    assert absolute_db_url("h.db", base) == "/work/run/h.db"
+    assert absolute_db_url("/data/h.db", base) == "/data/h.db"
+    assert absolute_db_url("sqlite:///rel/h.db", base) == "sqlite:////work/run/rel/h.db"
+    assert absolute_db_url("sqlite:////abs/h.db", base) == "sqlite:////abs/h.db"
+    assert absolute_db_url("sqlite:///:memory:", base) == "sqlite:///:memory:"
+    assert absolute_db_url("postgresql://u@db/x", base) == "postgresql://u@db/x"
