@@ -153,3 +153,14 @@ def test_bad_marker_and_option_are_usage_errors(pytester: pytest.Pytester) -> No
     result = pytester.runpytest("--memwatch-update-baselines")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--memwatch-update-baselines needs --memwatch-db URL*"])
+
+
+def test_an_isolated_child_compares_and_the_parent_writes(suite: pytest.Pytester,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    _run(suite, 20_000_000, monkeypatch=monkeypatch).assert_outcomes(passed=2)
+    result = _run(suite, 45_000_000, "--memwatch-isolate", monkeypatch=monkeypatch)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*peak went up*critical regression*", "memwatch: wrote *h.db (run 2)"])
+    result = _run(suite, 10_000_000, "--memwatch-isolate", monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["memwatch: wrote *h.db: baselines in *: * moved (a confirmed improvement)"])
