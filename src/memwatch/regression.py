@@ -170,13 +170,16 @@ def check_regressions(current: Iterable[ResultRow], baselines: Iterable[Baseline
     by_key: dict[tuple[str, str], list[Baseline]] = {}
     for b in baselines:
         by_key.setdefault((b.test_id, b.metric), []).append(b)
+    rows = sorted(current, key=lambda r: (r.test_id, r.metric))
     checks = tuple(check_metric(row, by_key.get((row.test_id, row.metric), []), env_key=env_key, env=env,
                                 config=cfg, gates=all_gates, seed=seed)
-                   for row in sorted(current, key=lambda r: (r.test_id, r.metric)))
+                   for row in rows)
+    measured = {row.metric for row in rows}
     sev, leak = cfg.severity, cfg.leak_severity
     return RegressionReport(
         env_key=env_key, checks=checks, run_id=run_id, gates=tuple(str(g) for g in all_gates),
         alpha=cfg.alpha,
         thresholds={"minor": sev.minor, "major": sev.major, "critical": sev.critical},
         leak_thresholds={"minor": float(leak.minor), "major": float(leak.major),
-                         "critical": float(leak.critical)})
+                         "critical": float(leak.critical)},
+        unmatched_gates=tuple(str(g) for g in all_gates if g.metric not in measured))

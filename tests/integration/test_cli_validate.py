@@ -61,6 +61,16 @@ def test_second_run_compares_with_the_baseline(example: Path,
     assert "recorded as run 2" in out
 
 
+def test_a_gate_naming_no_measured_metric_is_an_error(example: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    example.write_text("components:\n  - name: r\n    operation: app.sessions:handle_request\n"
+                       "    checks: [regression]\nchecks:\n  regression:\n    gates: ['peek:10%']\n")
+    code = main(["validate", "--config", str(example), "--db", str(example.parent / "h.db")])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "gate peek:10% names no metric of this check" in " ".join(out.split())
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -88,7 +88,12 @@ def test_percent_gate_is_tighter_than_minor_and_fails_the_run() -> None:
 def test_gates_from_config_and_on_other_metrics() -> None:
     cfg = RegressionConfig(fail_on=("peak:10%",))
     assert check(scaled(1.12), [base()], config=cfg).failed
-    assert not check(scaled(1.12), [base()], gates=("rss:10%",)).failed
+    report = check(scaled(1.12), [base()], gates=("rss:10%",))
+    assert not report.failed
+    assert report.unmatched_gates == ("rss:10%",)  # it checked nothing, and the report says so
+    assert report.summary().endswith(
+        "; gate rss:10% matched no metric of this run (peak) and checked nothing")
+    assert check(scaled(1.12), [base()], gates=("peak:10%",)).unmatched_gates == ()
 
 
 def test_absolute_gate_on_growth_and_leak_severity_in_bytes() -> None:

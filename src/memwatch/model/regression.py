@@ -66,7 +66,9 @@ class MetricCheck(Record):
 @dataclass(frozen=True)
 class RegressionReport(Record):
     """All checks of one run; ``thresholds`` are the percent (or byte, for leak
-    metrics) limits of minor / major / critical that were applied."""
+    metrics) limits of minor / major / critical that were applied.
+    ``unmatched_gates`` are gate expressions that named no metric of the run (a typo,
+    or a metric this run did not measure): they checked nothing."""
 
     env_key: str
     checks: tuple[MetricCheck, ...]
@@ -75,6 +77,7 @@ class RegressionReport(Record):
     alpha: float = 0.05
     thresholds: dict[str, float] = field(default_factory=dict)
     leak_thresholds: dict[str, float] = field(default_factory=dict)
+    unmatched_gates: tuple[str, ...] = ()
 
     def _with(self, status: str) -> list[MetricCheck]:
         return [c for c in self.checks if c.status == status]
@@ -113,7 +116,12 @@ class RegressionReport(Record):
         counts = {s: len(self._with(s)) for s in ("regressed", "improved", "unchanged", "new", "skipped")}
         parts = [f"{n} {s}" for s, n in counts.items() if n]
         verdict = "FAILED" if self.failed else "passed"
-        return f"regression check {verdict}: " + (", ".join(parts) or "nothing to compare")
+        text = f"regression check {verdict}: " + (", ".join(parts) or "nothing to compare")
+        if self.unmatched_gates:
+            metrics = sorted({c.metric for c in self.checks})
+            text += (f"; gate {', '.join(self.unmatched_gates)} matched no metric of this run "
+                     f"({', '.join(metrics) or 'none'}) and checked nothing")
+        return text
 
     def raise_for_regressions(self) -> None:
         """Raise :class:`~memwatch.errors.CheckFailed` when the failure policy says so."""

@@ -126,7 +126,7 @@ def regression_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContex
     """
     from memwatch.abtest import METRIC_UNITS, measure_operation
     from memwatch.model.history import ResultRow
-    from memwatch.regression import check_regressions
+    from memwatch.regression import check_regressions, parse_gates
 
     options = _options(component, spec)
     threshold = fail_threshold(options)
@@ -161,6 +161,12 @@ def regression_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContex
         status = "fail"
     summary = ", ".join(f"{c.metric} {c.status}" + (f" ({c.severity})" if c.status == "regressed"
                                                        else "") for c in report.checks)
+    if report.unmatched_gates:  # a gate that checks nothing must not pass silently
+        own = {str(g) for g in parse_gates(options.get("gates", ()))}
+        if own & set(report.unmatched_gates):
+            status = "error"  # this check's own gate: a typo, as it measures only peak and growth
+        summary += (f"; gate {', '.join(report.unmatched_gates)} names no metric of this check "
+                    f"(it measures peak and growth)")
     if updated:
         summary += "; baseline updated"
     details = "\n".join(f"{c.metric}: {c.status}: {c.reason}" for c in report.checks if c.reason)
