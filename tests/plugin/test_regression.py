@@ -143,12 +143,18 @@ def test_bad_marker_and_option_are_usage_errors(pytester: pytest.Pytester) -> No
         @pytest.mark.memory_regression(tolerance=3)
         def test_bad_keyword():
             pass
+
+        @pytest.mark.memory_regression(fail_on=["peak:10%", "peek:10%"])
+        def test_bad_metric():
+            pass
     """)
     result = pytester.runpytest()
-    result.assert_outcomes(errors=2)
+    result.assert_outcomes(errors=3)
     result.stdout.fnmatch_lines([
         "*test_bad_gate: @pytest.mark.memory_regression: fail_on: invalid gate 'peak:lots'*",
         "*test_bad_keyword: @pytest.mark.memory_regression: unknown argument 'tolerance'*",
+        "*test_bad_metric: @pytest.mark.memory_regression: fail_on: 'peek:10%': no metric 'peek' here "
+        "(use peak, growth, python_peak, native_peak)",
     ])
     result = pytester.runpytest("--memwatch-update-baselines")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
