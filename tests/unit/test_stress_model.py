@@ -82,3 +82,27 @@ def test_wrong_kind_and_corrupt_field_are_data_errors() -> None:
     doc["data"]["scenarios"][0]["passed"] = "yes"
     with pytest.raises(DataError, match="passed"):
         load_document(doc, expected=StressReport)
+
+
+@pytest.mark.parametrize(
+    ("rate", "hourly", "passed", "inconclusive"),
+    [
+        ("inconclusive", "inconclusive", False, True),   # no evidence either way: no pass
+        ("inconclusive", "not-judged", False, True),
+        ("pass", "inconclusive", True, False),           # one deciding check passed
+        ("fail", "inconclusive", False, False),          # a failure is a failure
+    ],
+)
+def test_a_soak_without_evidence_is_inconclusive_not_passed(rate: str, hourly: str, passed: bool,
+                                                             inconclusive: bool) -> None:
+    from memwatch.stress.verdicts import require_evidence
+
+    checks = (StressCheck("growth rate", rate, 1e5, 1e6, "<", unit="bytes/s"),  # type: ignore[arg-type]
+              StressCheck("growth per hour", hourly, 4e8, 1e8, "<", unit="bytes/h"),  # type: ignore[arg-type]
+              StressCheck("stable within band", "pass", 0.02, 0.1, "<=", unit="ratio"))
+    result = ScenarioResult("soak", rate != "fail", checks, {},
+                            children=(outcome(exit="exited", exit_code=0, signal=None, completed=True),))
+    judged = require_evidence(result, ("growth rate", "growth per hour"), "run longer")
+    assert judged.passed is passed
+    assert judged.inconclusive is inconclusive
+    assert (judged.notes == ("inconclusive: run longer",)) is inconclusive

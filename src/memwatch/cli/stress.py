@@ -75,12 +75,15 @@ def _value(check: StressCheck, value: float) -> str:
 
 def _echo_scenario(result: ScenarioResult) -> None:
     wall = sum(c.wall_time for c in result.children)
-    click.echo(f"{result.scenario:<14} {'PASS' if result.passed else 'FAIL'}   "
+    word = "PASS" if result.passed else "INCONCLUSIVE" if result.inconclusive else "FAIL"
+    click.echo(f"{result.scenario:<14} {word}   "
                f"{len(result.children)} child run(s), {format_duration(wall)}")
     for chk in result.checks:
         text = f"{_value(chk, chk.value)} {chk.op} {_value(chk, chk.target)}" if chk.op else ""
         detail = f"  ({chk.detail})" if chk.detail else ""
         click.echo(f"  {chk.name:<26} {chk.status:<12} {text}{detail}")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
 
 
 def _emit(report: StressReport, as_json: bool, output: str | None) -> int:

@@ -105,8 +105,10 @@ class StressCheck(Record):
 class ScenarioResult(Record):
     """One scenario: its verdicts, figures, samples and child runs.
 
-    ``passed`` is False when any check has status ``"fail"`` or the child ended in
-    a way the scenario did not plan for (crash, timeout).
+    ``passed`` is False when any check has status ``"fail"``, when the child ended in
+    a way the scenario did not plan for (crash, timeout), or when the scenario's
+    deciding checks could not decide (a soak whose growth interval straddles its
+    target: :attr:`inconclusive`, with a note).
     """
 
     scenario: ScenarioName
@@ -122,6 +124,11 @@ class ScenarioResult(Record):
     @property
     def failed_checks(self) -> list[StressCheck]:
         return [c for c in self.checks if c.status == "fail"]
+
+    @property
+    def inconclusive(self) -> bool:
+        """Not passed, yet no check failed: the evidence was not enough either way."""
+        return not self.passed and not self.failed_checks and all(c.completed for c in self.children)
 
 
 @register_kind("stress_report")

@@ -46,7 +46,7 @@ from memwatch.stress.analysis import (
 )
 from memwatch.stress.cap import CapMethod
 from memwatch.stress.child import ChildRun, run_child
-from memwatch.stress.verdicts import check, child_completed, rate_text, samples_of
+from memwatch.stress.verdicts import check, child_completed, rate_text, require_evidence, samples_of
 
 __all__ = ["SCENARIOS", "StressOptions", "run_scenario", "run_stress"]
 
@@ -271,8 +271,11 @@ def soak(target: str, opts: StressOptions) -> ScenarioResult:
               "pass" if deviation <= opts.band else "fail", deviation, opts.band, "<=",
               "largest distance from the median after warm-up", "ratio"),
     ]
-    return _result("soak", checks, metrics, [run], samples=samples,
-                   params={"duration": opts.duration, "warmup": opts.warmup})
+    result = _result("soak", checks, metrics, [run], samples=samples,
+                     params={"duration": opts.duration, "warmup": opts.warmup})
+    return require_evidence(result, ("growth rate", "growth per hour"),
+                            "the growth rate's 95 % interval straddles its target (or there were too "
+                            "few samples after the warm-up); run longer")
 
 
 _RUNNERS = {"ramp": ramp, "spike": spike, "fragmentation": fragmentation, "concurrent": concurrent,

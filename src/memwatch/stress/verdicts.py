@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 
-from memwatch.model.stress import StressCheck, StressSample
+from memwatch.model.stress import ScenarioResult, StressCheck, StressSample
 from memwatch.stress.child import ChildRun
 from memwatch.units import format_size
 
-__all__ = ["check", "child_completed", "rate_text", "samples_of"]
+__all__ = ["check", "child_completed", "rate_text", "require_evidence", "samples_of"]
 
 
 def check(name: str, status: str, value: float, target: float, op: str, detail: str = "",
@@ -39,3 +41,12 @@ def child_completed(run: ChildRun) -> list[StressCheck]:
 def rate_text(value: float) -> str:
     """A growth rate for people, in decimal units per second (the targets are in MB)."""
     return "n/a" if math.isnan(value) else format_size(value, signed=value < 0, binary=False) + "/s"
+
+
+def require_evidence(result: ScenarioResult, deciding: Sequence[str], why: str) -> ScenarioResult:
+    """``result``, not passed when none of its ``deciding`` checks passed although none failed:
+    no evidence either way is no pass (``ScenarioResult.inconclusive``, with ``why`` noted)."""
+    checks = [c for c in result.checks if c.name in deciding]
+    if not result.passed or any(c.status == "pass" for c in checks):
+        return result
+    return dataclasses.replace(result, passed=False, notes=(*result.notes, f"inconclusive: {why}"))
