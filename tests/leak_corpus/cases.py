@@ -36,6 +36,8 @@ LEAKS: tuple[Case, ...] = (
     Case("bound_methods", leaky.bound_methods, True, "leaky._HANDLERS", "python"),
     Case("atexit_hooks", leaky.atexit_hooks, True, "gc root", "python"),  # held by C
     Case("ctypes_malloc", native.malloc_leak, True, None, "native"),
+    Case("fd_leak", leaky.fd_leak, True, None, "fds"),
+    Case("thread_leak", leaky.thread_leak, True, "thread Thread-", "threads"),
 )
 
 CLEAN: tuple[Case, ...] = (
@@ -56,6 +58,8 @@ CLEAN: tuple[Case, ...] = (
     Case("numpy_temporaries", clean.numpy_temporaries, False),
     Case("same_logger", clean.same_logger, False),
     Case("ctypes_malloc_free", native.malloc_free, False),
+    Case("fd_open_close", clean.fd_open_close, False),
+    Case("thread_start_join", clean.thread_start_join, False),
 )
 
 CASES: tuple[Case, ...] = LEAKS + CLEAN

@@ -7,7 +7,9 @@ import collections
 import functools
 import itertools
 import logging
+import os
 import re
+import threading
 import weakref
 from typing import Any
 
@@ -175,3 +177,16 @@ _LOG = logging.getLogger("corpus.fixed")
 def same_logger() -> None:
     """The same logger every call."""
     logging.getLogger("corpus.fixed").debug("request handled")
+
+
+def fd_open_close() -> None:
+    """A file opened and closed per call: the descriptor count stays flat."""
+    with open(os.devnull, "rb") as handle:
+        handle.read(1)
+
+
+def thread_start_join() -> None:
+    """A worker thread per call, joined before returning."""
+    worker = threading.Thread(target=lambda: None)
+    worker.start()
+    worker.join()

@@ -7,6 +7,8 @@ import atexit
 import functools
 import itertools
 import logging
+import os
+import threading
 from typing import Any, ClassVar
 
 import numpy as np
@@ -218,8 +220,43 @@ def atexit_hooks() -> None:
     atexit.register(_ExitHook())
 
 
+_FDS = bytearray(1 << 16)  # fd -> 1 when leaked here: no Python object is kept per fd
+
+
+def fd_leak() -> None:
+    """A file opened per call and never closed (a raw descriptor: nothing Python holds it)."""
+    fd = os.open(os.devnull, os.O_RDONLY)
+    if fd < len(_FDS):
+        _FDS[fd] = 1
+
+
+_RELEASE = threading.Event()
+_THREADS: list[threading.Thread] = []
+
+
+def thread_leak() -> None:
+    """A worker thread per call that waits forever (on an event nobody sets)."""
+    worker = threading.Thread(target=_RELEASE.wait, daemon=True)
+    worker.start()
+    _THREADS.append(worker)
+
+
+def _release_resources() -> None:
+    global _RELEASE
+    for fd in range(len(_FDS)):
+        if _FDS[fd]:
+            os.close(fd)
+            _FDS[fd] = 0
+    _RELEASE.set()
+    for worker in _THREADS:
+        worker.join()
+    _THREADS.clear()
+    _RELEASE = threading.Event()
+
+
 def reset() -> None:
     """Drop everything the leaky operations retained."""
+    _release_resources()
     atexit.unregister(_ExitHook())
     _HANDLERS.clear()
     _SESSIONS.clear()

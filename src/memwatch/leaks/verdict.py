@@ -18,7 +18,14 @@ import numpy as np
 
 from memwatch.leaks.attribution import Attribution
 from memwatch.leaks.engine import SIGNAL_UNITS, Measurement
-from memwatch.model.leaks import DEFAULT_SEVERITY, GrowthEstimate, LeakReport, severity_for
+from memwatch.model.leaks import (
+    DEFAULT_SEVERITY,
+    RESOURCE_KINDS,
+    GrowthEstimate,
+    LeakReport,
+    resource_severity,
+    severity_for,
+)
 from memwatch.stats.trend import Trend
 
 __all__ = ["SHAPE_NOTES", "build_report"]
@@ -50,6 +57,14 @@ def build_report(target: str, m: Measurement, window: Attribution | None, notes:
                  thresholds: dict[str, int] | None = None) -> LeakReport:
     verdict, deciding, reason = m.verdict, m.deciding, m.reason
     all_notes = [*notes, *m.notes]
+    if verdict == "leak" and deciding in ("py_blocks", "native_heap"):
+        for resource in ("fds", "threads"):  # the scarcer resource names the leak
+            tr = m.trends.get(resource)
+            if tr is not None and tr.growing and tr.slope > 0:
+                all_notes.append(f"{deciding} grew too (the objects that hold the {resource}); "
+                                 f"{resource} grew by {tr.slope:.3g} per call and name the leak")
+                deciding = resource
+                break
     if expected_raised:
         all_notes.append(f"expected exceptions were raised {expected_raised} times and swallowed")
     if verdict == "leak" and window is not None and deciding in window.trends:
@@ -102,7 +117,8 @@ def build_report(target: str, m: Measurement, window: Attribution | None, notes:
     return LeakReport(
         target=target, verdict=verdict,  # type: ignore[arg-type]
         reason=reason, leak_detected=leak,
-        severity=severity_for(leak, bytes_mid * 1000.0, thresholds),
+        severity=(resource_severity(m.trends[deciding].slope * 1000.0) if kind in RESOURCE_KINDS
+                  else severity_for(leak, bytes_mid * 1000.0, thresholds)),
         kind=kind,  # type: ignore[arg-type]
         deciding_signal=deciding if leak else "",
         signals=tuple(estimates), bytes_per_iteration=bytes_mid, bytes_low=bytes_low,

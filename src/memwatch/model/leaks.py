@@ -18,12 +18,14 @@ from memwatch.units import format_duration, format_size
 
 __all__ = [
     "DEFAULT_SEVERITY",
+    "RESOURCE_KINDS",
     "AllocationSite",
     "GrowthEstimate",
     "LeakReport",
     "RetentionPath",
     "Survivor",
     "TypeGrowth",
+    "resource_severity",
     "severity_for",
 ]
 
@@ -47,6 +49,23 @@ def severity_for(leak: bool, bytes_per_1000: float,
     if bytes_per_1000 >= limits["major"]:
         return "major"
     if bytes_per_1000 >= limits["minor"]:
+        return "minor"
+    return "trace"
+
+
+#: leak kinds counted in operating-system resources, not bytes: no byte budget covers them
+RESOURCE_KINDS: tuple[str, ...] = ("fds", "threads")
+_RESOURCE_WORDS = {"fds": "file descriptors", "threads": "threads"}
+
+
+def resource_severity(per_1000: float) -> Severity:
+    """Severity of a file-descriptor or thread leak by how many it keeps per 1,000 calls:
+    a process runs out of either long before it runs out of memory."""
+    if per_1000 >= 100:
+        return "critical"
+    if per_1000 >= 10:
+        return "major"
+    if per_1000 >= 1:
         return "minor"
     return "trace"
 
@@ -194,8 +213,19 @@ class LeakReport(Record):
         return self.bytes_per_iteration * 1000.0 if self.leak_detected else 0.0
 
     @property
+    def resources_per_iteration(self) -> float:
+        """File descriptors or threads kept per call by a leak of that kind (0 otherwise)."""
+        if not self.leak_detected or self.kind not in RESOURCE_KINDS:
+            return 0.0
+        est = self.growth_per_iteration.get(self.deciding_signal)
+        return est.per_iteration if est is not None else 0.0
+
+    @property
     def passed(self) -> bool:
-        """True unless a leak was found whose growth per 1,000 operations exceeds ``max_growth``."""
+        """True unless a leak was found whose growth per 1,000 operations exceeds ``max_growth``;
+        a leak of file descriptors or threads never passes (``max_growth`` is bytes)."""
+        if self.leak_detected and self.kind in RESOURCE_KINDS:
+            return False
         return not (self.leak_detected and self.projected_per_1000 > self.max_growth)
 
     @property
@@ -205,6 +235,11 @@ class LeakReport(Record):
 
     def summary(self) -> str:
         """One line: verdict, rate, budget."""
+        if self.verdict == "leak" and self.kind in RESOURCE_KINDS:
+            per = self.resources_per_iteration
+            return (f"LEAK ({self.severity}, {self.kind}) in {self.target}: {per:+.3g} {self.kind}/iter, "
+                    f"{per * 1000:,.0f} {_RESOURCE_WORDS[self.kind]} per 1,000 calls (never within a "
+                    f"budget: the process runs out of them)")
         if self.verdict == "leak":
             budget = "over" if not self.passed else "within"
             return (f"LEAK ({self.severity}, {self.kind}) in {self.target}: "
