@@ -263,3 +263,16 @@ def test_a_function_returning_a_coroutine_is_refused() -> None:
     with pytest.raises(ConfigError, match="returned a coroutine"):
         detect_leaks(lambda: _async_clean())  # noqa: PLW0108 - a plain function on purpose
     assert gc.get_freeze_count() == 0
+
+
+def test_a_descriptor_leak_never_passes_a_byte_budget() -> None:
+    from tests.leak_corpus import leaky
+
+    try:
+        report = detect_leaks(leaky.fd_leak, max_growth="1 GB")
+    finally:
+        leaky.reset()
+    assert (report.kind, report.severity) == ("fds", "critical"), report.explain()
+    assert 0.9 < report.resources_per_iteration < 1.1
+    assert not report.passed  # 1 GB of byte budget does not cover file descriptors
+    assert "1,000 file descriptors per 1,000 calls" in report.summary()
