@@ -6,8 +6,6 @@ then is the file loaded and validated (:func:`memwatch.config.load_config`).
 
 from __future__ import annotations
 
-import re
-import tomllib
 from pathlib import Path
 
 __all__ = ["DEFAULT_FILES", "find_config", "has_section"]
@@ -16,6 +14,8 @@ DEFAULT_FILES = ("memwatch.yaml", "memwatch.yml", "pyproject.toml")
 
 
 def _tool_memwatch(path: Path) -> dict[str, object] | None:
+    import tomllib  # only where a pyproject.toml exists (pytest may not have loaded it)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -49,4 +49,6 @@ def has_section(path: Path, name: str) -> bool:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return True  # let the real loader report it
+    import re
+
     return re.search(rf"^{re.escape(name)}\s*:", text, re.MULTILINE) is not None
