@@ -173,3 +173,58 @@ def test_tool_memwatch_leak_defaults_apply(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)  # 300 B/call passes the engine's 1 MB default, not 1 KiB
     result.stdout.fnmatch_lines(["*(over the budget of 1.0 KiB)*"])
+
+
+CORPUS_TESTS = """
+import inspect
+
+import pytest
+
+from tests.leak_corpus.cases import CASES, reset
+
+SYNC = [c for c in CASES if not inspect.iscoroutinefunction(c.func)]
+ASYNC = [c for c in CASES if inspect.iscoroutinefunction(c.func)]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_corpus():
+    yield
+    reset()
+
+
+@pytest.mark.no_leaks(max_growth="0 B")  # any leak found fails: compares verdicts, not budgets
+@pytest.mark.parametrize("case", SYNC, ids=[c.name for c in SYNC])
+def test_case(case):
+    try:
+        case.func()
+    except case.expected_exceptions:
+        pass
+
+
+@pytest.mark.asyncio
+@pytest.mark.no_leaks(max_growth="0 B")
+@pytest.mark.parametrize("case", ASYNC, ids=[c.name for c in ASYNC])
+async def test_async_case(case):
+    await case.func()
+"""
+
+
+@pytest.mark.slow
+def test_the_leak_corpus_through_the_plugin_keeps_the_engines_answers(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every corpus leak fails its no_leaks test, and no trap does: the plugin adds no error."""
+    import json
+    from pathlib import Path
+
+    from tests.leak_corpus.cases import CLEAN, LEAKS
+
+    pytester.makepyfile(test_corpus=CORPUS_TESTS)
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    result = pytester.runpytest_subprocess("--memwatch-report", "out", "-p", "no:randomly")
+    doc = json.loads((pytester.path / "out" / "memwatch-pytest.json").read_text())
+    outcome = {t["nodeid"].split("[", 1)[1].rstrip("]"): t["outcome"] for t in doc["data"]["tests"]}
+    assert {name for name, o in outcome.items() if o == "failed"} == {c.name for c in LEAKS}, \
+        result.stdout.str()[-3000:]
+    assert {name for name, o in outcome.items() if o == "passed"} == {c.name for c in CLEAN}
+    result.assert_outcomes(passed=len(CLEAN), failed=len(LEAKS))
