@@ -15,7 +15,9 @@ when a thread exits). So at each reset ru_maxrss is compared with the RSS:
 
 The RSS comes from ``/proc/self/statm`` (the same kernel counters as the mark). All
 descriptors stay open; a fork handler marks them stale, and the child reopens its own
-on first use (no ``getpid`` per read).
+on first use (no ``getpid`` per read). They are raw descriptors rather than
+:class:`memwatch.probes.kept.KeptFile`: importing ``memwatch.probes`` loads psutil and
+tracemalloc, which a ``pytest --memwatch`` run otherwise never needs.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from memwatch.plugin.options import PluginSettings  # noqa: F401
     from memwatch.plugin.specs import CheckSpecs
 
-__all__ = ["PLUGIN_NAME", "RECORDED_MARKERS", "SETTINGS", "STATE", "ItemState", "has_checks", "state_of"]
+__all__ = ["PLUGIN_NAME", "RECORDED_MARKERS", "SETTINGS", "STATE", "ItemState", "find_state", "has_checks",
+           "state_of"]
 
 #: the name the stateful plugin object is registered under
 PLUGIN_NAME = "memwatch-session"
@@ -45,6 +46,13 @@ class ItemState:
 
 SETTINGS = pytest.StashKey["PluginSettings"]()
 STATE = pytest.StashKey[ItemState]()
+
+
+def find_state(item: pytest.Item) -> ItemState | None:
+    """The test's state, or None (without the exception ``Stash.get`` raises inside: this
+    runs for every test under ``--memwatch``)."""
+    stash = item.stash
+    return stash[STATE] if STATE in stash else None  # noqa: SIM401
 
 
 def has_checks(state: ItemState | None) -> bool:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from memwatch.errors import MemwatchError
 from memwatch.model.pytest import CheckOutcome
+from memwatch.plugin.specs import REGRESSION_METRICS
 from memwatch.units import format_size
 
 if TYPE_CHECKING:
@@ -38,20 +39,16 @@ __all__ = ["METRICS", "BaselineCheck", "BaselineUpdate", "figure_rows", "settle_
 
 MARKER = "memory_regression"
 #: the figures compared, as recorded in the store by the plugin (bytes)
-METRICS = ("peak", "growth", "python_peak", "native_peak")
+METRICS = REGRESSION_METRICS
 
 
-def figure_rows(nodeid: str, values: dict[str, int | None]) -> list[ResultRow]:
-    """One single-sample row per measured figure (a figure that was not measured is left out)."""
+def figure_rows(nodeid: str, figures: BodyFigures | ItemRecord) -> list[ResultRow]:
+    """One single-sample row per measured figure of a test body or its record (a figure that
+    was not measured is left out)."""
     from memwatch.model.history import ResultRow
 
     return [ResultRow(nodeid, metric, "bytes", (float(value),))
-            for metric in METRICS if (value := values.get(metric)) is not None]
-
-
-def _figures(figures: BodyFigures) -> dict[str, int | None]:
-    return {"peak": figures.peak, "growth": figures.growth, "python_peak": figures.python_peak,
-            "native_peak": figures.native_peak}
+            for metric in METRICS if (value := getattr(figures, metric)) is not None]
 
 
 class BaselineCheck:
@@ -98,7 +95,7 @@ class BaselineCheck:
         all_gates = parse_gates((*self.config.fail_on, *gates))
         key = stored_test_id(nodeid)
         checks = []
-        for row in figure_rows(nodeid, _figures(figures)):
+        for row in figure_rows(nodeid, figures):
             found = baselines.get((key, row.metric))
             checks.append(check_metric(row, [found] if found is not None else [], env_key=self.env_key,
                                        env=self.env, config=self.config, gates=all_gates))
@@ -196,9 +193,7 @@ def settle_baselines(store: Store, run_id: int, records: Iterable[ItemRecord], c
     new = moved = accepted = 0
     updates: list[Baseline] = []
     for record in marked:
-        values = {"peak": record.peak, "growth": record.growth, "python_peak": record.python_peak,
-                  "native_peak": record.native_peak}
-        for row in figure_rows(record.nodeid, values):
+        for row in figure_rows(record.nodeid, record):
             found = existing.get((stored_test_id(record.nodeid), row.metric))
             if found is None:
                 source, new = f"pytest run {run_id}: first baseline", new + 1

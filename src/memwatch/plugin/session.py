@@ -24,6 +24,7 @@ from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
 
 if TYPE_CHECKING:
+    from memwatch.config import RegressionConfig
     from memwatch.model.pytest import CheckOutcome, PytestSession
     from memwatch.plugin.optional import GCCheck
     from memwatch.plugin.recorder import BodyFigures
@@ -52,7 +53,7 @@ class LeakLoopPlugin:
         if not isinstance(item, pytest.Function):
             return (yield)
         pyfuncitem = item
-        state = pyfuncitem.stash.get(keys.STATE, None)
+        state = keys.find_state(pyfuncitem)
         from memwatch.plugin.leakloop import leak_spec_for, looped_body
 
         spec = leak_spec_for(pyfuncitem, state, self.settings)
@@ -74,7 +75,7 @@ class IsolatePlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
-        state = item.stash.get(keys.STATE, None)
+        state = keys.find_state(item)
         if not keys.has_checks(state):
             return None
         from memwatch.plugin.isolate import run_isolated
@@ -88,7 +89,7 @@ class MarkerErrorPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        state = item.stash.get(keys.STATE, None)
+        state = keys.find_state(item)
         if state is not None and state.marker_error is not None:
             pytest.fail(f"memwatch usage error: {state.marker_error}", pytrace=False)
 
@@ -175,8 +176,7 @@ class MemwatchPlugin:
     # -- running ------------------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
-        stash = item.stash
-        state = stash[keys.STATE] if keys.STATE in stash else None  # noqa: SIM401 (Stash.get raises inside)
+        state = keys.find_state(item)
         if state is None or not (state.checks is not None or state.watcher is not None
                                  or "memory_gc" in state.markers):
             if not self._measure_all:
@@ -249,13 +249,16 @@ class MemwatchPlugin:
 
             return CheckOutcome(MARKER, True, detail="not compared: no history database (--memwatch-db URL)")
         if self._baselines is None:
-            from memwatch.config import RegressionConfig
-            from memwatch.plugin.leakloop import run_config
-
-            loaded = run_config(self.config)
-            self._baselines = BaselineCheck(self.settings.db_url,
-                                            loaded.regression if loaded is not None else RegressionConfig())
+            self._baselines = BaselineCheck(self.settings.db_url, self._regression_config())
         return self._baselines.outcome(nodeid, figures, gates, accept=self.settings.update_baselines)
+
+    def _regression_config(self) -> RegressionConfig:
+        """``[tool.memwatch] regression`` of the run (the defaults without a config file)."""
+        from memwatch.config import RegressionConfig
+        from memwatch.plugin.leakloop import run_config
+
+        loaded = run_config(self.config)
+        return loaded.regression if loaded is not None else RegressionConfig()
 
     def _gc_check(self) -> GCCheck | None:
         if importlib.util.find_spec("memwatch.gcwatch") is None:
@@ -290,8 +293,7 @@ class MemwatchPlugin:
         if pending is None:
             return False
         item, figures, outcome = pending
-        stash = item.stash  # the state as teardown left it (memory_profiler's result comes then)
-        state = stash[keys.STATE] if keys.STATE in stash else None  # noqa: SIM401 (Stash.get raises inside)
+        state = keys.find_state(item)  # as teardown left it (memory_profiler's result comes then)
         if report.failed and outcome == "passed":
             outcome = "error"
         if self.remote:
@@ -326,11 +328,7 @@ class MemwatchPlugin:
         record = self.session_record(exitstatus)
         regression = None
         if self.settings.db_url and any("memory_regression" in r.markers for r in record.tests):
-            from memwatch.config import RegressionConfig
-            from memwatch.plugin.leakloop import run_config
-
-            loaded = run_config(self.config)
-            regression = loaded.regression if loaded is not None else RegressionConfig()
+            regression = self._regression_config()
         try:
             self.written = write_outputs(record, self.settings, self.config.invocation_params.dir, regression)
         except MemwatchError as exc:

@@ -19,11 +19,11 @@ import pytest
 from memwatch.errors import ConfigError
 from memwatch.units import parse_duration, parse_size
 
-__all__ = ["CheckSpecs", "LeakSpec", "MarkerError", "parse_checks"]
+__all__ = ["REGRESSION_METRICS", "CheckSpecs", "LeakSpec", "MarkerError", "parse_checks"]
 
 _NO_LEAKS_KEYS = ("max_growth", "iterations", "warmup", "signals", "time_budget")
-#: what memory_regression compares (memwatch.plugin.regression.METRICS)
-_REGRESSION_METRICS = ("peak", "growth", "python_peak", "native_peak")
+#: the body figures memory_regression compares with their baselines (bytes)
+REGRESSION_METRICS = ("peak", "growth", "python_peak", "native_peak")
 
 
 class MarkerError(ConfigError):
@@ -141,9 +141,9 @@ def _parse_regression(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, A
             metric = parse_gate(gate).metric
         except ConfigError as exc:
             raise _fail(nodeid, "memory_regression", f"fail_on: {exc}") from None
-        if metric not in _REGRESSION_METRICS:
+        if metric not in REGRESSION_METRICS:
             raise _fail(nodeid, "memory_regression", f"fail_on: {gate!r}: no metric {metric!r} here "
-                                                     f"(use {', '.join(_REGRESSION_METRICS)})")
+                                                     f"(use {', '.join(REGRESSION_METRICS)})")
     return tuple(gates)
 
 
