@@ -30,8 +30,8 @@ from collections.abc import Callable
 
 import cachetools
 
-from memwatch.cache import AdaptiveCache, LRUCache
-from memwatch.pool import ObjectPool
+from memwatch.blocks.cache import AdaptiveCache, LRUCache
+from memwatch.blocks.pool import ObjectPool
 
 KEYS = list(range(1000))
 

@@ -85,7 +85,7 @@ def overhead_in_process(workload: Callable[[int], int], rounds: int, pairs: int)
     The CPU-time ratio (this process, all threads) is far less sensitive than wall
     time to other jobs on a shared machine: it shows what the sampler itself costs.
     """
-    from memwatch.profiler import MemoryProfiler
+    from memwatch.sampling.profiler import MemoryProfiler
 
     ratios, cpu_ratios, plain_times, thread_shares = [], [], [], []
     samples, sampler_cpu = 0, 0.0
@@ -163,8 +163,8 @@ def overhead_tools(script: Path, rounds: int, pairs: int, folder: Path) -> dict[
 SAMPLE_COST = textwrap.dedent('''
     import json, sys, time
     from memwatch.probes import CHEAP, signal
-    from memwatch.sampler import Sampler
-    from memwatch.sampler.sources import SelfSource
+    from memwatch.sampling.sampler import Sampler
+    from memwatch.sampling.sources import SelfSource
 
     n = int(sys.argv[1])
     keep = [{"k": i} for i in range(int(sys.argv[2]))]  # small objects alive: a bigger Python heap
@@ -232,7 +232,7 @@ def import_time(runs: int) -> dict[str, object]:
 
 # -- 4. lateness ---------------------------------------------------------------------------
 def lateness(seconds: float) -> dict[str, dict[str, float]]:
-    from memwatch.sampler import Sampler
+    from memwatch.sampling.sampler import Sampler
 
     def busy(until: float) -> int:
         total = 0

@@ -1,7 +1,7 @@
 """A small batch job with visible phases, for ``memwatch run -- python examples/job.py``.
 
 Load ~60 MB of records (``JOB_RECORDS`` sets how many), transform them,
-aggregate, release. The phases are marked with :func:`memwatch.childproc.phase`,
+aggregate, release. The phases are marked with :func:`memwatch.runs.command.phase`,
 which writes to the file ``memwatch run`` names in ``MEMWATCH_PHASE_FILE`` and
 does nothing when the job runs on its own.
 """
@@ -14,7 +14,7 @@ import os
 import time
 
 try:
-    from memwatch.childproc import phase
+    from memwatch.runs.command import phase
 except ImportError:  # memwatch not importable here: write the phase file protocol directly
     import contextlib
     from collections.abc import Iterator

@@ -27,9 +27,9 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (loaded on first attribute access)
 _LAZY: dict[str, str] = {
-    "MemoryProfiler": "memwatch.profiler",
-    "memory_usage": "memwatch.profiler",
-    "Sampler": "memwatch.sampler",
+    "MemoryProfiler": "memwatch.sampling.profiler",
+    "memory_usage": "memwatch.sampling.profiler",
+    "Sampler": "memwatch.sampling.sampler",
     "detect_leaks": "memwatch.leaks.runner",
     "MemoryLeakDetector": "memwatch.leaks.runner",
     "LeakReport": "memwatch.model.leaks",

@@ -6,8 +6,8 @@ import tracemalloc
 
 import pytest
 
-from memwatch.abtest import measure_operation, measure_pair
 from memwatch.errors import ConfigError, OperationError
+from memwatch.regression.abtest import measure_operation, measure_pair
 
 _KEEP: list[bytearray] = []
 

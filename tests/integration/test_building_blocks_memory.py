@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from memwatch.cache import AdaptiveCache, LRUCache, TTLCache
-from memwatch.pool import ObjectPool, PoolableObject
+from memwatch.blocks.cache import AdaptiveCache, LRUCache, TTLCache
+from memwatch.blocks.pool import ObjectPool, PoolableObject
 
 pytestmark = pytest.mark.integration
 
@@ -162,7 +162,7 @@ def test_expired_items_go_on_any_put() -> None:
 
 
 def test_reclaim_clear_frees_values() -> None:
-    from memwatch import reclaim
+    from memwatch.blocks import reclaim
 
     cache = AdaptiveCache(max_size=100, max_memory_mb=50)
     refs = []

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from memwatch.childproc import run_command
 from memwatch.errors import ConfigError, UsageError
+from memwatch.runs.command import run_command
 
 pytestmark = pytest.mark.integration
 MIB = 2**20
@@ -22,7 +22,7 @@ PY = sys.executable
 
 PHASED = textwrap.dedent("""
     import time
-    from memwatch.childproc import phase
+    from memwatch.runs.command import phase
     with phase("load"):
         data = b"\\x01" * (150 * 2**20)
         time.sleep(0.1)
@@ -119,7 +119,7 @@ def _run_script(tmp_path: Path, child: str, grace: float) -> subprocess.Popen[st
     script = tmp_path / "runner.py"
     script.write_text(textwrap.dedent(f"""
         import json, sys
-        from memwatch.childproc import run_command
+        from memwatch.runs.command import run_command
         run = run_command([sys.executable, "-c", {child!r}], interval=0.01, grace={grace})
         print(json.dumps({{"exit": run.exit, "code": run.exit_code, "signal": run.signal,
                           "samples": len(run.timeline)}}), flush=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from memwatch.bench import (
+from memwatch.benchset import (
     BENCHMARKS,
     TEST_ID,
     memory_benchmarks_check,
@@ -17,7 +17,7 @@ from memwatch.bench import (
     run_memory_benchmarks,
 )
 from memwatch.cli import main
-from memwatch.config import validate_config
+from memwatch.config.schema import validate_config
 from memwatch.model.base import read_document
 from memwatch.model.bench import BenchReport
 

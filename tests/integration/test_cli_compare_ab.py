@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from memwatch.abtest import compare_implementations
 from memwatch.cli import main
 from memwatch.model.history import ResultRow
+from memwatch.regression.abtest import compare_implementations
 from memwatch.store import open_store
 
 IMPLS = '''

@@ -154,13 +154,13 @@ def test_markup_like_ids_print_verbatim_with_the_baseline(tmp_path: Path,
 
 def test_rates_print_with_separators_not_exponents(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    """`memwatch history memwatch.bench --metric allocation_rate` read "1.27516e+06 objects/s"."""
+    """`memwatch history memwatch.benchset --metric allocation_rate` read "1.27516e+06 objects/s"."""
     url = str(tmp_path / "history.db")
     with open_store(url) as store:
         for k in range(3):
-            run = store.record_run("bench", [ResultRow("memwatch.bench", "allocation_rate", "objects/s",
+            run = store.record_run("bench", [ResultRow("memwatch.benchset", "allocation_rate", "objects/s",
                                                        [1_275_160.0 + k, 1_275_160.0 + k])])
-    assert main(["history", "memwatch.bench", "--metric", "allocation_rate", "--db", url]) == 0
+    assert main(["history", "memwatch.benchset", "--metric", "allocation_rate", "--db", url]) == 0
     out = capsys.readouterr().out
     assert "1,275,162 objects/s" in out
     assert "e+06" not in out

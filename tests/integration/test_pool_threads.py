@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from memwatch.pool import ObjectPool, PoolableObject, PoolTimeoutError
+from memwatch.blocks.pool import ObjectPool, PoolableObject, PoolTimeoutError
 
 pytestmark = pytest.mark.integration
 

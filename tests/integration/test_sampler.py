@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from memwatch.sampler import Sampler
+from memwatch.sampling.sampler import Sampler
 
 pytestmark = pytest.mark.integration
 MIB = 2**20

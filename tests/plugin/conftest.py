@@ -14,9 +14,9 @@ import pytest
 import memwatch.plugin.report
 import memwatch.plugin.session  # noqa: F401
 
-for _name in ("memwatch.profiler", "memwatch.store", "memwatch.leaks.runner", "memwatch.leaks.watch",
+for _name in ("memwatch.sampling.profiler", "memwatch.store", "memwatch.leaks.runner", "memwatch.leaks.watch",
               "memwatch.gcwatch", "memwatch.guard", "memwatch.stress", "memwatch.model.leaks",
-              "memwatch.regression", "memwatch.plugin.regression", "memwatch.config"):
+              "memwatch.regression.check", "memwatch.plugin.regression", "memwatch.config.schema"):
     try:
         importlib.import_module(_name)
     except ImportError:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from memwatch.model.timeline import Phase, RunResult, Timeline
-from memwatch.profiler import build_run_result
+from memwatch.sampling.profiler import build_run_result
 
 MIB = 2**20
 

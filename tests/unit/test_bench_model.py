@@ -1,4 +1,4 @@
-"""memwatch.model.bench (the bench_report document) and the pure parts of memwatch.bench."""
+"""memwatch.model.bench (the bench_report document) and the pure parts of memwatch.benchset."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from memwatch.bench.runner import BENCHMARKS, _p99, resolve_thresholds
-from memwatch.config import validate_config
+from memwatch.benchset.runner import BENCHMARKS, _p99, resolve_thresholds
+from memwatch.config.schema import validate_config
 from memwatch.errors import CheckFailed, ConfigError, DataError
 from memwatch.model.base import dump_document, load_document, read_document, write_document
 from memwatch.model.bench import BenchMachine, BenchMetric, BenchReport
@@ -133,7 +133,7 @@ def test_p99(samples: list[float], expected: float) -> None:
 
 
 def test_only_names_are_checked() -> None:
-    from memwatch.bench.runner import run_memory_benchmarks
+    from memwatch.benchset.runner import run_memory_benchmarks
 
     with pytest.raises(ConfigError, match=r"unknown benchmark 'speed' \(known: allocation_rate"):
         run_memory_benchmarks(only=["speed"])
@@ -142,7 +142,7 @@ def test_only_names_are_checked() -> None:
 @pytest.mark.parametrize("only", [5, {"cache_hit_rate": 1}, [5]])
 def test_only_of_the_wrong_type_is_a_config_error(only: Any) -> None:
     """`checks: {bench: {only: 5}}` in memwatch.yaml crashed the suite check with a TypeError."""
-    from memwatch.bench.runner import run_memory_benchmarks
+    from memwatch.benchset.runner import run_memory_benchmarks
 
     with pytest.raises(ConfigError, match=r"^only: expected a benchmark name|^unknown benchmark 5 "):
         run_memory_benchmarks(only=only)

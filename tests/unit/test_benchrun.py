@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from memwatch.benchrun import benchmark_command, summarise
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.base import Record
 from memwatch.reporters import FORMATS, KIND_FORMATS, register_format, render
+from memwatch.runs.repeat import benchmark_command, summarise
 from tests.unit.runs_factory import job_run
 
 

@@ -1,4 +1,4 @@
-"""memwatch.cache: LRUCache, TTLCache, AdaptiveCache and the size estimate."""
+"""memwatch.blocks.cache: LRUCache, TTLCache, AdaptiveCache and the size estimate."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memwatch import reclaim
-from memwatch.cache import (
+from memwatch.blocks import reclaim
+from memwatch.blocks.cache import (
     ENTRY_OVERHEAD,
     TABLE_FACTOR,
     AdaptiveCache,
@@ -578,7 +578,7 @@ class TestEstimate:
 def test_import_is_light() -> None:
     import subprocess
 
-    code = ("import sys, memwatch.cache, memwatch.pool, memwatch.reclaim; "
+    code = ("import sys, memwatch.blocks.cache, memwatch.blocks.pool, memwatch.blocks.reclaim; "
             "print('numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from memwatch import childproc
-from memwatch.childproc import PHASE_ENV, PhaseFileReader, parse_phase_line
+from memwatch.runs import command as childproc
+from memwatch.runs.command import PHASE_ENV, PhaseFileReader, parse_phase_line
 
 
 @pytest.mark.parametrize(("line", "expected"), [
@@ -59,7 +59,7 @@ def test_importing_the_helpers_stays_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, memwatch.childproc; "
+    code = ("import sys, memwatch.runs.command; "
             "print(sorted(m for m in ('numpy', 'psutil', 'matplotlib', 'click') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

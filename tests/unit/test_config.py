@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from memwatch.config import Config, find_config, load_config, validate_config
+from memwatch.config.schema import Config, find_config, load_config, validate_config
 from memwatch.errors import ConfigError
 
 

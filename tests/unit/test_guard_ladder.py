@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from memwatch import reclaim
+from memwatch.blocks import reclaim
 from memwatch.errors import ConfigError
 from memwatch.guard.fakes import FakeClock, FakeSource
 from memwatch.guard.ladder import RecoveryLadder, ThrottledGC, cuda_empty_cache

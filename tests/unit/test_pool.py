@@ -1,4 +1,4 @@
-"""memwatch.pool: ObjectPool and PoolableObject, single-threaded behaviour and bad input."""
+"""memwatch.blocks.pool: ObjectPool and PoolableObject, single-threaded behaviour and bad input."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import memwatch.pool as pool_module
-from memwatch import reclaim
-from memwatch.errors import ConfigError, UsageError
-from memwatch.pool import (
+import memwatch.blocks.pool as pool_module
+from memwatch.blocks import reclaim
+from memwatch.blocks.pool import (
     ObjectPool,
     PoolableObject,
     PoolClosedError,
     PoolReleaseError,
     PoolTimeoutError,
 )
+from memwatch.errors import ConfigError, UsageError
 
 
 class Conn(PoolableObject):

@@ -9,7 +9,13 @@ import pytest
 from memwatch.errors import ConfigError, DataError, UsageError
 from memwatch.model.base import read_document, write_document
 from memwatch.model.timeline import RunResult
-from memwatch.profiler import MemoryProfiler, build_run_result, memory_usage, phase_stats, primary_signal
+from memwatch.sampling.profiler import (
+    MemoryProfiler,
+    build_run_result,
+    memory_usage,
+    phase_stats,
+    primary_signal,
+)
 from tests.unit.runs_factory import MIB, job_run, make_run, make_timeline
 
 

@@ -1,4 +1,4 @@
-"""memwatch.reclaim: the registry the guard's recovery ladder uses."""
+"""memwatch.blocks.reclaim: the registry the guard's recovery ladder uses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from memwatch import reclaim
+from memwatch.blocks import reclaim
 
 
 class Holder:

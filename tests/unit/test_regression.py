@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from memwatch.config import RegressionConfig, validate_config
+from memwatch.config.schema import RegressionConfig, validate_config
 from memwatch.errors import CheckFailed, ConfigError
 from memwatch.model.base import dump_document, load_document
 from memwatch.model.history import Baseline, ResultRow, format_metric
 from memwatch.model.regression import RegressionReport
-from memwatch.regression import check_regressions, environment_differences, is_leak_metric, severity_of
+from memwatch.regression.check import check_regressions, environment_differences, is_leak_metric, severity_of
 
 MB = 1_000_000
 ENV = {"implementation": "cpython", "python": "3.11.7", "python_minor": "3.11", "system": "linux",

@@ -5,7 +5,7 @@ import json
 from memwatch.model.base import SCHEMA_VERSION, load_document
 from memwatch.model.timeline import BenchmarkResult, ComparisonResult, RunResult
 from memwatch.reporters import render
-from memwatch.runcompare import compare_runs
+from memwatch.runs.compare import compare_runs
 from tests.unit.runs_factory import job_run
 from tests.unit.test_reporters_text import sample_benchmark
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from memwatch.reporters import render
-from memwatch.runcompare import compare_runs
+from memwatch.runs.compare import compare_runs
 from tests.unit.runs_factory import job_run
 from tests.unit.test_reporters_text import sample_benchmark
 

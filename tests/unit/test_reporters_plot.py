@@ -8,7 +8,7 @@ import pytest
 
 from memwatch.errors import UsageError
 from memwatch.reporters.plot import write_plot
-from memwatch.runcompare import compare_runs
+from memwatch.runs.compare import compare_runs
 from tests.unit.runs_factory import job_run, make_run
 from tests.unit.test_reporters_text import sample_benchmark
 

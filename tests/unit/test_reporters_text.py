@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from memwatch.benchrun import summarise
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.timeline import BenchmarkResult
 from memwatch.reporters import available_formats, render
 from memwatch.reporters.tables import fmt_value
-from memwatch.runcompare import compare_runs
+from memwatch.runs.compare import compare_runs
+from memwatch.runs.repeat import summarise
 from tests.unit.runs_factory import MIB, job_run
 
 RUN_TEXT = """\

@@ -7,7 +7,7 @@ import pytest
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.base import dump_document, load_document
 from memwatch.model.timeline import ComparisonResult
-from memwatch.runcompare import compare_runs, metric_delta
+from memwatch.runs.compare import compare_runs, metric_delta
 from tests.unit.runs_factory import MIB, job_run, make_run
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.timeline import Timeline
-from memwatch.sampler import PhaseBook, Sampler, _Buffer
-from memwatch.sampler.sources import Source, validate_signals
+from memwatch.sampling.sampler import PhaseBook, Sampler, _Buffer
+from memwatch.sampling.sources import Source, validate_signals
 
 
 class CountingSource(Source):
@@ -202,7 +202,7 @@ def test_timeline_json_round_trip() -> None:
 def test_a_costly_signal_is_read_every_kth_sample_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     from memwatch import probes
     from memwatch.probes.base import Signal
-    from memwatch.sampler.sources import SelfSource
+    from memwatch.sampling.sources import SelfSource
 
     def slow() -> float:
         end = time.perf_counter() + 200e-6  # 200 µs: ten times a 20 µs budget
@@ -217,7 +217,7 @@ def test_a_costly_signal_is_read_every_kth_sample_within_the_budget(monkeypatch:
             return Signal("slow", "count", slow)
         return real(name)
 
-    monkeypatch.setattr("memwatch.sampler.sources.probe_signal", fake)
+    monkeypatch.setattr("memwatch.sampling.sources.probe_signal", fake)
     source = SelfSource(["rss", "slow"], budget=20e-6)
     timed = [source.read(full=False) for _ in range(200)]
     slow_values = [v[1] for v in timed]

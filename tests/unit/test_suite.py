@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from memwatch.config import validate_config
+from memwatch.config.schema import validate_config
+from memwatch.config.target import resolve_target
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.base import dump_document, load_document
 from memwatch.model.suite import CheckOutcome, SuiteReport
@@ -14,7 +15,6 @@ from memwatch.suite import checks as registry
 from memwatch.suite.policy import fail_threshold, status_for
 from memwatch.suite.runner import run_suite
 from memwatch.suite.spec import CheckSpec, ComponentSpec, suite_spec
-from memwatch.target import resolve_target
 
 KNOWN = {"leaks", "gc", "regression", "stress"}
 

@@ -6,10 +6,10 @@ import os
 
 import click
 
-from memwatch.bench.history import TEST_ID, record_benchmarks
-from memwatch.bench.runner import BENCHMARKS, record_wanted, run_memory_benchmarks
+from memwatch.benchset.history import TEST_ID, record_benchmarks
+from memwatch.benchset.runner import BENCHMARKS, record_wanted, run_memory_benchmarks
 from memwatch.cli._outpath import check_writable
-from memwatch.config import load_config
+from memwatch.config.schema import load_config
 from memwatch.model.base import write_document
 
 __all__ = ["command"]

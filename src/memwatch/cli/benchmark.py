@@ -10,12 +10,12 @@ from collections.abc import Sequence
 
 import click
 
-from memwatch.benchrun import benchmark_command
 from memwatch.errors import UsageError
 from memwatch.model.base import write_document
 from memwatch.model.timeline import RunResult
 from memwatch.reporters import render
 from memwatch.reporters.tables import fmt_value
+from memwatch.runs.repeat import benchmark_command
 
 __all__ = ["command"]
 

@@ -85,7 +85,7 @@ def command(before: str, after: str, fmt: str, tolerance: str, min_change: str,
 def _files(before: str, after: str, tol: float, floor: int) -> tuple[Record, list[str]]:
     from memwatch.cli.report import load_result
     from memwatch.model.timeline import RunResult
-    from memwatch.runcompare import compare_runs
+    from memwatch.runs.compare import compare_runs
 
     old = load_result(before, expected=RunResult)
     new = load_result(after, expected=RunResult)
@@ -98,9 +98,9 @@ def _files(before: str, after: str, tol: float, floor: int) -> tuple[Record, lis
 
 def _stored(before: int, after: int, db_url: str | None, tol: float,
             floor: int) -> tuple[Record, list[str]]:
-    from memwatch.config import RegressionConfig, SeverityPercent
+    from memwatch.config.schema import RegressionConfig, SeverityPercent
     from memwatch.model.history import Baseline
-    from memwatch.regression import check_regressions
+    from memwatch.regression.check import check_regressions
     from memwatch.store import open_store
 
     with open_store(db_url) as store:
@@ -121,8 +121,8 @@ def _stored(before: int, after: int, db_url: str | None, tol: float,
 
 def _ab(a_path: str, b_path: str, input_path: str | None, samples: int, batch: int,
         tol: float) -> tuple[Record, list[str]]:
-    from memwatch.abtest import compare_implementations
-    from memwatch.target import resolve_target
+    from memwatch.config.target import resolve_target
+    from memwatch.regression.abtest import compare_implementations
 
     a, b = resolve_target(a_path), resolve_target(b_path)
     args: tuple[object, ...] = (resolve_target(input_path)(),) if input_path else ()

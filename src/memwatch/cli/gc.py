@@ -10,6 +10,7 @@ import os
 
 import click
 
+from memwatch.config.target import resolve_target
 from memwatch.errors import ConfigError, UsageError
 from memwatch.gcwatch.advisor import advise
 from memwatch.gcwatch.latency import check_iterations
@@ -18,7 +19,6 @@ from memwatch.gcwatch.reclamation import measure_reclamation
 from memwatch.gcwatch.validator import GCPerformanceValidator, GCThresholds
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.gc import GCReport
-from memwatch.target import resolve_target
 
 __all__ = ["command"]
 

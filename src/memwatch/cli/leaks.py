@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from memwatch.config import load_config
+from memwatch.config.schema import load_config
+from memwatch.config.target import load_exception, resolve_target
 from memwatch.errors import OperationError
 from memwatch.leaks.isolate import run_isolated
 from memwatch.leaks.runner import detect_leaks
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.leaks import LeakReport
-from memwatch.target import load_exception, resolve_target
 from memwatch.units import parse_duration, parse_size
 
 __all__ = ["command"]

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import click
 
-from memwatch.childproc import run_command
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.base import write_document
 from memwatch.model.timeline import RunResult
 from memwatch.reporters.tables import fmt_value
+from memwatch.runs.command import run_command
 from memwatch.units import parse_duration
 
 __all__ = ["check_output_path", "command", "parse_interval", "parse_signals", "summary_lines"]
@@ -98,7 +98,7 @@ def command(output: str | None, interval: str, signals: str | None, mode: str, n
 
     \b
     memwatch run -o job.json -- python job.py
-    The command can mark phases: see memwatch.childproc.phase (MEMWATCH_PHASE_FILE).
+    The command can mark phases: see memwatch.runs.command.phase (MEMWATCH_PHASE_FILE).
     Exit code: 0 the command succeeded, 1 it failed or was killed (the run is saved),
     2 usage error, 130 interrupted (what was sampled is saved).
     """

@@ -32,7 +32,7 @@ def command(level: str | None, config_path: str | None, report_dir: str | None,
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from memwatch.config import load_config
+    from memwatch.config.schema import load_config
     from memwatch.errors import ConfigError
     from memwatch.suite import run_suite, write_reports
     from memwatch.suite.history import record_report

@@ -11,7 +11,7 @@ Built-ins, added by name (``guard.add_strategy("gc")``), with their default leve
 
 - ``gc`` (warning): ``gc.collect()``, throttled to at most 5% of wall time and once a second;
 - ``malloc_trim`` (warning): glibc ``malloc_trim(0)`` returns freed heap to the OS;
-- ``clear_caches`` (warning): :mod:`memwatch.reclaim` shrinks registered caches by half at
+- ``clear_caches`` (warning): :mod:`memwatch.blocks.reclaim` shrinks registered caches by half at
   warning and clears them at critical and above;
 - ``cuda_empty_cache`` (warning): ``torch.cuda.empty_cache()`` and CuPy pools'
   ``free_all_blocks()``, only for modules the application already imported;
@@ -92,7 +92,7 @@ def _malloc_trim() -> bool:
 
 
 def _clear_caches(level: Level) -> int:
-    from memwatch import reclaim
+    from memwatch.blocks import reclaim
 
     if level.rank >= Level.CRITICAL.rank:
         return reclaim.clear_all()

@@ -76,8 +76,8 @@ def _signal_name(number: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """The child's entry point: detect, write the report, exit with memwatch's codes."""
+    from memwatch.config.target import load_exception, resolve_target
     from memwatch.leaks.runner import detect_leaks
-    from memwatch.target import load_exception, resolve_target
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 3:

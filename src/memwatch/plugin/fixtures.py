@@ -74,7 +74,7 @@ class MemwatchHandle:
 
     def profile(self, **options: Any) -> Any:
         """A new ``MemoryProfiler(**options)``; use it as a context manager."""
-        from memwatch.profiler import MemoryProfiler
+        from memwatch.sampling.profiler import MemoryProfiler
 
         return MemoryProfiler(**options)
 
@@ -125,8 +125,8 @@ def leak_detector(memwatch: MemwatchHandle) -> LeakDetector:
 @pytest.fixture
 def memory_profiler(request: pytest.FixtureRequest) -> Generator[Any, None, None]:
     """A running MemoryProfiler bound to this test (phases, timeline); kept in the test's record."""
-    _require("memwatch.profiler", "memory_profiler")
-    from memwatch.profiler import MemoryProfiler
+    _require("memwatch.sampling.profiler", "memory_profiler")
+    from memwatch.sampling.profiler import MemoryProfiler
 
     profiler = MemoryProfiler()
     profiler.start()

@@ -30,7 +30,7 @@ from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.specs import LeakSpec
 
 if TYPE_CHECKING:
-    from memwatch.config import Config
+    from memwatch.config.schema import Config
 
 __all__ = ["CONFIG", "LoopOutcome", "engine_kwargs", "leak_spec_for", "looped_body", "run_config"]
 
@@ -47,7 +47,7 @@ def run_config(config: pytest.Config) -> Config | None:
     """
     if CONFIG in config.stash:
         return config.stash[CONFIG]
-    from memwatch.config import find_config, load_config
+    from memwatch.config.schema import find_config, load_config
 
     try:
         found = find_config(config.rootpath)

@@ -104,12 +104,12 @@ def _file_defaults(config: pytest.Config) -> dict[str, Any]:
     The file is the one the rest of memwatch reads (found from the rootdir upwards); it
     is validated (pydantic) only when it has a pytest section, so a run without one
     pays a few file checks."""
-    from memwatch.configfile import find_config, has_section
+    from memwatch.config.find import find_config, has_section
 
     found = find_config(config.rootpath)
     if found is None or not has_section(found, "pytest"):
         return {}
-    from memwatch.config import load_config
+    from memwatch.config.schema import load_config
 
     section = load_config(found).pytest
     return {dest: getattr(section, key) for dest, key in _FILE_KEYS.items()}

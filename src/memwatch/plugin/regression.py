@@ -2,7 +2,7 @@
 
 Each marked test's body figures (peak, growth, and the Python and native peaks when
 measured) are compared with the baselines of that test in this environment
-(:func:`memwatch.store.env.environment_key`), by :func:`memwatch.regression.check_metric`:
+(:func:`memwatch.store.env.environment_key`), by :func:`memwatch.regression.check.check_metric`:
 the same statistics, thresholds and failure policy as ``memwatch validate`` and
 ``memwatch history check`` (a critical regression or a failed gate fails the test; a
 minor or major one is reported). Gates come from ``[tool.memwatch] regression.fail_on``
@@ -28,7 +28,7 @@ from memwatch.plugin.specs import REGRESSION_METRICS
 from memwatch.units import format_size
 
 if TYPE_CHECKING:
-    from memwatch.config import RegressionConfig
+    from memwatch.config.schema import RegressionConfig
     from memwatch.model.history import Baseline, ResultRow
     from memwatch.model.pytest import ItemRecord
     from memwatch.model.regression import MetricCheck
@@ -85,7 +85,7 @@ class BaselineCheck:
                 accept: bool = False) -> CheckOutcome:
         """The verdict on one test's body figures; ``accept`` (``--memwatch-update-baselines``)
         reports a regression without failing the test, whose figures then become the baseline."""
-        from memwatch.regression import check_metric, parse_gates
+        from memwatch.regression.check import check_metric, parse_gates
         from memwatch.store.codec import stored_test_id
 
         baselines = self._load()
@@ -181,7 +181,7 @@ def settle_baselines(store: Store, run_id: int, records: Iterable[ItemRecord], c
                      *, accept: bool = False) -> BaselineUpdate:
     """Set or move the baselines of the run's passed ``memory_regression`` tests (one transaction)."""
     from memwatch.model.history import Baseline
-    from memwatch.regression import check_metric
+    from memwatch.regression.check import check_metric
     from memwatch.store.codec import stored_test_id
 
     marked = [r for r in records if MARKER in r.markers and r.outcome == "passed"]

@@ -16,7 +16,7 @@ from memwatch.plugin.recorder import SessionRecords, SummaryRow
 from memwatch.units import format_duration, format_size
 
 if TYPE_CHECKING:
-    from memwatch.config import RegressionConfig
+    from memwatch.config.schema import RegressionConfig
     from memwatch.model.pytest import ItemRecord, PytestSession
 
 __all__ = ["HTML_NAME", "JSON_NAME", "MARKDOWN_NAME", "markdown", "store_rows", "terminal_summary",

@@ -24,7 +24,7 @@ from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
 
 if TYPE_CHECKING:
-    from memwatch.config import RegressionConfig
+    from memwatch.config.schema import RegressionConfig
     from memwatch.model.pytest import CheckOutcome, PytestSession
     from memwatch.plugin.optional import GCCheck
     from memwatch.plugin.recorder import BodyFigures
@@ -254,7 +254,7 @@ class MemwatchPlugin:
 
     def _regression_config(self) -> RegressionConfig:
         """``[tool.memwatch] regression`` of the run (the defaults without a config file)."""
-        from memwatch.config import RegressionConfig
+        from memwatch.config.schema import RegressionConfig
         from memwatch.plugin.leakloop import run_config
 
         loaded = run_config(self.config)
@@ -269,7 +269,7 @@ class MemwatchPlugin:
         loaded = run_config(self.config)
         if loaded is not None:
             return GCCheck(loaded.gc.pause_p95_ms, loaded.gc.pause_max_ms)
-        return GCCheck(100.0, None)  # memwatch.config.GCConfig's defaults
+        return GCCheck(100.0, None)  # memwatch.config.schema.GCConfig's defaults
 
     @pytest.hookimpl(tryfirst=True)  # before xdist's worker sends the report to the controller
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

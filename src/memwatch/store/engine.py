@@ -62,7 +62,7 @@ def configured_url(explicit: str | None) -> str | None:
         return explicit
     if os.environ.get("MEMWATCH_DB"):
         return os.environ["MEMWATCH_DB"]
-    from memwatch.config import load_config
+    from memwatch.config.schema import load_config
 
     return load_config().store.url
 

@@ -22,7 +22,7 @@ from importlib import metadata
 from typing import Any
 
 from memwatch.probes.system import cpu_model
-from memwatch.regression import environment_differences
+from memwatch.regression.check import environment_differences
 
 __all__ = [
     "DEFAULT_PACKAGES",

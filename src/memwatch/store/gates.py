@@ -1,7 +1,7 @@
 """Regression gates against the history database: check a recorded run, move baselines.
 
 :func:`check_run` loads a run's results and every baseline of its tests, compares
-them with :func:`memwatch.regression.check_regressions` and, for improvements the
+them with :func:`memwatch.regression.check.check_regressions` and, for improvements the
 statistics confirmed, makes the run's samples the new baseline (when the config's
 ``auto_update_baselines`` is on). The returned report says which baselines moved.
 """
@@ -12,10 +12,10 @@ import dataclasses
 import time
 from collections.abc import Iterable
 
-from memwatch.config import RegressionConfig
+from memwatch.config.schema import RegressionConfig
 from memwatch.model.history import Baseline
 from memwatch.model.regression import RegressionReport
-from memwatch.regression import check_regressions
+from memwatch.regression.check import check_regressions
 from memwatch.store.db import Store
 from memwatch.units import Gate
 

@@ -71,8 +71,8 @@ def _clean(value: Any) -> Any:
 
 def resolve_target(target: str) -> Callable[..., Any]:
     """Import ``module:callable`` (dotted attributes allowed); BadTarget says why not."""
+    from memwatch.config.target import resolve_target as resolve
     from memwatch.errors import UsageError
-    from memwatch.target import resolve_target as resolve
 
     try:
         return resolve(target, from_cwd=False)

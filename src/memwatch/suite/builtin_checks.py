@@ -124,9 +124,9 @@ def regression_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContex
     Without a baseline the measurement becomes the baseline; a confirmed improvement
     replaces it (``regression.auto_update_baselines``). Without a store it only measures.
     """
-    from memwatch.abtest import METRIC_UNITS, measure_operation
     from memwatch.model.history import ResultRow
-    from memwatch.regression import check_regressions, parse_gates
+    from memwatch.regression.abtest import METRIC_UNITS, measure_operation
+    from memwatch.regression.check import check_regressions, parse_gates
 
     options = _options(component, spec)
     threshold = fail_threshold(options)
@@ -198,7 +198,7 @@ def stress_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -
 
 
 def _bench(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -> CheckOutcome:
-    from memwatch.bench.history import memory_benchmarks_check
+    from memwatch.benchset.history import memory_benchmarks_check
 
     outcome: CheckOutcome = memory_benchmarks_check(component, spec, ctx)
     return outcome

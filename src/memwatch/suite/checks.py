@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from memwatch.config import Config
+from memwatch.config.schema import Config
 from memwatch.model.suite import CheckOutcome
 from memwatch.suite.spec import CheckSpec, ComponentSpec
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from memwatch.config import Config, load_config
+from memwatch.config.schema import Config, load_config
 from memwatch.errors import (
     EXIT_CHECK_FAILED,
     EXIT_OK,

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from memwatch.config import Config
+from memwatch.config.schema import Config
+from memwatch.config.target import resolve_target
 from memwatch.errors import ConfigError
-from memwatch.target import resolve_target
 
 __all__ = [
     "DEFAULT_LEVELS",

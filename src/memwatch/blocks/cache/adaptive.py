@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from memwatch.cache.base import BaseCache, EvictCallback, check_positive_int, unhashable
-from memwatch.cache.lru import _CaptureLRU
-from memwatch.cache.sizing import SizeEstimateError, estimate_size
+from memwatch.blocks.cache.base import BaseCache, EvictCallback, check_positive_int, unhashable
+from memwatch.blocks.cache.lru import _CaptureLRU
+from memwatch.blocks.cache.sizing import SizeEstimateError, estimate_size
 from memwatch.errors import ConfigError, UsageError
 from memwatch.units import format_size
 
@@ -35,7 +35,7 @@ class AdaptiveCache(BaseCache):
     """LRU cache of at most ``max_size`` items and about ``max_memory_mb`` MB (10**6 bytes).
 
     Each item is charged ``estimate_size(key) + estimate_size(value) + ENTRY_OVERHEAD``
-    bytes (see :mod:`memwatch.cache.sizing` for what the estimate assumes), with
+    bytes (see :mod:`memwatch.blocks.cache.sizing` for what the estimate assumes), with
     ``size`` instead of the value's estimate when ``put(..., size=N)`` gives it, or
     what ``sizeof(value)`` returns when a ``sizeof`` function is given. The cache's
     hash tables are charged too (``TABLE_FACTOR`` times the size dict's table): they

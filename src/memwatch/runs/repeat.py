@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from memwatch.childproc import run_command
 from memwatch.errors import ConfigError
 from memwatch.model.timeline import BenchmarkResult, RunResult
+from memwatch.runs.command import run_command
 from memwatch.stats.summary import describe
 
 __all__ = ["benchmark_command", "summarise"]

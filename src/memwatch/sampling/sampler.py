@@ -18,7 +18,7 @@ Memory stays bounded: past ``max_samples`` every second stored sample is dropped
 and the timeline's ``downsampled`` factor doubles (later samples are kept at the
 coarser step); ``peaks`` still holds the exact maximum of every sample taken.
 Times use ``time.monotonic`` (one clock for all processes on Linux). The readers
-live in :mod:`memwatch.sampler.sources`.
+live in :mod:`memwatch.sampling.sources`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.timeline import Phase, Timeline
-from memwatch.sampler.sources import (
+from memwatch.sampling.sources import (
     Mode,
     ProcessSource,
     SelfSource,

@@ -6,7 +6,7 @@ from typing import Any
 
 import cachetools
 
-from memwatch.cache.base import BaseCache, EvictCallback
+from memwatch.blocks.cache.base import BaseCache, EvictCallback
 
 __all__ = ["LRUCache"]
 
@@ -26,7 +26,7 @@ class LRUCache(BaseCache):
     """At most ``max_size`` items; a put into a full cache evicts the least recently used.
 
     ``get`` returns ``None`` (or ``default``) on a miss and marks a hit as most recently
-    used. See :mod:`memwatch.cache.base` for ``on_evict``, ``use_weak_refs``, thread
+    used. See :mod:`memwatch.blocks.cache.base` for ``on_evict``, ``use_weak_refs``, thread
     safety and reclaim.
     """
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from memwatch.config import RegressionConfig
+from memwatch.config.schema import RegressionConfig
 from memwatch.model.history import Baseline, ResultRow, format_metric
 from memwatch.model.regression import MetricCheck, RegressionReport, Severity
 from memwatch.stats.compare import decide_change

@@ -9,7 +9,7 @@ from typing import Any
 
 import cachetools
 
-from memwatch.cache.base import BaseCache, EvictCallback, unhashable
+from memwatch.blocks.cache.base import BaseCache, EvictCallback, unhashable
 from memwatch.errors import ConfigError
 
 __all__ = ["TTLCache"]

@@ -1,7 +1,7 @@
 """Finding memwatch's configuration file, without validating it (no pydantic import).
 
 The pytest plugin asks on every run whether the file has a ``pytest`` section; only
-then is the file loaded and validated (:func:`memwatch.config.load_config`).
+then is the file loaded and validated (:func:`memwatch.config.schema.load_config`).
 """
 
 from __future__ import annotations

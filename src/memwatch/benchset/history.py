@@ -10,7 +10,7 @@ from memwatch.model.bench import BenchReport
 __all__ = ["TEST_ID", "memory_benchmarks_check", "record_benchmarks"]
 
 #: The ``test_id`` benchmark results are stored under; each benchmark is one metric.
-TEST_ID = "memwatch.bench"
+TEST_ID = "memwatch.benchset"
 
 
 def record_benchmarks(report: BenchReport, url: str | None = None, *, store: Any = None) -> int:
@@ -18,7 +18,7 @@ def record_benchmarks(report: BenchReport, url: str | None = None, *, store: Any
 
     ``store`` is an open :class:`memwatch.store.Store`; otherwise ``url`` (None:
     ``$MEMWATCH_DB`` or ``.memwatch/history.db``) is opened and closed here.
-    ``memwatch history memwatch.bench <name>`` then shows a benchmark over time.
+    ``memwatch history memwatch.benchset <name>`` then shows a benchmark over time.
     """
     from memwatch.store import ResultRow, open_store
 
@@ -41,7 +41,7 @@ def memory_benchmarks_check(component: Any, spec: Any, ctx: Any) -> Any:
     A failed threshold is status ``fail`` with severity ``major``. Register it with
     ``memwatch.suite.register_check("memory_benchmarks")(memory_benchmarks_check)``.
     """
-    from memwatch.bench.runner import run_memory_benchmarks
+    from memwatch.benchset.runner import run_memory_benchmarks
     from memwatch.model.base import dump_document
     from memwatch.model.suite import CheckOutcome
 

@@ -3,15 +3,15 @@ cache hit rate and cache latency, each against a configurable threshold.
 
 ::
 
-    from memwatch.bench import run_memory_benchmarks
+    from memwatch.benchset import run_memory_benchmarks
     report = run_memory_benchmarks(quick=True)
     print(report.summary()); report.raise_for_failures()
 
 The CLI is ``memwatch bench [--json out.json] [--config memwatch.yaml] [--quick]``.
 """
 
-from memwatch.bench.history import TEST_ID, memory_benchmarks_check, record_benchmarks
-from memwatch.bench.runner import (
+from memwatch.benchset.history import TEST_ID, memory_benchmarks_check, record_benchmarks
+from memwatch.benchset.runner import (
     BENCHMARKS,
     BenchSpec,
     machine_info,

@@ -14,7 +14,7 @@ for the peak: a spike between two samples is not lost for the top process.
 parent read the line is used; Linux's monotonic clock is shared by all processes).
 The child can use the helpers here, which do nothing when the variable is unset::
 
-    from memwatch.childproc import phase
+    from memwatch.runs.command import phase
     with phase("load"):
         data = load()
 
@@ -184,9 +184,9 @@ def run_command(argv: Sequence[str], *, interval: float = 0.01, signals: Sequenc
     """
     import subprocess
 
-    from memwatch.profiler import build_run_result
-    from memwatch.sampler import Sampler
-    from memwatch.sampler.sources import validate_signals
+    from memwatch.sampling.profiler import build_run_result
+    from memwatch.sampling.sampler import Sampler
+    from memwatch.sampling.sources import validate_signals
 
     argv = [str(a) for a in argv]
     validate_signals(signals, mode=mode, other_process=True)

@@ -1,6 +1,6 @@
 """A bounded, documented estimate of how many bytes a value keeps alive.
 
-``estimate_size(value)`` is what :class:`~memwatch.cache.AdaptiveCache` charges a
+``estimate_size(value)`` is what :class:`~memwatch.blocks.cache.AdaptiveCache` charges a
 value against its memory bound. What it assumes:
 
 - **Flat objects** (bytes, str, int, float, bytearray, ...): ``sys.getsizeof``,

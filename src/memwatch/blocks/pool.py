@@ -19,7 +19,7 @@
   no background thread.
 - Idle objects are handed out most-recently-used first (warm caches, and the cold
   ones age out under the ttl).
-- The pool registers itself with :mod:`memwatch.reclaim`: under memory pressure the
+- The pool registers itself with :mod:`memwatch.blocks.reclaim`: under memory pressure the
   guard may close a fraction of the idle objects (``shrink``) or all of them (``clear``).
 """
 
@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from memwatch import reclaim
+from memwatch.blocks import reclaim
 from memwatch.errors import ConfigError, MemwatchError, UsageError
 from memwatch.units import parse_duration
 

@@ -29,8 +29,8 @@ import numpy as np
 
 from memwatch.errors import UsageError
 from memwatch.model.timeline import PhaseStats, RunResult, Timeline
-from memwatch.sampler import DEFAULT_MAX_SAMPLES, Sampler
-from memwatch.sampler.sources import Mode
+from memwatch.sampling.sampler import DEFAULT_MAX_SAMPLES, Sampler
+from memwatch.sampling.sources import Mode
 from memwatch.stats.summary import interval_summary
 
 __all__ = ["MemoryProfiler", "build_run_result", "memory_usage", "phase_stats", "primary_signal"]

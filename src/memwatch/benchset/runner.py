@@ -10,7 +10,7 @@ Thresholds come from the ``bench`` section of the configuration::
 
 Unknown benchmark names and keys are refused. A benchmark's value is the median
 of its samples, except the GC pause metrics (mean and 99th percentile of every
-pause). See :mod:`memwatch.bench.workloads` for what each workload does.
+pause). See :mod:`memwatch.benchset.workloads` for what each workload does.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memwatch.bench import workloads
-from memwatch.config import Config
+from memwatch.benchset import workloads
+from memwatch.config.schema import Config
 from memwatch.errors import ConfigError
 from memwatch.model.bench import BenchMachine, BenchMetric, BenchReport, Direction
 
@@ -155,7 +155,7 @@ def run_memory_benchmarks(config: Config | Mapping[str, Any] | None = None, *, q
                           only: Iterable[str] | None = None) -> BenchReport:
     """Run the benchmark set (or the ``only`` named ones) and judge each against its threshold.
 
-    ``config`` is a :class:`~memwatch.config.Config` (its ``bench`` section is used),
+    ``config`` is a :class:`~memwatch.config.schema.Config` (its ``bench`` section is used),
     the ``bench`` section itself as a mapping, or None for the defaults. ``quick``
     uses smaller workloads (about a second in all instead of a few).
     """

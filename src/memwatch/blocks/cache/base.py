@@ -12,7 +12,7 @@ this layer adds what cachetools leaves to the caller:
 - **weak values** (``use_weak_refs=True``): the cache holds ``weakref.ref(value)``, so
   it never keeps a value alive on its own; a collected value is a miss. Values must
   support weak references (instances of most classes do; int, str, list, dict do not);
-- **reclaim**: the cache registers with :mod:`memwatch.reclaim`, so the guard's
+- **reclaim**: the cache registers with :mod:`memwatch.blocks.reclaim`, so the guard's
   recovery ladder can ``shrink(fraction)`` or ``clear()`` it under memory pressure.
 """
 
@@ -26,12 +26,12 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from memwatch import reclaim
+from memwatch.blocks import reclaim
 from memwatch.errors import ConfigError, UsageError
 
 __all__ = ["BaseCache", "CacheKeyError", "EvictCallback", "check_positive_int", "unhashable"]
 
-_log = logging.getLogger("memwatch.cache")
+_log = logging.getLogger("memwatch.blocks.cache")
 EvictCallback = Callable[[Any, Any], object]
 
 

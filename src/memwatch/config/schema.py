@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from memwatch.configfile import DEFAULT_FILES, find_config
+from memwatch.config.find import DEFAULT_FILES, find_config
 from memwatch.errors import ConfigError
 from memwatch.units import parse_duration, parse_size
 
@@ -135,7 +135,7 @@ class Config(_Section):
     components: list[dict[str, Any]] = Field(default_factory=list)
     checks: dict[str, Any] = Field(default_factory=dict)
     # The memory benchmark set's thresholds (``bench.thresholds.<name>``), validated by
-    # memwatch.bench, which owns their meaning.
+    # memwatch.benchset, which owns their meaning.
     bench: dict[str, Any] = Field(default_factory=dict)
     source: str = ""
 

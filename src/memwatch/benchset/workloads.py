@@ -74,7 +74,7 @@ def allocation_rate(quick: bool) -> list[float]:
 
 
 def pool_rate(quick: bool) -> list[float]:
-    from memwatch.pool import ObjectPool
+    from memwatch.blocks.pool import ObjectPool
 
     n = 20_000 if quick else 100_000
     pool = ObjectPool(_Buffer10K, min_size=1, max_size=4)
@@ -136,7 +136,7 @@ def gc_pauses(quick: bool) -> list[float]:
 def cache_hit_rate(quick: bool) -> list[float]:
     import numpy as np
 
-    from memwatch.cache.lru import LRUCache
+    from memwatch.blocks.cache.lru import LRUCache
 
     draws = 50_000 if quick else 200_000
     rng = np.random.default_rng(20261121)
@@ -158,7 +158,7 @@ def cache_hit_rate(quick: bool) -> list[float]:
 
 
 def cache_get_latency(quick: bool) -> list[float]:
-    from memwatch.cache.lru import LRUCache
+    from memwatch.blocks.cache.lru import LRUCache
 
     cache = LRUCache(max_size=1000)
     for i in range(1000):

@@ -1,4 +1,4 @@
-"""Where a :class:`~memwatch.sampler.Sampler` gets its readings.
+"""Where a :class:`~memwatch.sampling.sampler.Sampler` gets its readings.
 
 - :class:`SelfSource`: signals of this process from :mod:`memwatch.probes`.
 - :class:`TreeSource`: RSS/VMS of another process summed with its descendants.
