@@ -62,16 +62,20 @@ def bench_cache_get(rounds: int) -> bool:
     for k in KEYS:
         cached(k)
     impls: dict[str, Callable[[int], object]] = {
-        "memwatch LRUCache.get": ours.get, "cachetools LRUCache.get": theirs.get,
-        "functools.lru_cache hit": cached}
+        "memwatch LRUCache.get": ours.get,
+        "cachetools LRUCache.get": theirs.get,
+        "functools.lru_cache hit": cached,
+    }
     samples: dict[str, list[float]] = {name: [] for name in impls}
     for _ in range(rounds):  # alternate A, B, C in every round
         for name, fn in impls.items():
             samples[name] += per_call_us(fn, 40)
     med = {name: statistics.median(v) for name, v in samples.items()}
     ours_us = med["memwatch LRUCache.get"]
-    print("1. cache get on a hit (1,000 keys, all cached), µs per call, median of "
-          f"{len(samples['memwatch LRUCache.get'])} batches of 1,000")
+    print(
+        "1. cache get on a hit (1,000 keys, all cached), µs per call, median of "
+        f"{len(samples['memwatch LRUCache.get'])} batches of 1,000"
+    )
     for name, value in med.items():
         print(f"   {name:<26} {value:7.3f} µs   memwatch / this = {ours_us / value:5.2f}x")
     ok = ours_us <= 1.0
@@ -112,8 +116,10 @@ class InitialisedBuffer:
 
 
 def bench_pool(rounds: int, n: int) -> bool:
-    print("2. ObjectPool acquire+release vs constructing the 10 KiB object, ns per operation "
-          f"(median of {rounds} alternating rounds of {n:,})")
+    print(
+        "2. ObjectPool acquire+release vs constructing the 10 KiB object, ns per operation "
+        f"(median of {rounds} alternating rounds of {n:,})"
+    )
     met = []
     for cls in (ZeroedBuffer, SlotList, InitialisedBuffer):
         pool = ObjectPool(cls, min_size=1, max_size=4)
@@ -132,8 +138,10 @@ def bench_pool(rounds: int, n: int) -> bool:
         p, d = statistics.median(pooled), statistics.median(direct)
         ratio = d / p
         met.append(ratio >= 2)
-        print(f"   {cls.__name__:<18} pool {p:8.0f} ns   construct {d:8.0f} ns   "
-              f"construct / pool = {ratio:5.2f}x   target >= 2x: {'met' if ratio >= 2 else 'MISSED'}")
+        print(
+            f"   {cls.__name__:<18} pool {p:8.0f} ns   construct {d:8.0f} ns   "
+            f"construct / pool = {ratio:5.2f}x   target >= 2x: {'met' if ratio >= 2 else 'MISSED'}"
+        )
     return all(met)
 
 
@@ -158,12 +166,18 @@ def bench_adaptive(puts: int) -> bool:
     elapsed = time.perf_counter() - started
     tracemalloc.stop()
     bound = cache.max_memory
-    print(f"3. AdaptiveCache(max_size=10_000, max_memory_mb={bound_mb:g}, eviction_batch_size=50): "
-          f"{puts:,} puts of 0..64 KiB values in {elapsed:.1f} s (tracemalloc on)")
-    print(f"   accounted memory: max {worst_accounted:,} of {bound:,} bytes "
-          f"({worst_accounted / bound:.1%}), checked after every put, over the bound {violations} times")
-    print(f"   real traced memory (cache, keys, values) after every put: max {worst_real:,} bytes "
-          f"({worst_real / bound:.1%} of the bound)")
+    print(
+        f"3. AdaptiveCache(max_size=10_000, max_memory_mb={bound_mb:g}, eviction_batch_size=50): "
+        f"{puts:,} puts of 0..64 KiB values in {elapsed:.1f} s (tracemalloc on)"
+    )
+    print(
+        f"   accounted memory: max {worst_accounted:,} of {bound:,} bytes "
+        f"({worst_accounted / bound:.1%}), checked after every put, over the bound {violations} times"
+    )
+    print(
+        f"   real traced memory (cache, keys, values) after every put: max {worst_real:,} bytes "
+        f"({worst_real / bound:.1%} of the bound)"
+    )
     print(f"   evictions {cache.stats['evictions']:,.0f}, items held at the end {cache.size:,}")
     ok = violations == 0 and worst_real <= bound
     print(f"   under the bound at every step: {'yes' if ok else 'NO'}")

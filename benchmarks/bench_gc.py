@@ -91,12 +91,13 @@ def overhead(n: int, pairs: int) -> dict[str, float]:
 
     for fn in (plain, noop, monitored):  # warm up every path
         fn()
-    ratios: dict[str, list[float]] = {key: [] for key in (
-        "wall_run", "wall_total", "cpu_run", "cpu_total", "wall_noop", "cpu_noop")}
+    ratios: dict[str, list[float]] = {
+        key: [] for key in ("wall_run", "wall_total", "cpu_run", "cpu_total", "wall_noop", "cpu_noop")
+    }
     a_times, b_times = [], []
     runs = (plain, noop, monitored)
     for i in range(pairs):
-        order = runs[i % 3:] + runs[:i % 3]
+        order = runs[i % 3 :] + runs[: i % 3]
         got: dict[object, tuple[float, float, float, float]] = {}
         for fn in order:
             gc.collect()
@@ -117,10 +118,15 @@ def overhead(n: int, pairs: int) -> dict[str, float]:
     out = {key: statistics.median(values) for key, values in ratios.items()}
     quartiles = statistics.quantiles(ratios["wall_total"], n=4)
     out.update({"wall_total_q1": quartiles[0], "wall_total_q3": quartiles[2]})
-    out.update({"plain_median_s": statistics.median(a_times),
-                "monitored_median_s": statistics.median(b_times),
-                "collections_per_run": statistics.median(collections), "pairs": float(pairs),
-                "stop_ms": statistics.median(stops) * 1e3})
+    out.update(
+        {
+            "plain_median_s": statistics.median(a_times),
+            "monitored_median_s": statistics.median(b_times),
+            "collections_per_run": statistics.median(collections),
+            "pairs": float(pairs),
+            "stop_ms": statistics.median(stops) * 1e3,
+        }
+    )
     return out
 
 
@@ -175,8 +181,13 @@ def callback_cost(calls: int, rounds: int) -> dict[str, float]:
         with_monitor = collect0(mon.start, lambda: mon.stop() and None)
     finally:
         gc.enable()
-    out.update({"collect0_ns": base, "collect0_noop_added_ns": with_noop - base,
-                "collect0_monitor_added_ns": with_monitor - base})
+    out.update(
+        {
+            "collect0_ns": base,
+            "collect0_noop_added_ns": with_noop - base,
+            "collect0_monitor_added_ns": with_monitor - base,
+        }
+    )
     return out
 
 
@@ -196,9 +207,14 @@ def freeze_finding(objects: int, repeats: int) -> dict[str, object]:
         frozen = opt.frozen_objects
     advice = GCOptimizer.advise(gm.report)
     del longlived
-    return {"objects": objects, "gen2_pause_ms_without_freeze": without,
-            "gen2_pause_ms_with_freeze": with_freeze, "frozen_objects": frozen,
-            "tracked_objects": gm.report.tracked_objects, "advice": advice.summary()}
+    return {
+        "objects": objects,
+        "gen2_pause_ms_without_freeze": without,
+        "gen2_pause_ms_with_freeze": with_freeze,
+        "frozen_objects": frozen,
+        "tracked_objects": gm.report.tracked_objects,
+        "advice": advice.summary(),
+    }
 
 
 def main() -> int:
@@ -222,24 +238,32 @@ def main() -> int:
     assert isinstance(cb, dict)
     assert isinstance(fr, dict)
     print(f"Python {results['python']}")
-    print(f"overhead, monitored/plain, median of {pairs} rotated runs: wall time "
-          f"{ov['wall_total']:.3f} including stop() and the report (quartiles {ov['wall_total_q1']:.3f}-"
-          f"{ov['wall_total_q3']:.3f}; {ov['wall_run']:.3f} while recording); "
-          f"CPU time {ov['cpu_total']:.3f} ({ov['cpu_run']:.3f}); a no-op callback alone: wall "
-          f"{ov['wall_noop']:.3f}, CPU {ov['cpu_noop']:.3f}; plain {ov['plain_median_s'] * 1e3:.1f} ms, "
-          f"monitored {ov['monitored_median_s'] * 1e3:.1f} ms, {ov['collections_per_run']:.0f} collections "
-          f"per run, stop() {ov['stop_ms']:.2f} ms; target <= 1.03: "
-          f"{'PASS' if ov['wall_total'] <= 1.03 else 'FAIL'}")
-    print(f"callback, called directly: monitor {cb['monitor_callback_ns']:.0f} ns per collection "
-          f"(start + stop), no-op {cb['noop_callback_ns']:.0f} ns")
-    print(f"gc.collect(0) on an empty young generation: {cb['collect0_ns']:.0f} ns; added by a no-op "
-          f"callback {cb['collect0_noop_added_ns']:.0f} ns, by a running GCMonitor "
-          f"{cb['collect0_monitor_added_ns']:.0f} ns (callback + gc.collect wrapper)")
-    print(f"freeze: full collection with {fr['objects']:,} long-lived objects "
-          f"({fr['tracked_objects']:,} tracked): median gen-2 pause "
-          f"{fr['gen2_pause_ms_without_freeze']:.1f} ms without freeze, "
-          f"{fr['gen2_pause_ms_with_freeze']:.3f} ms after gc.freeze() "
-          f"({fr['frozen_objects']:,} frozen)")
+    print(
+        f"overhead, monitored/plain, median of {pairs} rotated runs: wall time "
+        f"{ov['wall_total']:.3f} including stop() and the report (quartiles {ov['wall_total_q1']:.3f}-"
+        f"{ov['wall_total_q3']:.3f}; {ov['wall_run']:.3f} while recording); "
+        f"CPU time {ov['cpu_total']:.3f} ({ov['cpu_run']:.3f}); a no-op callback alone: wall "
+        f"{ov['wall_noop']:.3f}, CPU {ov['cpu_noop']:.3f}; plain {ov['plain_median_s'] * 1e3:.1f} ms, "
+        f"monitored {ov['monitored_median_s'] * 1e3:.1f} ms, {ov['collections_per_run']:.0f} collections "
+        f"per run, stop() {ov['stop_ms']:.2f} ms; target <= 1.03: "
+        f"{'PASS' if ov['wall_total'] <= 1.03 else 'FAIL'}"
+    )
+    print(
+        f"callback, called directly: monitor {cb['monitor_callback_ns']:.0f} ns per collection "
+        f"(start + stop), no-op {cb['noop_callback_ns']:.0f} ns"
+    )
+    print(
+        f"gc.collect(0) on an empty young generation: {cb['collect0_ns']:.0f} ns; added by a no-op "
+        f"callback {cb['collect0_noop_added_ns']:.0f} ns, by a running GCMonitor "
+        f"{cb['collect0_monitor_added_ns']:.0f} ns (callback + gc.collect wrapper)"
+    )
+    print(
+        f"freeze: full collection with {fr['objects']:,} long-lived objects "
+        f"({fr['tracked_objects']:,} tracked): median gen-2 pause "
+        f"{fr['gen2_pause_ms_without_freeze']:.1f} ms without freeze, "
+        f"{fr['gen2_pause_ms_with_freeze']:.3f} ms after gc.freeze() "
+        f"({fr['frozen_objects']:,} frozen)"
+    )
     print(f"advisor on the unfrozen report:\n{fr['advice']}")
     return 0
 

@@ -47,7 +47,8 @@ def fake_v2_tree(root: Path) -> CgroupReader:
     (own / "memory.events").write_text("low 0\nhigh 3\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n")
     (own / "memory.pressure").write_text(
         "some avg10=0.12 avg60=0.10 avg300=0.02 total=123456\n"
-        "full avg10=0.00 avg60=0.00 avg300=0.00 total=4567\n")
+        "full avg10=0.00 avg60=0.00 avg300=0.00 total=4567\n"
+    )
     return CgroupReader(proc_root=root / "proc", fs_root=root / "fs")
 
 
@@ -101,10 +102,10 @@ def bench_overhead(pairs: int) -> dict[str, float]:
     shares = []
     for i in range(pairs):
         guard = MemoryGuard(check_interval=0.1, reserve=0)
-        for guarded in ((False, True) if i % 2 == 0 else (True, False)):
+        for guarded in (False, True) if i % 2 == 0 else (True, False):
             if guarded:
                 guard.start()
-            time.sleep(0.15)   # the same pause before both kinds; past the thread's start
+            time.sleep(0.15)  # the same pause before both kinds; past the thread's start
             cpu0 = _thread_cpu(guard._thread)
             elapsed, used = workload()
             if guarded:
@@ -113,8 +114,11 @@ def bench_overhead(pairs: int) -> dict[str, float]:
             wall[guarded].append(elapsed)
             cpu[guarded].append(used)
         guard.close()
-    med = {f"{kind}_{'on' if g else 'off'}": statistics.median(d[g])
-           for kind, d in (("wall", wall), ("cpu", cpu)) for g in (False, True)}
+    med = {
+        f"{kind}_{'on' if g else 'off'}": statistics.median(d[g])
+        for kind, d in (("wall", wall), ("cpu", cpu))
+        for g in (False, True)
+    }
     med["wall_ratio"] = med["wall_on"] / med["wall_off"]
     med["cpu_ratio"] = med["cpu_on"] / med["cpu_off"]
     med["guard_share"] = statistics.median(shares)
@@ -189,19 +193,24 @@ def main() -> None:
         v2 = SystemSource(reader=fake_v2_tree(Path(tmp)), gpu=False)
         us, what = bench_check(v2, n)
         v2.close()
-    print(f"1b. one check, cgroup v2 source on a fake tree ({what}): median {us:.1f} µs "
-          "(target <= 50)")
+    print(f"1b. one check, cgroup v2 source on a fake tree ({what}): median {us:.1f} µs (target <= 50)")
     o = bench_overhead(6 if args.quick else 20)
-    print(f"2.  thread overhead at 100 ms, {6 if args.quick else 20} off/on pairs: wall median "
-          f"{o['wall_off'] * 1000:.1f} ms off, {o['wall_on'] * 1000:.1f} ms on, ratio "
-          f"{o['wall_ratio']:.4f}; application CPU ratio {o['cpu_ratio']:.4f} (target <= 1.01); "
-          f"guard thread CPU {o['guard_share']:.3%} of the run")
+    print(
+        f"2.  thread overhead at 100 ms, {6 if args.quick else 20} off/on pairs: wall median "
+        f"{o['wall_off'] * 1000:.1f} ms off, {o['wall_on'] * 1000:.1f} ms on, ratio "
+        f"{o['wall_ratio']:.4f}; application CPU ratio {o['cpu_ratio']:.4f} (target <= 1.01); "
+        f"guard thread CPU {o['guard_share']:.3%} of the run"
+    )
     med, n = bench_thread_check(1.0 if args.quick else 3.0)
-    print(f"2b. one check in the guard thread while the application computes: median wall "
-          f"{med * 1e6:.0f} µs over {n} checks")
+    print(
+        f"2b. one check in the guard thread while the application computes: median wall "
+        f"{med * 1e6:.0f} µs over {n} checks"
+    )
     lat = bench_latency(10 if args.quick else 40, 0.1)
-    print(f"3.  reaction latency at 100 ms interval: median {statistics.median(lat):.2f}, "
-          f"max {max(lat):.2f} check intervals over {len(lat)} crossings (target <= 2)")
+    print(
+        f"3.  reaction latency at 100 ms interval: median {statistics.median(lat):.2f}, "
+        f"max {max(lat):.2f} check intervals over {len(lat)} crossings (target <= 2)"
+    )
 
 
 if __name__ == "__main__":

@@ -41,12 +41,14 @@ sys.path.insert(0, str(ROOT))
 def _caller(func: Callable[..., Any], expected: tuple[type[BaseException], ...]) -> Callable[[int], None]:
     """A function that calls the operation n times (awaiting coroutines)."""
     if inspect.iscoroutinefunction(func):
+
         async def many(n: int) -> None:
             for _ in range(n):
                 try:
                     await func()
                 except expected:
                     pass
+
         return lambda n: asyncio.run(many(n))
 
     def run(n: int) -> None:
@@ -55,6 +57,7 @@ def _caller(func: Callable[..., Any], expected: tuple[type[BaseException], ...])
                 func()
             except expected:
                 pass
+
     return run
 
 
@@ -63,9 +66,13 @@ def memwatch_verdict(case: Any) -> dict[str, Any]:
 
     report = detect_leaks(case.func, expected_exceptions=case.expected_exceptions)
     hit = case.root is not None and any(case.root in str(p) for p in report.retention_paths)
-    return {"leak": report.leak_detected, "kind": report.kind, "hit": hit,
-            "decide": report.duration - report.attribution_seconds,
-            "paths": [str(p) for p in report.retention_paths][:2]}
+    return {
+        "leak": report.leak_detected,
+        "kind": report.kind,
+        "hit": hit,
+        "decide": report.duration - report.attribution_seconds,
+        "paths": [str(p) for p in report.retention_paths][:2],
+    }
 
 
 def memray_verdict(case: Any) -> dict[str, Any]:
@@ -74,12 +81,15 @@ def memray_verdict(case: Any) -> dict[str, Any]:
     run = _caller(case.func, case.expected_exceptions)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "leaks.bin")
-        with memray.Tracker(path, native_traces=True, trace_python_allocators=True,
-                            file_format=memray.FileFormat.AGGREGATED_ALLOCATIONS):
+        with memray.Tracker(
+            path,
+            native_traces=True,
+            trace_python_allocators=True,
+            file_format=memray.FileFormat.AGGREGATED_ALLOCATIONS,
+        ):
             run(100)
         reader = memray.FileReader(path)
-        leaked = [r for r in reader.get_leaked_allocation_records(merge_threads=True)
-                  if r.size >= 1024]
+        leaked = [r for r in reader.get_leaked_allocation_records(merge_threads=True) if r.size >= 1024]
         reader.close()
     return {"leak": bool(leaked), "kind": "", "hit": False}
 
@@ -102,7 +112,10 @@ def dash_r_verdict(case: Any) -> dict[str, Any]:
 
 
 TOOLS: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "memwatch": memwatch_verdict, "memray": memray_verdict, "dash_r": dash_r_verdict}
+    "memwatch": memwatch_verdict,
+    "memray": memray_verdict,
+    "dash_r": dash_r_verdict,
+}
 
 
 def child(tool: str, name: str, repeat: int) -> None:
@@ -159,9 +172,13 @@ def main() -> int:
     for index, case in enumerate(CASES):
         order = tools if index % 2 == 0 else tools[::-1]  # alternate who goes first
         for tool in order:
-            proc = subprocess.run([sys.executable, __file__, "--child", tool, case.name,
-                                   "--repeat", str(repeat)], capture_output=True, text=True,
-                                  cwd=ROOT, check=False)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", tool, case.name, "--repeat", str(repeat)],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                check=False,
+            )
             if proc.returncode != 0:
                 results[tool][case.name] = {"leak": None, "error": proc.stderr.strip()[-300:]}
             else:
@@ -186,8 +203,10 @@ def _summary(cases: Any, tools: list[str], results: dict[str, dict[str, dict[str
     leaks = [c for c in cases if c.leaks]
     clean = [c for c in cases if not c.leaks]
     rooted = [c for c in leaks if c.root]
-    print(f"{'tool':10} {'recall':>8} {'false alarms':>13} {'roots named':>12} {'native':>7} "
-          f"{'median ms/verdict':>18} {'clean':>7} {'leaky':>7} {'decide':>7}")
+    print(
+        f"{'tool':10} {'recall':>8} {'false alarms':>13} {'roots named':>12} {'native':>7} "
+        f"{'median ms/verdict':>18} {'clean':>7} {'leaky':>7} {'decide':>7}"
+    )
     for tool in tools:
         res = results[tool]
         found = sum(bool(res[c.name].get("leak")) for c in leaks)
@@ -200,10 +219,12 @@ def _summary(cases: Any, tools: list[str], results: dict[str, dict[str, dict[str
         leak_t = [res[c.name].get("time", float("nan")) * 1000 for c in leaks]
         dec_t = [res[c.name].get("decide", float("nan")) * 1000 for c in cases]
         roots = f"{hits}/{len(rooted)}" if tool == "memwatch" else "-"
-        print(f"{tool:10} {found:>5}/{len(leaks):<2} {alarms:>10}/{len(clean):<2} {roots:>12} "
-              f"{native_ok:>5}/{len(native)} {statistics.median(all_t):>18.0f} "
-              f"{statistics.median(clean_t):>7.0f} {statistics.median(leak_t):>7.0f} "
-              f"{statistics.median(dec_t):>7.0f}")
+        print(
+            f"{tool:10} {found:>5}/{len(leaks):<2} {alarms:>10}/{len(clean):<2} {roots:>12} "
+            f"{native_ok:>5}/{len(native)} {statistics.median(all_t):>18.0f} "
+            f"{statistics.median(clean_t):>7.0f} {statistics.median(leak_t):>7.0f} "
+            f"{statistics.median(dec_t):>7.0f}"
+        )
 
 
 if __name__ == "__main__":

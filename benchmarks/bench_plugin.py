@@ -46,8 +46,10 @@ INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 def make_suite(folder: Path) -> None:
     per_file = N_TESTS // FILES
     for f in range(FILES):
-        lines = [f"def test_{f}_{i}():\n    data = [{i}] * 10\n    assert len(data) == 10\n"
-                 for i in range(per_file)]
+        lines = [
+            f"def test_{f}_{i}():\n    data = [{i}] * 10\n    assert len(data) == 10\n"
+            for i in range(per_file)
+        ]
         (folder / f"test_suite_{f}.py").write_text("\n".join(lines))
     (folder / "pytest.ini").write_text(INI)
 
@@ -78,8 +80,11 @@ def run(folder: Path, *extra: str) -> tuple[float, float]:
 
 
 def overhead(rounds: int, memray_rounds: int) -> dict[str, float]:
-    variants: dict[str, tuple[str, ...]] = {"plain": (), "memwatch": ("--memwatch",),
-                                            "disabled": ("-p", "no:memwatch")}
+    variants: dict[str, tuple[str, ...]] = {
+        "plain": (),
+        "memwatch": ("--memwatch",),
+        "disabled": ("-p", "no:memwatch"),
+    }
     if importlib.util.find_spec("pytest_memray") is not None:
         variants["memray"] = ("--memray",)
     wall: dict[str, list[float]] = {name: [] for name in variants}
@@ -102,21 +107,31 @@ def overhead(rounds: int, memray_rounds: int) -> dict[str, float]:
     med_wall = {name: statistics.median(values) for name, values in wall.items()}
     med_cpu = {name: statistics.median(values) for name, values in cpu.items()}
     # the ratio within each round (runs seconds apart share the machine's load), then its median
-    paired = {name: statistics.median(w / p for w, p in zip(values, wall["plain"], strict=False))
-              for name, values in wall.items()}
-    print(f"suite of {N_TESTS} small tests, {rounds} alternating rounds ({memray_rounds} for memray); "
-          "median per run of python -m pytest:")
-    print(f"  {'variant':<9} {'wall':>8} {'ratio':>6}   {'CPU':>8} {'ratio':>6}   {'paired':>6} {'best':>6}"
-          "   wall range")
+    paired = {
+        name: statistics.median(w / p for w, p in zip(values, wall["plain"], strict=False))
+        for name, values in wall.items()
+    }
+    print(
+        f"suite of {N_TESTS} small tests, {rounds} alternating rounds ({memray_rounds} for memray); "
+        "median per run of python -m pytest:"
+    )
+    print(
+        f"  {'variant':<9} {'wall':>8} {'ratio':>6}   {'CPU':>8} {'ratio':>6}   {'paired':>6} {'best':>6}"
+        "   wall range"
+    )
     for name in variants:
-        print(f"  {name:<9} {med_wall[name]:7.2f}s {med_wall[name] / med_wall['plain']:6.3f}   "
-              f"{med_cpu[name]:7.2f}s {med_cpu[name] / med_cpu['plain']:6.3f}   "
-              f"{paired[name]:6.3f} {min(wall[name]) / min(wall['plain']):6.3f}   "
-              f"{min(wall[name]):.2f}-{max(wall[name]):.2f} s")
+        print(
+            f"  {name:<9} {med_wall[name]:7.2f}s {med_wall[name] / med_wall['plain']:6.3f}   "
+            f"{med_cpu[name]:7.2f}s {med_cpu[name] / med_cpu['plain']:6.3f}   "
+            f"{paired[name]:6.3f} {min(wall[name]) / min(wall['plain']):6.3f}   "
+            f"{min(wall[name]):.2f}-{max(wall[name]):.2f} s"
+        )
     print("  (ratio: of the medians; paired: median of the per-round wall ratios; best: of the fastest runs)")
     extra = (med_cpu["memwatch"] - med_cpu["plain"]) / N_TESTS
-    print(f"  memwatch CPU overhead per test: {extra * 1e6:,.0f} µs "
-          "(plain: the plugin installed, no option; disabled: -p no:memwatch)")
+    print(
+        f"  memwatch CPU overhead per test: {extra * 1e6:,.0f} µs "
+        "(plain: the plugin installed, no option; disabled: -p no:memwatch)"
+    )
     return med_wall
 
 
@@ -140,13 +155,21 @@ def per_test_cost(rounds: int) -> float:
     with tempfile.TemporaryDirectory(prefix="mw-bench-inproc-") as tmp:
         folder = Path(tmp)
         make_suite(folder)
-        proc = subprocess.run([sys.executable, "-c", INPROCESS, str(rounds)], cwd=folder, env=_env(),
-                              capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", INPROCESS, str(rounds)],
+            cwd=folder,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     plain, memwatch = (float(v) for v in proc.stdout.split())
     cost = (memwatch - plain) / N_TESTS
-    print(f"in one process (imports excluded), {rounds} alternating rounds: plain {plain:.3f} s, "
-          f"--memwatch {memwatch:.3f} s of CPU per {N_TESTS} tests: {cost * 1e6:.0f} µs per test "
-          f"(ratio {memwatch / plain:.3f})")
+    print(
+        f"in one process (imports excluded), {rounds} alternating rounds: plain {plain:.3f} s, "
+        f"--memwatch {memwatch:.3f} s of CPU per {N_TESTS} tests: {cost * 1e6:.0f} µs per test "
+        f"(ratio {memwatch / plain:.3f})"
+    )
     return cost
 
 
@@ -176,8 +199,10 @@ def instructions() -> None:
                     raise SystemExit(f"callgrind printed no count:\n{proc.stderr[-2000:]}")
                 counts[name] = int(found.group(1)) / 1e6
         plain = counts["plain"]
-        print(f"instructions (callgrind, user space), suite of {n_tests} test{'s' if n_tests > 1 else ''}: " +
-              ", ".join(f"{name} {value:,.1f} M ({value / plain:.3f})" for name, value in counts.items()))
+        print(
+            f"instructions (callgrind, user space), suite of {n_tests} test{'s' if n_tests > 1 else ''}: "
+            + ", ".join(f"{name} {value:,.1f} M ({value / plain:.3f})" for name, value in counts.items())
+        )
 
 
 LEAK_TEST = """
@@ -203,8 +228,10 @@ def verdict_time(rounds: int) -> float:
             assert record["checks"][0]["passed"], record
             durations.append(record["duration"])
     median = statistics.median(durations)
-    print(f"no_leaks verdict on a microsecond-scale body: median {median:.3f} s over {rounds} runs "
-          f"(range {min(durations):.3f}-{max(durations):.3f} s; target <= 0.5 s)")
+    print(
+        f"no_leaks verdict on a microsecond-scale body: median {median:.3f} s over {rounds} runs "
+        f"(range {min(durations):.3f}-{max(durations):.3f} s; target <= 0.5 s)"
+    )
     return median
 
 
@@ -213,8 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds (3, memray 1)")
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 15)")
     parser.add_argument("--memray-rounds", type=int, default=None, help="rounds with --memray (default 3)")
-    parser.add_argument("--instructions", action="store_true",
-                        help="also count each variant's instructions with callgrind (valgrind; ~3 minutes)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each variant's instructions with callgrind (valgrind; ~3 minutes)",
+    )
     args = parser.parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 15)
     overhead(rounds, args.memray_rounds or (1 if args.quick else 3))

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PY = sys.executable
 
-WORKLOAD = textwrap.dedent('''
+WORKLOAD = textwrap.dedent("""
     import json, sys, time
 
     def workload(rounds):
@@ -54,7 +54,7 @@ WORKLOAD = textwrap.dedent('''
         start = time.perf_counter()
         workload(rounds)
         print("ELAPSED", time.perf_counter() - start, flush=True)
-''')
+""")
 
 
 def _workload_module(folder: Path) -> Path:
@@ -109,10 +109,16 @@ def overhead_in_process(workload: Callable[[int], int], rounds: int, pairs: int)
         cpu_ratios.append(cpu["sampled"] / cpu["plain"])
         thread_shares.append(sampler_cpu / cpu["plain"])
         plain_times.append(wall["plain"])
-    return {"median_ratio": statistics.median(ratios), "min_ratio": min(ratios), "max_ratio": max(ratios),
-            "median_cpu_ratio": statistics.median(cpu_ratios), "plain_s": statistics.median(plain_times),
-            "sampler_thread_cpu_share": statistics.median(thread_shares),
-            "pairs": pairs, "samples_last": samples}
+    return {
+        "median_ratio": statistics.median(ratios),
+        "min_ratio": min(ratios),
+        "max_ratio": max(ratios),
+        "median_cpu_ratio": statistics.median(cpu_ratios),
+        "plain_s": statistics.median(plain_times),
+        "sampler_thread_cpu_share": statistics.median(thread_shares),
+        "pairs": pairs,
+        "samples_last": samples,
+    }
 
 
 def _child_elapsed(argv: list[str], cwd: Path) -> tuple[float, float]:
@@ -132,15 +138,36 @@ def overhead_tools(script: Path, rounds: int, pairs: int, folder: Path) -> dict[
     the CPU time of the whole command (tool included) is compared too."""
     plain = [PY, str(script), str(rounds)]
     tools: dict[str, list[str]] = {
-        "memwatch run (100 Hz)": [str(BIN / "memwatch"), "run", "-q", "-o", str(folder / "mw.json"),
-                                  "--", *plain],
+        "memwatch run (100 Hz)": [
+            str(BIN / "memwatch"),
+            "run",
+            "-q",
+            "-o",
+            str(folder / "mw.json"),
+            "--",
+            *plain,
+        ],
     }
     if (BIN / "mprof").exists():
-        tools["mprof run (10 Hz)"] = [str(BIN / "mprof"), "run", "--output", str(folder / "mprof.dat"),
-                                      str(script), str(rounds)]
+        tools["mprof run (10 Hz)"] = [
+            str(BIN / "mprof"),
+            "run",
+            "--output",
+            str(folder / "mprof.dat"),
+            str(script),
+            str(rounds),
+        ]
     if (BIN / "memray").exists():
-        tools["memray run"] = [str(BIN / "memray"), "run", "-f", "-q", "-o", str(folder / "memray.bin"),
-                               str(script), str(rounds)]
+        tools["memray run"] = [
+            str(BIN / "memray"),
+            "run",
+            "-f",
+            "-q",
+            "-o",
+            str(folder / "memray.bin"),
+            str(script),
+            str(rounds),
+        ]
     results = {}
     for name, argv in tools.items():
         ratios, cpu_ratios = [], []
@@ -153,14 +180,18 @@ def overhead_tools(script: Path, rounds: int, pairs: int, folder: Path) -> dict[
                 a, a_cpu = _child_elapsed(plain, folder)
             ratios.append(b / a)
             cpu_ratios.append(b_cpu / a_cpu)
-        results[name] = {"median_ratio": statistics.median(ratios), "min_ratio": min(ratios),
-                         "max_ratio": max(ratios), "median_cpu_ratio": statistics.median(cpu_ratios),
-                         "pairs": pairs}
+        results[name] = {
+            "median_ratio": statistics.median(ratios),
+            "min_ratio": min(ratios),
+            "max_ratio": max(ratios),
+            "median_cpu_ratio": statistics.median(cpu_ratios),
+            "pairs": pairs,
+        }
     return results
 
 
 # -- 2. cost of a sample -------------------------------------------------------------------
-SAMPLE_COST = textwrap.dedent('''
+SAMPLE_COST = textwrap.dedent("""
     import json, sys, time
     from memwatch.probes import CHEAP, signal
     from memwatch.sampling.sampler import Sampler
@@ -189,7 +220,7 @@ SAMPLE_COST = textwrap.dedent('''
     out["cheap_set_recorded_us"] = best(sampler._record)
     sampler.stop()
     print(json.dumps(out))
-''')
+""")
 
 
 def sample_cost(n: int) -> dict[str, dict[str, float]]:
@@ -198,8 +229,9 @@ def sample_cost(n: int) -> dict[str, dict[str, float]]:
     every pool of the Python heap, so its cost grows with the heap)."""
     out = {}
     for label, objects, count in (("fresh heap", 0, n), ("1M small dicts alive", 1_000_000, n // 20)):
-        run = subprocess.run([PY, "-c", SAMPLE_COST, str(count), str(objects)], capture_output=True,
-                             text=True, check=True)
+        run = subprocess.run(
+            [PY, "-c", SAMPLE_COST, str(count), str(objects)], capture_output=True, text=True, check=True
+        )
         out[label] = json.loads(run.stdout)
     return out
 
@@ -214,20 +246,27 @@ def import_time(runs: int) -> dict[str, object]:
             start = time.perf_counter()
             subprocess.run([PY, "-c", code], check=True, env=env)
             (bare if kind == "bare" else loaded).append(time.perf_counter() - start)
-    probe = ("import sys, memwatch; heavy = ['pytest', 'sqlalchemy', 'matplotlib', 'jinja2', 'numpy', "
-             "'scipy', 'pydantic', 'rich']; print([m for m in heavy if m in sys.modules])")
+    probe = (
+        "import sys, memwatch; heavy = ['pytest', 'sqlalchemy', 'matplotlib', 'jinja2', 'numpy', "
+        "'scipy', 'pydantic', 'rich']; print([m for m in heavy if m in sys.modules])"
+    )
     imported = subprocess.run([PY, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
-    trace = subprocess.run([PY, "-X", "importtime", "-c", "import memwatch"], capture_output=True,
-                           text=True, check=True).stderr
+    trace = subprocess.run(
+        [PY, "-X", "importtime", "-c", "import memwatch"], capture_output=True, text=True, check=True
+    ).stderr
     cumulative = 0
     for line in trace.splitlines():
         parts = [p.strip() for p in line.split("|")]
         if len(parts) == 3 and parts[2] == "memwatch":
             cumulative = int(parts[1])
-    return {"added_ms": (statistics.median(loaded) - statistics.median(bare)) * 1e3,
-            "added_min_ms": (min(loaded) - min(bare)) * 1e3,
-            "bare_ms": statistics.median(bare) * 1e3, "importtime_cumulative_ms": cumulative / 1e3,
-            "heavy_modules_imported": imported, "runs": runs}
+    return {
+        "added_ms": (statistics.median(loaded) - statistics.median(bare)) * 1e3,
+        "added_min_ms": (min(loaded) - min(bare)) * 1e3,
+        "bare_ms": statistics.median(bare) * 1e3,
+        "importtime_cumulative_ms": cumulative / 1e3,
+        "heavy_modules_imported": imported,
+        "runs": runs,
+    }
 
 
 # -- 4. lateness ---------------------------------------------------------------------------
@@ -253,8 +292,12 @@ def lateness(seconds: float) -> dict[str, dict[str, float]]:
         t = tl.t[(tl.t >= 0.1)]
         expected = elapsed / interval
         out[f"{mode} {interval * 1e3:g} ms"] = {
-            "samples_per_expected": len(t) / expected, "late": tl.late_samples, "missed": tl.missed_samples,
-            "max_lateness_ms": tl.max_lateness * 1e3, "samples": len(tl)}
+            "samples_per_expected": len(t) / expected,
+            "late": tl.late_samples,
+            "missed": tl.missed_samples,
+            "max_lateness_ms": tl.max_lateness * 1e3,
+            "samples": len(tl),
+        }
     return out
 
 
@@ -264,8 +307,12 @@ def main() -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
     seconds, pairs, tool_pairs = (0.5, 4, 2) if args.quick else (2.0, 10, 5)
-    results: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "quick": args.quick,
-                                  "python": sys.version.split()[0], "cpus": os.cpu_count()}
+    results: dict[str, object] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "quick": args.quick,
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+    }
     with tempfile.TemporaryDirectory(prefix="memwatch-bench-") as tmp:
         folder = Path(tmp)
         script = _workload_module(folder)
@@ -274,36 +321,49 @@ def main() -> int:
         print(f"workload: {rounds} rounds of build/serialize/parse (~{seconds:g} s)")
         inproc = overhead_in_process(workload, rounds, pairs)
         results["overhead_in_process"] = inproc
-        print(f"1. MemoryProfiler 100 Hz, in-process: median wall ratio {inproc['median_ratio']:.4f} "
-              f"(min {inproc['min_ratio']:.4f}, max {inproc['max_ratio']:.4f}), median CPU ratio "
-              f"{inproc['median_cpu_ratio']:.4f}; {pairs} pairs, plain {inproc['plain_s']:.2f} s"
-              "  target <= 1.02")
-        print(f"   the sampling thread's own CPU time: {inproc['sampler_thread_cpu_share'] * 100:.2f}% "
-              f"of the workload's CPU time ({inproc['samples_last']} samples)")
+        print(
+            f"1. MemoryProfiler 100 Hz, in-process: median wall ratio {inproc['median_ratio']:.4f} "
+            f"(min {inproc['min_ratio']:.4f}, max {inproc['max_ratio']:.4f}), median CPU ratio "
+            f"{inproc['median_cpu_ratio']:.4f}; {pairs} pairs, plain {inproc['plain_s']:.2f} s"
+            "  target <= 1.02"
+        )
+        print(
+            f"   the sampling thread's own CPU time: {inproc['sampler_thread_cpu_share'] * 100:.2f}% "
+            f"of the workload's CPU time ({inproc['samples_last']} samples)"
+        )
         tools = overhead_tools(script, rounds, tool_pairs, folder)
         results["overhead_tools"] = tools
         for name, figures in tools.items():
-            print(f"   {name:<22} median wall ratio {figures['median_ratio']:.4f} "
-                  f"(min {figures['min_ratio']:.4f}, max {figures['max_ratio']:.4f}), median CPU ratio "
-                  f"{figures['median_cpu_ratio']:.4f}; {tool_pairs} pairs")
+            print(
+                f"   {name:<22} median wall ratio {figures['median_ratio']:.4f} "
+                f"(min {figures['min_ratio']:.4f}, max {figures['max_ratio']:.4f}), median CPU ratio "
+                f"{figures['median_cpu_ratio']:.4f}; {tool_pairs} pairs"
+            )
     cost = sample_cost(20_000 if args.quick else 100_000)
     results["sample_cost"] = cost
     for label, figures in cost.items():
-        print(f"2. one sample ({label}), µs: " + ", ".join(f"{k[:-3]} {v:.2f}" for k, v in figures.items())
-              + "  target <= 20 µs")
+        print(
+            f"2. one sample ({label}), µs: "
+            + ", ".join(f"{k[:-3]} {v:.2f}" for k, v in figures.items())
+            + "  target <= 20 µs"
+        )
     imp = import_time(10 if args.quick else 30)
     results["import"] = imp
-    print(f"3. import memwatch adds {imp['added_ms']:.1f} ms (median; {imp['added_min_ms']:.1f} ms min) "
-          f"over a bare interpreter "
-          f"({imp['bare_ms']:.1f} ms); -X importtime cumulative {imp['importtime_cumulative_ms']:.1f} ms; "
-          f"heavy modules imported: {imp['heavy_modules_imported']}  target <= 50 ms, []")
+    print(
+        f"3. import memwatch adds {imp['added_ms']:.1f} ms (median; {imp['added_min_ms']:.1f} ms min) "
+        f"over a bare interpreter "
+        f"({imp['bare_ms']:.1f} ms); -X importtime cumulative {imp['importtime_cumulative_ms']:.1f} ms; "
+        f"heavy modules imported: {imp['heavy_modules_imported']}  target <= 50 ms, []"
+    )
     late = lateness(0.5 if args.quick else 2.0)
     results["lateness"] = late
     print("4. lateness while the main thread computes:")
     for name, figures in late.items():
-        print(f"   {name:<16} samples/expected {figures['samples_per_expected']:.2f}, "
-              f"late {figures['late']:.0f}, missed {figures['missed']:.0f}, "
-              f"max lateness {figures['max_lateness_ms']:.2f} ms")
+        print(
+            f"   {name:<16} samples/expected {figures['samples_per_expected']:.2f}, "
+            f"late {figures['late']:.0f}, missed {figures['missed']:.0f}, "
+            f"max lateness {figures['max_lateness_ms']:.2f} ms"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     failed = []

@@ -35,13 +35,26 @@ from memwatch.model.history import ResultRow
 from memwatch.store import Store, open_store
 from memwatch.store import schema as S
 
-ENV = {"implementation": "cpython", "python": "3.11.7", "python_minor": "3.11", "system": "linux",
-       "machine": "x86_64", "host": "bench"}
+ENV = {
+    "implementation": "cpython",
+    "python": "3.11.7",
+    "python_minor": "3.11",
+    "system": "linux",
+    "machine": "x86_64",
+    "host": "bench",
+}
 
 
 def make_rows(n: int, salt: int) -> list[ResultRow]:
-    return [ResultRow(f"tests/test_mod_{i // 100}.py::test_case_{i}", "peak", "bytes",
-                      (1e6 + i + salt, 1.01e6 + i, 0.99e6 + i)) for i in range(n)]
+    return [
+        ResultRow(
+            f"tests/test_mod_{i // 100}.py::test_case_{i}",
+            "peak",
+            "bytes",
+            (1e6 + i + salt, 1.01e6 + i, 0.99e6 + i),
+        )
+        for i in range(n)
+    ]
 
 
 Timing = tuple[float, float]  # (wall seconds, CPU seconds)
@@ -59,8 +72,11 @@ def bench_insert(url: str, repeats: int, n: int = 100_000) -> list[Timing]:
     with open_store(url) as store:
         for k in range(repeats):
             rows = make_rows(n, k)
-            times.append(timed(lambda rows=rows: store.record_run(
-                "bench", rows, env=ENV, git_sha=None, git_branch=None)))
+            times.append(
+                timed(
+                    lambda rows=rows: store.record_run("bench", rows, env=ENV, git_sha=None, git_branch=None)
+                )
+            )
     return times
 
 
@@ -68,16 +84,41 @@ def fill_runs(store: Store, runs: int, tests_per_run: int) -> None:
     """``runs`` runs of ``tests_per_run`` results each, written in bulk (set-up, not timed)."""
     env_json = json.dumps(ENV)
     with store._tx(write=True) as conn:
-        conn.execute(sa.insert(S.runs), [
-            {"created_at": 1.79e9 + i, "kind": "pytest", "label": "", "git_sha": f"{i:040x}",
-             "git_branch": "main", "host": "bench", "env_key": "cpython3.11-linux-x86_64",
-             "env": env_json, "meta": "{}", "result_count": tests_per_run} for i in range(runs)])
+        conn.execute(
+            sa.insert(S.runs),
+            [
+                {
+                    "created_at": 1.79e9 + i,
+                    "kind": "pytest",
+                    "label": "",
+                    "git_sha": f"{i:040x}",
+                    "git_branch": "main",
+                    "host": "bench",
+                    "env_key": "cpython3.11-linux-x86_64",
+                    "env": env_json,
+                    "meta": "{}",
+                    "result_count": tests_per_run,
+                }
+                for i in range(runs)
+            ],
+        )
         ids = [r for (r,) in conn.execute(sa.select(S.runs.c.id).order_by(S.runs.c.id))]
         for start in range(0, len(ids), 1000):
-            conn.execute(sa.insert(S.results), [
-                {"run_id": run_id, "test_id": f"tests/test_mod.py::test_{t}", "metric": "peak",
-                 "unit": "bytes", "value": 1e6 + t, "samples": "[1000000.0,1010000.0,990000.0]"}
-                for run_id in ids[start:start + 1000] for t in range(tests_per_run)])
+            conn.execute(
+                sa.insert(S.results),
+                [
+                    {
+                        "run_id": run_id,
+                        "test_id": f"tests/test_mod.py::test_{t}",
+                        "metric": "peak",
+                        "unit": "bytes",
+                        "value": 1e6 + t,
+                        "samples": "[1000000.0,1010000.0,990000.0]",
+                    }
+                    for run_id in ids[start : start + 1000]
+                    for t in range(tests_per_run)
+                ],
+            )
 
 
 def time_trend(store: Store, limit: int) -> Timing:
@@ -87,8 +128,9 @@ def time_trend(store: Store, limit: int) -> Timing:
     return elapsed
 
 
-def bench_trend_sqlite(folder: Path, runs: int, tests: int,
-                       repeats: int) -> tuple[list[Timing], list[Timing]]:
+def bench_trend_sqlite(
+    folder: Path, runs: int, tests: int, repeats: int
+) -> tuple[list[Timing], list[Timing]]:
     indexed = folder / "trend.db"
     with open_store(str(indexed)) as store:
         fill_runs(store, runs, tests)
@@ -140,8 +182,10 @@ def med(times: list[Timing], which: int = 1) -> float:
 
 def fmt(times: list[Timing]) -> str:
     walls = [t[0] for t in times]
-    return (f"cpu median {med(times) * 1000:7.1f} ms | wall median {med(times, 0) * 1000:7.1f} ms, "
-            f"min {min(walls) * 1000:.1f} (n={len(times)})")
+    return (
+        f"cpu median {med(times) * 1000:7.1f} ms | wall median {med(times, 0) * 1000:7.1f} ms, "
+        f"min {min(walls) * 1000:.1f} (n={len(times)})"
+    )
 
 
 def main() -> int:
@@ -159,8 +203,7 @@ def main() -> int:
         ok &= med(ins) <= 2.0
         a, b = bench_trend_sqlite(folder, runs, tests, repeats * 3)
         print(f"SQLite trend, 10,000 runs:            {fmt(a)}   target <= 50 ms")
-        print(f"  same, rowid table + index:          {fmt(b)}   "
-              f"B/A {med(b) / med(a):.2f}x (cpu)")
+        print(f"  same, rowid table + index:          {fmt(b)}   B/A {med(b) / med(a):.2f}x (cpu)")
         ok &= med(a) <= 0.05
     if args.pg:
         url, schema = pg_url_in_schema(args.pg)

@@ -29,21 +29,26 @@ def synthetic_trials() -> None:
     print("1. trials to locate a breaking point within 4 load units (synthetic threshold)")
     print(f"   {'breaking point':>14} {'bisection':>10} {'linear (step 4)':>16}")
     for point in (50, 250, 1000, 4000):
+
         def probe(load: int, point: int = point) -> bool:
             return load < point
+
         bis = bisect_breaking_point(probe, start=1, max_load=10**6, resolution=4)
         lin = linear_breaking_point(probe, start=4, step=4, max_load=10**6)
         print(f"   {point:>14} {len(bis.trials):>10} {len(lin.trials):>16}")
 
 
 def child_probe(load: int) -> bool:
-    return run_child("call", limit=CAP, target="memwatch.stress.workloads:hold", args=(load,),
-                     timeout=60).outcome.completed
+    return run_child(
+        "call", limit=CAP, target="memwatch.stress.workloads:hold", args=(load,), timeout=60
+    ).outcome.completed
 
 
 def real_search(rounds: int, step: int) -> None:
-    print(f"\n2. real breaking point of workloads:hold under a {CAP // MiB} MiB cap, resolution {step} MB, "
-          f"{rounds} alternated rounds")
+    print(
+        f"\n2. real breaking point of workloads:hold under a {CAP // MiB} MiB cap, resolution {step} MB, "
+        f"{rounds} alternated rounds"
+    )
     times: dict[str, list[float]] = {"bisection": [], "linear": []}
     found: dict[str, tuple[int | None, int]] = {}
     for _ in range(rounds):
@@ -57,8 +62,10 @@ def real_search(rounds: int, step: int) -> None:
             found[name] = (search.breaking_point, len(search.trials))
     for name, values in times.items():
         point, trials = found[name]
-        print(f"   {name:<10} breaking point {point} MB in {trials} children, "
-              f"median {statistics.median(values):.2f} s")
+        print(
+            f"   {name:<10} breaking point {point} MB in {trials} children, "
+            f"median {statistics.median(values):.2f} s"
+        )
     ratio = statistics.median(times["linear"]) / statistics.median(times["bisection"])
     print(f"   linear / bisection wall time: {ratio:.1f}x")
 
@@ -75,9 +82,11 @@ def harness_cost(rounds: int) -> None:
         run = run_child("call", limit=CAP, target="memwatch.stress.workloads:steady", timeout=60)
         child.append(time.perf_counter() - start)
         assert run.outcome.completed, run.outcome.error
-    print(f"   in-process median {statistics.median(inproc) * 1e3:.3f} ms; "
-          f"capped child median {statistics.median(child) * 1e3:.0f} ms "
-          f"(min {min(child) * 1e3:.0f}, max {max(child) * 1e3:.0f}) per call")
+    print(
+        f"   in-process median {statistics.median(inproc) * 1e3:.3f} ms; "
+        f"capped child median {statistics.median(child) * 1e3:.0f} ms "
+        f"(min {min(child) * 1e3:.0f}, max {max(child) * 1e3:.0f}) per call"
+    )
 
 
 def main() -> None:

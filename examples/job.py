@@ -34,13 +34,16 @@ except ImportError:  # memwatch not importable here: write the phase file protoc
         finally:
             mark("end")
 
+
 N_RECORDS = int(os.environ.get("JOB_RECORDS", "140000"))  # ~60 MB of records at the default
 
 
 def load() -> list[dict[str, object]]:
     # ~300 bytes a record in Python objects: about 60 MB in all.
-    return [{"id": i, "name": f"item-{i:07d}", "price": i * 0.25, "tags": ["a", "b", str(i % 97)]}
-            for i in range(N_RECORDS)]
+    return [
+        {"id": i, "name": f"item-{i:07d}", "price": i * 0.25, "tags": ["a", "b", str(i % 97)]}
+        for i in range(N_RECORDS)
+    ]
 
 
 def transform(rows: list[dict[str, object]]) -> list[str]:

@@ -86,8 +86,9 @@ class OperationError(MemwatchError):
 
     exit_code = EXIT_OTHER
 
-    def __init__(self, message: str, *, original: BaseException | None = None,
-                 traceback_text: str = "") -> None:
+    def __init__(
+        self, message: str, *, original: BaseException | None = None, traceback_text: str = ""
+    ) -> None:
         super().__init__(message)
         self.original = original
         self.traceback_text = traceback_text
@@ -116,7 +117,16 @@ class MemoryLimitExceeded(CheckFailed):
         self.peak = peak
 
 
-for _cls in (MemwatchError, ConfigError, UsageError, DataError, UnavailableError,
-             OperationError, CheckFailed, LeakDetected, MemoryLimitExceeded):
+for _cls in (
+    MemwatchError,
+    ConfigError,
+    UsageError,
+    DataError,
+    UnavailableError,
+    OperationError,
+    CheckFailed,
+    LeakDetected,
+    MemoryLimitExceeded,
+):
     _cls.__module__ = "memwatch"
 del _cls

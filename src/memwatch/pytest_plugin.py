@@ -96,8 +96,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return  # active already: it prepares the items itself
     inherited: dict[object, tuple[str, ...]] = {}
     for item in items:
-        if (not _TRIGGER_MARKERS.isdisjoint(marker_names(item, inherited))
-                or any(name in getattr(item, "fixturenames", ()) for name in _TRIGGER_FIXTURES)):
+        if not _TRIGGER_MARKERS.isdisjoint(marker_names(item, inherited)) or any(
+            name in getattr(item, "fixturenames", ()) for name in _TRIGGER_FIXTURES
+        ):
             plugin = _activate(config, config.stash.get(keys.SETTINGS, PluginSettings()))
             plugin.prepare_items(items)  # type: ignore[attr-defined]
             return

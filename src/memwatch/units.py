@@ -24,20 +24,49 @@ __all__ = [
 ]
 
 _SIZE_UNITS: dict[str, int] = {
-    "": 1, "b": 1, "byte": 1, "bytes": 1,
-    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
-    "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40,
+    "": 1,
+    "b": 1,
+    "byte": 1,
+    "bytes": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+    "k": 2**10,
+    "m": 2**20,
+    "g": 2**30,
+    "t": 2**40,
 }
 # patterns are compiled on first use (re caches them): ``import memwatch`` stays light
 _SIZE_RE = r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]*)\s*$"
 
 _DURATION_UNITS: dict[str, float] = {
-    "": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
-    "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9,
-    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
-    "h": 3600.0, "hr": 3600.0, "hour": 3600.0, "hours": 3600.0,
-    "d": 86400.0, "day": 86400.0, "days": 86400.0,
+    "": 1.0,
+    "s": 1.0,
+    "sec": 1.0,
+    "secs": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "ms": 1e-3,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ns": 1e-9,
+    "m": 60.0,
+    "min": 60.0,
+    "mins": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+    "days": 86400.0,
 }
 _DURATION_RE = r"^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)\s*$"
 
@@ -59,13 +88,15 @@ def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int
     elif isinstance(value, str):
         match = re.match(_SIZE_RE, value)
         if match is None:
-            raise ConfigError(f"invalid size {value!r}: expected a number and a unit such as "
-                              "'512', '64 MB' or '1.5 GiB'")
+            raise ConfigError(
+                f"invalid size {value!r}: expected a number and a unit such as '512', '64 MB' or '1.5 GiB'"
+            )
         number, unit = match.groups()
         factor = _SIZE_UNITS.get(unit.lower())
         if factor is None:
-            raise ConfigError(f"invalid size {value!r}: unknown unit {unit!r} "
-                              "(use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB)")
+            raise ConfigError(
+                f"invalid size {value!r}: unknown unit {unit!r} (use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB)"
+            )
         result = round(float(number) * factor)
     else:
         raise ConfigError(f"invalid size {value!r}: expected a number of bytes or text like '64 MiB'")
@@ -82,8 +113,9 @@ def format_size(nbytes: float, *, signed: bool = False, binary: bool = True) -> 
     elif signed:
         sign = "+"
     value = abs(float(nbytes))
-    base, units = (1024.0, ("B", "KiB", "MiB", "GiB", "TiB")) if binary else (
-        1000.0, ("B", "kB", "MB", "GB", "TB"))
+    base, units = (
+        (1024.0, ("B", "KiB", "MiB", "GiB", "TiB")) if binary else (1000.0, ("B", "kB", "MB", "GB", "TB"))
+    )
     for unit in units:
         if value < base or unit == units[-1]:
             if unit == "B":
@@ -102,8 +134,10 @@ def parse_duration(value: str | int | float, *, allow_zero: bool = False) -> flo
     elif isinstance(value, str):
         match = re.match(_DURATION_RE, value)
         if match is None:
-            raise ConfigError(f"invalid duration {value!r}: expected a number and a unit "
-                              "such as '10ms', '2.5s', '30min' or '1h'")
+            raise ConfigError(
+                f"invalid duration {value!r}: expected a number and a unit "
+                "such as '10ms', '2.5s', '30min' or '1h'"
+            )
         number, unit = match.groups()
         factor = _DURATION_UNITS.get(unit if unit == "µs" else unit.lower())
         if factor is None:
@@ -158,8 +192,9 @@ def parse_gate(text: str) -> Gate:
     """Parse ``"peak:10%"`` or ``"growth:1MiB"`` into a :class:`Gate`."""
     match = re.match(_GATE_RE, text) if isinstance(text, str) else None
     if match is None:
-        raise ConfigError(f"invalid gate {text!r}: expected METRIC:THRESHOLD such as "
-                          "'peak:10%' or 'growth:1MiB'")
+        raise ConfigError(
+            f"invalid gate {text!r}: expected METRIC:THRESHOLD such as 'peak:10%' or 'growth:1MiB'"
+        )
     metric, threshold = match.groups()
     if threshold.endswith("%"):
         try:

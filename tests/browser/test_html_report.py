@@ -11,16 +11,27 @@ from memwatch.model.base import atomic_write_text
 from tests.unit.test_reporters_suite import EVIL, report
 
 CHROMIUM = os.environ.get("MEMWATCH_TEST_CHROMIUM") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else "")
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else ""
+)
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="headless Chromium is not installed "
-                       "(scripts/browser.sh installs Debian's chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM,
+        reason="headless Chromium is not installed (scripts/browser.sh installs Debian's chromium)",
+    ),
 ]
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def test_report_renders_tables_and_charts_without_console_errors(tmp_path: Path) -> None:
@@ -29,15 +40,16 @@ def test_report_renders_tables_and_charts_without_console_errors(tmp_path: Path)
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a test dependency")
     page_path = atomic_write_text(tmp_path / "report.html", render_html(report()))
     with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS,
-                                     chromium_sandbox=False)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, chromium_sandbox=False)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             problems: list[str] = []
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("request", lambda r: problems.append(f"network: {r.url}")
-                    if not r.url.startswith("file://") else None)
+            page.on(
+                "request",
+                lambda r: problems.append(f"network: {r.url}") if not r.url.startswith("file://") else None,
+            )
             page.goto(page_path.as_uri())
             assert page.locator("#results tbody tr").count() == 5
             assert page.locator("svg.chart polyline").count() == 2
@@ -63,25 +75,68 @@ def _pytest_session() -> object:
 
     t = np.linspace(0.0, 0.5, 60)
     rss = 50e6 + 30e6 * np.minimum(t / 0.3, 1.0)
-    timeline = Timeline(t=t, signals={"rss": rss}, units={"rss": "bytes"},
-                        phases=(Phase("load", 0.0, 0.3), Phase("aggregate", 0.3, 0.5)))
-    profile = RunResult(timeline=timeline, phase_stats=(
-        PhaseStats("load", 0.0, 0.3, 0.3, 50e6, 80e6, 80e6, 30e6, 30e6, 36),
-        PhaseStats("aggregate", 0.3, 0.5, 0.2, 80e6, 80e6, 80e6, 0.0, 0.0, 24)),
-        primary_signal="rss", peak=80e6, start_memory=50e6, end_memory=80e6, growth=30e6, duration=0.5)
-    over = CheckOutcome("limit_memory", False, 64_000_000, 119e6,
-                        "@pytest.mark.limit_memory: the test body's peak RSS exceeded its limit\n"
-                        "  limit:    64.0 MB\n  measured: 119.8 MB")
+    timeline = Timeline(
+        t=t,
+        signals={"rss": rss},
+        units={"rss": "bytes"},
+        phases=(Phase("load", 0.0, 0.3), Phase("aggregate", 0.3, 0.5)),
+    )
+    profile = RunResult(
+        timeline=timeline,
+        phase_stats=(
+            PhaseStats("load", 0.0, 0.3, 0.3, 50e6, 80e6, 80e6, 30e6, 30e6, 36),
+            PhaseStats("aggregate", 0.3, 0.5, 0.2, 80e6, 80e6, 80e6, 0.0, 0.0, 24),
+        ),
+        primary_signal="rss",
+        peak=80e6,
+        start_memory=50e6,
+        end_memory=80e6,
+        growth=30e6,
+        duration=0.5,
+    )
+    over = CheckOutcome(
+        "limit_memory",
+        False,
+        64_000_000,
+        119e6,
+        "@pytest.mark.limit_memory: the test body's peak RSS exceeded its limit\n"
+        "  limit:    64.0 MB\n  measured: 119.8 MB",
+    )
     tests = (
-        ItemRecord("test_service.py::test_import_big_file", "failed", 0.24, 60_000_000, 119_771_136, 56_000,
-                   "VmHWM", markers=("limit_memory",), checks=(over,)),
-        ItemRecord("test_service.py::test_pipeline", "passed", 0.5, 50_000_000, 30_000_000, 30_000_000,
-                   "VmHWM", profile=profile.to_dict()),
+        ItemRecord(
+            "test_service.py::test_import_big_file",
+            "failed",
+            0.24,
+            60_000_000,
+            119_771_136,
+            56_000,
+            "VmHWM",
+            markers=("limit_memory",),
+            checks=(over,),
+        ),
+        ItemRecord(
+            "test_service.py::test_pipeline",
+            "passed",
+            0.5,
+            50_000_000,
+            30_000_000,
+            30_000_000,
+            "VmHWM",
+            profile=profile.to_dict(),
+        ),
         ItemRecord(f"test_service.py::test_x[{EVIL}]", "passed", 0.001, 50_000_000, 4096, 0, "VmHWM"),
     )
-    return PytestSession(started_at=1_763_700_000.0, duration=4.1, tests=tests, exit_status=1,
-                         args=("--memwatch", "--memwatch-report", "reports"), python="3.11.7",
-                         platform="Linux", host="ci", rootdir="/src")
+    return PytestSession(
+        started_at=1_763_700_000.0,
+        duration=4.1,
+        tests=tests,
+        exit_status=1,
+        args=("--memwatch", "--memwatch-report", "reports"),
+        python="3.11.7",
+        platform="Linux",
+        host="ci",
+        rootdir="/src",
+    )
 
 
 def test_pytest_session_page_renders_without_console_errors(tmp_path: Path) -> None:

@@ -18,12 +18,16 @@ import pytest
 
 PG_URL = os.environ.get("MEMWATCH_TEST_PG_URL", "")
 PG_SKIP = os.environ.get("MEMWATCH_TEST_PG_SKIP_REASON") or (
-    "MEMWATCH_TEST_PG_URL is not set (source scripts/services.sh to start PostgreSQL)")
+    "MEMWATCH_TEST_PG_URL is not set (source scripts/services.sh to start PostgreSQL)"
+)
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql",
-                 marks=[pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP)]),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=[pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP)],
+    ),
 ]
 
 

@@ -1,12 +1,12 @@
 """Child processes for the store's concurrency and kill tests (run with ``python -m``).
 
-    python -m tests.integration.store_workers write URL NAME RUNS ROWS GO_FILE
-        wait for GO_FILE, then record RUNS runs of ROWS results each, labelled NAME
-    python -m tests.integration.store_workers pause URL ROWS
-        record one committed run, then start a second and stop inside its transaction
-        (after the run row, before the results), printing MID and sleeping
-    python -m tests.integration.store_workers stream URL ROWS
-        record runs of ROWS results for ever, printing the id of each committed one
+python -m tests.integration.store_workers write URL NAME RUNS ROWS GO_FILE
+    wait for GO_FILE, then record RUNS runs of ROWS results each, labelled NAME
+python -m tests.integration.store_workers pause URL ROWS
+    record one committed run, then start a second and stop inside its transaction
+    (after the run row, before the results), printing MID and sleeping
+python -m tests.integration.store_workers stream URL ROWS
+    record runs of ROWS results for ever, printing the id of each committed one
 """
 
 from __future__ import annotations
@@ -18,13 +18,20 @@ import time
 from memwatch.model.history import ResultRow
 from memwatch.store import open_store
 
-ENV = {"implementation": "cpython", "python": "3.11", "python_minor": "3.11", "system": "linux",
-       "machine": "x86_64", "host": "test"}
+ENV = {
+    "implementation": "cpython",
+    "python": "3.11",
+    "python_minor": "3.11",
+    "system": "linux",
+    "machine": "x86_64",
+    "host": "test",
+}
 
 
 def _rows(name: str, run: int, count: int) -> list[ResultRow]:
-    return [ResultRow(f"{name}::test_{i}", "peak", "bytes", (float(run), float(i), 1.0))
-            for i in range(count)]
+    return [
+        ResultRow(f"{name}::test_{i}", "peak", "bytes", (float(run), float(i), 1.0)) for i in range(count)
+    ]
 
 
 def write(url: str, name: str, runs: int, rows: int, go_file: str) -> None:
@@ -33,8 +40,7 @@ def write(url: str, name: str, runs: int, rows: int, go_file: str) -> None:
     while not os.path.exists(go_file) and time.monotonic() < deadline:
         time.sleep(0.005)
     for run in range(runs):
-        store.record_run("pytest", _rows(name, run, rows), label=name, env=ENV, git_sha=None,
-                         git_branch=None)
+        store.record_run("pytest", _rows(name, run, rows), label=name, env=ENV, git_sha=None, git_branch=None)
     store.close()
 
 
@@ -57,8 +63,9 @@ def stream(url: str, rows: int) -> None:
     store = open_store(url)
     run = 0
     while True:
-        run_id = store.record_run("pytest", _rows("stream", run, rows), env=ENV, git_sha=None,
-                                  git_branch=None)
+        run_id = store.record_run(
+            "pytest", _rows("stream", run, rows), env=ENV, git_sha=None, git_branch=None
+        )
         print(run_id, flush=True)
         run += 1
 

@@ -100,12 +100,16 @@ def test_cache_churn_stays_bounded() -> None:
     assert cache.memory_usage <= cache.max_memory
 
 
-@pytest.mark.parametrize("make", [
-    lambda: LRUCache(max_size=2),
-    lambda: TTLCache(default_ttl=60, max_size=2),
-    lambda: AdaptiveCache(max_size=2, max_memory_mb=10),
-    lambda: AdaptiveCache(max_size=100, max_memory_mb=0.25, eviction_batch_size=1),
-], ids=["lru", "ttl", "adaptive-count", "adaptive-memory"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: LRUCache(max_size=2),
+        lambda: TTLCache(default_ttl=60, max_size=2),
+        lambda: AdaptiveCache(max_size=2, max_memory_mb=10),
+        lambda: AdaptiveCache(max_size=100, max_memory_mb=0.25, eviction_batch_size=1),
+    ],
+    ids=["lru", "ttl", "adaptive-count", "adaptive-memory"],
+)
 def test_eviction_frees_the_evicted_values(make: Callable[[], LRUCache]) -> None:
     cache = make()
     refs = []
@@ -190,8 +194,11 @@ def _pool_lifecycle() -> None:
 
 
 def _cache_lifecycle() -> None:
-    for cache in (LRUCache(max_size=50), TTLCache(default_ttl=30, max_size=50),
-                  AdaptiveCache(max_size=50, max_memory_mb=1)):
+    for cache in (
+        LRUCache(max_size=50),
+        TTLCache(default_ttl=30, max_size=50),
+        AdaptiveCache(max_size=50, max_memory_mb=1),
+    ):
         for i in range(100):
             cache.put(i, bytearray(1000))
             cache.get(i // 2)

@@ -66,11 +66,14 @@ def test_the_kernel_peak_catches_a_spike_between_samples() -> None:
     assert run.peak_source.startswith("ru_maxrss")
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["no-such-command-memwatch"], "command not found: no-such-command-memwatch"),
-    (["./no/such/file"], "command not found: ./no/such/file"),
-    ([], "no command to run"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["no-such-command-memwatch"], "command not found: no-such-command-memwatch"),
+        (["./no/such/file"], "command not found: ./no/such/file"),
+        ([], "no command to run"),
+    ],
+)
 def test_a_command_that_cannot_run_is_a_usage_error(argv: list[str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         run_command(argv)
@@ -95,9 +98,13 @@ def test_signals_are_checked_before_the_command_runs(tmp_path: Path) -> None:
 def test_ctrl_c_stops_the_child_and_saves_what_was_sampled(tmp_path: Path) -> None:
     out = tmp_path / "run.json"
     child = "import time; b = b'x' * (80 * 2**20); print('ready', flush=True); time.sleep(60)"
-    proc = subprocess.Popen([PY, "-m", "memwatch.cli", "run", "-o", str(out), "--", PY, "-c", child],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [PY, "-m", "memwatch.cli", "run", "-o", str(out), "--", PY, "-c", child],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
@@ -117,13 +124,15 @@ def test_ctrl_c_stops_the_child_and_saves_what_was_sampled(tmp_path: Path) -> No
 
 def _run_script(tmp_path: Path, child: str, grace: float) -> subprocess.Popen[str]:
     script = tmp_path / "runner.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import json, sys
         from memwatch.runs.command import run_command
         run = run_command([sys.executable, "-c", {child!r}], interval=0.01, grace={grace})
         print(json.dumps({{"exit": run.exit, "code": run.exit_code, "signal": run.signal,
                           "samples": len(run.timeline)}}), flush=True)
-    """))
+    """)
+    )
     return subprocess.Popen([PY, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -14,8 +14,13 @@ from tests.integration import store_backends
 
 pytestmark = pytest.mark.integration
 db_url = store_backends.db_url
-ENV = {"implementation": "cpython", "python": "3.11.7", "python_minor": "3.11", "system": "linux",
-       "machine": "x86_64"}
+ENV = {
+    "implementation": "cpython",
+    "python": "3.11.7",
+    "python_minor": "3.11",
+    "system": "linux",
+    "machine": "x86_64",
+}
 KEY = environment_key(ENV)
 
 
@@ -23,13 +28,27 @@ KEY = environment_key(ENV)
 def db(tmp_path: Path) -> str:
     url = str(tmp_path / "history.db")
     with open_store(url) as store:
-        store.record_run("pytest", [ResultRow("t::a", "peak", "bytes", [1e6, 2e6, 3e6]),
-                                    ResultRow("t::b", "peak", "bytes", [5e6])],
-                         env=ENV, git_sha="a" * 40, git_branch="main")
-        store.record_run("pytest", [ResultRow("t::a", "peak", "bytes", [9e6])],
-                         env=ENV, git_sha="b" * 40, git_branch="feature")
-        store.record_run("validate", [ResultRow("t::a", "peak", "bytes", [7e6])],
-                         env=ENV, git_sha="c" * 40, git_branch="main")
+        store.record_run(
+            "pytest",
+            [ResultRow("t::a", "peak", "bytes", [1e6, 2e6, 3e6]), ResultRow("t::b", "peak", "bytes", [5e6])],
+            env=ENV,
+            git_sha="a" * 40,
+            git_branch="main",
+        )
+        store.record_run(
+            "pytest",
+            [ResultRow("t::a", "peak", "bytes", [9e6])],
+            env=ENV,
+            git_sha="b" * 40,
+            git_branch="feature",
+        )
+        store.record_run(
+            "validate",
+            [ResultRow("t::a", "peak", "bytes", [7e6])],
+            env=ENV,
+            git_sha="c" * 40,
+            git_branch="main",
+        )
     return url
 
 
@@ -78,18 +97,23 @@ def test_show_filters_and_empty(db: str, capsys: pytest.CaptureFixture[str]) -> 
     assert "1 baseline" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["baseline", "set"], "exactly one of --from-run ID or --branch NAME"),
-    (["baseline", "set", "--from-run", "1", "--branch", "main"], "exactly one of"),
-    (["baseline", "set", "--from-run", "42"], "no run 42"),
-    (["baseline", "set", "--branch", "nope"], "no run recorded on branch 'nope'"),
-    (["baseline", "set", "--branch", "feature", "--kind", "validate"],
-     "no run of kind 'validate' recorded on branch 'feature'"),
-    (["baseline", "set", "--from-run", "1", "--test", "t::zzz"], "run 1 has no results for t::zzz"),
-    (["baseline", "set", "--from-run", "x"], "'x' is not a valid integer"),
-    # was an OverflowError traceback, exit 3
-    (["baseline", "set", "--from-run", "99999999999999999999"], "no run 99999999999999999999"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["baseline", "set"], "exactly one of --from-run ID or --branch NAME"),
+        (["baseline", "set", "--from-run", "1", "--branch", "main"], "exactly one of"),
+        (["baseline", "set", "--from-run", "42"], "no run 42"),
+        (["baseline", "set", "--branch", "nope"], "no run recorded on branch 'nope'"),
+        (
+            ["baseline", "set", "--branch", "feature", "--kind", "validate"],
+            "no run of kind 'validate' recorded on branch 'feature'",
+        ),
+        (["baseline", "set", "--from-run", "1", "--test", "t::zzz"], "run 1 has no results for t::zzz"),
+        (["baseline", "set", "--from-run", "x"], "'x' is not a valid integer"),
+        # was an OverflowError traceback, exit 3
+        (["baseline", "set", "--from-run", "99999999999999999999"], "no run 99999999999999999999"),
+    ],
+)
 def test_errors_exit_2(db: str, args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*args, "--db", db]) == 2
     err = capsys.readouterr().err
@@ -97,12 +121,18 @@ def test_errors_exit_2(db: str, args: list[str], message: str, capsys: pytest.Ca
     assert err.startswith("memwatch: error: ")
 
 
-def test_history_and_baseline_commands_on_both_backends(db_url: str,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_history_and_baseline_commands_on_both_backends(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with open_store(db_url) as store:
         for k in range(8):
-            store.record_run("pytest", [ResultRow("t::a", "peak", "bytes", [1e6 if k < 4 else 2e6])],
-                             env=ENV, git_sha=None, git_branch="main")
+            store.record_run(
+                "pytest",
+                [ResultRow("t::a", "peak", "bytes", [1e6 if k < 4 else 2e6])],
+                env=ENV,
+                git_sha=None,
+                git_branch="main",
+            )
     assert main(["history", "t::a", "--db", db_url]) == 0
     assert "run 5 (" in capsys.readouterr().out
     assert main(["baseline", "set", "--branch", "main", "--db", db_url]) == 0

@@ -49,8 +49,9 @@ def test_full_quick_set_measures_everything() -> None:
 
 
 def test_json_report_and_pass(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (in_tmp / "memwatch.yaml").write_text("bench:\n  thresholds:\n    cache_get_latency_us: 1000\n"
-                                          "    cache_hit_rate: 0.1\n")
+    (in_tmp / "memwatch.yaml").write_text(
+        "bench:\n  thresholds:\n    cache_get_latency_us: 1000\n    cache_hit_rate: 0.1\n"
+    )
     rc = main(["bench", "--quick", *CHEAP, "--json", "out.json"])
     out = capsys.readouterr()
     assert rc == 0, out.err
@@ -73,19 +74,29 @@ def test_a_failed_threshold_exits_1(in_tmp: Path, capsys: pytest.CaptureFixture[
     assert out.err.strip() == "memwatch: 1 benchmark(s) failed their threshold: cache_get_latency_us"
 
 
-@pytest.mark.parametrize(("args", "yaml", "message"), [
-    (["--config", "bad.yaml"], "bench:\n  thresholds:\n    cache_latency: 1\n",
-     "bad.yaml: bench.thresholds.cache_latency: unknown benchmark"),
-    (["--config", "bad.yaml"], "bench:\n  thresholds:\n    pool_rate: -5\n",
-     "bench.thresholds.pool_rate: expected a number >= 0, got -5"),
-    (["--config", "missing.yaml"], None, "config file missing.yaml does not exist"),
-    (["--json", "no/such/folder/out.json"], None, "cannot write no/such/folder/out.json: folder"),
-    (["--only", "speed"], None, "Invalid value for '--only': 'speed' is not one of"),
-    # refused before the run (was: the whole set ran, then the write failed)
-    (["--json", "/proc/memwatch-qa.json"], None, "cannot write /proc/memwatch-qa.json"),
-])
-def test_user_mistakes_exit_2(in_tmp: Path, capsys: pytest.CaptureFixture[str], args: list[str],
-                              yaml: str | None, message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "yaml", "message"),
+    [
+        (
+            ["--config", "bad.yaml"],
+            "bench:\n  thresholds:\n    cache_latency: 1\n",
+            "bad.yaml: bench.thresholds.cache_latency: unknown benchmark",
+        ),
+        (
+            ["--config", "bad.yaml"],
+            "bench:\n  thresholds:\n    pool_rate: -5\n",
+            "bench.thresholds.pool_rate: expected a number >= 0, got -5",
+        ),
+        (["--config", "missing.yaml"], None, "config file missing.yaml does not exist"),
+        (["--json", "no/such/folder/out.json"], None, "cannot write no/such/folder/out.json: folder"),
+        (["--only", "speed"], None, "Invalid value for '--only': 'speed' is not one of"),
+        # refused before the run (was: the whole set ran, then the write failed)
+        (["--json", "/proc/memwatch-qa.json"], None, "cannot write /proc/memwatch-qa.json"),
+    ],
+)
+def test_user_mistakes_exit_2(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], args: list[str], yaml: str | None, message: str
+) -> None:
     if yaml is not None:
         (in_tmp / "bad.yaml").write_text(yaml)
     rc = main(["bench", "--quick", *args])
@@ -141,7 +152,8 @@ def test_a_bad_database_is_refused_before_the_run(in_tmp: Path, capsys: pytest.C
     assert captured.out == ""  # nothing ran
     assert captured.err.strip().splitlines() == [
         f"memwatch: error: {in_tmp / 'history.db'}: not a memwatch history database "
-        "(corrupt or foreign: file is not a database)"]
+        "(corrupt or foreign: file is not a database)"
+    ]
 
 
 def test_record_goes_where_history_reads(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ from memwatch.model.history import ResultRow
 from memwatch.regression.abtest import compare_implementations
 from memwatch.store import open_store
 
-IMPLS = '''
+IMPLS = """
 _KEEP = []
 
 def make_input():
@@ -26,7 +26,7 @@ def copy_dict(xs):
 
 def leaky(xs):
     _KEEP.append(list(xs))
-'''
+"""
 
 
 @pytest.fixture
@@ -41,8 +41,7 @@ def test_library_judges_an_obvious_difference(impls: Path) -> None:
     import impls_mod  # type: ignore[import-not-found]
 
     xs = impls_mod.make_input()
-    result = compare_implementations(impls_mod.copy_list, impls_mod.copy_dict, (xs,), samples=6,
-                                     batch=5)
+    result = compare_implementations(impls_mod.copy_list, impls_mod.copy_dict, (xs,), samples=6, batch=5)
     peak = result.metric("peak")
     assert peak.verdict == "b worse"  # a 2,000-entry dict is several times a 2,000-slot list
     assert peak.ratio is not None
@@ -56,8 +55,18 @@ def test_library_judges_an_obvious_difference(impls: Path) -> None:
 
 
 def test_cli_ab_text_json_and_failure_flag(impls: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["compare", "--ab", "impls_mod:copy_list", "impls_mod:copy_dict",
-            "--input", "impls_mod:make_input", "--samples", "5", "--batch", "3"]
+    args = [
+        "compare",
+        "--ab",
+        "impls_mod:copy_list",
+        "impls_mod:copy_dict",
+        "--input",
+        "impls_mod:make_input",
+        "--samples",
+        "5",
+        "--batch",
+        "3",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "A: impls_mod:copy_list" in out
@@ -71,12 +80,15 @@ def test_cli_ab_text_json_and_failure_flag(impls: Path, capsys: pytest.CaptureFi
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [(["impls_mod:nope", "impls_mod:copy_list"], "has no attribute 'nope'"),
-     (["impls_mod:copy_list", "nomodule_x:f"], "cannot import module 'nomodule_x'"),
-     (["impls_mod:copy_list", "impls_mod:copy_dict", "--samples", "1"], "samples must be an integer >= 2")],
+    [
+        (["impls_mod:nope", "impls_mod:copy_list"], "has no attribute 'nope'"),
+        (["impls_mod:copy_list", "nomodule_x:f"], "cannot import module 'nomodule_x'"),
+        (["impls_mod:copy_list", "impls_mod:copy_dict", "--samples", "1"], "samples must be an integer >= 2"),
+    ],
 )
-def test_cli_ab_bad_input(impls: Path, capsys: pytest.CaptureFixture[str], extra: list[str],
-                          message: str) -> None:
+def test_cli_ab_bad_input(
+    impls: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
     assert main(["compare", "--ab", *extra, "--input", "impls_mod:make_input"]) == 2
     err = capsys.readouterr().err
     assert message in err
@@ -86,12 +98,20 @@ def test_cli_ab_bad_input(impls: Path, capsys: pytest.CaptureFixture[str], extra
 def test_cli_compares_two_stored_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "h.db")
     with open_store(db) as store:
-        first = store.record_run("pytest", [
-            ResultRow("t::a", "peak", "bytes", (100e6, 101e6, 99e6, 100e6, 100.5e6)),
-            ResultRow("t::b", "peak", "bytes", (50e6, 50e6, 50.1e6, 49.9e6, 50e6))])
-        second = store.record_run("pytest", [
-            ResultRow("t::a", "peak", "bytes", (160e6, 161e6, 159e6, 160e6, 160.5e6)),
-            ResultRow("t::b", "peak", "bytes", (50e6, 50.2e6, 49.8e6, 50e6, 50e6))])
+        first = store.record_run(
+            "pytest",
+            [
+                ResultRow("t::a", "peak", "bytes", (100e6, 101e6, 99e6, 100e6, 100.5e6)),
+                ResultRow("t::b", "peak", "bytes", (50e6, 50e6, 50.1e6, 49.9e6, 50e6)),
+            ],
+        )
+        second = store.record_run(
+            "pytest",
+            [
+                ResultRow("t::a", "peak", "bytes", (160e6, 161e6, 159e6, 160e6, 160.5e6)),
+                ResultRow("t::b", "peak", "bytes", (50e6, 50.2e6, 49.8e6, 50e6, 50e6)),
+            ],
+        )
     assert main(["compare", str(first), str(second), "--db", db]) == 0
     out = capsys.readouterr().out
     assert "t::a" in out

@@ -16,7 +16,7 @@ from memwatch.model.gc import GCReport
 
 pytestmark = pytest.mark.integration
 
-TARGET_CODE = '''
+TARGET_CODE = """
 import asyncio
 
 class Node:
@@ -36,7 +36,7 @@ def boom():
     raise ValueError("no luck")
 
 NOT_CALLABLE = 3
-'''
+"""
 
 
 @pytest.fixture
@@ -74,8 +74,9 @@ def test_json_document_round_trips(module: str, capsys: pytest.CaptureFixture[st
     assert report.collected > 0
 
 
-def test_async_target_and_saved_report(module: str, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_async_target_and_saved_report(
+    module: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out_file = tmp_path / "gc.json"
     assert main(["gc", f"{module}:apairs", "-n", "300", "-o", str(out_file)]) == 0
     report = read_document(out_file, expected=GCReport)
@@ -110,22 +111,36 @@ def test_operation_that_raises_exits_3(module: str, capsys: pytest.CaptureFixtur
     [
         ("{m}", [], "invalid target '{m}': expected module:callable, e.g. app.handlers:handle_request"),
         (":pairs", [], "invalid target ':pairs': expected module:callable, e.g. app.handlers:handle_request"),
-        ("no_such_module_xyz:f", [], "cannot import module 'no_such_module_xyz' for target "
-                                     "'no_such_module_xyz:f': No module named 'no_such_module_xyz'"),
+        (
+            "no_such_module_xyz:f",
+            [],
+            "cannot import module 'no_such_module_xyz' for target "
+            "'no_such_module_xyz:f': No module named 'no_such_module_xyz'",
+        ),
         ("{m}:nope", [], "target '{m}:nope': module '{m}' has no attribute 'nope'"),
         ("{m}:NOT_CALLABLE", [], "target '{m}:NOT_CALLABLE' is not callable (it is an int)"),
         ("{m}:pairs", ["-n", "0"], "iterations must be a positive integer, got 0"),
         ("{m}:pairs", ["--max-pause-p95", "-1"], "GC threshold max_pause_p95_ms=-1.0 must not be negative"),
-        ("{m}:pairs", ["--thresholds", "1,x"],
-         "--thresholds '1,x': expected 1 to 3 comma-separated integers such as 7000,10,10"),
-        ("{m}:pairs", ["--thresholds", "-3"],
-         "GC threshold -3 must be a non-negative integer (0 disables that level)"),
-        ("{m}:pairs", ["-o", "/no/such/folder/gc.json"],
-         "cannot write /no/such/folder/gc.json: folder /no/such/folder does not exist"),
+        (
+            "{m}:pairs",
+            ["--thresholds", "1,x"],
+            "--thresholds '1,x': expected 1 to 3 comma-separated integers such as 7000,10,10",
+        ),
+        (
+            "{m}:pairs",
+            ["--thresholds", "-3"],
+            "GC threshold -3 must be a non-negative integer (0 disables that level)",
+        ),
+        (
+            "{m}:pairs",
+            ["-o", "/no/such/folder/gc.json"],
+            "cannot write /no/such/folder/gc.json: folder /no/such/folder does not exist",
+        ),
     ],
 )
-def test_bad_input_exits_2_with_one_line(module: str, capsys: pytest.CaptureFixture[str], target: str,
-                                         args: list[str], message: str) -> None:
+def test_bad_input_exits_2_with_one_line(
+    module: str, capsys: pytest.CaptureFixture[str], target: str, args: list[str], message: str
+) -> None:
     assert main(["gc", target.format(m=module), *args]) == 2
     err = capsys.readouterr().err
     assert err == f"memwatch: error: {message.format(m=module)}\n"
@@ -137,7 +152,8 @@ def test_bad_option_value_exits_2(module: str, capsys: pytest.CaptureFixture[str
 
 
 def test_thresholds_and_freeze_apply_during_the_run_and_are_restored(
-        module: str, capsys: pytest.CaptureFixture[str]) -> None:
+    module: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = gc.get_threshold()
     args = ["-n", "300", "--thresholds", "2800,10,10", "--freeze", "--json"]
     assert main(["gc", f"{module}:pairs", *args]) == 0

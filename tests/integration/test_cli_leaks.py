@@ -47,26 +47,29 @@ def test_clean_exits_0_and_json_is_the_model(capsys: pytest.CaptureFixture[str],
 
 
 def test_iterations_and_warmup(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["leaks", "tests.leak_corpus.clean:pure", "--iterations", "400", "--warmup", "50",
-                 "--json"])
+    code = main(["leaks", "tests.leak_corpus.clean:pure", "--iterations", "400", "--warmup", "50", "--json"])
     report = load_document(json.loads(capsys.readouterr().out), expected=LeakReport)
     assert code == 0
     assert report.iterations <= 400
     assert report.warmup_iterations == 50
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["nope.module:f"], "cannot import module 'nope.module'"),
-    (["tests.leak_corpus.clean"], "expected module:callable"),
-    (["tests.leak_corpus.clean:missing"], "has no attribute 'missing'"),
-    (["tests.leak_corpus.leaky:_BUS"], "is not callable (it is an EventBus)"),
-    (["tests.leak_corpus.leaky:_parse"], "cannot be called without arguments"),
-    (["tests.leak_corpus.clean:pure", "--iterations", "-3"], "--iterations"),
-    (["tests.leak_corpus.clean:pure", "--max-growth", "lots"], "invalid size 'lots'"),
-    (["tests.leak_corpus.clean:pure", "--expect", "NoSuchError"], "is not an exception class"),
-])
-def test_bad_input_exits_2_with_one_line(argv: list[str], message: str,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nope.module:f"], "cannot import module 'nope.module'"),
+        (["tests.leak_corpus.clean"], "expected module:callable"),
+        (["tests.leak_corpus.clean:missing"], "has no attribute 'missing'"),
+        (["tests.leak_corpus.leaky:_BUS"], "is not callable (it is an EventBus)"),
+        (["tests.leak_corpus.leaky:_parse"], "cannot be called without arguments"),
+        (["tests.leak_corpus.clean:pure", "--iterations", "-3"], "--iterations"),
+        (["tests.leak_corpus.clean:pure", "--max-growth", "lots"], "invalid size 'lots'"),
+        (["tests.leak_corpus.clean:pure", "--expect", "NoSuchError"], "is not an exception class"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["leaks", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
@@ -78,8 +81,11 @@ def test_unexpected_exception_exits_3_with_traceback(capsys: pytest.CaptureFixtu
     assert main(["leaks", "tests.leak_corpus.clean:error_path"]) == 3
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err
-    assert err.strip().splitlines()[-1].startswith(
-        "memwatch: error: tests.leak_corpus.clean:error_path raised ValueError")
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith("memwatch: error: tests.leak_corpus.clean:error_path raised ValueError")
+    )
 
 
 def test_expected_exception_option(capsys: pytest.CaptureFixture[str]) -> None:
@@ -88,26 +94,31 @@ def test_expected_exception_option(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_isolate_reports_like_in_process(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["leaks", "tests.leak_corpus.native:malloc_leak", "--isolate", "--json",
-                 "--max-growth", "100 kB"])
+    code = main(
+        ["leaks", "tests.leak_corpus.native:malloc_leak", "--isolate", "--json", "--max-growth", "100 kB"]
+    )
     report = load_document(json.loads(capsys.readouterr().out), expected=LeakReport)
     assert code == 1
     assert report.kind == "native"
 
 
-def test_isolate_survives_a_crash(tmp_path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "crashy.py").write_text(textwrap.dedent("""
+def test_isolate_survives_a_crash(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "crashy.py").write_text(
+        textwrap.dedent("""
         import ctypes
 
         def crash():
             ctypes.string_at(0)  # reads address 0: SIGSEGV
-    """))
+    """)
+    )
     monkeypatch.chdir(tmp_path)
     assert main(["leaks", "crashy:crash", "--isolate"]) == 3
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err == ("memwatch: error: the operation crashed the child process (SIGSEGV); "
-                   "memwatch itself is unaffected")
+    assert err == (
+        "memwatch: error: the operation crashed the child process (SIGSEGV); memwatch itself is unaffected"
+    )
 
 
 def test_isolate_bad_target_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,8 +126,9 @@ def test_isolate_bad_target_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "cannot import module 'nope.module'" in capsys.readouterr().err
 
 
-def test_defaults_come_from_the_config_file(tmp_path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_defaults_come_from_the_config_file(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "memwatch.yaml").write_text('leaks:\n  max_growth: "1 kB"\n')
     monkeypatch.chdir(tmp_path)
     assert main(["leaks", "tests.leak_corpus.leaky:small_object", "--no-attribution"]) == 1
@@ -130,8 +142,12 @@ def test_run_isolated_api() -> None:
     from memwatch.errors import UsageError
     from memwatch.leaks.isolate import run_isolated
 
-    report = run_isolated("tests.leak_corpus.clean:error_path", iterations=400,
-                          max_growth="1 MB", expected_exceptions=(ValueError,))
+    report = run_isolated(
+        "tests.leak_corpus.clean:error_path",
+        iterations=400,
+        max_growth="1 MB",
+        expected_exceptions=(ValueError,),
+    )
     assert report.verdict == "clean"
     assert report.iterations <= 400
     with pytest.raises(UsageError, match="unknown option"):

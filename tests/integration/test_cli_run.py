@@ -79,8 +79,9 @@ def test_plot_png_and_svg(job_file: Path, tmp_path: Path) -> None:
     assert "memwatch: 2 runs" in svg.read_text()
 
 
-def test_compare_and_fail_on_regression(job_file: Path, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_and_fail_on_regression(
+    job_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     small = tmp_path / "small.json"
     assert main(["run", "-q", "-o", str(small), "--", PY, "-c", SMALL]) == 0
     assert main(["compare", str(small), str(job_file)]) == 0
@@ -124,29 +125,35 @@ def _other_version(tmp: Path) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (lambda t: ["report", str(t / "missing.json")], "missing.json: no such file"),
-    (lambda t: ["report", _corrupt(t)], "corrupt JSON at line 1"),
-    (lambda t: ["report", _other_version(t)], "schema version 99 is not supported"),
-    (lambda t: ["plot", str(t / "missing.json")], "missing.json: no such file"),
-    (lambda t: ["compare", _corrupt(t), _corrupt(t)], "corrupt JSON"),
-    (lambda t: ["run", "--signals", "bogus", "--", PY, "-c", "pass"], "unknown probe 'bogus'"),
-    (lambda t: ["run", "--signals", "py_blocks", "--", PY, "-c", "pass"],
-     "probe 'py_blocks' cannot be read from another process"),
-    (lambda t: ["run", "--", "memwatch-no-such-command"], "command not found: memwatch-no-such-command"),
-    (lambda t: ["run"], "no command to run"),
-    (lambda t: ["run", "-o", str(t / "no" / "dir.json"), "--", PY, "-c", "pass"], "does not exist"),
-    (lambda t: ["run", "-o", str(t), "--", PY, "-c", "pass"], "it is a directory"),
-    (lambda t: ["run", "--interval", "0", "--", PY, "-c", "pass"], "must be a positive number"),
-    (lambda t: ["run", "--interval", "-5ms", "--", PY, "-c", "pass"], "invalid duration '-5ms'"),
-    (lambda t: ["run", "--interval", "soon", "--", PY, "-c", "pass"], "invalid duration 'soon'"),
-    (lambda t: ["benchmark", "--iterations", "0", "--", PY, "-c", "pass"], "must be at least 1"),
-    (lambda t: ["benchmark", "--interval", "0", "--", PY, "-c", "pass"], "must be a positive number"),
-    (lambda t: ["benchmark", "--format", "yaml", "--", PY, "-c", "pass"], "unknown report format 'yaml'"),
-    (lambda t: ["compare", "a.json", "b.json", "--tolerance", "lots"], "--tolerance 'lots'"),
-])
-def test_bad_input_is_one_line_and_exit_2(args: object, message: str, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (lambda t: ["report", str(t / "missing.json")], "missing.json: no such file"),
+        (lambda t: ["report", _corrupt(t)], "corrupt JSON at line 1"),
+        (lambda t: ["report", _other_version(t)], "schema version 99 is not supported"),
+        (lambda t: ["plot", str(t / "missing.json")], "missing.json: no such file"),
+        (lambda t: ["compare", _corrupt(t), _corrupt(t)], "corrupt JSON"),
+        (lambda t: ["run", "--signals", "bogus", "--", PY, "-c", "pass"], "unknown probe 'bogus'"),
+        (
+            lambda t: ["run", "--signals", "py_blocks", "--", PY, "-c", "pass"],
+            "probe 'py_blocks' cannot be read from another process",
+        ),
+        (lambda t: ["run", "--", "memwatch-no-such-command"], "command not found: memwatch-no-such-command"),
+        (lambda t: ["run"], "no command to run"),
+        (lambda t: ["run", "-o", str(t / "no" / "dir.json"), "--", PY, "-c", "pass"], "does not exist"),
+        (lambda t: ["run", "-o", str(t), "--", PY, "-c", "pass"], "it is a directory"),
+        (lambda t: ["run", "--interval", "0", "--", PY, "-c", "pass"], "must be a positive number"),
+        (lambda t: ["run", "--interval", "-5ms", "--", PY, "-c", "pass"], "invalid duration '-5ms'"),
+        (lambda t: ["run", "--interval", "soon", "--", PY, "-c", "pass"], "invalid duration 'soon'"),
+        (lambda t: ["benchmark", "--iterations", "0", "--", PY, "-c", "pass"], "must be at least 1"),
+        (lambda t: ["benchmark", "--interval", "0", "--", PY, "-c", "pass"], "must be a positive number"),
+        (lambda t: ["benchmark", "--format", "yaml", "--", PY, "-c", "pass"], "unknown report format 'yaml'"),
+        (lambda t: ["compare", "a.json", "b.json", "--tolerance", "lots"], "--tolerance 'lots'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    args: object, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     argv = args(tmp_path)  # type: ignore[operator]
     assert main(argv) == 2
     line = one_error_line(capsys.readouterr().err)
@@ -154,16 +161,18 @@ def test_bad_input_is_one_line_and_exit_2(args: object, message: str, tmp_path: 
     assert message in line
 
 
-def test_bad_report_format_and_plot_extension(job_file: Path, tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_report_format_and_plot_extension(
+    job_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["report", str(job_file), "--format", "yaml"]) == 2
     assert "unknown report format 'yaml'" in one_error_line(capsys.readouterr().err)
     assert main(["plot", str(job_file), "-o", str(tmp_path / "x.jpg")]) == 2
     assert "use a .png or .svg file name" in one_error_line(capsys.readouterr().err)
 
 
-def test_a_result_of_another_kind_is_refused(job_file: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_result_of_another_kind_is_refused(
+    job_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cmp = tmp_path / "cmp.json"
     assert main(["compare", str(job_file), str(job_file), "-f", "json", "-o", str(cmp)]) == 0
     capsys.readouterr()

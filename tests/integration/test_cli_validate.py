@@ -18,8 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     shutil.copytree(EXAMPLES / "app", tmp_path / "app")
-    config = (EXAMPLES / "memwatch.yaml").read_text().replace("../reports/memory_validation",
-                                                                 "reports")
+    config = (EXAMPLES / "memwatch.yaml").read_text().replace("../reports/memory_validation", "reports")
     (tmp_path / "memwatch.yaml").write_text(config)
     return tmp_path / "memwatch.yaml"
 
@@ -46,8 +45,7 @@ def test_quick_level_on_the_example_app(example: Path, capsys: pytest.CaptureFix
     assert leak_doc["kind"] == "leak_report"
 
 
-def test_second_run_compares_with_the_baseline(example: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_second_run_compares_with_the_baseline(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = example.parent / "history.db"
     args = ["validate", "--config", str(example), "--db", str(db)]
     cfg = example.read_text().replace("  - name: reports\n    operation: app.reports:render\n", "")
@@ -61,10 +59,13 @@ def test_second_run_compares_with_the_baseline(example: Path,
     assert "recorded as run 2" in out
 
 
-def test_a_gate_naming_no_measured_metric_is_an_error(example: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    example.write_text("components:\n  - name: r\n    operation: app.sessions:handle_request\n"
-                       "    checks: [regression]\nchecks:\n  regression:\n    gates: ['peek:10%']\n")
+def test_a_gate_naming_no_measured_metric_is_an_error(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example.write_text(
+        "components:\n  - name: r\n    operation: app.sessions:handle_request\n"
+        "    checks: [regression]\nchecks:\n  regression:\n    gates: ['peek:10%']\n"
+    )
     code = main(["validate", "--config", str(example), "--db", str(example.parent / "h.db")])
     out = capsys.readouterr().out
     assert code == 1, out
@@ -74,19 +75,23 @@ def test_a_gate_naming_no_measured_metric_is_an_error(example: Path,
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("components:\n  - name: a\n    operation: app.nope:f\n",
-         "component 'a': cannot import module 'app.nope'"),
-        ("components:\n  - name: a\n    operation: app.reports:nothing\n",
-         "has no attribute 'nothing'"),
-        ("components:\n  - name: a\n    operation: app.reports:render\nchecks:\n  leakz: {}\n",
-         "checks.leakz: unknown check"),
+        (
+            "components:\n  - name: a\n    operation: app.nope:f\n",
+            "component 'a': cannot import module 'app.nope'",
+        ),
+        ("components:\n  - name: a\n    operation: app.reports:nothing\n", "has no attribute 'nothing'"),
+        (
+            "components:\n  - name: a\n    operation: app.reports:render\nchecks:\n  leakz: {}\n",
+            "checks.leakz: unknown check",
+        ),
         ("leaks:\n  max_growth: 12 XB\ncomponents: []\n", ":2: leaks.max_growth: invalid size '12 XB'"),
         ("components: [\n", "invalid YAML"),
         ("level: quick\n", "no components to validate"),
     ],
 )
 def test_bad_configs_exit_2_with_one_line_and_write_nothing(
-        example: Path, capsys: pytest.CaptureFixture[str], text: str, message: str) -> None:
+    example: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
     example.write_text(text)
     code = main(["validate", "--config", str(example), "--no-db"])
     err = capsys.readouterr().err
@@ -101,9 +106,10 @@ def test_unwritable_report_dir(example: Path, capsys: pytest.CaptureFixture[str]
     blocker = example.parent / "file"
     blocker.write_text("x")
     cfg = example.read_text()
-    example.write_text(cfg[:cfg.index("components:")] + "components:\n  - name: r\n"
-                       "    operation: app.reports:render\n    checks: [leaks]\n")
-    code = main(["validate", "--config", str(example), "--no-db", "--report-dir",
-                 str(blocker / "sub")])
+    example.write_text(
+        cfg[: cfg.index("components:")] + "components:\n  - name: r\n"
+        "    operation: app.reports:render\n    checks: [leaks]\n"
+    )
+    code = main(["validate", "--config", str(example), "--no-db", "--report-dir", str(blocker / "sub")])
     assert code == 2
     assert "cannot create report folder" in capsys.readouterr().err

@@ -229,8 +229,11 @@ def test_an_operation_that_raises_stops_the_run_with_the_call_number() -> None:
         if len(calls) == 7:
             raise ValueError("broken input")
 
-    with pytest.raises(OperationError, match=r"flaky: the operation raised ValueError: broken input "
-                                             r"\(call 7 of 100\)") as info:
+    with pytest.raises(
+        OperationError,
+        match=r"flaky: the operation raised ValueError: broken input "
+        r"\(call 7 of 100\)",
+    ) as info:
         measure_latency(flaky, iterations=100, component="flaky")
     assert isinstance(info.value.original, ValueError)
     assert "broken input" in info.value.traceback_text
@@ -431,7 +434,8 @@ def test_changing_thresholds_inside_the_span_is_noted() -> None:
         gc.collect()
     assert gm.report.forced == 1  # the gc.collect wrapper still tells
     assert gm.report.interpreter.forced_detection == (
-        "gc.collect wrapper + 3.11 trigger rule" if sys.version_info[:2] == (3, 11) else "gc.collect wrapper")
+        "gc.collect wrapper + 3.11 trigger rule" if sys.version_info[:2] == (3, 11) else "gc.collect wrapper"
+    )
     with GCMonitor() as gm2:
         gc.set_threshold(4321, 10, 10)
     assert gm2.report.interpreter.forced_detection == "gc.collect wrapper (thresholds changed)"
@@ -474,8 +478,10 @@ def test_the_interpreters_own_duration_and_candidates_are_used_when_the_callback
         with GCMonitor() as gm:
             callback = gc.callbacks[-1]
             callback("start", {"generation": 2, "collected": 0, "uncollectable": 0})
-            callback("stop", {"generation": 2, "collected": 300, "uncollectable": 0,
-                              "duration": 0.25, "candidates": 1000})
+            callback(
+                "stop",
+                {"generation": 2, "collected": 300, "uncollectable": 0, "duration": 0.25, "candidates": 1000},
+            )
     finally:
         tracemalloc.stop()
     report = gm.report

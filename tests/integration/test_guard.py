@@ -18,8 +18,10 @@ from memwatch.probes.cgroup import read_cgroup
 from memwatch.probes.gpu import nvml_devices
 from memwatch.probes.native import native_reason
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc"),
+]
 
 MIB = 1 << 20
 
@@ -59,9 +61,14 @@ def test_guard_thread_alerts_when_real_memory_crosses_warning(collected: None) -
     probe = SystemSource(budget="64 GiB", psi=False, gpu=False)
     base = probe.read().usage
     # absolute thresholds above this process's RSS, whatever it is: +200 MiB is a warning
-    guard = MemoryGuard(warning=base + 100 * MIB, critical=base + 500 * MIB,
-                        emergency=base + 600 * MIB, check_interval=0.02, reserve=0,
-                        source=SystemSource(budget="64 GiB", psi=False, gpu=False))
+    guard = MemoryGuard(
+        warning=base + 100 * MIB,
+        critical=base + 500 * MIB,
+        emergency=base + 600 * MIB,
+        check_interval=0.02,
+        reserve=0,
+        source=SystemSource(budget="64 GiB", psi=False, gpu=False),
+    )
     crossed = threading.Event()
     seen: list[tuple[str, dict[str, Any]]] = []
 
@@ -91,7 +98,7 @@ def test_memory_monitor_on_the_real_process(collected: None) -> None:
     now = monitor.current()
     assert abs(monitor.available() - (budget - now)) < 32 * MIB
     assert monitor.percent() == pytest.approx(100 * now / budget, abs=0.1)
-    assert monitor.peak() >= before + 80 * MIB   # the peak stays after the release
+    assert monitor.peak() >= before + 80 * MIB  # the peak stays after the release
 
 
 def test_psi_trigger_on_the_real_pressure_file() -> None:
@@ -147,7 +154,7 @@ def test_guard_thread_with_psi_keeps_its_schedule_and_stops_promptly() -> None:
         time.sleep(0.5)
         assert guard.running
     checks = guard.metrics()["counters"]["checks"]
-    assert 5 <= checks <= 40            # about 25: the trigger wait does not spin or stall
+    assert 5 <= checks <= 40  # about 25: the trigger wait does not spin or stall
     assert not guard.running
     assert guard.level == "normal"
     guard.close()
@@ -178,9 +185,10 @@ def test_malloc_trim_returns_what_gc_cannot_after_a_burst() -> None:
     import json
     import subprocess
 
-    out = subprocess.run([sys.executable, "-c", LADDER_AFTER_BURST], capture_output=True,
-                         text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", LADDER_AFTER_BURST], capture_output=True, text=True, check=True, timeout=60
+    )
     actions = dict(json.loads(out.stdout))
-    assert list(actions) == ["gc", "malloc_trim"]   # gc alone left usage at warning
+    assert list(actions) == ["gc", "malloc_trim"]  # gc alone left usage at warning
     assert actions["gc"] < 30 * MIB
     assert actions["malloc_trim"] > 120 * MIB

@@ -57,8 +57,14 @@ def test_sites_types_and_paths_of_a_leak() -> None:
     types = {t.type_name: t.per_iteration for t in report.types}
     assert types[f"{__name__}.Session"] == pytest.approx(1.0, rel=0.1)
     chains = [str(path) for path in report.retention_paths]
-    assert any(re.fullmatch(rf"module {re.escape(__name__)}\._STORE -> dict\['u\d+'\] -> "
-                            r"list\[0\] -> Session", c) for c in chains), chains
+    assert any(
+        re.fullmatch(
+            rf"module {re.escape(__name__)}\._STORE -> dict\['u\d+'\] -> "
+            r"list\[0\] -> Session",
+            c,
+        )
+        for c in chains
+    ), chains
     assert "kept alive by:" in report.explain()
 
 
@@ -117,8 +123,7 @@ def test_a_local_variable_is_a_root() -> None:
     path = find_path(mine)
     assert path is not None
     assert path.root_kind == "thread"
-    assert path.chain == ("thread MainThread: test_a_local_variable_is_a_root() local 'mine'",
-                          "Session")
+    assert path.chain == ("thread MainThread: test_a_local_variable_is_a_root() local 'mine'", "Session")
 
 
 def test_reset_caches_clears_the_re_cache() -> None:
@@ -154,17 +159,22 @@ def _make_getter(value: object) -> Callable[[], object]:
 _GETTERS: list[Callable[[], object]] = []
 
 
-@pytest.mark.parametrize(("store", "expected"), [
-    (lambda s: _SLOTTED.append(Slotted(s)), "_SLOTTED -> list[0] -> Slotted.held -> Session"),
-    (_QUEUE.append, "_QUEUE -> deque[0] -> Session"),
-    (lambda s: _MEMBERS.add(Frozen(s)), "_MEMBERS -> set member -> Frozen.payload -> Session"),
-    (lambda s: _GETTERS.append(_make_getter(s)),
-     "_GETTERS -> list[0] -> function _make_getter.<locals>.<lambda> -> tuple[0] -> cell -> Session"),
-])
+@pytest.mark.parametrize(
+    ("store", "expected"),
+    [
+        (lambda s: _SLOTTED.append(Slotted(s)), "_SLOTTED -> list[0] -> Slotted.held -> Session"),
+        (_QUEUE.append, "_QUEUE -> deque[0] -> Session"),
+        (lambda s: _MEMBERS.add(Frozen(s)), "_MEMBERS -> set member -> Frozen.payload -> Session"),
+        (
+            lambda s: _GETTERS.append(_make_getter(s)),
+            "_GETTERS -> list[0] -> function _make_getter.<locals>.<lambda> -> tuple[0] -> cell -> Session",
+        ),
+    ],
+)
 def test_path_labels(store: Callable[[Session], None], expected: str) -> None:
     store(Session("x"))
     try:
-        holder = (_SLOTTED or _QUEUE or _MEMBERS or _GETTERS)
+        holder = _SLOTTED or _QUEUE or _MEMBERS or _GETTERS
         path = find_path(_target_in(holder))  # no local variable holds the target
         assert path is not None
         assert str(path) == f"module {__name__}.{expected}"

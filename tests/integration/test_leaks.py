@@ -122,19 +122,22 @@ def test_unexpected_exception_gives_no_verdict() -> None:
     assert "raised ValueError: bad 100" in str(info.value)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"iterations": -5}, "iterations=-5 is out of range"),
-    ({"iterations": 0}, "iterations=0 is out of range"),
-    ({"iterations": 10**12}, "out of range"),
-    ({"iterations": "ten"}, "iterations must be a whole number"),
-    ({"warmup": -1}, "warmup=-1 is out of range"),
-    ({"max_growth": "12 XB"}, "unknown unit"),
-    ({"time_budget": "-3s"}, "invalid duration"),
-    ({"signals": ["bogus"]}, "unknown signal"),
-    ({"signals": ["rss"]}, "rss never decides alone"),
-    ({"expected_exceptions": (int,)}, "expected_exceptions"),
-    ({"args": 5}, "args must be a tuple"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"iterations": -5}, "iterations=-5 is out of range"),
+        ({"iterations": 0}, "iterations=0 is out of range"),
+        ({"iterations": 10**12}, "out of range"),
+        ({"iterations": "ten"}, "iterations must be a whole number"),
+        ({"warmup": -1}, "warmup=-1 is out of range"),
+        ({"max_growth": "12 XB"}, "unknown unit"),
+        ({"time_budget": "-3s"}, "invalid duration"),
+        ({"signals": ["bogus"]}, "unknown signal"),
+        ({"signals": ["rss"]}, "rss never decides alone"),
+        ({"expected_exceptions": (int,)}, "expected_exceptions"),
+        ({"args": 5}, "args must be a tuple"),
+    ],
+)
 def test_bad_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         detect_leaks(clean_work, **kwargs)
@@ -174,8 +177,9 @@ def test_setup_teardown_and_signals() -> None:
     def teardown() -> None:
         calls["teardown"] += 1
 
-    report = detect_leaks(clean_work, setup=setup, teardown=teardown,
-                          signals=["py_blocks"], reset_caches=False)
+    report = detect_leaks(
+        clean_work, setup=setup, teardown=teardown, signals=["py_blocks"], reset_caches=False
+    )
     assert calls["setup"] == calls["teardown"] > report.iterations
     assert [e.signal for e in report.signals] == ["py_blocks"]
 
@@ -213,25 +217,28 @@ def test_component_mode_is_awaitable_for_async_operations() -> None:
 
 def test_detector_detect_leaks_passes_arguments() -> None:
     seen = []
-    report = MemoryLeakDetector().detect_leaks(lambda x, y=0: seen.append([x, y]), 1, y=2,
-                                               iterations=300)
+    report = MemoryLeakDetector().detect_leaks(lambda x, y=0: seen.append([x, y]), 1, y=2, iterations=300)
     assert seen[0] == [1, 2]
     assert report.leak_detected
     seen.clear()
 
 
 def test_severity_thresholds_are_configurable() -> None:
-    report = detect_leaks(leaky_kilobyte, attribute=False,
-                          severity={"minor": "10 kB", "major": "100 kB", "critical": "200 kB"})
+    report = detect_leaks(
+        leaky_kilobyte, attribute=False, severity={"minor": "10 kB", "major": "100 kB", "critical": "200 kB"}
+    )
     assert report.severity == "critical"  # ~1 MB per 1,000 calls
     assert report.thresholds["minor"] == 10_000
 
 
-@pytest.mark.parametrize(("severity", "message"), [
-    ({"huge": "1 MB"}, "unknown severity level"),
-    ({"minor": "50 MB"}, "must grow"),
-    ({"minor": "lots"}, "invalid size"),
-])
+@pytest.mark.parametrize(
+    ("severity", "message"),
+    [
+        ({"huge": "1 MB"}, "unknown severity level"),
+        ({"minor": "50 MB"}, "must grow"),
+        ({"minor": "lots"}, "invalid size"),
+    ],
+)
 def test_bad_severity(severity: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         detect_leaks(clean_work, severity=severity)

@@ -18,8 +18,10 @@ import pytest
 from memwatch.errors import DataError
 from memwatch.guard.preserve import Preserver, read_preserved, verify
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux"),
+]
 
 VERSION_BYTES = 1 << 20
 
@@ -75,18 +77,19 @@ def test_sigkill_during_flushes_leaves_a_complete_version(tmp_path: Path) -> Non
     last = 0
     for trial in range(6):
         start = trial * 10**6
-        child = subprocess.Popen([sys.executable, str(script), str(target), str(start)],
-                                 stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, str(script), str(target), str(start)], stdout=subprocess.PIPE, text=True
+        )
         try:
             assert child.stdout is not None
             assert child.stdout.readline().strip() == "ready"
-            _wait_for_version_above(target, start)   # the loop is flushing now
-            time.sleep(rng.uniform(0.0, 0.1))        # then kill it somewhere in a flush
+            _wait_for_version_above(target, start)  # the loop is flushing now
+            time.sleep(rng.uniform(0.0, 0.1))  # then kill it somewhere in a flush
         finally:
             child.send_signal(signal.SIGKILL)
             child.wait(10)
         assert child.returncode == -signal.SIGKILL
-        version = file_version(target)    # complete, and its checksum is accepted
+        version = file_version(target)  # complete, and its checksum is accepted
         assert version > start > last or trial == 0, (version, start, last)
         last = version
 
@@ -113,9 +116,9 @@ def test_reserve_is_resident_and_released(tmp_path: Path) -> None:
     preserver.add(b"x", tmp_path / "x.bin")
     held = rss()
     assert preserver.reserved == 64 << 20
-    assert held - before > 48 << 20      # pre-touched: really resident
+    assert held - before > 48 << 20  # pre-touched: really resident
     assert preserver.release_reserve() == 64 << 20
-    assert rss() < held - (48 << 20)     # unmapped: given back at once
+    assert rss() < held - (48 << 20)  # unmapped: given back at once
     preserver.close()
 
 
@@ -156,8 +159,13 @@ def test_emergency_shutdown_in_a_filling_child_loses_no_sample(tmp_path: Path) -
     script = tmp_path / "fill.py"
     script.write_text(FILL_TO_EMERGENCY)
     try:
-        out = subprocess.run([sys.executable, str(script), str(target)], capture_output=True,
-                             text=True, timeout=60, check=False)
+        out = subprocess.run(
+            [sys.executable, str(script), str(target)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     except subprocess.TimeoutExpired:  # pragma: no cover - a hang is a failure
         pytest.fail("the child did not shut down")
     assert out.returncode == 75, out.stderr[-2000:]
@@ -165,5 +173,5 @@ def test_emergency_shutdown_in_a_filling_child_loses_no_sample(tmp_path: Path) -
     buffered = [int(line) for line in out.stdout.split()]
     on_disk = [int(line) for line in read_preserved(target).decode().split()]
     assert on_disk == buffered
-    assert len(buffered) > 150   # it really filled memory (about 250 MiB of 1 MiB chunks)
+    assert len(buffered) > 150  # it really filled memory (about 250 MiB of 1 MiB chunks)
     assert not [p for p in os.listdir(tmp_path) if ".memwatch-" in p]

@@ -126,7 +126,9 @@ def test_fds_and_threads_count_what_we_open() -> None:
 def test_statm_reader_for_a_child_and_its_exit() -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", "import sys; print('ready', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     try:
         assert child.stdout is not None
         assert child.stdout.readline() == b"ready\n"

@@ -16,12 +16,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _source(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    script = ('set -euo pipefail; source scripts/services.sh; '
-              'echo "url=${MEMWATCH_TEST_PG_URL:-}"; echo "reason=${MEMWATCH_TEST_PG_SKIP_REASON:-}"; '
-              'echo still-running')
+    script = (
+        "set -euo pipefail; source scripts/services.sh; "
+        'echo "url=${MEMWATCH_TEST_PG_URL:-}"; echo "reason=${MEMWATCH_TEST_PG_SKIP_REASON:-}"; '
+        "echo still-running"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMWATCH_TEST_PG")}
-    return subprocess.run(["bash", "-c", script], cwd=ROOT, env={**env, **extra_env}, text=True,
-                          capture_output=True, timeout=300, check=False)
+    return subprocess.run(
+        ["bash", "-c", script],
+        cwd=ROOT,
+        env={**env, **extra_env},
+        text=True,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_an_impossible_cluster_is_reported_and_the_caller_goes_on(tmp_path: Path) -> None:

@@ -24,15 +24,24 @@ ENV_B = {**ENV_A, "python": "3.12.1", "python_minor": "3.12"}
 
 
 def rows(value: float, n: int = 3) -> list[ResultRow]:
-    return [ResultRow("tests/test_a.py::test_one", "peak", "bytes", [value + i for i in range(n)]),
-            ResultRow("tests/test_a.py::test_one", "growth", "bytes", [0.0] * n),
-            ResultRow("tests/test_b.py::test_two[<x>]", "peak", "bytes", [value * 2])]
+    return [
+        ResultRow("tests/test_a.py::test_one", "peak", "bytes", [value + i for i in range(n)]),
+        ResultRow("tests/test_a.py::test_one", "growth", "bytes", [0.0] * n),
+        ResultRow("tests/test_b.py::test_two[<x>]", "peak", "bytes", [value * 2]),
+    ]
 
 
 def test_record_and_read_back(db_url: str) -> None:
     with open_store(db_url) as store:
-        run_id = store.record_run("pytest", rows(1e6), label="first", meta={"workers": 4},
-                                  git_sha="abc123", git_branch="main", env=ENV_A)
+        run_id = store.record_run(
+            "pytest",
+            rows(1e6),
+            label="first",
+            meta={"workers": 4},
+            git_sha="abc123",
+            git_branch="main",
+            env=ENV_A,
+        )
         info = store.run(run_id)
         assert (info.kind, info.label, info.git_sha, info.git_branch) == ("pytest", "first", "abc123", "main")
         assert info.meta == {"workers": 4}
@@ -45,8 +54,16 @@ def test_record_and_read_back(db_url: str) -> None:
 
 def test_trend_oldest_first_limited_and_filtered_by_environment(db_url: str) -> None:
     with open_store(db_url) as store:
-        ids = [store.record_run("pytest", rows(1e6 * (k + 1)), env=ENV_A if k % 2 == 0 else ENV_B,
-                                git_sha=None, git_branch=None) for k in range(6)]
+        ids = [
+            store.record_run(
+                "pytest",
+                rows(1e6 * (k + 1)),
+                env=ENV_A if k % 2 == 0 else ENV_B,
+                git_sha=None,
+                git_branch=None,
+            )
+            for k in range(6)
+        ]
         trend = store.trend("tests/test_a.py::test_one", "peak")
         assert [p.run_id for p in trend] == ids
         assert [p.value for p in trend] == [1e6 * (k + 1) + 1 for k in range(6)]  # median of 3
@@ -62,20 +79,25 @@ def test_trend_oldest_first_limited_and_filtered_by_environment(db_url: str) -> 
 
 def test_duplicate_rows_in_one_run_merge_their_samples(db_url: str) -> None:
     with open_store(db_url) as store:
-        run_id = store.record_run("pytest", [ResultRow("t", "peak", "bytes", [1.0]),
-                                             ResultRow("t", "peak", "bytes", [2.0, 3.0])], env=ENV_A)
+        run_id = store.record_run(
+            "pytest",
+            [ResultRow("t", "peak", "bytes", [1.0]), ResultRow("t", "peak", "bytes", [2.0, 3.0])],
+            env=ENV_A,
+        )
         assert store.results(run_id) == [ResultRow("t", "peak", "bytes", (1.0, 2.0, 3.0))]
         with pytest.raises(UsageError, match="both 'bytes' and 'count'"):
-            store.record_run("pytest", [ResultRow("t", "peak", "bytes", [1.0]),
-                                        ResultRow("t", "peak", "count", [2.0])])
+            store.record_run(
+                "pytest", [ResultRow("t", "peak", "bytes", [1.0]), ResultRow("t", "peak", "count", [2.0])]
+            )
 
 
 @pytest.mark.parametrize("bad", [[], [float("nan")], [float("inf")]])
 def test_bad_samples_are_refused_and_nothing_is_written(db_url: str, bad: list[float]) -> None:
     with open_store(db_url) as store:
         with pytest.raises(UsageError, match="t peak"):
-            store.record_run("pytest", [ResultRow("ok", "peak", "bytes", [1.0]),
-                                        ResultRow("t", "peak", "bytes", bad)])
+            store.record_run(
+                "pytest", [ResultRow("ok", "peak", "bytes", [1.0]), ResultRow("t", "peak", "bytes", bad)]
+            )
         assert store.runs() == []
 
 
@@ -88,12 +110,14 @@ def test_baselines_per_environment_replace_and_from_run(db_url: str) -> None:
         assert base is not None
         assert (base.samples, base.run_id, base.source) == ((1e6, 1e6 + 1, 1e6 + 2), first, f"run {first}")
         assert store.baseline("tests/test_a.py::test_one", "peak", env=ENV_B) is None
-        store.set_baseline("tests/test_a.py::test_one", "peak", "bytes", [5.0, 6.0], env=ENV_B,
-                           source="manual")
+        store.set_baseline(
+            "tests/test_a.py::test_one", "peak", "bytes", [5.0, 6.0], env=ENV_B, source="manual"
+        )
         store.set_baseline("tests/test_a.py::test_one", "peak", "bytes", [7.0], env=ENV_A, source="again")
         all_envs = store.baselines("tests/test_a.py::test_one", "peak")
         assert [(b.env_key, b.samples, b.source) for b in all_envs] == sorted(
-            [(environment_key(ENV_A), (7.0,), "again"), (environment_key(ENV_B), (5.0, 6.0), "manual")])
+            [(environment_key(ENV_A), (7.0,), "again"), (environment_key(ENV_B), (5.0, 6.0), "manual")]
+        )
         assert len(store.baselines()) == 4
         assert store.latest_run(branch="main") is not None
         assert store.latest_run(branch="other") is None
@@ -143,8 +167,11 @@ def _set_version(url: str, version: str) -> None:
 
 def test_newer_schema_is_refused_naming_both_versions(db_url: str) -> None:
     _set_version(db_url, str(S.SCHEMA_VERSION + 5))
-    with pytest.raises(DataError, match=rf"schema version {S.SCHEMA_VERSION + 5} is newer .* "
-                                        rf"\(version {S.SCHEMA_VERSION}\)"):
+    with pytest.raises(
+        DataError,
+        match=rf"schema version {S.SCHEMA_VERSION + 5} is newer .* "
+        rf"\(version {S.SCHEMA_VERSION}\)",
+    ):
         open_store(db_url)
 
 
@@ -203,8 +230,11 @@ def test_unreachable_postgresql_is_a_clear_data_error() -> None:
     # Port 9 (discard) on localhost: nothing listens there; the connection is refused at once.
     if importlib.util.find_spec("psycopg") is None:
         pytest.skip("psycopg is not installed")
-    with pytest.raises(DataError, match=r"cannot connect to the history database "
-                                        r"postgresql\+psycopg://u:\*\*\*@127\.0\.0\.1:9/db") as info:
+    with pytest.raises(
+        DataError,
+        match=r"cannot connect to the history database "
+        r"postgresql\+psycopg://u:\*\*\*@127\.0\.0\.1:9/db",
+    ) as info:
         open_store("postgresql://u:secret@127.0.0.1:9/db?connect_timeout=3")
     assert "secret" not in str(info.value)
     assert info.value.exit_code == 2
@@ -212,19 +242,23 @@ def test_unreachable_postgresql_is_a_clear_data_error() -> None:
 
 def test_missing_psycopg_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "psycopg" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else real(name, *a)
+    )
     with pytest.raises(UnavailableError, match=r"pip install 'memwatch\[postgres\]'"):
         open_store("postgresql://u@127.0.0.1:9/db")
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("history.db", "sqlite:///history.db"),
-    ("/tmp/x.db", "sqlite:////tmp/x.db"),
-    ("sqlite:///a.db", "sqlite:///a.db"),
-    ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
-    ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("history.db", "sqlite:///history.db"),
+        ("/tmp/x.db", "sqlite:////tmp/x.db"),
+        ("sqlite:///a.db", "sqlite:///a.db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+    ],
+)
 def test_resolve_url(given: str, expected: str) -> None:
     assert resolve_url(given) == expected
 
@@ -237,8 +271,9 @@ def test_resolve_url_refuses_other_databases() -> None:
     assert "pw" not in display_url("postgresql+psycopg://u:pw@h/db")
 
 
-def test_default_url_from_environment_and_default_file(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_url_from_environment_and_default_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MEMWATCH_DB", str(tmp_path / "env.db"))
     open_store().close()
@@ -256,8 +291,18 @@ def test_history_records_round_trip_through_json() -> None:
 
 def test_fingerprint_describes_this_interpreter() -> None:
     fp = environment_fingerprint()
-    for key in ("python", "python_build", "implementation", "system", "machine", "cpu", "cpu_count",
-                "memory_limit", "packages", "host"):
+    for key in (
+        "python",
+        "python_build",
+        "implementation",
+        "system",
+        "machine",
+        "cpu",
+        "cpu_count",
+        "memory_limit",
+        "packages",
+        "host",
+    ):
         assert key in fp
     assert fp["packages"]["memwatch"]
     assert environment_key(fp).startswith(f"{fp['implementation']}{fp['python_minor']}-")
@@ -325,11 +370,15 @@ def test_very_long_test_ids_are_stored_shortened_and_found_again(db_url: str) ->
     from memwatch.store.codec import MAX_TEST_ID, stored_test_id
 
     rng = random.Random(5)
-    long_id = "tests/test_p.py::test_x[" + "".join(rng.choice(string.ascii_letters + "é→")
-                                                   for _ in range(5000)) + "]"
+    long_id = (
+        "tests/test_p.py::test_x["
+        + "".join(rng.choice(string.ascii_letters + "é→") for _ in range(5000))
+        + "]"
+    )
     with open_store(db_url) as store:
-        run_id = store.record_run("pytest", [ResultRow(long_id, "peak", "bytes", [3.0])], env=ENV_A,
-                                  git_sha=None, git_branch=None)
+        run_id = store.record_run(
+            "pytest", [ResultRow(long_id, "peak", "bytes", [3.0])], env=ENV_A, git_sha=None, git_branch=None
+        )
         (row,) = store.results(run_id)
         assert row.test_id == stored_test_id(long_id)
         assert len(row.test_id) <= MAX_TEST_ID
@@ -340,11 +389,14 @@ def test_very_long_test_ids_are_stored_shortened_and_found_again(db_url: str) ->
     assert stored_test_id("short") == "short"
 
 
-@pytest.mark.parametrize(("kind", "row"), [
-    ("x" * 40, ResultRow("t", "peak", "bytes", [1.0])),
-    ("pytest", ResultRow("t", "m" * 65, "bytes", [1.0])),
-    ("pytest", ResultRow("t", "peak", "u" * 33, [1.0])),
-])
+@pytest.mark.parametrize(
+    ("kind", "row"),
+    [
+        ("x" * 40, ResultRow("t", "peak", "bytes", [1.0])),
+        ("pytest", ResultRow("t", "m" * 65, "bytes", [1.0])),
+        ("pytest", ResultRow("t", "peak", "u" * 33, [1.0])),
+    ],
+)
 def test_overlong_names_are_usage_errors(db_url: str, kind: str, row: ResultRow) -> None:
     with open_store(db_url) as store, pytest.raises(UsageError, match="record_run"):
         store.record_run(kind, [row], env=ENV_A)

@@ -24,16 +24,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _spawn(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "tests.integration.store_workers", *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.store_workers", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _assert_whole_runs(url: str) -> dict[int, int]:
     """Every run has exactly its results; no result without a run. Returns {run id: results}."""
     with open_store(url) as store, store._tx() as conn:
         declared = dict(conn.execute(sa.select(S.runs.c.id, S.runs.c.result_count)).all())
-        actual = dict(conn.execute(sa.select(S.results.c.run_id, sa.func.count())
-                                   .group_by(S.results.c.run_id)).all())
+        actual = dict(
+            conn.execute(sa.select(S.results.c.run_id, sa.func.count()).group_by(S.results.c.run_id)).all()
+        )
     assert actual == {k: v for k, v in declared.items() if v}
     return declared
 
@@ -59,8 +65,9 @@ def test_sigkill_inside_the_transaction_leaves_the_committed_run_only(db_url: st
     runs = _assert_whole_runs(db_url)
     assert list(runs.values()) == [500]
     with open_store(db_url) as store:  # the write lock was released: writing works again
-        run_id = store.record_run("pytest", [ResultRow("t", "peak", "bytes", [1.0])], git_sha=None,
-                                  git_branch=None)
+        run_id = store.record_run(
+            "pytest", [ResultRow("t", "peak", "bytes", [1.0])], git_sha=None, git_branch=None
+        )
         assert store.results(run_id)
 
 

@@ -22,8 +22,10 @@ from memwatch.stress.scenarios import StressOptions, run_scenario, run_stress
 from memwatch.stress.seed import run_harness
 from memwatch.stress.simulator import MemoryStressTester
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_DATA caps need Linux")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_DATA caps need Linux"),
+]
 
 MiB = 2**20
 W = "memwatch.stress.workloads:"
@@ -33,8 +35,11 @@ W = "memwatch.stress.workloads:"
 def test_ramp_finds_breaking_point_below_the_cap() -> None:
     cap = 256 * MiB
     # rlimit: the failure is a MemoryError (a cgroup cap would SIGKILL instead)
-    result = run_scenario("ramp", W + "hold", StressOptions(limit=cap, start=32, max_load=1000,
-                                                            relative=0.03, cap_method="rlimit"))
+    result = run_scenario(
+        "ramp",
+        W + "hold",
+        StressOptions(limit=cap, start=32, max_load=1000, relative=0.03, cap_method="rlimit"),
+    )
     point, last_ok = result.metrics["breaking_point"], result.metrics["last_ok"]
     # hold(load) allocates load MB: the break comes below the cap, and not far below it
     # (the interpreter's own data is a few tens of MB).
@@ -77,8 +82,9 @@ def test_crashed_and_killed_children_still_report() -> None:
 def test_child_that_ignores_sigterm_is_killed_after_grace() -> None:
     started = time.monotonic()
     # ignored from exec on, so the outcome cannot depend on how fast the child starts
-    run = run_child("call", limit=200 * MiB, target=W + "ignore_sigterm", timeout=0.5, grace=0.5,
-                    ignore_sigterm=True)
+    run = run_child(
+        "call", limit=200 * MiB, target=W + "ignore_sigterm", timeout=0.5, grace=0.5, ignore_sigterm=True
+    )
     assert time.monotonic() - started < 10
     assert run.outcome.exit == "timeout"
     assert run.outcome.signal == signal.SIGKILL
@@ -121,7 +127,8 @@ def test_fragmentation_builtin_churn_returns_heap_to_baseline() -> None:
     assert [s.label for s in result.samples][-1] == "after malloc_trim"
     # fragmentation is RSS growth minus heap growth, by definition
     assert result.metrics["fragmentation"] == pytest.approx(
-        result.metrics["rss_growth"] - result.metrics["heap_growth"])
+        result.metrics["rss_growth"] - result.metrics["heap_growth"]
+    )
 
 
 def test_concurrent_threads_and_asyncio() -> None:
@@ -129,9 +136,11 @@ def test_concurrent_threads_and_asyncio() -> None:
         result = run_scenario("concurrent", W + target, StressOptions(limit=200 * MiB, iterations=5))
         assert result.passed, result.checks
         assert result.metrics["completed"] == result.metrics["calls"] == 40
-    squeezed = run_scenario("concurrent", W + "hold",
-                            StressOptions(limit=200 * MiB, load=40, iterations=2, ballast=0.5,
-                                          cap_method="rlimit"))
+    squeezed = run_scenario(
+        "concurrent",
+        W + "hold",
+        StressOptions(limit=200 * MiB, load=40, iterations=2, ballast=0.5, cap_method="rlimit"),
+    )
     assert not squeezed.passed
     assert squeezed.metrics["memory_errors"] > 0
     assert squeezed.metrics["completed"] == squeezed.metrics["calls"]  # no hang, no crash
@@ -149,8 +158,9 @@ def test_soak_steady_passes_and_leak_fails() -> None:
 
 
 def test_memory_stress_tester_seed_api() -> None:
-    result = MemoryStressTester(limit="256MiB", levels_mb=(64, 128, 512), cycles=2,
-                                cap_method="rlimit").test_memory_pressure_scenarios()
+    result = MemoryStressTester(
+        limit="256MiB", levels_mb=(64, 128, 512), cycles=2, cap_method="rlimit"
+    ).test_memory_pressure_scenarios()
     assert result["breaking_point_reached"] is True
     assert result.breaking_point == 512_000_000
     assert len(result.cycles) == 4
@@ -158,8 +168,9 @@ def test_memory_stress_tester_seed_api() -> None:
 
 
 def test_harness_counts_fake_gpu_ooms() -> None:
-    result = run_harness(duration=1.0, cpu=50_000_000, gpu=2_000_000_000, toggle=0.25,
-                         fake_gpu_total=1_500_000_000)
+    result = run_harness(
+        duration=1.0, cpu=50_000_000, gpu=2_000_000_000, toggle=0.25, fake_gpu_total=1_500_000_000
+    )
     assert result.passed, result.checks
     assert result.metrics["gpu_ooms"] >= 2
     assert result.metrics["gpu_allocations"] == 0
@@ -184,8 +195,10 @@ def test_ramp_on_a_target_that_raises_is_no_breaking_point() -> None:
 
 def test_child_side_modules_stay_free_of_numpy() -> None:
     # the child's own data counts against its cap: numpy/scipy would cost tens of MiB
-    code = ("import sys, memwatch.stress.worker, memwatch.stress.tasks, memwatch.stress.harness, "
-            "memwatch.stress.workloads; print(sorted(m for m in ('numpy', 'scipy') if m in sys.modules))")
+    code = (
+        "import sys, memwatch.stress.worker, memwatch.stress.tasks, memwatch.stress.harness, "
+        "memwatch.stress.workloads; print(sorted(m for m in ('numpy', 'scipy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -222,8 +235,7 @@ def _alive(pid: int) -> bool:
 
 def test_what_the_child_started_ends_with_it(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
-    run = run_child("call", limit=200 * MiB, target=W + "spawn_grandchild", args=(str(pid_file),),
-                    timeout=30)
+    run = run_child("call", limit=200 * MiB, target=W + "spawn_grandchild", args=(str(pid_file),), timeout=30)
     assert run.outcome.completed
     pid = int(pid_file.read_text())
     deadline = time.monotonic() + 5
@@ -249,9 +261,11 @@ def _children_of(ppid: int) -> list[int]:
 def test_a_killed_parent_leaves_no_child_behind() -> None:
     """`timeout 60 memwatch stress ...` or a SIGKILLed CI job must not leave the capped
     child running on its own: the kernel kills it with its parent (PR_SET_PDEATHSIG)."""
-    code = ("from memwatch.stress.child import run_child\n"
-            f"run_child('call', limit=200 * 2**20, target={W + 'ignore_sigterm'!r}, args=(60,),"
-            " timeout=60)\n")
+    code = (
+        "from memwatch.stress.child import run_child\n"
+        f"run_child('call', limit=200 * 2**20, target={W + 'ignore_sigterm'!r}, args=(60,),"
+        " timeout=60)\n"
+    )
     parent = subprocess.Popen([sys.executable, "-c", code])
     children: list[int] = []
     folder: Path | None = None
@@ -284,9 +298,22 @@ def test_a_killed_parent_leaves_no_child_behind() -> None:
 def test_sigterm_to_memwatch_stress_kills_the_child_and_removes_its_folder() -> None:
     """A CI timeout's SIGTERM used to end `memwatch stress` at once: the temporary folder
     of the running child stayed in /tmp (and, before PDEATHSIG, the child kept running)."""
-    parent = subprocess.Popen([sys.executable, "-m", "memwatch.cli", "stress", W + "ignore_sigterm",
-                               "--scenario", "spike", "--load", "60"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "memwatch.cli",
+            "stress",
+            W + "ignore_sigterm",
+            "--scenario",
+            "spike",
+            "--load",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     children: list[int] = []
     folder: Path | None = None
     try:

@@ -14,9 +14,19 @@ import pytest
 import memwatch.plugin.report
 import memwatch.plugin.session  # noqa: F401
 
-for _name in ("memwatch.sampling.profiler", "memwatch.store", "memwatch.leaks.runner", "memwatch.leaks.watch",
-              "memwatch.gcwatch", "memwatch.guard", "memwatch.stress", "memwatch.model.leaks",
-              "memwatch.regression.check", "memwatch.plugin.regression", "memwatch.config.schema"):
+for _name in (
+    "memwatch.sampling.profiler",
+    "memwatch.store",
+    "memwatch.leaks.runner",
+    "memwatch.leaks.watch",
+    "memwatch.gcwatch",
+    "memwatch.guard",
+    "memwatch.stress",
+    "memwatch.model.leaks",
+    "memwatch.regression.check",
+    "memwatch.plugin.regression",
+    "memwatch.config.schema",
+):
     try:
         importlib.import_module(_name)
     except ImportError:
@@ -25,8 +35,9 @@ for _name in ("memwatch.sampling.profiler", "memwatch.store", "memwatch.leaks.ru
 
 #: pytest-memray (installed for the benchmarks) has a limit_memory marker of its own: keep it out;
 #: hypothesis' plugin re-imports its core at every in-process run's summary (~1 s): keep it out too
-INI = ("[pytest]\naddopts = -p no:memray -p no:hypothesispytest\n"
-       "asyncio_default_fixture_loop_scope = function\n")
+INI = (
+    "[pytest]\naddopts = -p no:memray -p no:hypothesispytest\nasyncio_default_fixture_loop_scope = function\n"
+)
 
 
 @pytest.fixture

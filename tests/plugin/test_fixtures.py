@@ -91,11 +91,13 @@ def test_assert_freed_fails_with_the_retention_path(pytester: pytest.Pytester) -
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, failed=2)  # no extra error at teardown for the failed test
     result.stdout.fnmatch_lines(["E       AssertionError: the test's own failure"])
-    result.stdout.fnmatch_lines([
-        "*_ test_kept _*",
-        "assert_freed: 1 of 1 watched objects outlived the test body",
-        "  session (*Session) is still alive: module *.REGISTRY -> dict[[]'current'[]] -> *Session*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_kept _*",
+            "assert_freed: 1 of 1 watched objects outlived the test body",
+            "  session (*Session) is still alive: module *.REGISTRY -> dict[[]'current'[]] -> *Session*",
+        ]
+    )
 
 
 def test_optional_fixtures(pytester: pytest.Pytester) -> None:
@@ -132,5 +134,9 @@ def test_memory_gc_marker_records_the_pauses(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", memwatch="gc:\n  pause_p95_ms: 0.000001\n")
     result = pytester.runpytest()  # the marker alone turns the plugin on
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["@pytest.mark.memory_gc: garbage-collection pauses of the test body over "
-                                 "budget: p95 pause * ms > 1e-06 ms"])
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.memory_gc: garbage-collection pauses of the test body over "
+            "budget: p95 pause * ms > 1e-06 ms"
+        ]
+    )

@@ -11,8 +11,9 @@ from memwatch.model.pytest import PytestSession
 from memwatch.plugin.report import JSON_NAME
 
 
-def test_marked_tests_run_in_a_child_and_report_here(pytester: pytest.Pytester,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_marked_tests_run_in_a_child_and_report_here(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MEMWATCH_TEST_PARENT_PID", str(os.getpid()))
     pytester.makepyfile("""
         import os
@@ -40,14 +41,20 @@ def test_marked_tests_run_in_a_child_and_report_here(pytester: pytest.Pytester,
     """)
     result = pytester.runpytest("--memwatch-isolate", "--memwatch-report", "out", "-v")
     result.assert_outcomes(passed=2, failed=2)
-    result.stdout.fnmatch_lines([
-        "*::test_isolated_over FAILED*",
-        "*::test_isolated_ok[[]with space[]] PASSED*",
-        "*::test_not_marked_runs_here PASSED*",
-        "*::test_child_dies FAILED*",
-    ])
-    result.stdout.fnmatch_lines(["memwatch --memwatch-isolate: the child process running *::test_child_dies "
-                                 "ended before the test did (exit code 3)"])
+    result.stdout.fnmatch_lines(
+        [
+            "*::test_isolated_over FAILED*",
+            "*::test_isolated_ok[[]with space[]] PASSED*",
+            "*::test_not_marked_runs_here PASSED*",
+            "*::test_child_dies FAILED*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "memwatch --memwatch-isolate: the child process running *::test_child_dies "
+            "ended before the test did (exit code 3)"
+        ]
+    )
     result.stdout.fnmatch_lines(["@pytest.mark.limit_memory: the test body's peak RSS exceeded its limit"])
     session = read_document(pytester.path / "out" / JSON_NAME, expected=PytestSession)
     names = sorted(r.nodeid.rsplit("::")[-1] for r in session.tests)

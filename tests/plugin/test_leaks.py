@@ -38,16 +38,18 @@ def test_no_leaks_verdicts_and_errors(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=2, failed=2)
     out = result.stdout.str()
-    result.stdout.fnmatch_lines([
-        "*_ test_leaky _*",
-        "@pytest.mark.no_leaks: the leak engine found a leak in the test body",
-        "LEAK (*) in *test_leaky: * per 1,000 calls (over the budget of 1.0 KiB)",
-        "  decided by py_blocks: *",
-        "  allocation sites of the retained memory:",
-        "    *test_no_leaks_verdicts_and_errors.py:18: *",
-        "  kept alive by:",
-        "    module test_no_leaks_verdicts_and_errors.KEPT -> list[[]*[]] -> bytearray*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_leaky _*",
+            "@pytest.mark.no_leaks: the leak engine found a leak in the test body",
+            "LEAK (*) in *test_leaky: * per 1,000 calls (over the budget of 1.0 KiB)",
+            "  decided by py_blocks: *",
+            "  allocation sites of the retained memory:",
+            "    *test_no_leaks_verdicts_and_errors.py:18: *",
+            "  kept alive by:",
+            "    module test_no_leaks_verdicts_and_errors.KEPT -> list[[]*[]] -> bytearray*",
+        ]
+    )
     # a test that raises inside the loop reports its own error, not a leak or an engine error
     result.stdout.fnmatch_lines(["*_ test_raises _*", "E       AssertionError: the test's own failure"])
     assert "OperationError" not in out
@@ -100,9 +102,13 @@ def test_no_leaks_on_async_tests(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess()  # a fresh process: no state from earlier in-process runs
     result.assert_outcomes(passed=2, failed=3)
     for name in ("test_asyncio_leaky", "test_anyio_leaky"):
-        result.stdout.fnmatch_lines([f"*_ {name} _*",
-                                     "@pytest.mark.no_leaks: the leak engine found a leak in the test body",
-                                     f"LEAK (*) in *:{name}: *"])
+        result.stdout.fnmatch_lines(
+            [
+                f"*_ {name} _*",
+                "@pytest.mark.no_leaks: the leak engine found a leak in the test body",
+                f"LEAK (*) in *:{name}: *",
+            ]
+        )
     result.stdout.fnmatch_lines(["FAILED *::test_asyncio_raises - KeyError*"])
     result.stdout.fnmatch_lines(["E       KeyError: 'async own error'"])
 
@@ -123,8 +129,9 @@ def test_no_leaks_in_a_class_with_parametrized_ids(pytester: pytest.Pytester) ->
     """)
     result = pytester.runpytest("-v")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*::TestHandlers::test_handle[[]drop[]] PASSED*",
-                                 "*::TestHandlers::test_handle[[]keep[]] FAILED*"])
+    result.stdout.fnmatch_lines(
+        ["*::TestHandlers::test_handle[[]drop[]] PASSED*", "*::TestHandlers::test_handle[[]keep[]] FAILED*"]
+    )
 
 
 def test_memwatch_leaks_option_runs_every_test_through_the_engine(pytester: pytest.Pytester) -> None:
@@ -139,8 +146,12 @@ def test_memwatch_leaks_option_runs_every_test_through_the_engine(pytester: pyte
     """)
     result = pytester.runpytest("--memwatch-leaks")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["@pytest.mark.no_leaks: the leak engine found a leak in the test body",
-                                 "LEAK (*) in *:test_leaky: *"])
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.no_leaks: the leak engine found a leak in the test body",
+            "LEAK (*) in *:test_leaky: *",
+        ]
+    )
     result.stdout.fnmatch_lines(["*::test_clean * no_leaks ok"])
 
 
@@ -154,8 +165,9 @@ def test_unknown_signal_is_a_usage_error(pytester: pytest.Pytester) -> None:
     """)
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "memwatch usage error: *::test_marked: @pytest.mark.no_leaks: unknown signal(s) 'heap_of_gold'*"])
+    result.stdout.fnmatch_lines(
+        ["memwatch usage error: *::test_marked: @pytest.mark.no_leaks: unknown signal(s) 'heap_of_gold'*"]
+    )
     assert "Traceback" not in result.stdout.str()
 
 
@@ -211,7 +223,8 @@ async def test_async_case(case):
 
 @pytest.mark.slow
 def test_the_leak_corpus_through_the_plugin_keeps_the_engines_answers(
-        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every corpus leak fails its no_leaks test, and no trap does: the plugin adds no error."""
     import json
     from pathlib import Path
@@ -224,7 +237,8 @@ def test_the_leak_corpus_through_the_plugin_keeps_the_engines_answers(
     result = pytester.runpytest_subprocess("--memwatch-report", "out", "-p", "no:randomly")
     doc = json.loads((pytester.path / "out" / "memwatch-pytest.json").read_text())
     outcome = {t["nodeid"].split("[", 1)[1].rstrip("]"): t["outcome"] for t in doc["data"]["tests"]}
-    assert {name for name, o in outcome.items() if o == "failed"} == {c.name for c in LEAKS}, \
+    assert {name for name, o in outcome.items() if o == "failed"} == {c.name for c in LEAKS}, (
         result.stdout.str()[-3000:]
+    )
     assert {name for name, o in outcome.items() if o == "passed"} == {c.name for c in CLEAN}
     result.assert_outcomes(passed=len(CLEAN), failed=len(LEAKS))

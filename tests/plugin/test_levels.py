@@ -50,28 +50,39 @@ def test_every_marker_is_registered_with_help(pytester: pytest.Pytester) -> None
     assert len(MARKERS) == 14
 
 
-@pytest.mark.parametrize(("level", "passed", "skipped"), [
-    (None, 11, 0),
-    ("quick", 4, 7),
-    ("comprehensive", 10, 1),
-    ("nightly", 11, 0),
-])
-def test_levels_select_marked_tests(pytester: pytest.Pytester, level: str | None, passed: int,
-                                    skipped: int) -> None:
+@pytest.mark.parametrize(
+    ("level", "passed", "skipped"),
+    [
+        (None, 11, 0),
+        ("quick", 4, 7),
+        ("comprehensive", 10, 1),
+        ("nightly", 11, 0),
+    ],
+)
+def test_levels_select_marked_tests(
+    pytester: pytest.Pytester, level: str | None, passed: int, skipped: int
+) -> None:
     pytester.makepyfile(LEVELLED)
     args = ["--strict-markers", "-rs"] + (["--memwatch-level", level] if level else [])
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=passed, skipped=skipped)
     assert "::test_plain " not in result.stdout.str()  # no --memwatch: no row for unchecked tests
     if level == "quick":
-        result.stdout.fnmatch_lines([
-            "SKIPPED [[]1[]] *: @pytest.mark.oom runs at --memwatch-level comprehensive and nightly "
-            "(this run: quick)",
-            "SKIPPED [[]1[]] *: @pytest.mark.memory_long runs at --memwatch-level nightly (this run: quick)",
-        ], consecutive=False)
+        result.stdout.fnmatch_lines(
+            [
+                "SKIPPED [[]1[]] *: @pytest.mark.oom runs at --memwatch-level comprehensive and nightly "
+                "(this run: quick)",
+                "SKIPPED [[]1[]] *: @pytest.mark.memory_long runs at --memwatch-level nightly (this run: quick)",
+            ],
+            consecutive=False,
+        )
     if level == "comprehensive":
-        result.stdout.fnmatch_lines(["SKIPPED [[]1[]] *: @pytest.mark.memory_long runs at --memwatch-level "
-                                     "nightly (this run: comprehensive)"])
+        result.stdout.fnmatch_lines(
+            [
+                "SKIPPED [[]1[]] *: @pytest.mark.memory_long runs at --memwatch-level "
+                "nightly (this run: comprehensive)"
+            ]
+        )
 
 
 def test_level_from_ini(pytester: pytest.Pytester) -> None:
@@ -83,7 +94,8 @@ def test_level_from_ini(pytester: pytest.Pytester) -> None:
 
 
 def test_gpu_marker_skips_with_the_reason_when_no_gpu_is_visible(
-        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     pytester.makepyfile("""
         import pytest
@@ -98,7 +110,8 @@ def test_gpu_marker_skips_with_the_reason_when_no_gpu_is_visible(
     result = pytester.runpytest("-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(
-        ["SKIPPED [[]1[]] *: no GPU visible: CUDA_VISIBLE_DEVICES='' hides every GPU"])
+        ["SKIPPED [[]1[]] *: no GPU visible: CUDA_VISIBLE_DEVICES='' hides every GPU"]
+    )
 
 
 def test_gpu_reason_follows_nvml(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,20 +18,44 @@ from memwatch.plugin.report import markdown
 
 
 def _session() -> PytestSession:
-    timeline = Timeline(t=np.array([0.0, 0.01]), signals={"rss": np.array([1e6, 2e6])},
-                        units={"rss": "bytes"})
-    profile = RunResult(timeline=timeline, phase_stats=(), primary_signal="rss", peak=2e6,
-                        start_memory=1e6, end_memory=2e6, growth=1e6, duration=0.01)
+    timeline = Timeline(
+        t=np.array([0.0, 0.01]), signals={"rss": np.array([1e6, 2e6])}, units={"rss": "bytes"}
+    )
+    profile = RunResult(
+        timeline=timeline,
+        phase_stats=(),
+        primary_signal="rss",
+        peak=2e6,
+        start_memory=1e6,
+        end_memory=2e6,
+        growth=1e6,
+        duration=0.01,
+    )
     failed = CheckOutcome("limit_memory", False, 1_000_000, 5e6, "over | budget", "5 MB of 1 MB")
     return PytestSession(
-        started_at=1.0, duration=2.0, level="quick", workers=2, args=("--memwatch",),
+        started_at=1.0,
+        duration=2.0,
+        level="quick",
+        workers=2,
+        args=("--memwatch",),
         tests=(
-            ItemRecord("t.py::test_a[x|y]", "failed", 0.5, 10, 5_000_000, 1000, "VmHWM",
-                       markers=("limit_memory",), checks=(failed,),
-                       sites=(AllocationSite("t.py:3", 4_000_000, 4),), worker="gw0",
-                       profile=profile.to_dict()),
+            ItemRecord(
+                "t.py::test_a[x|y]",
+                "failed",
+                0.5,
+                10,
+                5_000_000,
+                1000,
+                "VmHWM",
+                markers=("limit_memory",),
+                checks=(failed,),
+                sites=(AllocationSite("t.py:3", 4_000_000, 4),),
+                worker="gw0",
+                profile=profile.to_dict(),
+            ),
             ItemRecord("t.py::test_b", peak=None, growth=None),
-        ))
+        ),
+    )
 
 
 def test_session_json_round_trip(tmp_path: Path) -> None:
@@ -54,16 +78,25 @@ def test_markdown_escapes_table_cells() -> None:
     assert "over | budget" in text  # inside the fenced block: left as is
 
 
-@pytest.mark.parametrize(("markers", "level", "reason"), [
-    ((), "quick", ""),
-    (("memory", "memory_gc"), "quick", ""),
-    (("memory_long",), "comprehensive", "@pytest.mark.memory_long runs at --memwatch-level nightly "
-                                        "(this run: comprehensive)"),
-    (("memory_long",), "nightly", ""),
-    (("stress",), "quick", "@pytest.mark.stress runs at --memwatch-level comprehensive and nightly "
-                           "(this run: quick)"),
-    (("oom",), "comprehensive", ""),
-])
+@pytest.mark.parametrize(
+    ("markers", "level", "reason"),
+    [
+        ((), "quick", ""),
+        (("memory", "memory_gc"), "quick", ""),
+        (
+            ("memory_long",),
+            "comprehensive",
+            "@pytest.mark.memory_long runs at --memwatch-level nightly (this run: comprehensive)",
+        ),
+        (("memory_long",), "nightly", ""),
+        (
+            ("stress",),
+            "quick",
+            "@pytest.mark.stress runs at --memwatch-level comprehensive and nightly (this run: quick)",
+        ),
+        (("oom",), "comprehensive", ""),
+    ],
+)
 def test_level_table(markers: tuple[str, ...], level: str, reason: str) -> None:
     assert level_skip_reason(markers, level) == reason
 

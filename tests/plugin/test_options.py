@@ -15,13 +15,29 @@ def test_one():
 def test_every_option_is_in_the_memwatch_group(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
     result.stdout.fnmatch_lines(["memwatch: memory budgets, leak checks and records:"])
-    for flag in ("--memwatch ", "--memwatch-level=LEVEL", "--memwatch-leaks", "--memwatch-report=DIR",
-                 "--memwatch-db=URL", "--memwatch-isolate", "--memwatch-tracemalloc",
-                 "--memwatch-summary-rows=N", "--memwatch-update-baselines"):
+    for flag in (
+        "--memwatch ",
+        "--memwatch-level=LEVEL",
+        "--memwatch-leaks",
+        "--memwatch-report=DIR",
+        "--memwatch-db=URL",
+        "--memwatch-isolate",
+        "--memwatch-tracemalloc",
+        "--memwatch-summary-rows=N",
+        "--memwatch-update-baselines",
+    ):
         result.stdout.fnmatch_lines([f"*{flag}*"])
-    for ini in ("memwatch ", "memwatch_level", "memwatch_leaks", "memwatch_report", "memwatch_db",
-                "memwatch_isolate", "memwatch_tracemalloc", "memwatch_summary_rows",
-                "memwatch_update_baselines"):
+    for ini in (
+        "memwatch ",
+        "memwatch_level",
+        "memwatch_leaks",
+        "memwatch_report",
+        "memwatch_db",
+        "memwatch_isolate",
+        "memwatch_tracemalloc",
+        "memwatch_summary_rows",
+        "memwatch_update_baselines",
+    ):
         result.stdout.fnmatch_lines([f"  {ini}*"])
     assert "--memwatch-child-out" not in result.stdout.str()
 
@@ -43,13 +59,15 @@ def test_option_activates_and_prints_the_table(pytester: pytest.Pytester) -> Non
     pytester.makepyfile(TESTS)
     result = pytester.runpytest("--memwatch")
     assert result.ret == 0
-    result.stdout.fnmatch_lines([
-        "memwatch: records every test (peak: *)",
-        "*= memwatch =*",
-        "test * peak * growth * duration * checks",
-        "test_option_activates_and_prints_the_table.py::test_one *",
-        "1 tests measured (peak: body RSS peak over its start, *); 0 failed a memory check",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "memwatch: records every test (peak: *)",
+            "*= memwatch =*",
+            "test * peak * growth * duration * checks",
+            "test_option_activates_and_prints_the_table.py::test_one *",
+            "1 tests measured (peak: body RSS peak over its start, *); 0 failed a memory check",
+        ]
+    )
 
 
 def test_ini_key_turns_recording_on(pytester: pytest.Pytester) -> None:
@@ -63,12 +81,19 @@ def test_ini_key_turns_recording_on(pytester: pytest.Pytester) -> None:
     assert len(table) == 1  # memwatch_summary_rows = 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--memwatch-level", "fast"],
-     "ERROR: --memwatch-level: unknown level 'fast' (use quick, comprehensive or nightly)"),
-    (["--memwatch", "--memwatch-summary-rows", "many"],
-     "ERROR: --memwatch-summary-rows: 'many' is not a count of rows (0 or more)"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--memwatch-level", "fast"],
+            "ERROR: --memwatch-level: unknown level 'fast' (use quick, comprehensive or nightly)",
+        ),
+        (
+            ["--memwatch", "--memwatch-summary-rows", "many"],
+            "ERROR: --memwatch-summary-rows: 'many' is not a count of rows (0 or more)",
+        ),
+    ],
+)
 def test_bad_option_is_a_usage_error(pytester: pytest.Pytester, args: list[str], message: str) -> None:
     pytester.makepyfile(TESTS)
     result = pytester.runpytest(*args)

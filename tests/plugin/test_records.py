@@ -51,30 +51,43 @@ def test_records_measure_the_body_apart_from_fixtures(pytester: pytest.Pytester)
     assert result.ret == 0
     session = _session(pytester.path / "out")
     ids = [r.nodeid.split("::", 1)[1] for r in session.tests]
-    assert sorted(ids) == ["TestGroup::test_method", "test_body_allocates", "test_param[one]",
-                           "test_param[two]", "test_uses_heavy_fixture"]
-    fixture_test = session.record("test_records_measure_the_body_apart_from_fixtures.py::"
-                                  "test_uses_heavy_fixture")
+    assert sorted(ids) == [
+        "TestGroup::test_method",
+        "test_body_allocates",
+        "test_param[one]",
+        "test_param[two]",
+        "test_uses_heavy_fixture",
+    ]
+    fixture_test = session.record(
+        "test_records_measure_the_body_apart_from_fixtures.py::test_uses_heavy_fixture"
+    )
     body_test = session.record("test_records_measure_the_body_apart_from_fixtures.py::test_body_allocates")
     assert fixture_test.peak is not None
     assert fixture_test.peak < 10_000_000
     assert body_test.peak is not None
     assert 35_000_000 < body_test.peak < 80_000_000
     assert body_test.peak_source in ("VmHWM", "sampler")
-    assert session.record("test_records_measure_the_body_apart_from_fixtures.py::test_param[one]"
-                          ).markers == ("memory",)
+    assert session.record(
+        "test_records_measure_the_body_apart_from_fixtures.py::test_param[one]"
+    ).markers == ("memory",)
     assert all(r.outcome == "passed" and r.duration > 0 for r in session.tests)
-    result.stdout.fnmatch_lines(["memwatch: wrote */out/memwatch-pytest.json",
-                                 "memwatch: wrote */out/memwatch-pytest.md",
-                                 "memwatch: wrote */out/memwatch-pytest.html"])
+    result.stdout.fnmatch_lines(
+        [
+            "memwatch: wrote */out/memwatch-pytest.json",
+            "memwatch: wrote */out/memwatch-pytest.md",
+            "memwatch: wrote */out/memwatch-pytest.html",
+        ]
+    )
 
 
-def test_markdown_report_and_github_step_summary(pytester: pytest.Pytester,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_markdown_report_and_github_step_summary(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     summary = pytester.path / "step_summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    pytester.makepyfile("""
+    pytester.makepyfile(
+        """
         import pytest
 
         @pytest.mark.limit_memory("1 MB")
@@ -84,7 +97,8 @@ def test_markdown_report_and_github_step_summary(pytester: pytest.Pytester,
 
         def test_fine():
             pass
-    """.replace("_|_", "_"))
+    """.replace("_|_", "_")
+    )
     result = pytester.runpytest("--memwatch-report", "out")
     assert result.ret == 1
     markdown = (pytester.path / "out" / MARKDOWN_NAME).read_text()
@@ -126,7 +140,9 @@ def test_k_and_last_failed_record_only_what_ran(pytester: pytest.Pytester) -> No
     result = pytester.runpytest("-k", "alpha or gamma", "--memwatch-report", "k")
     result.assert_outcomes(passed=2, deselected=1)
     assert sorted(r.nodeid.rsplit("::")[-1] for r in _session(pytester.path / "k").tests) == [
-        "test_alpha", "test_gamma"]
+        "test_alpha",
+        "test_gamma",
+    ]
 
 
 def test_history_store_gets_one_row_per_test_and_metric(pytester: pytest.Pytester) -> None:

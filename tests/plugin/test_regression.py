@@ -37,8 +37,9 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def _run(pytester: pytest.Pytester, size: int, *args: str,
-         monkeypatch: pytest.MonkeyPatch) -> pytest.RunResult:
+def _run(
+    pytester: pytest.Pytester, size: int, *args: str, monkeypatch: pytest.MonkeyPatch
+) -> pytest.RunResult:
     monkeypatch.setenv("MW_TEST_SIZE", str(size))
     return pytester.runpytest("--memwatch-db", f"sqlite:///{pytester.path / 'h.db'}", *args)
 
@@ -53,38 +54,50 @@ def test_first_run_sets_the_baselines(suite: pytest.Pytester, monkeypatch: pytes
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["memwatch: wrote *h.db: baselines in *: 4 set (no baseline before)"])
     baselines = _baselines(suite)
-    assert set(baselines) == {("test_plain", "peak"), ("test_plain", "growth"),
-                              ("test_gated", "peak"), ("test_gated", "growth")}
+    assert set(baselines) == {
+        ("test_plain", "peak"),
+        ("test_plain", "growth"),
+        ("test_gated", "peak"),
+        ("test_gated", "growth"),
+    }
     peak, source = baselines[("test_plain", "peak")]
     assert 18_000_000 < peak < 30_000_000
     assert source == "pytest run 1: first baseline"
 
 
-def test_a_critical_regression_fails_the_test_in_words(suite: pytest.Pytester,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_critical_regression_fails_the_test_in_words(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _run(suite, 20_000_000, monkeypatch=monkeypatch).assert_outcomes(passed=2)
     result = _run(suite, 45_000_000, monkeypatch=monkeypatch)
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines([
-        "@pytest.mark.memory_regression: the test body's memory regressed against its baseline "
-        "(environment cpython*):",
-        "  peak: 4* MiB now, 1* MiB in the baseline (run 1): peak went up +2* MiB (+1*%), "
-        "critical regression",
-        "(a test fails on a critical regression (peaks up >= 50 %, growth up >= 50.0 MB) or a failed gate; "
-        "accept the change with --memwatch-update-baselines)",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.memory_regression: the test body's memory regressed against its baseline "
+            "(environment cpython*):",
+            "  peak: 4* MiB now, 1* MiB in the baseline (run 1): peak went up +2* MiB (+1*%), "
+            "critical regression",
+            "(a test fails on a critical regression (peaks up >= 50 %, growth up >= 50.0 MB) or a failed gate; "
+            "accept the change with --memwatch-update-baselines)",
+        ]
+    )
     # failed tests leave the baselines alone
     assert _baselines(suite)[("test_plain", "peak")][1] == "pytest run 1: first baseline"
 
 
-def test_a_gate_fails_a_change_below_critical(suite: pytest.Pytester,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_gate_fails_a_change_below_critical(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _run(suite, 20_000_000, monkeypatch=monkeypatch).assert_outcomes(passed=2)
     result = _run(suite, 27_000_000, "-v", monkeypatch=monkeypatch)  # +35 %: a major regression
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*::test_plain PASSED*", "*::test_gated FAILED*"])
-    result.stdout.fnmatch_lines(["  peak: * now, * in the baseline (run 1): peak went up * (+3*%), "
-                                 "major regression; gate peak:10% failed"])
+    result.stdout.fnmatch_lines(
+        [
+            "  peak: * now, * in the baseline (run 1): peak went up * (+3*%), "
+            "major regression; gate peak:10% failed"
+        ]
+    )
 
 
 def test_an_improvement_moves_the_baseline(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,21 +110,24 @@ def test_an_improvement_moves_the_baseline(suite: pytest.Pytester, monkeypatch: 
     assert source == "pytest run 2: improvement"
 
 
-def test_update_baselines_accepts_a_regression(suite: pytest.Pytester,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_update_baselines_accepts_a_regression(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _run(suite, 10_000_000, monkeypatch=monkeypatch).assert_outcomes(passed=2)
     result = _run(suite, 40_000_000, "--memwatch-update-baselines", monkeypatch=monkeypatch)
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
-        ["memwatch: wrote *h.db: baselines in *: 4 accepted (--memwatch-update-baselines)"])
+        ["memwatch: wrote *h.db: baselines in *: 4 accepted (--memwatch-update-baselines)"]
+    )
     peak, source = _baselines(suite)[("test_plain", "peak")]
     assert peak > 35_000_000
     assert source == "pytest run 2: --memwatch-update-baselines"
     _run(suite, 40_000_000, monkeypatch=monkeypatch).assert_outcomes(passed=2)  # the new normal
 
 
-def test_workers_compare_and_the_controller_writes(suite: pytest.Pytester,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_compare_and_the_controller_writes(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _run(suite, 20_000_000, "-n", "2", monkeypatch=monkeypatch).assert_outcomes(passed=2)
     assert len(_baselines(suite)) == 4
     result = _run(suite, 45_000_000, "-n", "2", monkeypatch=monkeypatch)
@@ -119,8 +135,9 @@ def test_workers_compare_and_the_controller_writes(suite: pytest.Pytester,
     result.stdout.fnmatch_lines(["*peak went up*critical regression*"])
 
 
-def test_without_a_database_the_test_is_recorded_not_compared(suite: pytest.Pytester,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_database_the_test_is_recorded_not_compared(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     monkeypatch.setenv("MW_TEST_SIZE", "1000")
@@ -150,19 +167,22 @@ def test_bad_marker_and_option_are_usage_errors(pytester: pytest.Pytester) -> No
     """)
     result = pytester.runpytest()
     result.assert_outcomes(errors=3)
-    result.stdout.fnmatch_lines([
-        "*test_bad_gate: @pytest.mark.memory_regression: fail_on: invalid gate 'peak:lots'*",
-        "*test_bad_keyword: @pytest.mark.memory_regression: unknown argument 'tolerance'*",
-        "*test_bad_metric: @pytest.mark.memory_regression: fail_on: 'peek:10%': no metric 'peek' here "
-        "(use peak, growth, python_peak, native_peak)",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*test_bad_gate: @pytest.mark.memory_regression: fail_on: invalid gate 'peak:lots'*",
+            "*test_bad_keyword: @pytest.mark.memory_regression: unknown argument 'tolerance'*",
+            "*test_bad_metric: @pytest.mark.memory_regression: fail_on: 'peek:10%': no metric 'peek' here "
+            "(use peak, growth, python_peak, native_peak)",
+        ]
+    )
     result = pytester.runpytest("--memwatch-update-baselines")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--memwatch-update-baselines needs --memwatch-db URL*"])
 
 
-def test_an_isolated_child_compares_and_the_parent_writes(suite: pytest.Pytester,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_isolated_child_compares_and_the_parent_writes(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _run(suite, 20_000_000, monkeypatch=monkeypatch).assert_outcomes(passed=2)
     result = _run(suite, 45_000_000, "--memwatch-isolate", monkeypatch=monkeypatch)
     result.assert_outcomes(failed=2)

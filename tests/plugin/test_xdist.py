@@ -11,7 +11,8 @@ from memwatch.plugin.report import JSON_NAME
 
 @pytest.mark.slow
 def test_xdist_workers_send_records_to_the_controller(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_many="""
+    pytester.makepyfile(
+        test_many="""
         import pytest
 
         @pytest.mark.parametrize("i", range(12))
@@ -30,9 +31,11 @@ def test_xdist_workers_send_records_to_the_controller(pytester: pytest.Pytester)
         class TestInClass:
             def test_method(self):
                 pass
-    """)
-    result = pytester.runpytest_subprocess("-n", "2", "--memwatch", "--memwatch-report", "out",
-                                           "--memwatch-summary-rows", "3")
+    """
+    )
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "--memwatch", "--memwatch-report", "out", "--memwatch-summary-rows", "3"
+    )
     result.assert_outcomes(passed=14, failed=1)
     session = read_document(pytester.path / "out" / JSON_NAME, expected=PytestSession)
     ids = [r.nodeid for r in session.tests]
@@ -45,16 +48,21 @@ def test_xdist_workers_send_records_to_the_controller(pytester: pytest.Pytester)
     assert not over.checks[0].passed
     assert over.checks[0].check == "limit_memory"
     assert session.record("test_many.py::test_clean_loop").checks[0].passed
-    result.stdout.fnmatch_lines([
-        "*= memwatch =*",
-        "test_many.py::test_over_budget *limit_memory FAILED",
-        "15 tests measured (*); 1 failed a memory check",
-        "memwatch: wrote */out/memwatch-pytest.json",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*= memwatch =*",
+            "test_many.py::test_over_budget *limit_memory FAILED",
+            "15 tests measured (*); 1 failed a memory check",
+            "memwatch: wrote */out/memwatch-pytest.json",
+        ]
+    )
     # only the controller wrote: one table, one set of files
     assert result.stdout.str().count("tests measured") == 1
     assert sorted(p.name for p in (pytester.path / "out").iterdir()) == [
-        "memwatch-pytest.html", "memwatch-pytest.json", "memwatch-pytest.md"]
+        "memwatch-pytest.html",
+        "memwatch-pytest.json",
+        "memwatch-pytest.md",
+    ]
 
 
 @pytest.mark.slow
@@ -76,6 +84,7 @@ def test_xdist_with_markers_only(pytester: pytest.Pytester) -> None:
     """)
     result = pytester.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=1, failed=1, errors=1)
-    result.stdout.fnmatch_lines(["memwatch usage error: *::test_bad_marker: @pytest.mark.limit_memory: "
-                                 "invalid size '12 XB'*"])
+    result.stdout.fnmatch_lines(
+        ["memwatch usage error: *::test_bad_marker: @pytest.mark.limit_memory: invalid size '12 XB'*"]
+    )
     result.stdout.fnmatch_lines(["@pytest.mark.limit_memory: the test body's peak RSS exceeded its limit"])

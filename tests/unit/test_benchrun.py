@@ -22,11 +22,14 @@ def test_no_rate_without_items() -> None:
     assert set(summarise([1.0], [2.0], items=None)) == {"wall_time", "peak"}
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"iterations": 0}, "must be at least 1"),
-    ({"iterations": True}, "invalid number of iterations"),
-    ({"items": 0}, "invalid number of items"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"iterations": 0}, "must be at least 1"),
+        ({"iterations": True}, "invalid number of iterations"),
+        ({"items": 0}, "invalid number of items"),
+    ],
+)
 def test_bad_benchmark_arguments(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         benchmark_command(["true"], **kwargs)  # type: ignore[arg-type]

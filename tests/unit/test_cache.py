@@ -147,13 +147,16 @@ class TestLRU:
         cache.put("b", 2)  # would deadlock if the callback ran under the lock
         assert cache.get("b") == 2
 
-    @pytest.mark.parametrize(("kwargs", "message"), [
-        ({"max_size": 0}, "max_size must be >= 1"),
-        ({"max_size": -5}, "max_size must be >= 1"),
-        ({"max_size": 2.0}, "max_size must be an integer"),
-        ({"max_size": True}, "max_size must be an integer"),
-        ({"on_evict": "print"}, "on_evict must be callable"),
-    ])
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"max_size": 0}, "max_size must be >= 1"),
+            ({"max_size": -5}, "max_size must be >= 1"),
+            ({"max_size": 2.0}, "max_size must be an integer"),
+            ({"max_size": True}, "max_size must be an integer"),
+            ({"on_evict": "print"}, "on_evict must be callable"),
+        ],
+    )
     def test_bad_arguments(self, kwargs: dict[str, Any], message: str) -> None:
         with pytest.raises(ConfigError, match=message):
             LRUCache(**kwargs)
@@ -162,8 +165,12 @@ class TestLRU:
     def test_unhashable_key(self, op: str) -> None:
         cache = LRUCache()
         key = ["a", "list"]
-        calls = {"put": lambda: cache.put(key, 1), "get": lambda: cache.get(key),
-                 "delete": lambda: cache.delete(key), "contains": lambda: key in cache}
+        calls = {
+            "put": lambda: cache.put(key, 1),
+            "get": lambda: cache.get(key),
+            "delete": lambda: cache.delete(key),
+            "contains": lambda: key in cache,
+        }
         with pytest.raises(CacheKeyError, match="cache keys must be hashable; a list is not"):
             calls[op]()
         assert issubclass(CacheKeyError, TypeError)
@@ -397,8 +404,12 @@ class TestAdaptive:
         for n in range(12):
             for slack in range(0, 1200, 8):
                 locked: list[bool] = []
-                cache = AdaptiveCache(max_size=20, max_memory_mb=0.01, eviction_batch_size=1,
-                                      on_evict=lambda k, v: locked.append(cache._lock.locked()))
+                cache = AdaptiveCache(
+                    max_size=20,
+                    max_memory_mb=0.01,
+                    eviction_batch_size=1,
+                    on_evict=lambda k, v: locked.append(cache._lock.locked()),
+                )
                 for i in range(n):
                     cache.put(i, b"", size=0)
                 room = cache.max_memory - int(cache.stats["table_bytes"])
@@ -427,8 +438,10 @@ class TestAdaptive:
     def test_value_with_a_raising_property_is_a_size_estimate_error(self) -> None:
         """A property that raises while the value is walked escaped as a bare RuntimeError."""
         cache = AdaptiveCache()
-        with pytest.raises(SizeEstimateError,
-                           match=r"cannot estimate the size of a RaisingAttrs value \(RuntimeError: no dict"):
+        with pytest.raises(
+            SizeEstimateError,
+            match=r"cannot estimate the size of a RaisingAttrs value \(RuntimeError: no dict",
+        ):
             cache.put("k", RaisingAttrs())
         with pytest.raises(SizeEstimateError, match="RaisingNbytes value"):
             cache.put("k", RaisingNbytes())
@@ -445,15 +458,18 @@ class TestAdaptive:
         with pytest.raises(ConfigError, match="size must be a non-negative integer"):
             AdaptiveCache().put("k", 1, size=size)
 
-    @pytest.mark.parametrize(("kwargs", "message"), [
-        ({"max_memory_mb": 0}, "max_memory_mb must be a positive number"),
-        ({"max_memory_mb": -1}, "max_memory_mb must be a positive number"),
-        ({"max_memory_mb": float("inf")}, "max_memory_mb must be a positive number"),
-        ({"max_memory_mb": "1 MB"}, "max_memory_mb must be a positive number"),
-        ({"eviction_batch_size": 0}, "eviction_batch_size must be >= 1"),
-        ({"max_size": 0}, "max_size must be >= 1"),
-        ({"sizeof": 3}, "sizeof must be callable"),
-    ])
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"max_memory_mb": 0}, "max_memory_mb must be a positive number"),
+            ({"max_memory_mb": -1}, "max_memory_mb must be a positive number"),
+            ({"max_memory_mb": float("inf")}, "max_memory_mb must be a positive number"),
+            ({"max_memory_mb": "1 MB"}, "max_memory_mb must be a positive number"),
+            ({"eviction_batch_size": 0}, "eviction_batch_size must be >= 1"),
+            ({"max_size": 0}, "max_size must be >= 1"),
+            ({"sizeof": 3}, "sizeof must be callable"),
+        ],
+    )
     def test_bad_arguments(self, kwargs: dict[str, Any], message: str) -> None:
         with pytest.raises(ConfigError, match=message):
             AdaptiveCache(**kwargs)
@@ -520,7 +536,8 @@ class TestEstimate:
         item = b"a" * 500
         other = b"b" * 300
         assert estimate_size([item, other]) == sys.getsizeof([item, other]) + sys.getsizeof(
-            item) + sys.getsizeof(other)
+            item
+        ) + sys.getsizeof(other)
         assert estimate_size([item, item]) == sys.getsizeof([item, item]) + sys.getsizeof(item)
 
     def test_dict_counts_keys_and_values(self) -> None:
@@ -529,8 +546,12 @@ class TestEstimate:
 
     def test_object_attributes_and_slots(self) -> None:
         plain = Plain()
-        assert estimate_size(plain) == (sys.getsizeof(plain) + sys.getsizeof(plain.__dict__)
-                                        + sys.getsizeof("payload") + sys.getsizeof(plain.payload))
+        assert estimate_size(plain) == (
+            sys.getsizeof(plain)
+            + sys.getsizeof(plain.__dict__)
+            + sys.getsizeof("payload")
+            + sys.getsizeof(plain.payload)
+        )
         slotted = Slotted()
         assert estimate_size(slotted) == sys.getsizeof(slotted) + sys.getsizeof(slotted.payload)
 
@@ -554,7 +575,8 @@ class TestEstimate:
         exact = sys.getsizeof(same) + sum(sys.getsizeof(x) for x in same)
         assert estimate_size(same, max_items=100) == exact
         assert estimate_size(items, max_items=2000) == sys.getsizeof(items) + sum(
-            sys.getsizeof(x) for x in items)
+            sys.getsizeof(x) for x in items
+        )
 
     def test_classes_and_functions_are_not_owned(self) -> None:
         holder = [Plain, estimate_size, sys]
@@ -578,15 +600,19 @@ class TestEstimate:
 def test_import_is_light() -> None:
     import subprocess
 
-    code = ("import sys, memwatch.blocks.cache, memwatch.blocks.pool, memwatch.blocks.reclaim; "
-            "print('numpy' in sys.modules)")
+    code = (
+        "import sys, memwatch.blocks.cache, memwatch.blocks.pool, memwatch.blocks.reclaim; "
+        "print('numpy' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 # -- properties against a reference model ------------------------------------------------------
-OPS = st.lists(st.tuples(st.sampled_from(["put", "get", "delete"]), st.integers(0, 12),
-                         st.integers(0, 5000)), max_size=120)
+OPS = st.lists(
+    st.tuples(st.sampled_from(["put", "get", "delete"]), st.integers(0, 12), st.integers(0, 5000)),
+    max_size=120,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -620,8 +646,9 @@ def test_lru_matches_a_reference_model(max_size: int, ops: list[tuple[str, int, 
 def test_adaptive_accounting_invariants(batch: int, ops: list[tuple[str, int, int]]) -> None:
     held: dict[int, int] = {}
     evicted: list[int] = []
-    cache = AdaptiveCache(max_size=8, max_memory_mb=0.02, eviction_batch_size=batch,
-                          on_evict=lambda k, v: evicted.append(k))
+    cache = AdaptiveCache(
+        max_size=8, max_memory_mb=0.02, eviction_batch_size=batch, on_evict=lambda k, v: evicted.append(k)
+    )
     for op, key, size in ops:
         if op == "put":
             cache.put(key, None, size=size)

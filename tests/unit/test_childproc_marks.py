@@ -8,16 +8,19 @@ from memwatch.runs import command as childproc
 from memwatch.runs.command import PHASE_ENV, PhaseFileReader, parse_phase_line
 
 
-@pytest.mark.parametrize(("line", "expected"), [
-    ("start load", ("start", "load", None)),
-    ("end load @12.5\n", ("end", "load", 12.5)),
-    ("start two words @1", ("start", "two words", 1.0)),
-    ("start name @notatime", ("start", "name @notatime", None)),
-    ("begin load", None),
-    ("start", None),
-    ("", None),
-    ("end  @3", ("end", "@3", None)),  # a stamp needs a name before it
-])
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("start load", ("start", "load", None)),
+        ("end load @12.5\n", ("end", "load", 12.5)),
+        ("start two words @1", ("start", "two words", 1.0)),
+        ("start name @notatime", ("start", "name @notatime", None)),
+        ("begin load", None),
+        ("start", None),
+        ("", None),
+        ("end  @3", ("end", "@3", None)),  # a stamp needs a name before it
+    ],
+)
 def test_parse_phase_line(line: str, expected: object) -> None:
     assert parse_phase_line(line) == expected
 
@@ -59,7 +62,9 @@ def test_importing_the_helpers_stays_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, memwatch.runs.command; "
-            "print(sorted(m for m in ('numpy', 'psutil', 'matplotlib', 'click') if m in sys.modules))")
+    code = (
+        "import sys, memwatch.runs.command; "
+        "print(sorted(m for m in ('numpy', 'psutil', 'matplotlib', 'click') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

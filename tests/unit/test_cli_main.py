@@ -29,12 +29,18 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(
     ("exc", "code"),
-    [(ConfigError("bad size"), 2), (UsageError("bad target"), 2), (DataError("corrupt"), 2),
-     (CheckFailed("leak"), 1), (MemwatchError("other"), 3), (MemwatchError("custom", exit_code=1), 1)],
+    [
+        (ConfigError("bad size"), 2),
+        (UsageError("bad target"), 2),
+        (DataError("corrupt"), 2),
+        (CheckFailed("leak"), 1),
+        (MemwatchError("other"), 3),
+        (MemwatchError("custom", exit_code=1), 1),
+    ],
 )
 def test_errors_map_to_their_exit_codes_in_one_line(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        exc: MemwatchError, code: int) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], exc: MemwatchError, code: int
+) -> None:
     @click.command("boom")
     def boom() -> int:
         raise exc
@@ -47,7 +53,8 @@ def test_errors_map_to_their_exit_codes_in_one_line(
 
 
 def test_internal_errors_exit_3_with_a_traceback(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     @click.command("bug")
     def bug() -> int:
         raise ZeroDivisionError("oops")

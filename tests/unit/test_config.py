@@ -27,8 +27,11 @@ def test_yaml_sizes_percentages_and_durations(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.leaks.max_growth == 2 * 2**20
     assert config.leaks.time_budget == pytest.approx(0.5)
-    assert (config.regression.severity.minor, config.regression.severity.major,
-            config.regression.severity.critical) == (10.0, 20.0, 40.0)
+    assert (
+        config.regression.severity.minor,
+        config.regression.severity.major,
+        config.regression.severity.critical,
+    ) == (10.0, 20.0, 40.0)
     assert config.regression.abs_floor == 65536
     assert config.level == "nightly"
     assert config.source == str(path)
@@ -53,8 +56,9 @@ def test_bad_yaml_names_file_line_and_key(tmp_path: Path, yaml_text: str, messag
 
 
 def test_pyproject_tool_memwatch_is_found_upwards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.memwatch]\nlevel = "comprehensive"\n'
-                                             '[tool.memwatch.leaks]\nmax_growth = "4 KiB"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.memwatch]\nlevel = "comprehensive"\n[tool.memwatch.leaks]\nmax_growth = "4 KiB"\n'
+    )
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)
     monkeypatch.chdir(sub)

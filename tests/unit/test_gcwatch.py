@@ -26,8 +26,12 @@ def young_heavy(n: int = 200, pause_ms: float = 0.5, collected: int = 100) -> li
 
 
 def test_report_from_a_known_stream() -> None:
-    events = (collection(0, 1.0, 0, collected=10) + collection(10, 3.0, 0, collected=30)
-              + collection(20, 4.0, 1, collected=40) + collection(50, 90.0, 2, collected=900, forced=True))
+    events = (
+        collection(0, 1.0, 0, collected=10)
+        + collection(10, 3.0, 0, collected=30)
+        + collection(20, 4.0, 1, collected=40)
+        + collection(50, 90.0, 2, collected=900, forced=True)
+    )
     report = report_from_events(events, wall_ms=1000.0, operations=50, tracked_objects=1_000_000)
     assert report.collections == 4
     assert (report.automatic, report.forced) == (3, 1)
@@ -49,8 +53,13 @@ def test_no_operations_means_no_collections_per_operation() -> None:
 
 
 def test_json_round_trip_of_a_report(tmp_path: Path) -> None:
-    report = report_from_events(young_heavy(20) + collection(100, 12.0, 2, collected=5, traced=(900, 100)),
-                                wall_ms=200.0, operations=7, garbage=(2, {"Node": 2}), component="x")
+    report = report_from_events(
+        young_heavy(20) + collection(100, 12.0, 2, collected=5, traced=(900, 100)),
+        wall_ms=200.0,
+        operations=7,
+        garbage=(2, {"Node": 2}),
+        component="x",
+    )
     again = load_document(json.loads(json.dumps(dump_document(report))), expected=GCReport)
     assert again == report
     assert again.to_dict() == report.to_dict()
@@ -81,8 +90,14 @@ def test_summary_names_pauses_per_generation_and_the_interpreter() -> None:
 
 @pytest.mark.parametrize(
     ("version", "kind"),
-    [((3, 11, 7), "generational"), ((3, 13, 1), "generational"), ((3, 14, 0), "incremental"),
-     ((3, 14, 4), "incremental"), ((3, 14, 5), "generational"), ((3, 15, 0), "generational")],
+    [
+        ((3, 11, 7), "generational"),
+        ((3, 13, 1), "generational"),
+        ((3, 14, 0), "incremental"),
+        ((3, 14, 4), "incremental"),
+        ((3, 14, 5), "generational"),
+        ((3, 15, 0), "generational"),
+    ],
 )
 def test_collector_kind_by_version(version: tuple[int, int, int], kind: str) -> None:
     assert collector_kind(version).startswith(kind)
@@ -90,13 +105,18 @@ def test_collector_kind_by_version(version: tuple[int, int, int], kind: str) -> 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"max_pause_p95_ms": -1.0}, "must not be negative"),
-     ({"max_pause_ms": -0.5}, "must not be negative"),
-     ({"max_pause_p95_ms": 200.0, "max_pause_ms": 100.0}, "max_pause_p95_ms=200 is above max_pause_ms=100"),
-     ({"max_pause_p95_ms": 50.0, "max_pause_p99_ms": 20.0}, "is above max_pause_p99_ms=20"),
-     ({"max_time_share": 5.0}, "must lie in"),
-     ({"max_pause_p95_ms": float("nan")}, "not a finite number"),
-     ({"max_uncollectable": True}, "not a finite number")],
+    [
+        ({"max_pause_p95_ms": -1.0}, "must not be negative"),
+        ({"max_pause_ms": -0.5}, "must not be negative"),
+        (
+            {"max_pause_p95_ms": 200.0, "max_pause_ms": 100.0},
+            "max_pause_p95_ms=200 is above max_pause_ms=100",
+        ),
+        ({"max_pause_p95_ms": 50.0, "max_pause_p99_ms": 20.0}, "is above max_pause_p99_ms=20"),
+        ({"max_time_share": 5.0}, "must lie in"),
+        ({"max_pause_p95_ms": float("nan")}, "not a finite number"),
+        ({"max_uncollectable": True}, "not a finite number"),
+    ],
 )
 def test_nonsense_thresholds_are_refused(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -118,8 +138,9 @@ def test_validation_lists_every_check_and_raises_on_failure() -> None:
     assert ok.passed  # p95 of 99 x 1 ms and one 150 ms pause is 1 ms: under the 100 ms default
     assert [c.name for c in ok.checks] == ["pause_p95", "uncollectable"]
     ok.raise_for_failures()
-    strict = GCPerformanceValidator(GCThresholds(max_pause_ms=100.0, max_time_share=0.1,
-                                                 max_collections_per_operation=5.0))
+    strict = GCPerformanceValidator(
+        GCThresholds(max_pause_ms=100.0, max_time_share=0.1, max_collections_per_operation=5.0)
+    )
     verdict = strict.validate_gc_efficiency(report)
     assert not verdict.passed
     assert {c.name for c in verdict.failures} == {"pause_max", "time_share", "collections_per_operation"}
@@ -135,8 +156,9 @@ def test_garbage_growth_fails_the_uncollectable_check() -> None:
 
 def test_advisor_finds_the_freeze_case() -> None:
     # one 90 ms full collection with a million long-lived objects and nothing frozen
-    report = report_from_events(collection(0, 90.0, 2, forced=True), wall_ms=1000.0,
-                                tracked_objects=1_000_000)
+    report = report_from_events(
+        collection(0, 90.0, 2, forced=True), wall_ms=1000.0, tracked_objects=1_000_000
+    )
     advice = advise(report)
     assert advice.freeze
     (rec,) = advice.recommendations
@@ -148,8 +170,9 @@ def test_advisor_finds_the_freeze_case() -> None:
 
 
 def test_advisor_does_not_refreeze_and_ignores_small_heaps() -> None:
-    frozen = report_from_events(collection(0, 50.0, 2), wall_ms=100.0, tracked_objects=2_000_000,
-                                frozen_objects=1_500_000)
+    frozen = report_from_events(
+        collection(0, 50.0, 2), wall_ms=100.0, tracked_objects=2_000_000, frozen_objects=1_500_000
+    )
     advice = advise(frozen)
     assert not advice.freeze
     assert "already frozen" in advice.recommendations[0].reason

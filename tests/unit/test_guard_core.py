@@ -42,7 +42,7 @@ def test_handlers_see_every_level_change_with_details() -> None:
     source.set_fraction(0.97)
     guard.check()
     source.set_fraction(0.10)
-    guard.check()            # inside the cooldown: still emergency
+    guard.check()  # inside the cooldown: still emergency
     clock.advance(5.0)
     guard.check()
     assert [level for level, _ in seen] == ["warning", "emergency", "normal"]
@@ -128,14 +128,14 @@ def test_the_ladder_runs_while_above_warning_and_intake_resumes() -> None:
     guard.add_strategy("clear caches", clear_caches, level="warning")
     guard.add_strategy("shed load", intake, level="critical")
     source.set_fraction(0.95)
-    guard.check()                   # emergency: caches (0.90, critical), then shed load
+    guard.check()  # emergency: caches (0.90, critical), then shed load
     assert freed == ["caches"]
     assert not intake.is_set()
     assert [a.name for a in guard.actions] == ["clear caches", "shed load"]
     source.set_fraction(0.5)
     clock.advance(1.0)
     guard.check()
-    assert not intake.is_set()      # held by the cooldown
+    assert not intake.is_set()  # held by the cooldown
     clock.advance(1.0)
     guard.check()
     assert intake.is_set()
@@ -194,8 +194,9 @@ def test_memory_events_deltas_are_counted(caplog: pytest.LogCaptureFixture) -> N
 
 
 def test_metrics_and_prometheus_export() -> None:
-    prometheus_client = pytest.importorskip("prometheus_client",
-                                            reason="the prometheus extra is not installed")
+    prometheus_client = pytest.importorskip(
+        "prometheus_client", reason="the prometheus extra is not installed"
+    )
     guard, source, _clock = make()
     source.set_fraction(0.75)
     source.psi_some = 1.5
@@ -227,7 +228,7 @@ def test_report_round_trips_through_json(tmp_path: Path) -> None:
     guard.preserve(b"state", tmp_path / "state.bin")
     source.events = {"high": 2}
     source.set_fraction(0.97)
-    guard.check()                      # emergency: gc runs, the buffers are checkpointed
+    guard.check()  # emergency: gc runs, the buffers are checkpointed
     clock.advance(10)
     source.set_fraction(0.1)
     guard.check()
@@ -285,8 +286,9 @@ def test_async_handler_without_a_loop_runs_in_the_guard_thread() -> None:
 
 def test_memory_alert_system_seed_api() -> None:
     source = FakeSource(budget=1000, usage=100)
-    alerts = MemoryAlertSystem(warning_threshold=0.7, critical_threshold=0.85, check_interval=0.01,
-                               source=source)
+    alerts = MemoryAlertSystem(
+        warning_threshold=0.7, critical_threshold=0.85, check_interval=0.01, source=source
+    )
     seen: list[str] = []
 
     async def handler(level: str, details: dict[str, Any]) -> None:
@@ -329,8 +331,10 @@ def test_memory_monitor_seed_api() -> None:
 
 
 def test_importing_the_guard_does_not_import_numpy() -> None:
-    code = ("import sys, memwatch; memwatch.MemoryGuard; memwatch.oom_protected; "
-            "import memwatch.guard.core; print('numpy' in sys.modules)")
+    code = (
+        "import sys, memwatch; memwatch.MemoryGuard; memwatch.oom_protected; "
+        "import memwatch.guard.core; print('numpy' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -344,13 +348,13 @@ def test_actions_do_not_hold_the_level_once_the_need_is_gone() -> None:
     guard.add_strategy("pause_intake", intake)
     source.set_fraction(0.9)
     guard.check()
-    source.set_fraction(0.1)          # the application freed its memory
+    source.set_fraction(0.1)  # the application freed its memory
     for _ in range(10):
         clock.advance(0.25)
         guard.check()
     assert guard.level == "normal"
     assert intake.is_set()
-    assert len(runs) == 1             # nothing ran again: the reading no longer needed it
+    assert len(runs) == 1  # nothing ran again: the reading no longer needed it
 
 
 def test_a_handler_calling_sys_exit_does_not_end_the_guard_thread() -> None:
@@ -375,7 +379,7 @@ def test_the_reserve_is_released_at_emergency_and_taken_again_at_normal(tmp_path
     guard.preserve(b"x", tmp_path / "x.bin")
     assert guard._preserver.reserved == MIB
     source.set_fraction(0.99)
-    guard.check()                      # emergency checkpoint: the reserve pays for the flush
+    guard.check()  # emergency checkpoint: the reserve pays for the flush
     assert guard._preserver.reserved == 0
     source.set_fraction(0.1)
     clock.advance(1.0)
@@ -407,7 +411,7 @@ def test_a_psi_trigger_wakes_the_guard_before_the_interval() -> None:
 
     source = FakeSource(budget=1000, usage=100)
     source.trigger = FakeTrigger()
-    guard = MemoryGuard(source=source, check_interval=30.0, reserve=0)   # polling alone: 30 s
+    guard = MemoryGuard(source=source, check_interval=30.0, reserve=0)  # polling alone: 30 s
     woke = threading.Event()
     guard.add_handler(lambda level, details: woke.set())
     with guard:
@@ -421,7 +425,7 @@ def test_a_psi_trigger_wakes_the_guard_before_the_interval() -> None:
         assert time.monotonic() - started < 5.0
         assert source.trigger.fired_count == 1
         stopping = time.monotonic()
-    assert time.monotonic() - stopping < 5.0   # stop() ends the 30 s trigger wait at once
+    assert time.monotonic() - stopping < 5.0  # stop() ends the 30 s trigger wait at once
     assert not guard.running
     assert guard.metrics()["counters"]["psi_triggers"] == 1
     source.trigger.close()

@@ -35,6 +35,7 @@ class Rig:
             self.calls.append(name)
             if fraction is not None:
                 self.source.set_fraction(fraction)
+
         return fn
 
     def recheck(self) -> tuple[GuardSample, Level]:
@@ -148,7 +149,7 @@ def test_throttled_gc_spends_at_most_its_duty_cycle() -> None:
     collect = ThrottledGC(max_duty=0.05, min_interval=1.0, clock=clock)
     assert collect() is True
     wait = collect.next_allowed - clock()
-    assert wait >= 1.0                # at least min_interval, more if the collection was slow
+    assert wait >= 1.0  # at least min_interval, more if the collection was slow
     assert collect() is False
     clock.advance(wait - 0.001)
     assert collect() is False
@@ -213,11 +214,13 @@ def test_cuda_empty_cache_uses_only_imported_modules(monkeypatch: pytest.MonkeyP
     monkeypatch.delitem(sys.modules, "cupy", raising=False)
     assert cuda_empty_cache() is False
     calls: list[str] = []
-    torch = types.SimpleNamespace(cuda=types.SimpleNamespace(
-        is_available=lambda: True, empty_cache=lambda: calls.append("torch")))
+    torch = types.SimpleNamespace(
+        cuda=types.SimpleNamespace(is_available=lambda: True, empty_cache=lambda: calls.append("torch"))
+    )
     pool = types.SimpleNamespace(free_all_blocks=lambda: calls.append("pool"))
-    cupy = types.SimpleNamespace(get_default_memory_pool=lambda: pool,
-                                 get_default_pinned_memory_pool=lambda: pool)
+    cupy = types.SimpleNamespace(
+        get_default_memory_pool=lambda: pool, get_default_pinned_memory_pool=lambda: pool
+    )
     monkeypatch.setitem(sys.modules, "torch", torch)
     monkeypatch.setitem(sys.modules, "cupy", cupy)
     assert cuda_empty_cache() is True

@@ -13,18 +13,37 @@ from memwatch.model.guard import GuardSample
 GIB = 1 << 30
 
 
-def sample(fraction: float = 0.0, *, budget: int = GIB, some: float | None = None,
-           full: float | None = None, gpu: tuple[int, int] | None = None) -> GuardSample:
-    return GuardSample(0.0, round(budget * fraction), budget, "fake", "fake", some, full, {},
-                       gpu[0] if gpu else None, gpu[1] if gpu else None)
+def sample(
+    fraction: float = 0.0,
+    *,
+    budget: int = GIB,
+    some: float | None = None,
+    full: float | None = None,
+    gpu: tuple[int, int] | None = None,
+) -> GuardSample:
+    return GuardSample(
+        0.0,
+        round(budget * fraction),
+        budget,
+        "fake",
+        "fake",
+        some,
+        full,
+        {},
+        gpu[0] if gpu else None,
+        gpu[1] if gpu else None,
+    )
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (0.7, Threshold(0.7)),
-    (1.0, Threshold(1.0)),
-    ("3 GiB", Threshold(float(3 * GIB), absolute=True)),
-    (512 << 20, Threshold(float(512 << 20), absolute=True)),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.7, Threshold(0.7)),
+        (1.0, Threshold(1.0)),
+        ("3 GiB", Threshold(float(3 * GIB), absolute=True)),
+        (512 << 20, Threshold(float(512 << 20), absolute=True)),
+    ],
+)
 def test_parse_threshold(value: float | int | str, expected: Threshold) -> None:
     assert parse_threshold(value) == expected
 
@@ -42,25 +61,33 @@ def test_thresholds_must_rise() -> None:
         LevelPolicy("2 GiB", "1 GiB", "3 GiB")
 
 
-@pytest.mark.parametrize(("fraction", "level"), [
-    (0.0, Level.NORMAL), (0.69, Level.NORMAL), (0.70, Level.WARNING), (0.849, Level.WARNING),
-    (0.851, Level.CRITICAL), (0.951, Level.EMERGENCY), (1.3, Level.EMERGENCY),
-])
+@pytest.mark.parametrize(
+    ("fraction", "level"),
+    [
+        (0.0, Level.NORMAL),
+        (0.69, Level.NORMAL),
+        (0.70, Level.WARNING),
+        (0.849, Level.WARNING),
+        (0.851, Level.CRITICAL),
+        (0.951, Level.EMERGENCY),
+        (1.3, Level.EMERGENCY),
+    ],
+)
 def test_enter_levels_from_normal(fraction: float, level: Level) -> None:
     assert LevelPolicy().evaluate(sample(fraction))[0] is level
 
 
 def test_absolute_thresholds_follow_the_budget() -> None:
     policy = LevelPolicy("600 MiB", "800 MiB", "900 MiB")
-    assert policy.evaluate(sample(0.5))[0] is Level.NORMAL              # 512 MiB
-    assert policy.evaluate(sample(0.6))[0] is Level.WARNING             # 614 MiB
+    assert policy.evaluate(sample(0.5))[0] is Level.NORMAL  # 512 MiB
+    assert policy.evaluate(sample(0.6))[0] is Level.WARNING  # 614 MiB
     assert policy.evaluate(sample(0.4, budget=2 * GIB))[0] is Level.CRITICAL  # 819 MiB
     assert policy.evaluate(sample(0.6, budget=2 * GIB))[0] is Level.EMERGENCY  # 1.2 GiB
 
 
 def test_hysteresis_holds_until_below_the_leave_threshold() -> None:
     policy = LevelPolicy(hysteresis=0.05)
-    assert policy.evaluate(sample(0.83), Level.CRITICAL)[0] is Level.CRITICAL   # 0.80 <= x < 0.85
+    assert policy.evaluate(sample(0.83), Level.CRITICAL)[0] is Level.CRITICAL  # 0.80 <= x < 0.85
     assert policy.evaluate(sample(0.79), Level.CRITICAL)[0] is Level.WARNING
     assert policy.evaluate(sample(0.66), Level.WARNING)[0] is Level.WARNING
     assert policy.evaluate(sample(0.64), Level.WARNING)[0] is Level.NORMAL
@@ -104,7 +131,7 @@ def test_reason_names_the_budget_source() -> None:
 def test_tracker_escalates_at_once_and_waits_the_cooldown_to_fall() -> None:
     tracker = LevelTracker(LevelPolicy(), cooldown=5.0)
     assert tracker.update(sample(0.9), now=0.0) == (Level.CRITICAL, Level.NORMAL, tracker.reason)
-    assert tracker.update(sample(0.1), now=4.9) is None          # inside the cooldown
+    assert tracker.update(sample(0.1), now=4.9) is None  # inside the cooldown
     assert tracker.level is Level.CRITICAL
     change = tracker.update(sample(0.1), now=5.0)
     assert change is not None
@@ -150,7 +177,7 @@ def test_tracker_properties(steps: list[tuple[float, float]]) -> None:
         now += dt
         s = sample(fraction)
         change = tracker.update(s, now)
-        fresh = policy.evaluate(s)[0]     # what the reading demands with no history
+        fresh = policy.evaluate(s)[0]  # what the reading demands with no history
         assert tracker.level.rank >= fresh.rank
         if change is not None:
             new, previous, _reason = change

@@ -18,14 +18,17 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.mark.parametrize(("obj", "expected"), [
-    (b"raw", b"raw"),
-    (bytearray(b"grown"), b"grown"),
-    (memoryview(array.array("H", [1, 2])), array.array("H", [1, 2]).tobytes()),
-    ("text é", "text é".encode()),
-    ({"b": 1, "a": [1, 2]}, json.dumps({"a": [1, 2], "b": 1}).encode()),
-    (lambda: "from a callable", b"from a callable"),
-])
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        (b"raw", b"raw"),
+        (bytearray(b"grown"), b"grown"),
+        (memoryview(array.array("H", [1, 2])), array.array("H", [1, 2]).tobytes()),
+        ("text é", "text é".encode()),
+        ({"b": 1, "a": [1, 2]}, json.dumps({"a": [1, 2], "b": 1}).encode()),
+        (lambda: "from a callable", b"from a callable"),
+    ],
+)
 def test_what_can_be_preserved(tmp_path: Path, obj: object, expected: bytes) -> None:
     preserver = Preserver(reserve=0)
     preserver.add(obj, tmp_path / "out")
@@ -110,7 +113,7 @@ def test_stale_temp_files_of_dead_processes_are_removed(tmp_path: Path) -> None:
     preserver = Preserver(reserve=0)
     preserver.add(b"x", tmp_path / "s")
     assert not stale.exists()
-    assert mine.exists()     # a live process's file is left alone
+    assert mine.exists()  # a live process's file is left alone
     preserver.close()
 
 

@@ -16,8 +16,10 @@ from memwatch.probes.cgroup import CgroupReader
 from memwatch.probes.kept import KeptFile
 
 MIB = 1 << 20
-PSI = ("some avg10={some:.2f} avg60=1.00 avg300=0.50 total=12345\n"
-       "full avg10={full:.2f} avg60=0.10 avg300=0.05 total=678\n")
+PSI = (
+    "some avg10={some:.2f} avg60=1.00 avg300=0.50 total=12345\n"
+    "full avg10={full:.2f} avg60=0.10 avg300=0.05 total=678\n"
+)
 
 
 class Tree:
@@ -43,11 +45,11 @@ class Tree:
         (self.own / "memory.current").write_text(f"{current}\n")
         (self.own / "memory.stat").write_text(
             f"anon {current - inactive}\nfile {inactive}\nactive_file 0\n"
-            f"inactive_file {inactive}\nslab 1234\n")
+            f"inactive_file {inactive}\nslab 1234\n"
+        )
 
     def events(self, **counts: int) -> None:
-        (self.own / "memory.events").write_text(
-            "low 0\n" + "".join(f"{k} {v}\n" for k, v in counts.items()))
+        (self.own / "memory.events").write_text("low 0\n" + "".join(f"{k} {v}\n" for k, v in counts.items()))
 
     def pressure(self, some: float, full: float) -> None:
         (self.own / "memory.pressure").write_text(PSI.format(some=some, full=full))
@@ -104,7 +106,7 @@ def test_working_set_reuses_inactive_file_between_stat_refreshes(tree: Tree) -> 
     source = SystemSource(reader=tree.reader(), clock=clock, stat_interval=1.0, gpu=False)
     assert source.read().usage == 200 * MIB
     tree.set(current=500 * MIB, inactive=300 * MIB)
-    assert source.read().usage == 400 * MIB     # memory.current is fresh, inactive_file cached
+    assert source.read().usage == 400 * MIB  # memory.current is fresh, inactive_file cached
     clock.advance(1.0)
     assert source.read().usage == 200 * MIB
 
@@ -191,12 +193,15 @@ def test_usage_cgroup_without_a_group_is_a_config_error(tmp_path: Path) -> None:
         SystemSource(reader=reader, usage="pss", gpu=False)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (PSI.format(some=12.5, full=3.0).encode(), (12.5, 3.0)),
-    (b"some avg10=0.40 avg60=0.00 avg300=0.00 total=1\n", (0.4, None)),
-    (b"", (None, None)),
-    (b"garbage\nsome avg10=x\n", (None, None)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (PSI.format(some=12.5, full=3.0).encode(), (12.5, 3.0)),
+        (b"some avg10=0.40 avg60=0.00 avg300=0.00 total=1\n", (0.4, None)),
+        (b"", (None, None)),
+        (b"garbage\nsome avg10=x\n", (None, None)),
+    ],
+)
 def test_parse_psi_avg10(text: bytes, expected: tuple[float | None, float | None]) -> None:
     assert parse_psi_avg10(text) == expected
 
@@ -226,11 +231,11 @@ def test_psi_trigger_refused_on_a_missing_file(tmp_path: Path) -> None:
 
 def test_psi_trigger_that_errors_is_dropped_not_spun_on() -> None:
     read_end, write_end = os.pipe()
-    os.close(write_end)                       # poll() now reports POLLHUP at once
+    os.close(write_end)  # poll() now reports POLLHUP at once
     trigger = PsiTrigger.__new__(PsiTrigger)
     trigger.path, trigger.kind, trigger.spec, trigger.reason = "pipe", "some", "", ""
     trigger.fd = read_end
-    assert trigger.fired(5.0) is False        # returns at once, without waiting 5 s
+    assert trigger.fired(5.0) is False  # returns at once, without waiting 5 s
     assert not trigger.available
     assert "polling instead" in trigger.reason
 
@@ -309,7 +314,7 @@ def test_source_usage_modes_read_statm(tree: Tree) -> None:
 def test_psi_trigger_wait_ends_early_on_the_wake_pipe() -> None:
     import time
 
-    quiet_r, quiet_w = os.pipe()               # stands in for an armed, silent PSI file
+    quiet_r, quiet_w = os.pipe()  # stands in for an armed, silent PSI file
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     trigger = PsiTrigger.__new__(PsiTrigger)
@@ -319,8 +324,8 @@ def test_psi_trigger_wait_ends_early_on_the_wake_pipe() -> None:
     start = time.monotonic()
     assert trigger.fired(5.0, wake_fd=wake_r) is False
     assert time.monotonic() - start < 2.0
-    assert trigger.available                    # a wake-up is not an error
-    assert trigger.fired(0.0, wake_fd=wake_r) is False   # the wake byte was consumed
+    assert trigger.available  # a wake-up is not an error
+    assert trigger.fired(0.0, wake_fd=wake_r) is False  # the wake byte was consumed
     for fd in (quiet_r, quiet_w, wake_r, wake_w):
         os.close(fd)
     trigger.fd = None

@@ -26,8 +26,16 @@ def measurement(**series: np.ndarray) -> Measurement:
     for name, values in series.items():
         data[:, NAMES.index(name)] = values
     x = np.arange(ROUNDS + 1, dtype=float) * BATCH
-    return Measurement(names=NAMES, data=data, x=x, rounds=ROUNDS, batch=BATCH,
-                       calls=ROUNDS * BATCH, warmup_calls=500, seconds_per_call=1e-6)
+    return Measurement(
+        names=NAMES,
+        data=data,
+        x=x,
+        rounds=ROUNDS,
+        batch=BATCH,
+        calls=ROUNDS * BATCH,
+        warmup_calls=500,
+        seconds_per_call=1e-6,
+    )
 
 
 R = np.arange(ROUNDS + 1, dtype=float)
@@ -63,11 +71,14 @@ def test_rss_alone_never_decides() -> None:
     assert not rss.decided
 
 
-@pytest.mark.parametrize("blocks", [
-    50_000 + 300 * np.minimum(R, 3),                   # plateau: a cache filled early
-    50_000 + np.where(R >= 6, 5_000.0, 0.0),           # a one-time step
-    50_000 + (R % 3) * 400,                            # sawtooth
-])
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        50_000 + 300 * np.minimum(R, 3),  # plateau: a cache filled early
+        50_000 + np.where(R >= 6, 5_000.0, 0.0),  # a one-time step
+        50_000 + (R % 3) * 400,  # sawtooth
+    ],
+)
 def test_bounded_patterns_are_clean(blocks: np.ndarray) -> None:
     m = measurement(py_blocks=blocks)
     assert evaluate(m, Plan(), final=False)
@@ -89,8 +100,11 @@ def test_confirmation_window_overturns_a_filled_structure() -> None:
     m = measurement(py_blocks=50_000 + 200 * R)
     assert evaluate(m, Plan(), final=False)
     flat = np.full(8, 60_000.0)
-    window = Attribution(batch=200, window={"py_heap": flat, "py_blocks": flat},
-                         trends={"py_heap": assess(flat), "py_blocks": assess(flat)})
+    window = Attribution(
+        batch=200,
+        window={"py_heap": flat, "py_blocks": flat},
+        trends={"py_heap": assess(flat), "py_blocks": assess(flat)},
+    )
     report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1)
     assert report.verdict == "clean"
     assert not report.leak_detected
@@ -103,8 +117,11 @@ def test_window_gives_the_python_bytes() -> None:
     heap = 1e6 + 300.0 * 200 * np.arange(8)
     blocks = 50_000 + 2.0 * 200 * np.arange(8)
     axis = np.arange(8) * 200.0
-    window = Attribution(batch=200, window={"py_heap": heap, "py_blocks": blocks},
-                         trends={"py_heap": assess(heap, axis), "py_blocks": assess(blocks, axis)})
+    window = Attribution(
+        batch=200,
+        window={"py_heap": heap, "py_blocks": blocks},
+        trends={"py_heap": assess(heap, axis), "py_blocks": assess(blocks, axis)},
+    )
     report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1)
     assert report.verdict == "leak"
     assert report.kind == "python"
@@ -112,12 +129,15 @@ def test_window_gives_the_python_bytes() -> None:
     assert report.passed  # 300 kB per 1,000 calls
 
 
-@pytest.mark.parametrize(("per_call", "plan", "expected"), [
-    (1e-7, Plan(), 10_000),                        # 1 ms of 0.1 µs calls
-    (1e-3, Plan(), 10),                            # slow calls: at least 10
-    (1e-6, Plan(iterations=160), 10),              # the cap leaves 16 rounds of 10
-    (1e-6, Plan(iterations=40), 2),
-    (0.05, Plan(time_budget=1.0), 1),              # the budget wins
-])
+@pytest.mark.parametrize(
+    ("per_call", "plan", "expected"),
+    [
+        (1e-7, Plan(), 10_000),  # 1 ms of 0.1 µs calls
+        (1e-3, Plan(), 10),  # slow calls: at least 10
+        (1e-6, Plan(iterations=160), 10),  # the cap leaves 16 rounds of 10
+        (1e-6, Plan(iterations=40), 2),
+        (0.05, Plan(time_budget=1.0), 1),  # the budget wins
+    ],
+)
 def test_batch_size(per_call: float, plan: Plan, expected: int) -> None:
     assert _choose_batch(per_call, plan) == expected

@@ -21,44 +21,66 @@ from memwatch.model.leaks import (
 
 
 def estimate(signal: str = "py_blocks", decided: bool = True, per: float = 2.0) -> GrowthEstimate:
-    return GrowthEstimate(signal=signal, unit="count" if signal == "py_blocks" else "bytes",
-                          per_iteration=per, low=per * 0.9, high=per * 1.1, p_value=1e-5,
-                          shape="growing" if decided else "flat", significant=decided,
-                          persistent=decided, decided=decided,
-                          note="decided the verdict" if decided else "flat: no rise",
-                          samples=np.array([10.0, 12.0, 14.0, float("nan")]))
+    return GrowthEstimate(
+        signal=signal,
+        unit="count" if signal == "py_blocks" else "bytes",
+        per_iteration=per,
+        low=per * 0.9,
+        high=per * 1.1,
+        p_value=1e-5,
+        shape="growing" if decided else "flat",
+        significant=decided,
+        persistent=decided,
+        decided=decided,
+        note="decided the verdict" if decided else "flat: no rise",
+        samples=np.array([10.0, 12.0, 14.0, float("nan")]),
+    )
 
 
-def report(*, leak: bool = True, bytes_per_iteration: float = 2000.0,
-           max_growth: int = 1_000_000) -> LeakReport:
+def report(
+    *, leak: bool = True, bytes_per_iteration: float = 2000.0, max_growth: int = 1_000_000
+) -> LeakReport:
     return LeakReport(
-        target="app.handlers:handle", verdict="leak" if leak else "clean",
+        target="app.handlers:handle",
+        verdict="leak" if leak else "clean",
         reason="py_blocks grew on every one of 4 stretches" if leak else "no signal grew",
-        leak_detected=leak, severity=severity_for(leak, bytes_per_iteration * 1000),
-        kind="python" if leak else "none", deciding_signal="py_blocks" if leak else "",
+        leak_detected=leak,
+        severity=severity_for(leak, bytes_per_iteration * 1000),
+        kind="python" if leak else "none",
+        deciding_signal="py_blocks" if leak else "",
         signals=(estimate(), estimate("native_heap", decided=False, per=0.0)),
         bytes_per_iteration=bytes_per_iteration if leak else 0.0,
         bytes_low=bytes_per_iteration * 0.9 if leak else 0.0,
         bytes_high=bytes_per_iteration * 1.1 if leak else 0.0,
-        max_growth=max_growth, iterations=800, warmup_iterations=300, rounds=8, batch_size=100,
-        duration=0.12, seconds_per_call=2e-6,
+        max_growth=max_growth,
+        iterations=800,
+        warmup_iterations=300,
+        rounds=8,
+        batch_size=100,
+        duration=0.12,
+        seconds_per_call=2e-6,
         sites=(AllocationSite("app/cache.py:42", 2000.0, 1.0, ("app/cache.py:42", "app/h.py:7")),),
         types=(TypeGrowth("app.Session", 1.0, 0, 100),),
-        retention_paths=(RetentionPath("app.Session", "module",
-                                       ("module app.cache._STORE", "dict['u42']", "list[3]",
-                                        "Session")),),
+        retention_paths=(
+            RetentionPath(
+                "app.Session", "module", ("module app.cache._STORE", "dict['u42']", "list[3]", "Session")
+            ),
+        ),
         notes=("a note",),
     )
 
 
-@pytest.mark.parametrize(("leak", "per_1000", "expected"), [
-    (False, 1e9, "none"),
-    (True, 0.0, "trace"),
-    (True, 4_999_999, "trace"),
-    (True, 5_000_000, "minor"),
-    (True, 20_000_000, "major"),
-    (True, 50_000_000, "critical"),
-])
+@pytest.mark.parametrize(
+    ("leak", "per_1000", "expected"),
+    [
+        (False, 1e9, "none"),
+        (True, 0.0, "trace"),
+        (True, 4_999_999, "trace"),
+        (True, 5_000_000, "minor"),
+        (True, 20_000_000, "major"),
+        (True, 50_000_000, "critical"),
+    ],
+)
 def test_severity_defaults(leak: bool, per_1000: float, expected: str) -> None:
     assert severity_for(leak, per_1000) == expected
 
@@ -121,5 +143,6 @@ def test_json_round_trip(tmp_path) -> None:
 def test_survivor_text() -> None:
     path = RetentionPath("app.Req", "module", ("module app._KEEP", "list[0]", "Req"))
     assert str(Survivor("request", "app.Req", path)) == (
-        "request (app.Req) is still alive: module app._KEEP -> list[0] -> Req")
+        "request (app.Req) is still alive: module app._KEEP -> list[0] -> Req"
+    )
     assert "no referrer found" in str(Survivor("x", "app.Req"))

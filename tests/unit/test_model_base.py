@@ -80,12 +80,23 @@ def test_unknown_schema_version_is_refused_with_both_versions() -> None:
         ({"hello": 1}, "not a memwatch result file"),
         ([1, 2], "not a memwatch result file"),
         ({"memwatch_schema": SCHEMA_VERSION, "kind": "nope", "data": {}}, "unknown result kind"),
-        ({"memwatch_schema": SCHEMA_VERSION, "kind": "test_outer", "data": {"items": []}},
-         "missing field"),
-        ({"memwatch_schema": SCHEMA_VERSION, "kind": "test_outer",
-          "data": {"items": [], "counts": {}, "maybe": "x", "samples": []}}, "maybe"),
-        ({"memwatch_schema": SCHEMA_VERSION, "kind": "test_outer",
-          "data": {"items": [], "counts": {"a": "b"}, "maybe": None, "samples": []}}, "integer"),
+        ({"memwatch_schema": SCHEMA_VERSION, "kind": "test_outer", "data": {"items": []}}, "missing field"),
+        (
+            {
+                "memwatch_schema": SCHEMA_VERSION,
+                "kind": "test_outer",
+                "data": {"items": [], "counts": {}, "maybe": "x", "samples": []},
+            },
+            "maybe",
+        ),
+        (
+            {
+                "memwatch_schema": SCHEMA_VERSION,
+                "kind": "test_outer",
+                "data": {"items": [], "counts": {"a": "b"}, "maybe": None, "samples": []},
+            },
+            "integer",
+        ),
     ],
 )
 def test_malformed_documents_raise_data_error(doc: object, message: str) -> None:
@@ -152,9 +163,19 @@ def test_timeline_run_result_round_trip(tmp_path: Path) -> None:
         late_samples=1,
     )
     stats = (PhaseStats("load", 0.0, 0.02, 0.02, 1e6, 2e6, 2e6, 1e6, 1e6, 3),)
-    run = RunResult(timeline=timeline, phase_stats=stats, primary_signal="rss", peak=2e6,
-                    start_memory=1e6, end_memory=2e6, growth=1e6, duration=0.02,
-                    command=("python", "job.py"), exit="signal", signal=9)
+    run = RunResult(
+        timeline=timeline,
+        phase_stats=stats,
+        primary_signal="rss",
+        peak=2e6,
+        start_memory=1e6,
+        end_memory=2e6,
+        growth=1e6,
+        duration=0.02,
+        command=("python", "job.py"),
+        exit="signal",
+        signal=9,
+    )
     path = write_document(run, tmp_path / "run.json")
     loaded = read_document(path, expected=RunResult)
     assert loaded == run

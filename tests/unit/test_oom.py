@@ -42,17 +42,20 @@ class FakeGpu:
         return f"{n}@{device}/{batch_size}"
 
 
-@pytest.mark.parametrize(("exc", "kind"), [
-    (MemoryError(), "host"),
-    (OutOfMemoryError("CUDA out of memory."), "gpu"),
-    (CupyOutOfMemoryError("Out of memory allocating 1,024 bytes"), "gpu"),
-    (RuntimeError("CUDA error: out of memory"), "gpu"),
-    (RuntimeError("cuDNN error: CUDNN_STATUS_ALLOC_FAILED"), "gpu"),
-    (RuntimeError("cudaErrorMemoryAllocation: out of memory"), "gpu"),
-    (RuntimeError("shape mismatch"), None),
-    (ValueError("out of memory"), None),
-    (KeyboardInterrupt(), None),
-])
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (MemoryError(), "host"),
+        (OutOfMemoryError("CUDA out of memory."), "gpu"),
+        (CupyOutOfMemoryError("Out of memory allocating 1,024 bytes"), "gpu"),
+        (RuntimeError("CUDA error: out of memory"), "gpu"),
+        (RuntimeError("cuDNN error: CUDNN_STATUS_ALLOC_FAILED"), "gpu"),
+        (RuntimeError("cudaErrorMemoryAllocation: out of memory"), "gpu"),
+        (RuntimeError("shape mismatch"), None),
+        (ValueError("out of memory"), None),
+        (KeyboardInterrupt(), None),
+    ],
+)
 def test_classify_oom(exc: BaseException, kind: str | None) -> None:
     assert classify_oom(exc) == kind
 
@@ -60,8 +63,9 @@ def test_classify_oom(exc: BaseException, kind: str | None) -> None:
 def test_fallbacks_are_tried_in_order_and_the_user_is_told(caplog: pytest.LogCaptureFixture) -> None:
     gpu = FakeGpu(capacity=8)
     events: list[OomEvent] = []
-    protected = oom_protected(fallbacks=[{"batch_size": 16}, {"batch_size": 8}, "cpu"],
-                              on_oom=events.append)(gpu.work)
+    protected = oom_protected(fallbacks=[{"batch_size": 16}, {"batch_size": 8}, "cpu"], on_oom=events.append)(
+        gpu.work
+    )
     with caplog.at_level(logging.WARNING, logger="memwatch.guard"):
         assert protected(1) == "1@cuda/8"
     assert gpu.calls == [("cuda", 64), ("cuda", 16), ("cuda", 8)]
@@ -131,9 +135,9 @@ def test_sticky_after_n_consecutive_ooms_then_recovery_after_the_cooldown() -> N
     assert events[-1].action == "sticky"
     devices.clear()
     assert p.run(step) == "cpu"
-    assert devices == ["cpu"]                 # stays on the fallback: no GPU attempt
+    assert devices == ["cpu"]  # stays on the fallback: no GPU attempt
     clock.advance(30.0)
-    assert p.run(step) == "cpu"               # the probe fails: stays, waits twice as long
+    assert p.run(step) == "cpu"  # the probe fails: stays, waits twice as long
     assert devices[-2:] == ["cuda", "cpu"]
     clock.advance(30.0)
     devices.clear()
@@ -141,7 +145,7 @@ def test_sticky_after_n_consecutive_ooms_then_recovery_after_the_cooldown() -> N
     assert devices == ["cpu"]
     state["gpu_full"] = False
     clock.advance(30.0)
-    assert p.run(step) == "cuda"              # recovered after 60 s
+    assert p.run(step) == "cuda"  # recovered after 60 s
     assert p.current_option == "cuda"
     assert events[-1].action == "recovered"
     assert p.metrics_data.as_dict()["counters"]["oom_recoveries"] == 1
@@ -159,7 +163,7 @@ def test_a_success_resets_the_consecutive_count() -> None:
     results = [p.run(step) for _ in range(3)]
     assert results == ["cpu", "cuda", "cpu"]
     assert p.start_index == 0
-    p.run(step)       # second OOM in a row: sticky now
+    p.run(step)  # second OOM in a row: sticky now
     assert p.start_index == 1
 
 
@@ -188,8 +192,15 @@ def test_rapid_toggle_fifty_cycles_does_not_leak(caplog: pytest.LogCaptureFixtur
     caplog.set_level(logging.ERROR, logger="memwatch.guard")
     clock = FakeClock()
     recoveries: list[str] = []
-    p = OomProtector(["cpu"], sticky_after=1, recover_after=1.0, max_recover_after=1.0,
-                     clock=clock, history=20, recover=recoveries.append)  # no gc.collect x 110
+    p = OomProtector(
+        ["cpu"],
+        sticky_after=1,
+        recover_after=1.0,
+        max_recover_after=1.0,
+        clock=clock,
+        history=20,
+        recover=recoveries.append,
+    )  # no gc.collect x 110
     gpu_full = [True]
     last: list[weakref.ref[Batch]] = []
     leaked_into_retry = [0]
@@ -200,7 +211,7 @@ def test_rapid_toggle_fifty_cycles_does_not_leak(caplog: pytest.LogCaptureFixtur
     def step(device: str) -> int:
         if last and last[0]() is not None:
             leaked_into_retry[0] += 1
-        data = Batch(1 << 16)   # the "batch" an attempt holds
+        data = Batch(1 << 16)  # the "batch" an attempt holds
         last[:] = [weakref.ref(data)]
         if device == "cuda" and gpu_full[0]:
             raise OutOfMemoryError("CUDA out of memory")
@@ -208,10 +219,10 @@ def test_rapid_toggle_fifty_cycles_does_not_leak(caplog: pytest.LogCaptureFixtur
 
     def cycle() -> None:
         gpu_full[0] = True
-        p.run(step)          # cuda fails -> cpu, sticky
+        p.run(step)  # cuda fails -> cpu, sticky
         clock.advance(1.0)
         gpu_full[0] = False
-        p.run(step)          # probe -> back on cuda
+        p.run(step)  # probe -> back on cuda
         assert p.current_option == "cuda"
 
     for _ in range(5):
@@ -241,8 +252,7 @@ def test_with_block_counts_recovers_and_reraises() -> None:
 
 def test_the_guard_ladder_runs_after_an_oom() -> None:
     clock = FakeClock()
-    guard = MemoryGuard(source=FakeSource(budget=1000, usage=100, clock=clock), clock=clock,
-                        reserve=0)
+    guard = MemoryGuard(source=FakeSource(budget=1000, usage=100, clock=clock), clock=clock, reserve=0)
     freed: list[int] = []
     emptied: list[int] = []
     intake = threading.Event()
@@ -258,10 +268,10 @@ def test_the_guard_ladder_runs_after_an_oom() -> None:
         return device
 
     assert p.run(step) == "cpu"
-    assert p.run(step) == "cpu"     # forced: the rung's cooldown does not hold it back
+    assert p.run(step) == "cpu"  # forced: the rung's cooldown does not hold it back
     assert freed == [1, 1]
-    assert emptied == [1, 1]   # host memory looks normal: every warning rung still runs
-    assert intake.is_set()     # rungs above warning are left to the level itself
+    assert emptied == [1, 1]  # host memory looks normal: every warning rung still runs
+    assert intake.is_set()  # rungs above warning are left to the level itself
     counters: dict[str, Any] = guard.metrics()["counters"]
     assert counters["ooms.gpu"] == 2
     assert counters["strategy_runs.free"] == 2

@@ -55,20 +55,23 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return fake
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"min_size": -1}, "min_size must be >= 0"),
-    ({"max_size": 0}, "max_size must be >= 1"),
-    ({"max_size": -3}, "max_size must be >= 1"),
-    ({"min_size": 5, "max_size": 2}, r"max_size \(2\) must be >= min_size \(5\)"),
-    ({"max_size": 2.5}, "max_size must be an integer"),
-    ({"min_size": True}, "min_size must be an integer"),
-    ({"ttl": 0}, "ttl must be a positive number"),
-    ({"ttl": -1.0}, "ttl must be a positive number"),
-    ({"ttl": float("nan")}, "ttl must be a positive number"),
-    ({"ttl": float("inf")}, "ttl must be a positive number"),
-    ({"ttl": "soon"}, "invalid duration"),
-    ({"ttl": [1]}, "ttl must be a number of seconds"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"min_size": -1}, "min_size must be >= 0"),
+        ({"max_size": 0}, "max_size must be >= 1"),
+        ({"max_size": -3}, "max_size must be >= 1"),
+        ({"min_size": 5, "max_size": 2}, r"max_size \(2\) must be >= min_size \(5\)"),
+        ({"max_size": 2.5}, "max_size must be an integer"),
+        ({"min_size": True}, "min_size must be an integer"),
+        ({"ttl": 0}, "ttl must be a positive number"),
+        ({"ttl": -1.0}, "ttl must be a positive number"),
+        ({"ttl": float("nan")}, "ttl must be a positive number"),
+        ({"ttl": float("inf")}, "ttl must be a positive number"),
+        ({"ttl": "soon"}, "invalid duration"),
+        ({"ttl": [1]}, "ttl must be a number of seconds"),
+    ],
+)
 def test_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         ObjectPool(Conn, **kwargs)
@@ -322,11 +325,17 @@ def test_repr() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(min_size=st.integers(0, 3), extra=st.integers(0, 3), ttl=st.sampled_from([None, 5.0]),
-       ops=st.lists(st.tuples(st.sampled_from(["acquire", "release", "tick", "shrink"]),
-                              st.integers(0, 10)), max_size=80))
-def test_pool_invariants_under_random_use(min_size: int, extra: int, ttl: float | None,
-                                          ops: list[tuple[str, int]]) -> None:
+@given(
+    min_size=st.integers(0, 3),
+    extra=st.integers(0, 3),
+    ttl=st.sampled_from([None, 5.0]),
+    ops=st.lists(
+        st.tuples(st.sampled_from(["acquire", "release", "tick", "shrink"]), st.integers(0, 10)), max_size=80
+    ),
+)
+def test_pool_invariants_under_random_use(
+    min_size: int, extra: int, ttl: float | None, ops: list[tuple[str, int]]
+) -> None:
     clock = FakeClock()
     original = pool_module.time
     pool_module.time = clock  # type: ignore[assignment]

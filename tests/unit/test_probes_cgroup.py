@@ -28,15 +28,18 @@ def make_v2(tmp_path: Path, files: dict[str, str], membership: str = "0::/app/wo
 
 
 def test_v2_own_limit_and_working_set(tmp_path: Path) -> None:
-    reader = make_v2(tmp_path, {
-        "app/worker/memory.max": f"{2 * GiB}\n",
-        "app/worker/memory.high": "max\n",
-        "app/worker/memory.current": f"{GiB}\n",
-        "app/worker/memory.stat": f"anon 100\ninactive_file {256 * 2**20}\nactive_file 5\n",
-        "app/worker/memory.events": "low 0\nhigh 3\nmax 1\noom 0\noom_kill 2\n",
-        "app/worker/memory.pressure": "some avg10=1.00 avg60=0 avg300=0 total=5\n",
-        "app/memory.max": "max\n",
-    })
+    reader = make_v2(
+        tmp_path,
+        {
+            "app/worker/memory.max": f"{2 * GiB}\n",
+            "app/worker/memory.high": "max\n",
+            "app/worker/memory.current": f"{GiB}\n",
+            "app/worker/memory.stat": f"anon 100\ninactive_file {256 * 2**20}\nactive_file 5\n",
+            "app/worker/memory.events": "low 0\nhigh 3\nmax 1\noom 0\noom_kill 2\n",
+            "app/worker/memory.pressure": "some avg10=1.00 avg60=0 avg300=0 total=5\n",
+            "app/memory.max": "max\n",
+        },
+    )
     info = reader.read()
     assert info.version == 2
     assert info.limit == 2 * GiB
@@ -49,13 +52,16 @@ def test_v2_own_limit_and_working_set(tmp_path: Path) -> None:
 
 
 def test_v2_tighter_ancestor_limit_wins(tmp_path: Path) -> None:
-    reader = make_v2(tmp_path, {
-        "app/worker/memory.max": "max\n",
-        "app/worker/memory.high": f"{3 * GiB}\n",
-        "app/memory.max": f"{GiB}\n",
-        "app/memory.high": f"{4 * GiB}\n",
-        "app/worker/memory.current": "1000\n",
-    })
+    reader = make_v2(
+        tmp_path,
+        {
+            "app/worker/memory.max": "max\n",
+            "app/worker/memory.high": f"{3 * GiB}\n",
+            "app/memory.max": f"{GiB}\n",
+            "app/memory.high": f"{4 * GiB}\n",
+            "app/worker/memory.current": "1000\n",
+        },
+    )
     info = reader.read()
     assert info.limit == GiB
     assert info.limit_source.endswith("app/memory.max")
@@ -65,11 +71,14 @@ def test_v2_tighter_ancestor_limit_wins(tmp_path: Path) -> None:
 
 
 def test_v2_only_memory_high_sets_the_budget(tmp_path: Path) -> None:
-    reader = make_v2(tmp_path, {
-        "app/worker/memory.max": "max\n",
-        "app/worker/memory.high": f"{512 * 2**20}\n",
-        "app/worker/memory.current": "1000\n",
-    })
+    reader = make_v2(
+        tmp_path,
+        {
+            "app/worker/memory.max": "max\n",
+            "app/worker/memory.high": f"{512 * 2**20}\n",
+            "app/worker/memory.current": "1000\n",
+        },
+    )
     budget = memory_budget(reader)
     assert budget.limit == 512 * 2**20
     assert budget.source == "cgroup.v2.high"
@@ -93,7 +102,8 @@ def test_v1_hierarchy(tmp_path: Path) -> None:
     (group / "memory.limit_in_bytes").write_text("9223372036854771712\n")
     (group / "memory.usage_in_bytes").write_text(f"{GiB}\n")
     (group / "memory.stat").write_text(
-        f"total_inactive_file {100 * 2**20}\nhierarchical_memory_limit {3 * GiB}\n")
+        f"total_inactive_file {100 * 2**20}\nhierarchical_memory_limit {3 * GiB}\n"
+    )
     (group / "memory.failcnt").write_text("7\n")
     (group / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n")
     info = CgroupReader(proc_root=tmp_path / "proc", fs_root=tmp_path / "cg").read()
@@ -111,8 +121,10 @@ def test_unreadable_membership_says_why(tmp_path: Path) -> None:
 
 
 def test_parse_pressure_known_values() -> None:
-    text = ("some avg10=12.50 avg60=3.25 avg300=0.10 total=123456\n"
-            "full avg10=1.00 avg60=0.50 avg300=0.00 total=999\n")
+    text = (
+        "some avg10=12.50 avg60=3.25 avg300=0.10 total=123456\n"
+        "full avg10=1.00 avg60=0.50 avg300=0.00 total=999\n"
+    )
     p = parse_pressure(text, "x")
     assert (p.some_avg10, p.some_avg60, p.some_avg300, p.some_total_us) == (12.5, 3.25, 0.1, 123456)
     assert (p.full_avg10, p.full_total_us) == (1.0, 999)

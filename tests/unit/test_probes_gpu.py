@@ -37,7 +37,9 @@ def test_nvml_reports_each_device() -> None:
     devices, reason = nvml_devices(FakeNvml([("H100", 10 * 2**30, 80 * 2**30), ("A10", 0, 24 * 2**30)]))
     assert reason == ""
     assert [(d.index, d.name, d.used, d.total) for d in devices] == [
-        (0, "H100", 10 * 2**30, 80 * 2**30), (1, "A10", 0, 24 * 2**30)]
+        (0, "H100", 10 * 2**30, 80 * 2**30),
+        (1, "A10", 0, 24 * 2**30),
+    ]
     assert devices[0].fraction == pytest.approx(0.125)
     assert devices[1].free == 24 * 2**30
 
@@ -67,7 +69,9 @@ def test_torch_memory_per_device() -> None:
     mem, reason = torch_memory(make_torch(True))
     assert reason == ""
     assert [(m.device, m.allocated, m.reserved, m.peak_allocated) for m in mem] == [
-        (0, 100, 200, 300), (1, 200, 400, 600)]
+        (0, 100, 200, 300),
+        (1, 200, 400, 600),
+    ]
 
 
 def test_torch_without_cuda_is_unavailable() -> None:

@@ -31,10 +31,19 @@ def test_errors_read_as_public_names() -> None:
 
 
 def test_import_memwatch_stays_light() -> None:
-    code = ("import sys, json, memwatch; "
-            "print(json.dumps(sorted(m for m in sys.modules)))")
+    code = "import sys, json, memwatch; print(json.dumps(sorted(m for m in sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     loaded = set(json.loads(out.stdout))
-    for heavy in ("pytest", "sqlalchemy", "matplotlib", "jinja2", "numpy", "scipy", "pydantic",
-                  "psutil", "click", "rich"):
+    for heavy in (
+        "pytest",
+        "sqlalchemy",
+        "matplotlib",
+        "jinja2",
+        "numpy",
+        "scipy",
+        "pydantic",
+        "psutil",
+        "click",
+        "rich",
+    ):
         assert heavy not in loaded, f"import memwatch pulled in {heavy}"

@@ -181,6 +181,7 @@ def test_a_collection_while_the_registry_lock_is_held_does_not_deadlock() -> Non
     """Any allocation inside the registry's lock may run the cyclic GC, which runs the
     weakref callbacks of registered objects it frees, in that same thread: the callback
     used to take the (non-reentrant) lock again and hang the process."""
+
     def collect_under_the_lock() -> None:
         obj = _Cyclic()
         reclaim.register(obj)

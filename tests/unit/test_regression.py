@@ -12,9 +12,16 @@ from memwatch.model.regression import RegressionReport
 from memwatch.regression.check import check_regressions, environment_differences, is_leak_metric, severity_of
 
 MB = 1_000_000
-ENV = {"implementation": "cpython", "python": "3.11.7", "python_minor": "3.11", "system": "linux",
-       "machine": "x86_64", "cpu": "AMD EPYC", "memory_limit": 8 * 10**9,
-       "packages": {"numpy": "2.4.6"}}
+ENV = {
+    "implementation": "cpython",
+    "python": "3.11.7",
+    "python_minor": "3.11",
+    "system": "linux",
+    "machine": "x86_64",
+    "cpu": "AMD EPYC",
+    "memory_limit": 8 * 10**9,
+    "packages": {"numpy": "2.4.6"},
+}
 KEY = "cpython3.11-linux-x86_64"
 BASE = (100 * MB, 101 * MB, 99 * MB, 100 * MB, 102 * MB, 98 * MB)
 
@@ -23,25 +30,46 @@ def scaled(factor: float, samples: tuple[int, ...] = BASE) -> tuple[float, ...]:
     return tuple(v * factor for v in samples)
 
 
-def base(test: str = "t", metric: str = "peak", samples: tuple[float, ...] = BASE, key: str = KEY,
-         env: dict[str, object] | None = None) -> Baseline:
+def base(
+    test: str = "t",
+    metric: str = "peak",
+    samples: tuple[float, ...] = BASE,
+    key: str = KEY,
+    env: dict[str, object] | None = None,
+) -> Baseline:
     return Baseline(test, metric, "bytes", samples, key, dict(env or ENV), run_id=1, source="run 1")
 
 
-def check(current: tuple[float, ...], baselines: list[Baseline], *, metric: str = "peak",
-          gates: tuple[str, ...] = (), config: RegressionConfig | None = None,
-          env: dict[str, object] | None = None) -> RegressionReport:
-    return check_regressions([ResultRow("t", metric, "bytes", current)], baselines, env_key=KEY,
-                             env=env or ENV, gates=gates, config=config, run_id=7)
+def check(
+    current: tuple[float, ...],
+    baselines: list[Baseline],
+    *,
+    metric: str = "peak",
+    gates: tuple[str, ...] = (),
+    config: RegressionConfig | None = None,
+    env: dict[str, object] | None = None,
+) -> RegressionReport:
+    return check_regressions(
+        [ResultRow("t", metric, "bytes", current)],
+        baselines,
+        env_key=KEY,
+        env=env or ENV,
+        gates=gates,
+        config=config,
+        run_id=7,
+    )
 
 
-@pytest.mark.parametrize(("factor", "status", "severity"), [
-    (1.05, "unchanged", "none"),
-    (1.20, "regressed", "minor"),
-    (1.35, "regressed", "major"),
-    (1.60, "regressed", "critical"),
-    (0.70, "improved", "none"),
-])
+@pytest.mark.parametrize(
+    ("factor", "status", "severity"),
+    [
+        (1.05, "unchanged", "none"),
+        (1.20, "regressed", "minor"),
+        (1.35, "regressed", "major"),
+        (1.60, "regressed", "critical"),
+        (0.70, "improved", "none"),
+    ],
+)
 def test_percent_severities(factor: float, status: str, severity: str) -> None:
     (c,) = check(scaled(factor), [base()]).checks
     assert (c.status, c.severity) == (status, severity)
@@ -92,15 +120,15 @@ def test_gates_from_config_and_on_other_metrics() -> None:
     assert not report.failed
     assert report.unmatched_gates == ("rss:10%",)  # it checked nothing, and the report says so
     assert report.summary().endswith(
-        "; gate rss:10% matched no metric of this run (peak) and checked nothing")
+        "; gate rss:10% matched no metric of this run (peak) and checked nothing"
+    )
     assert check(scaled(1.12), [base()], gates=("peak:10%",)).unmatched_gates == ()
 
 
 def test_absolute_gate_on_growth_and_leak_severity_in_bytes() -> None:
     grow_base = (0.0, 10_000.0, 5_000.0, 0.0, 2_000.0)
     grown = (3 * MB, 3.1 * MB, 2.9 * MB, 3 * MB, 3.05 * MB)
-    report = check(grown, [base(metric="growth", samples=grow_base)], metric="growth",
-                   gates=("growth:1MiB",))
+    report = check(grown, [base(metric="growth", samples=grow_base)], metric="growth", gates=("growth:1MiB",))
     (c,) = report.checks
     assert c.gates_failed == ("growth:1.0 MiB",)
     # 3 MB is below the minor leak threshold (5 MB); the gate's lower floor makes it count (as minor).
@@ -114,16 +142,23 @@ def test_absolute_gate_on_growth_and_leak_severity_in_bytes() -> None:
     assert (c.status, c.severity) == ("regressed", "major")
 
 
-@pytest.mark.parametrize(("metric", "leak"), [("growth", True), ("growth_per_1k", True),
-                                              ("leak_rate", True), ("peak", False), ("rss", False)])
+@pytest.mark.parametrize(
+    ("metric", "leak"),
+    [("growth", True), ("growth_per_1k", True), ("leak_rate", True), ("peak", False), ("rss", False)],
+)
 def test_is_leak_metric(metric: str, leak: bool) -> None:
     assert is_leak_metric(metric) is leak
 
 
 def test_severity_of_thresholds_from_config() -> None:
-    cfg = validate_config({"regression": {"severity": {"minor": "5%", "major": 10, "critical": "20%"},
-                                          "leak_severity": {"minor": "1 MB", "major": "2 MB",
-                                                            "critical": "3 MB"}}}).regression
+    cfg = validate_config(
+        {
+            "regression": {
+                "severity": {"minor": "5%", "major": 10, "critical": "20%"},
+                "leak_severity": {"minor": "1 MB", "major": "2 MB", "critical": "3 MB"},
+            }
+        }
+    ).regression
     assert severity_of("peak", 0.0, 0.07, cfg) == "minor"
     assert severity_of("peak", 0.0, 0.12, cfg) == "major"
     assert severity_of("peak", 0.0, 0.25, cfg) == "critical"
@@ -216,20 +251,27 @@ def test_reasons_of_large_counts_read_as_numbers_not_exponents() -> None:
     """A rate metric such as objects/s used to read "went down -1e+06 objects/s"."""
     rate = (2_000_000.0, 2_010_000.0, 1_990_000.0, 2_005_000.0, 1_995_000.0)
     baseline = Baseline("bench", "allocation_rate", "objects/s", rate, KEY, dict(ENV), run_id=1)
-    report = check_regressions([ResultRow("bench", "allocation_rate", "objects/s",
-                                          tuple(v / 2 for v in rate))],
-                               [baseline], env_key=KEY, env=ENV, run_id=7)
+    report = check_regressions(
+        [ResultRow("bench", "allocation_rate", "objects/s", tuple(v / 2 for v in rate))],
+        [baseline],
+        env_key=KEY,
+        env=ENV,
+        run_id=7,
+    )
     (c,) = report.checks
     assert c.reason == "allocation_rate went down -1,000,000 objects/s (-50.0%)"
 
 
-@pytest.mark.parametrize(("value", "unit", "signed", "text"), [
-    (1_275_160.4, "objects/s", False, "1,275,160 objects/s"),
-    (-2_500_000.0, "objects/s", True, "-2,500,000 objects/s"),
-    (0.293738, "µs", False, "0.293738 µs"),
-    (3.0, "count", True, "+3 count"),
-    (1_048_576.0, "bytes", True, "+1.0 MiB"),
-    (0.0, "", False, "0"),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "signed", "text"),
+    [
+        (1_275_160.4, "objects/s", False, "1,275,160 objects/s"),
+        (-2_500_000.0, "objects/s", True, "-2,500,000 objects/s"),
+        (0.293738, "µs", False, "0.293738 µs"),
+        (3.0, "count", True, "+3 count"),
+        (1_048_576.0, "bytes", True, "+1.0 MiB"),
+        (0.0, "", False, "0"),
+    ],
+)
 def test_format_metric(value: float, unit: str, signed: bool, text: str) -> None:
     assert format_metric(value, unit, signed=signed) == text

@@ -25,8 +25,15 @@ def test_svg_names_phases_and_marks_the_peak(tmp_path: Path) -> None:
     out = write_plot(job_run(), tmp_path / "run.svg")
     svg = out.read_text()
     assert svg.lstrip().startswith("<?xml")
-    for text in ("load", "transform", "release", "peak 100.0 MiB at 0.60 s", "memory (MiB)",
-                 "change (MiB/s)", "time (s)"):
+    for text in (
+        "load",
+        "transform",
+        "release",
+        "peak 100.0 MiB at 0.60 s",
+        "memory (MiB)",
+        "change (MiB/s)",
+        "time (s)",
+    ):
         assert text in svg, text
 
 

@@ -14,24 +14,40 @@ EVIL = '<script>alert("x")</script>'
 
 
 def report() -> SuiteReport:
-    chart = Chart(title=f"growth {EVIL}", x=(0.0, 1.0, 2.0, 3.0),
-                  series={"py_blocks": (0.0, 10.0, 20.0, 30.0), "rss": (0.0, 5.0, float("nan"), 9.0)},
-                  unit="count", x_label="round", markers=((1.0, "warm"),))
+    chart = Chart(
+        title=f"growth {EVIL}",
+        x=(0.0, 1.0, 2.0, 3.0),
+        series={"py_blocks": (0.0, 10.0, 20.0, 30.0), "rss": (0.0, 5.0, float("nan"), 9.0)},
+        unit="count",
+        x_label="round",
+        markers=((1.0, "warm"),),
+    )
     return SuiteReport(
-        level="quick", started_at=1_700_000_000.0, duration=2.5, config_source="memwatch.yaml",
+        level="quick",
+        started_at=1_700_000_000.0,
+        duration=2.5,
+        config_source="memwatch.yaml",
         outcomes=(
             CheckOutcome("sessions", "leaks", "pass", "none", summary="no leak"),
-            CheckOutcome(f"tests/{EVIL}::t", "leaks", "fail", "critical", summary=f"LEAK in {EVIL}",
-                         details=f"module app._STORE -> list -> {EVIL}",
-                         metrics={"bytes_per_1000_calls": 6.4e7, "iterations": 300.0},
-                         units={"bytes_per_1000_calls": "bytes", "iterations": "count"},
-                         charts=(chart,)),
+            CheckOutcome(
+                f"tests/{EVIL}::t",
+                "leaks",
+                "fail",
+                "critical",
+                summary=f"LEAK in {EVIL}",
+                details=f"module app._STORE -> list -> {EVIL}",
+                metrics={"bytes_per_1000_calls": 6.4e7, "iterations": 300.0},
+                units={"bytes_per_1000_calls": "bytes", "iterations": "count"},
+                charts=(chart,),
+            ),
             CheckOutcome("audit", "gc", "warn", "minor", summary="p95 | 120 ms"),
-            CheckOutcome("x", "regression", "error", summary="the operation raised: boom",
-                         details="Traceback ..."),
+            CheckOutcome(
+                "x", "regression", "error", summary="the operation raised: boom", details="Traceback ..."
+            ),
             CheckOutcome("y", "stress", "skipped", summary="engine unavailable"),
         ),
-        exit_code=1, environment={"python": "3.11.7", "host": "ci-1"},
+        exit_code=1,
+        environment={"python": "3.11.7", "host": "ci-1"},
     )
 
 
@@ -64,7 +80,11 @@ def test_junit_structure_and_properties() -> None:
     suite = root.find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
-        "5", "1", "1", "1")
+        "5",
+        "1",
+        "1",
+        "1",
+    )
     cases = suite.findall("testcase")
     failing = cases[1]
     assert failing.get("classname") == f"memwatch.tests/{EVIL}::t"

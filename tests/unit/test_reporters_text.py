@@ -41,8 +41,14 @@ memwatch compare: a.json -> b.json (changes within 5% count as unchanged)
 
 def sample_benchmark() -> BenchmarkResult:
     walls, peaks = [1.0, 1.2, 1.1], [100.0 * MIB, 110.0 * MIB, 105.0 * MIB]
-    return BenchmarkResult(command=("python", "job.py"), iterations=3, wall_times=tuple(walls),
-                           peaks=tuple(peaks), summary=summarise(walls, peaks, 1000), items=1000)
+    return BenchmarkResult(
+        command=("python", "job.py"),
+        iterations=3,
+        wall_times=tuple(walls),
+        peaks=tuple(peaks),
+        summary=summarise(walls, peaks, 1000),
+        items=1000,
+    )
 
 
 def test_run_text_golden() -> None:
@@ -55,8 +61,10 @@ def test_comparison_text_golden_and_named_changes() -> None:
     text = render(result, "text")
     assert text.startswith(COMPARE_TEXT)
     assert "  transform: peak      100.0 MiB   150.0 MiB  +50.0 MiB  +50.0%  regressed" in text
-    assert text.endswith("regressions: peak, growth, load#1.peak, load#1.change, transform#1.peak, "
-                         "transform#1.change, release#1.peak\nimprovements: release#1.change\n")
+    assert text.endswith(
+        "regressions: peak, growth, load#1.peak, load#1.change, transform#1.peak, "
+        "transform#1.change, release#1.peak\nimprovements: release#1.change\n"
+    )
 
 
 def test_benchmark_text() -> None:
@@ -67,11 +75,19 @@ def test_benchmark_text() -> None:
     assert "  run 2: 1.20 s, peak 110.0 MiB" in text
 
 
-@pytest.mark.parametrize(("exit", "code", "signal", "expected"), [
-    ("signal", None, 9, "killed by signal 9"),
-    ("interrupted", None, 2, "interrupted (Ctrl-C or SIGTERM to memwatch; the command ended with signal 2)"),
-    ("exited", 3, None, "exited with code 3"),
-])
+@pytest.mark.parametrize(
+    ("exit", "code", "signal", "expected"),
+    [
+        ("signal", None, 9, "killed by signal 9"),
+        (
+            "interrupted",
+            None,
+            2,
+            "interrupted (Ctrl-C or SIGTERM to memwatch; the command ended with signal 2)",
+        ),
+        ("exited", 3, None, "exited with code 3"),
+    ],
+)
 def test_how_a_child_ended_is_said(exit: str, code: int | None, signal: int | None, expected: str) -> None:
     run = job_run(command=("python", "job.py"), exit=exit, exit_code=code, signal=signal)
     assert f"  exit          {expected}\n" in render(run, "text")
@@ -81,24 +97,28 @@ def test_downsampling_and_unavailable_signals_are_said() -> None:
     from dataclasses import replace
 
     run = job_run()
-    run = replace(run, timeline=replace(run.timeline, downsampled=4,
-                                        unavailable={"native_heap": "not glibc"}))
+    run = replace(
+        run, timeline=replace(run.timeline, downsampled=4, unavailable={"native_heap": "not glibc"})
+    )
     text = render(run, "text")
     assert "downsampled x4" in text
     assert "native_heap unavailable (not glibc)" in text
 
 
-@pytest.mark.parametrize(("value", "unit", "signed", "expected"), [
-    (1.5 * MIB, "bytes", False, "1.5 MiB"),
-    (-2048.0, "bytes", True, "-2.0 KiB"),
-    (0.0123, "seconds", True, "+12.3 ms"),
-    (-0.5, "seconds", False, "-500.0 ms"),
-    (0.0, "seconds", True, "0 s"),
-    (1234.5, "items/s", False, "1,234.5/s"),
-    (42.0, "count", True, "+42"),
-    (float("nan"), "bytes", False, "–"),
-    (None, "bytes", False, "–"),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "signed", "expected"),
+    [
+        (1.5 * MIB, "bytes", False, "1.5 MiB"),
+        (-2048.0, "bytes", True, "-2.0 KiB"),
+        (0.0123, "seconds", True, "+12.3 ms"),
+        (-0.5, "seconds", False, "-500.0 ms"),
+        (0.0, "seconds", True, "0 s"),
+        (1234.5, "items/s", False, "1,234.5/s"),
+        (42.0, "count", True, "+42"),
+        (float("nan"), "bytes", False, "–"),
+        (None, "bytes", False, "–"),
+    ],
+)
 def test_fmt_value(value: float | None, unit: str, signed: bool, expected: str) -> None:
     assert fmt_value(value, unit, signed=signed) == expected
 

@@ -11,13 +11,16 @@ from memwatch.runs.compare import compare_runs, metric_delta
 from tests.unit.runs_factory import MIB, job_run, make_run
 
 
-@pytest.mark.parametrize(("before", "after", "verdict", "percent"), [
-    (100.0, 100.0, "unchanged", 0.0),
-    (100.0, 104.0, "unchanged", 4.0),      # within 5%
-    (100.0, 110.0, "regressed", 10.0),
-    (100.0, 80.0, "improved", -20.0),
-    (0.0, 50.0, "regressed", None),        # no percentage of zero
-])
+@pytest.mark.parametrize(
+    ("before", "after", "verdict", "percent"),
+    [
+        (100.0, 100.0, "unchanged", 0.0),
+        (100.0, 104.0, "unchanged", 4.0),  # within 5%
+        (100.0, 110.0, "regressed", 10.0),
+        (100.0, 80.0, "improved", -20.0),
+        (0.0, 50.0, "regressed", None),  # no percentage of zero
+    ],
+)
 def test_metric_delta_verdicts(before: float, after: float, verdict: str, percent: float | None) -> None:
     d = metric_delta("peak", "bytes", before, after, tolerance=0.05, floor=0.0)
     assert d.verdict == verdict

@@ -45,7 +45,10 @@ def test_phases_nest_and_repeat() -> None:
     book.end("load", 14.0)
     book.end("outer", 15.0)
     assert [(p.name, p.start, p.end, p.depth) for p in book.snapshot(10.0)] == [
-        ("outer", 0.0, 5.0, 0), ("load", 1.0, 2.0, 1), ("load", 3.0, 4.0, 1)]
+        ("outer", 0.0, 5.0, 0),
+        ("load", 1.0, 2.0, 1),
+        ("load", 3.0, 4.0, 1),
+    ]
 
 
 def test_end_without_name_closes_innermost_and_close_all() -> None:

@@ -41,8 +41,9 @@ def test_mann_whitney_refuses_empty() -> None:
         mann_whitney([], [1.0])
 
 
-@pytest.mark.parametrize(("n1", "n2", "expected"), [(1, 1, 1.0), (2, 2, 2 / 6), (3, 3, 0.1),
-                                                    (5, 5, 2 / 252), (0, 4, 1.0)])
+@pytest.mark.parametrize(
+    ("n1", "n2", "expected"), [(1, 1, 1.0), (2, 2, 2 / 6), (3, 3, 0.1), (5, 5, 2 / 252), (0, 4, 1.0)]
+)
 def test_min_p_value(n1: int, n2: int, expected: float) -> None:
     assert min_p_value(n1, n2) == pytest.approx(expected)
 

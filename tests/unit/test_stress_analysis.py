@@ -72,9 +72,15 @@ def test_bisection_when_even_one_fails() -> None:
     assert (search.breaking_point, search.last_ok) == (1, None)
 
 
-@pytest.mark.parametrize("kwargs", [{"start": 0, "max_load": 10}, {"start": 5, "max_load": 4},
-                                    {"start": 1, "max_load": 4, "resolution": 0},
-                                    {"start": 1, "max_load": 4, "relative": 1.0}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"start": 0, "max_load": 10},
+        {"start": 5, "max_load": 4},
+        {"start": 1, "max_load": 4, "resolution": 0},
+        {"start": 1, "max_load": 4, "relative": 1.0},
+    ],
+)
 def test_bisection_rejects_bad_ranges(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         bisect_breaking_point(lambda load: True, **kwargs)  # type: ignore[arg-type]
@@ -92,15 +98,18 @@ def test_linear_ramp_and_its_cost_against_bisection() -> None:
         linear_breaking_point(probe, start=1, step=0, max_load=5)
 
 
-@pytest.mark.parametrize(("base", "peak", "after", "expected"), [
-    (100.0, 200.0, 100.0, 1.0),
-    (100.0, 200.0, 150.0, 0.5),
-    (100.0, 200.0, 200.0, 0.0),
-    (100.0, 200.0, 90.0, 1.0),     # fell below the baseline: clipped
-    (100.0, 200.0, 250.0, 0.0),    # grew after the spike: clipped
-    (100.0, 100.5, 100.0, None),   # spike below min_spike: not judged
-    (math.nan, 200.0, 100.0, None),
-])
+@pytest.mark.parametrize(
+    ("base", "peak", "after", "expected"),
+    [
+        (100.0, 200.0, 100.0, 1.0),
+        (100.0, 200.0, 150.0, 0.5),
+        (100.0, 200.0, 200.0, 0.0),
+        (100.0, 200.0, 90.0, 1.0),  # fell below the baseline: clipped
+        (100.0, 200.0, 250.0, 0.0),  # grew after the spike: clipped
+        (100.0, 100.5, 100.0, None),  # spike below min_spike: not judged
+        (math.nan, 200.0, 100.0, None),
+    ],
+)
 def test_recovery_ratio(base: float, peak: float, after: float, expected: float | None) -> None:
     assert recovery_ratio(base, peak, after, min_spike=1.0) == expected
 
@@ -134,9 +143,15 @@ def test_growth_trend_too_few_points_is_nan() -> None:
     assert nan_dropped.slope == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize(("low", "high", "expected"), [
-    (0.1, 0.5, "pass"), (2.0, 3.0, "fail"), (0.5, 1.5, "inconclusive"), (math.nan, 1.0, "not-judged"),
-])
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (0.1, 0.5, "pass"),
+        (2.0, 3.0, "fail"),
+        (0.5, 1.5, "inconclusive"),
+        (math.nan, 1.0, "not-judged"),
+    ],
+)
 def test_judge_interval(low: float, high: float, expected: str) -> None:
     assert judge_interval(low, high, 1.0) == expected
 
@@ -152,7 +167,7 @@ def test_max_deviation() -> None:
 def test_stability_score() -> None:
     assert stability_score([(100.0, 10.0, 10.0), (100.0, 10.0, 10.0)]) == 1.0
     assert stability_score([(100.0, 10.0, 60.0), (100.0, 10.0, 10.0)]) == pytest.approx(0.75)
-    assert stability_score([(100.0, 10.0, 500.0)]) == 0.0          # clipped at 0
-    assert stability_score([(100.0, 10.0, 0.0)]) == 1.0            # gave back more than it took
+    assert stability_score([(100.0, 10.0, 500.0)]) == 0.0  # clipped at 0
+    assert stability_score([(100.0, 10.0, 0.0)]) == 1.0  # gave back more than it took
     assert stability_score([]) == 0.0
-    assert stability_score([(0.0, 1.0, 2.0)]) == 0.0               # zero-size cycles are ignored
+    assert stability_score([(0.0, 1.0, 2.0)]) == 0.0  # zero-size cycles are ignored

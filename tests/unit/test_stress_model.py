@@ -23,24 +23,39 @@ from memwatch.model.stress import (
 
 
 def outcome(**kw: object) -> ChildOutcome:
-    base = {"exit": "signal", "exit_code": None, "signal": 9, "wall_time": 1.5, "peak_rss": 2e8, "cap": 2**28,
-                "cap_method": "rlimit", "error": "killed by SIGKILL", "events": 3}
+    base = {
+        "exit": "signal",
+        "exit_code": None,
+        "signal": 9,
+        "wall_time": 1.5,
+        "peak_rss": 2e8,
+        "cap": 2**28,
+        "cap_method": "rlimit",
+        "error": "killed by SIGKILL",
+        "events": 3,
+    }
     base.update(kw)
     return ChildOutcome(**base)  # type: ignore[arg-type]
 
 
 def report() -> StressReport:
     ramp = ScenarioResult(
-        "ramp", True, (StressCheck("breaking point", "pass", 250, 1000, "<=", "fits at 248", "load"),),
+        "ramp",
+        True,
+        (StressCheck("breaking point", "pass", 250, 1000, "<=", "fits at 248", "load"),),
         {"breaking_point": 250.0, "last_ok": 248.0, "peak_rss_last_ok": math.nan},
         trials=(LoadTrial(128, True, 1.4e8, 0.2), LoadTrial(256, False, 3e7, 0.1, "MemoryError")),
         children=(outcome(), outcome(exit="exited", exit_code=0, signal=None, completed=True)),
-        params={"start": "1"})
+        params={"start": "1"},
+    )
     spike = ScenarioResult(
-        "spike", False, (StressCheck("python heap recovery", "fail", 0.5, 0.95, ">", unit="ratio"),),
+        "spike",
+        False,
+        (StressCheck("python heap recovery", "fail", 0.5, 0.95, ">", unit="ratio"),),
         {"heap_recovery": 0.5},
         samples=(StressSample(0.1, 3e7, 1e6, 2e6, 1e5, "baseline"), StressSample(0.2, 1.3e8, label="peak")),
-        notes=("a note",))
+        notes=("a note",),
+    )
     return StressReport("pkg.mod:func", 2**28, "rlimit", (ramp, spike), 1.7e9, 3.5, "host", "3.11.9", "Linux")
 
 
@@ -65,8 +80,15 @@ def test_report_verdicts_and_lookup() -> None:
 
 
 def test_pressure_result_round_trip_and_seed_style_indexing() -> None:
-    result = PressureTestResult(True, 512_000_000, 0.875, (PressureCycle(64_000_000, 0, 3e7, 9e7, 3e7),),
-                                2**28, "rlimit", outcome(exit="exited", exit_code=0, signal=None))
+    result = PressureTestResult(
+        True,
+        512_000_000,
+        0.875,
+        (PressureCycle(64_000_000, 0, 3e7, 9e7, 3e7),),
+        2**28,
+        "rlimit",
+        outcome(exit="exited", exit_code=0, signal=None),
+    )
     again = load_document(dump_document(result), expected=PressureTestResult)
     assert again == result
     assert again["breaking_point_reached"] is True
@@ -87,21 +109,29 @@ def test_wrong_kind_and_corrupt_field_are_data_errors() -> None:
 @pytest.mark.parametrize(
     ("rate", "hourly", "passed", "inconclusive"),
     [
-        ("inconclusive", "inconclusive", False, True),   # no evidence either way: no pass
+        ("inconclusive", "inconclusive", False, True),  # no evidence either way: no pass
         ("inconclusive", "not-judged", False, True),
-        ("pass", "inconclusive", True, False),           # one deciding check passed
-        ("fail", "inconclusive", False, False),          # a failure is a failure
+        ("pass", "inconclusive", True, False),  # one deciding check passed
+        ("fail", "inconclusive", False, False),  # a failure is a failure
     ],
 )
-def test_a_soak_without_evidence_is_inconclusive_not_passed(rate: str, hourly: str, passed: bool,
-                                                             inconclusive: bool) -> None:
+def test_a_soak_without_evidence_is_inconclusive_not_passed(
+    rate: str, hourly: str, passed: bool, inconclusive: bool
+) -> None:
     from memwatch.stress.verdicts import require_evidence
 
-    checks = (StressCheck("growth rate", rate, 1e5, 1e6, "<", unit="bytes/s"),  # type: ignore[arg-type]
-              StressCheck("growth per hour", hourly, 4e8, 1e8, "<", unit="bytes/h"),  # type: ignore[arg-type]
-              StressCheck("stable within band", "pass", 0.02, 0.1, "<=", unit="ratio"))
-    result = ScenarioResult("soak", rate != "fail", checks, {},
-                            children=(outcome(exit="exited", exit_code=0, signal=None, completed=True),))
+    checks = (
+        StressCheck("growth rate", rate, 1e5, 1e6, "<", unit="bytes/s"),  # type: ignore[arg-type]
+        StressCheck("growth per hour", hourly, 4e8, 1e8, "<", unit="bytes/h"),  # type: ignore[arg-type]
+        StressCheck("stable within band", "pass", 0.02, 0.1, "<=", unit="ratio"),
+    )
+    result = ScenarioResult(
+        "soak",
+        rate != "fail",
+        checks,
+        {},
+        children=(outcome(exit="exited", exit_code=0, signal=None, completed=True),),
+    )
     judged = require_evidence(result, ("growth rate", "growth per hour"), "run longer")
     assert judged.passed is passed
     assert judged.inconclusive is inconclusive

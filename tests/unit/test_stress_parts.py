@@ -45,10 +45,13 @@ def test_cgroup_cap_when_the_group_delegates_memory(tmp_path: Path) -> None:
     assert not group.exists()
 
 
-@pytest.mark.parametrize(("tree", "reason"), [
-    ({"delegated": "cpu"}, "does not delegate the memory controller"),
-    ({"v2": False}, "not on cgroup v2"),
-])
+@pytest.mark.parametrize(
+    ("tree", "reason"),
+    [
+        ({"delegated": "cpu"}, "does not delegate the memory controller"),
+        ({"v2": False}, "not on cgroup v2"),
+    ],
+)
 def test_rlimit_fallback_says_why(tmp_path: Path, tree: dict[str, object], reason: str) -> None:
     proc, fs = fake_tree(tmp_path, **tree)  # type: ignore[arg-type]
     cap = prepare_cap(256 * MiB, proc_root=proc, fs_root=fs)
@@ -74,24 +77,31 @@ def test_read_events_skips_torn_and_garbled_lines(tmp_path: Path) -> None:
     assert read_events(tmp_path / "missing") == []
 
 
-@pytest.mark.parametrize(("target", "message"), [
-    ("nocolon", "expected module:callable"),
-    ("memwatch_no_such_module:f", "cannot import module"),
-    ("os:no_such_attr", "has no attribute"),
-    ("os:sep", r"is not callable \(it is a str\)"),
-    ("os:F_OK", r"is not callable \(it is an int\)"),
-])
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("nocolon", "expected module:callable"),
+        ("memwatch_no_such_module:f", "cannot import module"),
+        ("os:no_such_attr", "has no attribute"),
+        ("os:sep", r"is not callable \(it is a str\)"),
+        ("os:F_OK", r"is not callable \(it is an int\)"),
+    ],
+)
 def test_resolve_target_errors(target: str, message: str) -> None:
     with pytest.raises(BadTarget, match=message):
         resolve_target(target)
 
 
-@pytest.mark.parametrize(("source", "message"), [
-    ("def f(:\n", "SyntaxError: invalid syntax"),
-    ("raise RuntimeError('boom at import')\n", "RuntimeError: boom at import"),
-])
-def test_a_module_that_fails_to_import_is_a_bad_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      source: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("def f(:\n", "SyntaxError: invalid syntax"),
+        ("raise RuntimeError('boom at import')\n", "RuntimeError: boom at import"),
+    ],
+)
+def test_a_module_that_fails_to_import_is_a_bad_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, message: str
+) -> None:
     """Was reported as the code under test raising (a failed check, exit 1), not a bad target (2)."""
     (tmp_path / "memwatch_qa_broken.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -101,8 +111,10 @@ def test_a_module_that_fails_to_import_is_a_bad_target(tmp_path: Path, monkeypat
 
 def test_resolve_target_dotted() -> None:
     assert resolve_target("os.path:join") is os.path.join
-    assert resolve_target("memwatch.stress.simulator:MemoryPressureSimulator.get_memory_usage") \
+    assert (
+        resolve_target("memwatch.stress.simulator:MemoryPressureSimulator.get_memory_usage")
         is MemoryPressureSimulator.get_memory_usage
+    )
 
 
 def test_simulator_with_injected_memory_source() -> None:
@@ -127,8 +139,9 @@ def test_simulator_rejects_bad_sizes(bad: object) -> None:
         MemoryPressureSimulator().release_memory(-1)
 
 
-@pytest.mark.parametrize("kwargs", [{"levels_mb": ()}, {"levels_mb": (10, -1)}, {"cycles": 0},
-                                    {"limit": "12 parsecs"}])
+@pytest.mark.parametrize(
+    "kwargs", [{"levels_mb": ()}, {"levels_mb": (10, -1)}, {"cycles": 0}, {"limit": "12 parsecs"}]
+)
 def test_stress_tester_rejects_bad_arguments(kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         MemoryStressTester(**kwargs)  # type: ignore[arg-type]
@@ -149,20 +162,31 @@ def test_fake_cuda_raises_a_cuda_style_oom() -> None:
     assert reason == ""
 
 
-@pytest.mark.parametrize(("exc", "expected"), [
-    (RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"), True),
-    (RuntimeError("cupy.cuda.memory.OutOfMemoryError: out of memory to allocate"), True),
-    (MemoryError(), False),
-    (RuntimeError("out of memory"), False),  # no device named: not a GPU error
-    (ValueError("bad"), False),
-])
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"), True),
+        (RuntimeError("cupy.cuda.memory.OutOfMemoryError: out of memory to allocate"), True),
+        (MemoryError(), False),
+        (RuntimeError("out of memory"), False),  # no device named: not a GPU error
+        (ValueError("bad"), False),
+    ],
+)
 def test_is_gpu_oom(exc: BaseException, expected: bool) -> None:
     assert is_gpu_oom(exc) is expected
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("1.0", 3600.0), ("0.5", 1800.0), ("2", 7200.0), ("30s", 30.0), ("10min", 600.0), ("1h", 3600.0),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("1.0", 3600.0),
+        ("0.5", 1800.0),
+        ("2", 7200.0),
+        ("30s", 30.0),
+        ("10min", 600.0),
+        ("1h", 3600.0),
+    ],
+)
 def test_parse_hours(text: str, seconds: float) -> None:
     assert parse_hours(text) == seconds
 

@@ -20,16 +20,38 @@ MB = 1e6
 
 
 def fake_run(events: list[dict[str, Any]], *, completed: bool = True, error: str = "") -> ChildRun:
-    outcome = ChildOutcome("exited" if completed else "signal", 0 if completed else None,
-                           None if completed else 9, 1.0, 100 * MB, 2**28, "rlimit", error=error,
-                           events=len(events), completed=completed)
+    outcome = ChildOutcome(
+        "exited" if completed else "signal",
+        0 if completed else None,
+        None if completed else 9,
+        1.0,
+        100 * MB,
+        2**28,
+        "rlimit",
+        error=error,
+        events=len(events),
+        completed=completed,
+    )
     return ChildRun(tuple(events), outcome)
 
 
-def sample(t: float, rss: float, heap: float = math.nan, native: float = math.nan,
-           label: str = "sample", native_free: float = 0.0) -> dict[str, Any]:
-    return {"e": "sample", "t": t, "rss": rss, "heap": heap, "native": native,
-            "native_free": native_free, "label": label}
+def sample(
+    t: float,
+    rss: float,
+    heap: float = math.nan,
+    native: float = math.nan,
+    label: str = "sample",
+    native_free: float = 0.0,
+) -> dict[str, Any]:
+    return {
+        "e": "sample",
+        "t": t,
+        "rss": rss,
+        "heap": heap,
+        "native": native,
+        "native_free": native_free,
+        "label": label,
+    }
 
 
 def install(monkeypatch: pytest.MonkeyPatch, factory: Callable[..., ChildRun]) -> list[dict[str, Any]]:
@@ -49,8 +71,11 @@ def test_ramp_bisects_over_children(monkeypatch: pytest.MonkeyPatch) -> None:
         (load,) = kw["args"]
         if load < 300:
             return fake_run([{"e": "ready"}, {"e": "result", "data": {}}])
-        return fake_run([{"e": "ready"}, {"e": "error", "kind": "memory", "type": "MemoryError",
-                                          "message": ""}], completed=False, error="MemoryError")
+        return fake_run(
+            [{"e": "ready"}, {"e": "error", "kind": "memory", "type": "MemoryError", "message": ""}],
+            completed=False,
+            error="MemoryError",
+        )
 
     calls = install(monkeypatch, child)
     result = run_scenario("ramp", "m:f", StressOptions(start=10, max_load=10_000, relative=0.0))
@@ -71,29 +96,36 @@ def test_ramp_without_failure_is_inconclusive(monkeypatch: pytest.MonkeyPatch) -
 
 
 def spike_events(after_heap: float) -> list[dict[str, Any]]:
-    return [sample(0, 30 * MB, 1 * MB, 2 * MB, "baseline"),
-            sample(1, 130 * MB, 101 * MB, 102 * MB, "spike 1 peak"),
-            sample(2, 80 * MB, after_heap, 2.2 * MB, "spike 1 after"),
-            {"e": "result", "data": {}}]
+    return [
+        sample(0, 30 * MB, 1 * MB, 2 * MB, "baseline"),
+        sample(1, 130 * MB, 101 * MB, 102 * MB, "spike 1 peak"),
+        sample(2, 80 * MB, after_heap, 2.2 * MB, "spike 1 after"),
+        {"e": "result", "data": {}},
+    ]
 
 
 @pytest.mark.parametrize(("after_heap", "status"), [(1 * MB, "pass"), (6 * MB, "fail"), (4 * MB, "pass")])
-def test_spike_recovery_judged_per_signal(monkeypatch: pytest.MonkeyPatch, after_heap: float,
-                                          status: str) -> None:
+def test_spike_recovery_judged_per_signal(
+    monkeypatch: pytest.MonkeyPatch, after_heap: float, status: str
+) -> None:
     install(monkeypatch, lambda task, **kw: fake_run(spike_events(after_heap)))
     result = run_scenario("spike", "m:f", StressOptions())
     checks = {c.name: c for c in result.checks}
     assert checks["python heap recovery"].status == status
     assert checks["python heap recovery"].value == pytest.approx((101 - after_heap / MB) / 100)
     assert checks["native heap recovery"].status == "pass"  # 99.8 % back
-    assert checks["rss recovery"].status == "not-judged"   # 50 % back, reported only
+    assert checks["rss recovery"].status == "not-judged"  # 50 % back, reported only
     assert result.metrics["rss_recovery"] == pytest.approx(0.5)
     assert result.passed is (status == "pass")
 
 
 def test_spike_too_small_is_not_judged(monkeypatch: pytest.MonkeyPatch) -> None:
-    events = [sample(0, 30 * MB, 1 * MB, 2 * MB, "baseline"), sample(1, 30 * MB, 1.1 * MB, 2.1 * MB, "peak"),
-              sample(2, 30 * MB, 1 * MB, 2 * MB, "after"), {"e": "result", "data": {}}]
+    events = [
+        sample(0, 30 * MB, 1 * MB, 2 * MB, "baseline"),
+        sample(1, 30 * MB, 1.1 * MB, 2.1 * MB, "peak"),
+        sample(2, 30 * MB, 1 * MB, 2 * MB, "after"),
+        {"e": "result", "data": {}},
+    ]
     install(monkeypatch, lambda task, **kw: fake_run(events))
     result = run_scenario("spike", "m:f", StressOptions())
     assert {c.status for c in result.checks} == {"not-judged"}
@@ -102,8 +134,9 @@ def test_spike_too_small_is_not_judged(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_fragmentation_is_rss_growth_minus_heap_growth(monkeypatch: pytest.MonkeyPatch) -> None:
     events = [sample(0, 30 * MB, 1 * MB, label="baseline")]
-    events += [sample(i, (30 + 10 * i) * MB, 1 * MB, label=f"cycle {i}", native_free=i * MB)
-               for i in range(1, 4)]
+    events += [
+        sample(i, (30 + 10 * i) * MB, 1 * MB, label=f"cycle {i}", native_free=i * MB) for i in range(1, 4)
+    ]
     events += [sample(5, 31 * MB, 1 * MB, label="after malloc_trim"), {"e": "result", "data": {}}]
     install(monkeypatch, lambda task, **kw: fake_run(events))
     result = run_scenario("fragmentation", "", StressOptions(size=50_000_000))
@@ -119,14 +152,18 @@ def soak_events(slope: float, noise: float = 0.0, n: int = 200) -> list[dict[str
     return [*rows, {"e": "result", "data": {"calls": 1000}}]
 
 
-@pytest.mark.parametrize(("slope", "noise", "rate", "hourly", "band"), [
-    (0.0, 0.0, "pass", "pass", "pass"),
-    (2 * MB, 0.0, "fail", "fail", "fail"),            # 2 MB/s: a leak on every count
-    (10_000.0, 0.0, "pass", "pass", "pass"),          # 10 kB/s = 36 MB/h, under 100 MB/h
-    (50_000.0, 0.0, "pass", "fail", "pass"),          # 50 kB/s = 180 MB/h: under 1 MB/s, over 100 MB/h
-])
-def test_soak_verdicts_from_a_fake_clock(monkeypatch: pytest.MonkeyPatch, slope: float, noise: float,
-                                         rate: str, hourly: str, band: str) -> None:
+@pytest.mark.parametrize(
+    ("slope", "noise", "rate", "hourly", "band"),
+    [
+        (0.0, 0.0, "pass", "pass", "pass"),
+        (2 * MB, 0.0, "fail", "fail", "fail"),  # 2 MB/s: a leak on every count
+        (10_000.0, 0.0, "pass", "pass", "pass"),  # 10 kB/s = 36 MB/h, under 100 MB/h
+        (50_000.0, 0.0, "pass", "fail", "pass"),  # 50 kB/s = 180 MB/h: under 1 MB/s, over 100 MB/h
+    ],
+)
+def test_soak_verdicts_from_a_fake_clock(
+    monkeypatch: pytest.MonkeyPatch, slope: float, noise: float, rate: str, hourly: str, band: str
+) -> None:
     install(monkeypatch, lambda task, **kw: fake_run(soak_events(slope, noise)))
     result = run_scenario("soak", "m:f", StressOptions(duration=100))
     checks = {c.name: c.status for c in result.checks}
@@ -154,8 +191,14 @@ def test_killed_child_fails_with_its_reason(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_concurrent_counts_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    data = {"calls": 80, "completed": 80, "errors": {"MemoryError": 3}, "hung_threads": 0, "wall": 1.0,
-            "median_call": 0.01}
+    data = {
+        "calls": 80,
+        "completed": 80,
+        "errors": {"MemoryError": 3},
+        "hung_threads": 0,
+        "wall": 1.0,
+        "median_call": 0.01,
+    }
     install(monkeypatch, lambda task, **kw: fake_run([{"e": "result", "data": data}]))
     result = run_scenario("concurrent", "m:f", StressOptions())
     checks = {c.name: c.status for c in result.checks}
@@ -164,9 +207,11 @@ def test_concurrent_counts_errors(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_pressure_breaking_point_from_a_killed_child(monkeypatch: pytest.MonkeyPatch) -> None:
-    events = [{"e": "level", "level": 64, "cycle": 0},
-              {"e": "cycle", "level": 64, "cycle": 0, "before": 30.0, "peak": 94.0, "after": 30.0},
-              {"e": "level", "level": 128, "cycle": 0}]  # a cgroup cap killed it here
+    events = [
+        {"e": "level", "level": 64, "cycle": 0},
+        {"e": "cycle", "level": 64, "cycle": 0, "before": 30.0, "peak": 94.0, "after": 30.0},
+        {"e": "level", "level": 128, "cycle": 0},
+    ]  # a cgroup cap killed it here
     install(monkeypatch, lambda task, **kw: fake_run(events, completed=False))
     result = seed.run_pressure([64, 128], limit=2**28)
     assert result.breaking_point == 128

@@ -24,10 +24,13 @@ def config(**data: object) -> object:
 
 
 def test_plan_follows_levels_and_component_filters() -> None:
-    cfg = config(components=[
-        {"name": "a", "operation": "os.path:join"},
-        {"name": "b", "operation": "os.path:split", "checks": ["leaks"]},
-    ], checks={"gc": {"levels": ["comprehensive"]}})
+    cfg = config(
+        components=[
+            {"name": "a", "operation": "os.path:join"},
+            {"name": "b", "operation": "os.path:split", "checks": ["leaks"]},
+        ],
+        checks={"gc": {"levels": ["comprehensive"]}},
+    )
     spec = suite_spec(cfg, KNOWN)  # type: ignore[arg-type]
     quick = [(c.name, k.name) for c, k in spec.plan("quick")]
     assert quick == [("a", "leaks"), ("a", "regression"), ("b", "leaks")]
@@ -46,8 +49,11 @@ def test_plan_follows_levels_and_component_filters() -> None:
     [
         ([{"operation": "os.path:join"}], {}, r"components\[0\]\.name: required"),
         ([{"name": "a", "operation": "nocolon"}], {}, r"components\[0\]\.operation: required"),
-        ([{"name": "a", "operation": "os.path:join"}, {"name": "a", "operation": "os.path:split"}], {},
-         "duplicate component name 'a'"),
+        (
+            [{"name": "a", "operation": "os.path:join"}, {"name": "a", "operation": "os.path:split"}],
+            {},
+            "duplicate component name 'a'",
+        ),
         ([{"name": "a", "operation": "os.path:join", "checks": ["leakz"]}], {}, "unknown check 'leakz'"),
         ([{"name": "a", "operation": "os.path:join", "factory": 3}], {}, "factory"),
         ([], {"lekas": {}}, "checks.lekas: unknown check"),
@@ -55,17 +61,24 @@ def test_plan_follows_levels_and_component_filters() -> None:
         (["x"], {}, r"components\.0: Input should be a valid dictionary"),
     ],
 )
-def test_bad_suite_config_names_the_key(components: list[object], checks: dict[str, object],
-                                        message: str) -> None:
+def test_bad_suite_config_names_the_key(
+    components: list[object], checks: dict[str, object], message: str
+) -> None:
     with pytest.raises(ConfigError, match=message):
         suite_spec(config(components=components, checks=checks), KNOWN)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     ("severity", "threshold", "status"),
-    [("none", "critical", "pass"), ("trace", "critical", "warn"), ("major", "critical", "warn"),
-     ("critical", "critical", "fail"), ("minor", "minor", "fail"), ("trace", "minor", "warn"),
-     ("critical", "never", "warn")],
+    [
+        ("none", "critical", "pass"),
+        ("trace", "critical", "warn"),
+        ("major", "critical", "warn"),
+        ("critical", "critical", "fail"),
+        ("minor", "minor", "fail"),
+        ("trace", "minor", "warn"),
+        ("critical", "never", "warn"),
+    ],
 )
 def test_policy(severity: str, threshold: str, status: str) -> None:
     assert status_for(severity, threshold) == status  # type: ignore[arg-type]
@@ -99,9 +112,15 @@ def fake_checks(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
         if component.name == "boom":
             raise RuntimeError("engine bug")
         severity = "critical" if component.name == "leaky" else "none"
-        return CheckOutcome(component.name, "leaks", status_for(severity, "critical"), severity,
-                            summary="ok", metrics={"bytes_per_1000_calls": 1.0},
-                            units={"bytes_per_1000_calls": "bytes"})
+        return CheckOutcome(
+            component.name,
+            "leaks",
+            status_for(severity, "critical"),
+            severity,
+            summary="ok",
+            metrics={"bytes_per_1000_calls": 1.0},
+            units={"bytes_per_1000_calls": "bytes"},
+        )
 
     def gc_check(component: ComponentSpec, spec: CheckSpec, ctx: registry.SuiteContext) -> CheckOutcome:
         calls["gc"].append(component.name)
@@ -115,14 +134,21 @@ def fake_checks(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
 
 
 def test_runner_policy_and_progress(fake_checks: dict[str, list[str]]) -> None:
-    cfg = config(components=[{"name": "clean", "operation": "os.path:join"},
-                             {"name": "leaky", "operation": "os.path:join"}],
-                 checks={"gc": {"levels": ["quick"]}})
+    cfg = config(
+        components=[
+            {"name": "clean", "operation": "os.path:join"},
+            {"name": "leaky", "operation": "os.path:join"},
+        ],
+        checks={"gc": {"levels": ["quick"]}},
+    )
     seen: list[tuple[int, int, str]] = []
     report = run_suite(cfg, level="quick", progress=lambda d, t, s: seen.append((d, t, s)))  # type: ignore[arg-type]
     assert [(o.component, o.check, o.status) for o in report.outcomes] == [
-        ("clean", "leaks", "pass"), ("clean", "gc", "warn"),
-        ("leaky", "leaks", "fail"), ("leaky", "gc", "warn")]
+        ("clean", "leaks", "pass"),
+        ("clean", "gc", "warn"),
+        ("leaky", "leaks", "fail"),
+        ("leaky", "gc", "warn"),
+    ]
     assert report.exit_code == 1
     assert report.headline == "FAILED at level quick: 1 pass, 2 warn, 1 fail"
     assert seen[0] == (0, 4, "clean: leaks")
@@ -131,8 +157,12 @@ def test_runner_policy_and_progress(fake_checks: dict[str, list[str]]) -> None:
 
 
 def test_warnings_pass_and_a_crashing_check_is_an_error(fake_checks: dict[str, list[str]]) -> None:
-    cfg = config(components=[{"name": "clean", "operation": "os.path:join"},
-                             {"name": "boom", "operation": "os.path:join", "checks": ["leaks"]}])
+    cfg = config(
+        components=[
+            {"name": "clean", "operation": "os.path:join"},
+            {"name": "boom", "operation": "os.path:join", "checks": ["leaks"]},
+        ]
+    )
     report = run_suite(cfg, level="quick")  # type: ignore[arg-type]
     statuses = {(o.component, o.check): o for o in report.outcomes}
     assert statuses[("clean", "leaks")].status == "pass"
@@ -142,8 +172,13 @@ def test_warnings_pass_and_a_crashing_check_is_an_error(fake_checks: dict[str, l
     assert "Traceback" in boom.details
     assert report.exit_code == 1
 
-    only_warn = run_suite(config(components=[{"name": "c", "operation": "os.path:join", "checks": ["gc"]}],
-                                 checks={"gc": {"levels": ["quick"]}}), level="quick")  # type: ignore[arg-type]
+    only_warn = run_suite(
+        config(
+            components=[{"name": "c", "operation": "os.path:join", "checks": ["gc"]}],
+            checks={"gc": {"levels": ["quick"]}},
+        ),
+        level="quick",
+    )  # type: ignore[arg-type]
     assert only_warn.exit_code == 0
     assert only_warn.passed
 
@@ -158,10 +193,22 @@ def test_record_report_leaves_out_non_finite_metrics(tmp_path: Path) -> None:
     from memwatch.store import open_store
     from memwatch.suite.history import record_report
 
-    report = SuiteReport(level="quick", started_at=0.0, duration=1.0, config_source="", exit_code=0,
-                         outcomes=(CheckOutcome("c", "gc", "pass", metrics={
-                             "pause_p95": float("nan"), "collections": 3.0},
-                             units={"collections": "count"}),))
+    report = SuiteReport(
+        level="quick",
+        started_at=0.0,
+        duration=1.0,
+        config_source="",
+        exit_code=0,
+        outcomes=(
+            CheckOutcome(
+                "c",
+                "gc",
+                "pass",
+                metrics={"pause_p95": float("nan"), "collections": 3.0},
+                units={"collections": "count"},
+            ),
+        ),
+    )
     with open_store(str(tmp_path / "h.db")) as store:
         recorded = record_report(store, report)
         assert recorded.run_id is not None

@@ -43,10 +43,13 @@ def test_percentiles_reject_out_of_range() -> None:
         percentiles([1.0], (101,))
 
 
-@pytest.mark.parametrize(("values", "expected"), [
-    ([1.0, 5.0, 5.0, 2.0], (5.0, 1)),
-    ([float("nan"), 3.0], (3.0, 1)),
-])
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1.0, 5.0, 5.0, 2.0], (5.0, 1)),
+        ([float("nan"), 3.0], (3.0, 1)),
+    ],
+)
 def test_peak_first_index(values: list[float], expected: tuple[float, int]) -> None:
     assert peak(values) == expected
 

@@ -47,16 +47,19 @@ def tiny_slope() -> np.ndarray:
     return 1000.0 + np.floor(X / 2.0)
 
 
-@pytest.mark.parametrize(("make", "growing", "shape"), [
-    (flat, False, "flat"),
-    (linear, True, "growing"),
-    (plateau, False, "plateau"),
-    (step, False, "step"),
-    (sawtooth, False, "sawtooth"),
-    (noisy_flat, False, None),
-    (noisy_linear, True, "growing"),
-    (tiny_slope, True, "growing"),
-])
+@pytest.mark.parametrize(
+    ("make", "growing", "shape"),
+    [
+        (flat, False, "flat"),
+        (linear, True, "growing"),
+        (plateau, False, "plateau"),
+        (step, False, "step"),
+        (sawtooth, False, "sawtooth"),
+        (noisy_flat, False, None),
+        (noisy_linear, True, "growing"),
+        (tiny_slope, True, "growing"),
+    ],
+)
 def test_known_answers(make, growing, shape) -> None:
     trend = assess(make(), min_rise=0.5)
     assert trend.growing is growing, trend
@@ -132,10 +135,12 @@ def test_min_rise_keeps_tiny_exact_growth_out() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(n=st.integers(8, 48), slope=st.floats(2.0, 1e6), noise=st.floats(0.0, 0.24),
-       seed=st.integers(0, 2**16))
-def test_steady_growth_with_small_noise_is_always_growing(n: int, slope: float, noise: float,
-                                                          seed: int) -> None:
+@given(
+    n=st.integers(8, 48), slope=st.floats(2.0, 1e6), noise=st.floats(0.0, 0.24), seed=st.integers(0, 2**16)
+)
+def test_steady_growth_with_small_noise_is_always_growing(
+    n: int, slope: float, noise: float, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     x = np.arange(n, dtype=float)
     y = 1e6 + slope * x + rng.uniform(-noise, noise, n) * slope
@@ -144,8 +149,7 @@ def test_steady_growth_with_small_noise_is_always_growing(n: int, slope: float, 
 
 @settings(max_examples=150, deadline=None)
 @given(n=st.integers(8, 48), height=st.floats(1.0, 1e6), fill=st.floats(0.0, 0.5))
-def test_a_structure_that_fills_then_stays_is_never_growing(n: int, height: float,
-                                                             fill: float) -> None:
+def test_a_structure_that_fills_then_stays_is_never_growing(n: int, height: float, fill: float) -> None:
     x = np.arange(n, dtype=float)
     cap = max(1.0, fill * n)  # full by the middle of the run at the latest
     y = 1e3 + height * np.minimum(x, cap) / cap
@@ -161,10 +165,8 @@ def test_a_single_step_is_never_growing(n: int, at: int, jump: float) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(n=st.integers(8, 48), x0=st.floats(0.0, 1e6), scale=st.floats(1.0, 1e4),
-       seed=st.integers(0, 2**16))
-def test_uneven_spacing_still_gives_the_slope_per_unit(n: int, x0: float, scale: float,
-                                                       seed: int) -> None:
+@given(n=st.integers(8, 48), x0=st.floats(0.0, 1e6), scale=st.floats(1.0, 1e4), seed=st.integers(0, 2**16))
+def test_uneven_spacing_still_gives_the_slope_per_unit(n: int, x0: float, scale: float, seed: int) -> None:
     rng = np.random.default_rng(seed)
     x = x0 + np.cumsum(rng.uniform(0.75, 1.25, n)) * scale
     trend = assess(3.0 * x, x)

@@ -68,8 +68,17 @@ def test_format_size(nbytes: int, kwargs: dict[str, bool], expected: str) -> Non
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("10ms", 0.01), ("2.5s", 2.5), ("30min", 1800.0), ("1h", 3600.0), ("250 us", 250e-6),
-     ("1 day", 86400.0), (2, 2.0), ("3", 3.0), (0.5, 0.5)],
+    [
+        ("10ms", 0.01),
+        ("2.5s", 2.5),
+        ("30min", 1800.0),
+        ("1h", 3600.0),
+        ("250 us", 250e-6),
+        ("1 day", 86400.0),
+        (2, 2.0),
+        ("3", 3.0),
+        (0.5, 0.5),
+    ],
 )
 def test_parse_duration(text: str | float, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
@@ -87,8 +96,7 @@ def test_parse_duration_zero_allowed_on_request() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0.0000123, "12.3 µs"), (0.0123, "12.3 ms"), (1.5, "1.50 s"), (75, "1 min 15 s"),
-     (7300, "2 h 1 min")],
+    [(0.0000123, "12.3 µs"), (0.0123, "12.3 ms"), (1.5, "1.50 s"), (75, "1 min 15 s"), (7300, "2 h 1 min")],
 )
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
@@ -107,8 +115,9 @@ def test_parse_gate(text: str, gate: Gate) -> None:
     assert parse_gate(text) == gate
 
 
-@pytest.mark.parametrize("bad", ["peak", "peak:", ":10%", "peak:ten%", "peak:-5%", "peak:12 XB",
-                                 "peak:1e400%"])
+@pytest.mark.parametrize(
+    "bad", ["peak", "peak:", ":10%", "peak:ten%", "peak:-5%", "peak:12 XB", "peak:1e400%"]
+)
 def test_parse_gate_rejects_garbage(bad: str) -> None:
     with pytest.raises(ConfigError, match="invalid gate"):
         parse_gate(bad)

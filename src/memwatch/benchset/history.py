@@ -23,11 +23,17 @@ def record_benchmarks(report: BenchReport, url: str | None = None, *, store: Any
     from memwatch.store import ResultRow, open_store
 
     # The store refuses NaN: a benchmark without a finite figure is left out, not a crash.
-    rows = [ResultRow(TEST_ID, m.name, m.unit, finite)
-            for m in report.metrics
-            if (finite := tuple(v for v in (m.samples or (m.value,)) if math.isfinite(v)))]
-    meta = {"quick": report.quick, "passed": report.passed,
-            "failed": [m.name for m in report.failures], "host": report.machine.host}
+    rows = [
+        ResultRow(TEST_ID, m.name, m.unit, finite)
+        for m in report.metrics
+        if (finite := tuple(v for v in (m.samples or (m.value,)) if math.isfinite(v)))
+    ]
+    meta = {
+        "quick": report.quick,
+        "passed": report.passed,
+        "failed": [m.name for m in report.failures],
+        "host": report.machine.host,
+    }
     if store is not None:
         return int(store.record_run("bench", rows, meta=meta))
     with open_store(url) as opened:
@@ -52,8 +58,10 @@ def memory_benchmarks_check(component: Any, spec: Any, ctx: Any) -> Any:
     report = run_memory_benchmarks(ctx.config, quick=ctx.level == "quick", only=options.get("only"))
     failed = report.failures
     return CheckOutcome(
-        component=component.name, check=getattr(spec, "name", "memory_benchmarks"),
-        status="pass" if not failed else "fail", severity="none" if not failed else "major",
+        component=component.name,
+        check=getattr(spec, "name", "memory_benchmarks"),
+        status="pass" if not failed else "fail",
+        severity="none" if not failed else "major",
         summary=report.summary().splitlines()[-1],
         details="\n".join(m.line() for m in failed),
         metrics={m.name: float(m.value) for m in report.metrics},

@@ -73,20 +73,69 @@ def _p99(samples: Sequence[float]) -> float:
 
 
 BENCHMARKS: tuple[BenchSpec, ...] = (
-    BenchSpec("allocation_rate", "objects/s", "min", 250_000, workloads.allocation_rate, _median,
-              "small objects created per second"),
-    BenchSpec("pool_rate", "pairs/s", "min", 100_000, workloads.pool_rate, _median,
-              "ObjectPool acquire+release pairs per second (10 KiB objects)"),
-    BenchSpec("memory_bandwidth", "GB/s", "min", 1.0, workloads.memory_bandwidth, _median,
-              "numpy copy, bytes copied per second"),
-    BenchSpec("gc_pause_avg_ms", "ms", "max", 5.0, workloads.gc_pauses, _mean,
-              "mean garbage-collection pause while churning cyclic garbage"),
-    BenchSpec("gc_pause_p99_ms", "ms", "max", 50.0, workloads.gc_pauses, _p99,
-              "99th percentile garbage-collection pause"),
-    BenchSpec("cache_hit_rate", "fraction", "min", 0.5, workloads.cache_hit_rate, _median,
-              "LRUCache(1000) hit rate on Zipf(1.2) keys over 10,000"),
-    BenchSpec("cache_get_latency_us", "µs", "max", 1.0, workloads.cache_get_latency, _median,
-              "LRUCache.get on a hit, per call"),
+    BenchSpec(
+        "allocation_rate",
+        "objects/s",
+        "min",
+        250_000,
+        workloads.allocation_rate,
+        _median,
+        "small objects created per second",
+    ),
+    BenchSpec(
+        "pool_rate",
+        "pairs/s",
+        "min",
+        100_000,
+        workloads.pool_rate,
+        _median,
+        "ObjectPool acquire+release pairs per second (10 KiB objects)",
+    ),
+    BenchSpec(
+        "memory_bandwidth",
+        "GB/s",
+        "min",
+        1.0,
+        workloads.memory_bandwidth,
+        _median,
+        "numpy copy, bytes copied per second",
+    ),
+    BenchSpec(
+        "gc_pause_avg_ms",
+        "ms",
+        "max",
+        5.0,
+        workloads.gc_pauses,
+        _mean,
+        "mean garbage-collection pause while churning cyclic garbage",
+    ),
+    BenchSpec(
+        "gc_pause_p99_ms",
+        "ms",
+        "max",
+        50.0,
+        workloads.gc_pauses,
+        _p99,
+        "99th percentile garbage-collection pause",
+    ),
+    BenchSpec(
+        "cache_hit_rate",
+        "fraction",
+        "min",
+        0.5,
+        workloads.cache_hit_rate,
+        _median,
+        "LRUCache(1000) hit rate on Zipf(1.2) keys over 10,000",
+    ),
+    BenchSpec(
+        "cache_get_latency_us",
+        "µs",
+        "max",
+        1.0,
+        workloads.cache_get_latency,
+        _median,
+        "LRUCache.get on a hit, per call",
+    ),
 )
 _BY_NAME = {spec.name: spec for spec in BENCHMARKS}
 _SECTION_KEYS = {"thresholds", "record"}
@@ -99,8 +148,9 @@ def _bench_section(config: Config | Mapping[str, Any] | None) -> tuple[dict[str,
         return dict(config.bench), config.source
     if isinstance(config, Mapping):
         return dict(config), ""
-    raise ConfigError(f"config must be a memwatch Config or the bench section as a mapping, "
-                      f"got {type(config).__name__}")
+    raise ConfigError(
+        f"config must be a memwatch Config or the bench section as a mapping, got {type(config).__name__}"
+    )
 
 
 def resolve_thresholds(config: Config | Mapping[str, Any] | None = None) -> dict[str, float]:
@@ -110,18 +160,24 @@ def resolve_thresholds(config: Config | Mapping[str, Any] | None = None) -> dict
     where = f"{source}: " if source else ""
     unknown = set(section) - _SECTION_KEYS
     if unknown:
-        raise ConfigError(f"{where}bench.{sorted(unknown)[0]}: unknown key "
-                          f"(known: {', '.join(sorted(_SECTION_KEYS))})")
+        raise ConfigError(
+            f"{where}bench.{sorted(unknown)[0]}: unknown key (known: {', '.join(sorted(_SECTION_KEYS))})"
+        )
     given = section.get("thresholds") or {}
     if not isinstance(given, Mapping):
         raise ConfigError(f"{where}bench.thresholds: expected a mapping of benchmark name to number")
     out = {spec.name: float(spec.threshold) for spec in BENCHMARKS}
     for name, value in given.items():
         if name not in _BY_NAME:
-            raise ConfigError(f"{where}bench.thresholds.{name}: unknown benchmark "
-                              f"(known: {', '.join(_BY_NAME)})")
-        if isinstance(value, bool) or not isinstance(value, int | float) \
-                or not math.isfinite(value) or value < 0:
+            raise ConfigError(
+                f"{where}bench.thresholds.{name}: unknown benchmark (known: {', '.join(_BY_NAME)})"
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
             raise ConfigError(f"{where}bench.thresholds.{name}: expected a number >= 0, got {value!r}")
         out[name] = float(value)
     record = section.get("record", False)
@@ -142,17 +198,27 @@ def machine_info() -> BenchMachine:
     except (AttributeError, OSError):
         load = None
     return BenchMachine(
-        host=socket.gethostname(), system=platform.system().lower(), release=platform.release(),
-        machine=platform.machine().lower(), cpu=cpu_model(), cpu_count=os.cpu_count() or 0,
-        python=platform.python_version(), implementation=platform.python_implementation().lower(),
-        memory_total=int(psutil.virtual_memory().total), memory_limit=int(budget.limit),
-        memory_limit_source=budget.source, load_1m=load)
+        host=socket.gethostname(),
+        system=platform.system().lower(),
+        release=platform.release(),
+        machine=platform.machine().lower(),
+        cpu=cpu_model(),
+        cpu_count=os.cpu_count() or 0,
+        python=platform.python_version(),
+        implementation=platform.python_implementation().lower(),
+        memory_total=int(psutil.virtual_memory().total),
+        memory_limit=int(budget.limit),
+        memory_limit_source=budget.source,
+        load_1m=load,
+    )
 
 
-
-
-def run_memory_benchmarks(config: Config | Mapping[str, Any] | None = None, *, quick: bool = False,
-                          only: Iterable[str] | None = None) -> BenchReport:
+def run_memory_benchmarks(
+    config: Config | Mapping[str, Any] | None = None,
+    *,
+    quick: bool = False,
+    only: Iterable[str] | None = None,
+) -> BenchReport:
     """Run the benchmark set (or the ``only`` named ones) and judge each against its threshold.
 
     ``config`` is a :class:`~memwatch.config.schema.Config` (its ``bench`` section is used),
@@ -167,8 +233,9 @@ def run_memory_benchmarks(config: Config | Mapping[str, Any] | None = None, *, q
     elif isinstance(only, Iterable) and not isinstance(only, Mapping | bytes):
         names = list(only)
     else:
-        raise ConfigError(f"only: expected a benchmark name or a list of names, got {only!r} "
-                          f"(known: {', '.join(_BY_NAME)})")
+        raise ConfigError(
+            f"only: expected a benchmark name or a list of names, got {only!r} (known: {', '.join(_BY_NAME)})"
+        )
     for name in names:
         if not isinstance(name, str) or name not in _BY_NAME:
             raise ConfigError(f"unknown benchmark {name!r} (known: {', '.join(_BY_NAME)})")
@@ -186,12 +253,27 @@ def run_memory_benchmarks(config: Config | Mapping[str, Any] | None = None, *, q
         value = spec.aggregate(samples)
         limit = thresholds[spec.name]
         passed = value >= limit if spec.direction == "min" else value <= limit
-        metrics.append(BenchMetric(name=spec.name, value=value, unit=spec.unit, threshold=limit,
-                                   direction=spec.direction, passed=bool(passed),
-                                   samples=tuple(samples), description=spec.description))
+        metrics.append(
+            BenchMetric(
+                name=spec.name,
+                value=value,
+                unit=spec.unit,
+                threshold=limit,
+                direction=spec.direction,
+                passed=bool(passed),
+                samples=tuple(samples),
+                description=spec.description,
+            )
+        )
     _, source = _bench_section(config)
-    return BenchReport(started_at=started, duration=time.perf_counter() - t0, quick=quick,
-                       machine=machine, metrics=tuple(metrics), config_source=source)
+    return BenchReport(
+        started_at=started,
+        duration=time.perf_counter() - t0,
+        quick=quick,
+        machine=machine,
+        metrics=tuple(metrics),
+        config_source=source,
+    )
 
 
 def record_wanted(config: Config | Mapping[str, Any] | None) -> bool:

@@ -146,12 +146,12 @@ def cache_hit_rate(quick: bool) -> list[float]:
     try:
         for start in range(0, draws, 10_000):
             hits = 0
-            for key in keys[start:start + 10_000]:
+            for key in keys[start : start + 10_000]:
                 if cache.get(key) is None:
                     cache.put(key, key)
                 else:
                     hits += 1
-            rates.append(hits / len(keys[start:start + 10_000]))
+            rates.append(hits / len(keys[start : start + 10_000]))
     finally:
         cache.close()
     return rates[1:] if len(rates) > 1 else rates  # the first chunk fills the cache

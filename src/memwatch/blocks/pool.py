@@ -106,8 +106,9 @@ def _close(obj: Any) -> None:
 class ObjectPool(Generic[T]):
     """A pool of at most ``max_size`` objects made by ``factory()``; see the module docstring."""
 
-    def __init__(self, factory: Callable[[], T], min_size: int = 0, max_size: int = 10,
-                 ttl: float | str | None = None) -> None:
+    def __init__(
+        self, factory: Callable[[], T], min_size: int = 0, max_size: int = 10, ttl: float | str | None = None
+    ) -> None:
         if not callable(factory):
             raise ConfigError(f"factory must be callable, got {factory!r}")
         self.min_size = _check_size("min_size", min_size, 0)
@@ -126,8 +127,9 @@ class ObjectPool(Generic[T]):
         self._closed = False
         self._hits = 0
         self._released = 0
-        self._counts = dict.fromkeys(("objects_created", "misses", "closed", "expired",
-                                      "timeouts", "waits"), 0)
+        self._counts = dict.fromkeys(
+            ("objects_created", "misses", "closed", "expired", "timeouts", "waits"), 0
+        )
         try:
             for _ in range(self.min_size):
                 self._idle.append(self._make())
@@ -146,8 +148,9 @@ class ObjectPool(Generic[T]):
         Waits up to ``timeout`` seconds (``None``: for ever, ``0``: not at all) when
         all ``max_size`` objects are in use, then raises :class:`PoolTimeoutError`.
         """
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
-                                    or not timeout >= 0):
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout >= 0
+        ):
             raise ConfigError(f"timeout must be >= 0 seconds or None, got {timeout!r}")
         with self._lock:  # fast path: an idle object and nothing to expire
             if self._idle and self.ttl is None and not self._closed:
@@ -216,7 +219,8 @@ class ObjectPool(Generic[T]):
                     self._counts["timeouts"] += 1
                     raise PoolTimeoutError(
                         f"no pooled object free after {timeout:g} s: all {self.max_size} "
-                        f"(max_size) are in use; release objects or raise max_size")
+                        f"(max_size) are in use; release objects or raise max_size"
+                    )
                 self._waiters += 1
                 try:
                     self._freed.wait(None if remaining == float("inf") else remaining)
@@ -327,8 +331,10 @@ class ObjectPool(Generic[T]):
 
     def __repr__(self) -> str:
         s = self.stats
-        return (f"ObjectPool(in_use={s['in_use']:.0f}, idle={s['idle']:.0f}, "
-                f"min_size={self.min_size}, max_size={self.max_size}, ttl={self.ttl})")
+        return (
+            f"ObjectPool(in_use={s['in_use']:.0f}, idle={s['idle']:.0f}, "
+            f"min_size={self.min_size}, max_size={self.max_size}, ttl={self.ttl})"
+        )
 
     # -- internals (the lock is held where the name says so) -----------------------
     def _make(self) -> T:
@@ -348,8 +354,10 @@ class ObjectPool(Generic[T]):
         with self._lock:
             self._creating -= 1
             if id(obj) in self._in_use or any(o is obj for o in self._idle):
-                raise UsageError(f"the pool's factory returned an object it had already made "
-                                 f"({type(obj).__name__}); it must return a new object per call")
+                raise UsageError(
+                    f"the pool's factory returned an object it had already made "
+                    f"({type(obj).__name__}); it must return a new object per call"
+                )
             self._in_use[id(obj)] = obj
             self._counts["objects_created"] += 1
             self._counts["misses"] += 1
@@ -389,5 +397,6 @@ class ObjectPool(Generic[T]):
         name = type(obj).__name__
         if any(o is obj for o in self._idle):
             return PoolReleaseError(f"{name} object released twice: it is already back in the pool")
-        return PoolReleaseError(f"{name} object was not acquired from this pool (or was already "
-                                "released and closed)")
+        return PoolReleaseError(
+            f"{name} object was not acquired from this pool (or was already released and closed)"
+        )

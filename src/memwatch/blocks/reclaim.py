@@ -78,14 +78,17 @@ def register(obj: Any) -> None:
     methods or cannot be weakly referenced (give the class ``__weakref__``).
     """
     if not (callable(getattr(obj, "shrink", None)) and callable(getattr(obj, "clear", None))):
-        raise TypeError(f"{type(obj).__name__} cannot be registered: it needs shrink(fraction) "
-                        "and clear() methods")
+        raise TypeError(
+            f"{type(obj).__name__} cannot be registered: it needs shrink(fraction) and clear() methods"
+        )
     key = id(obj)
     try:
         ref = weakref.ref(obj, functools.partial(_forget, key))
     except TypeError:
-        raise TypeError(f"{type(obj).__name__} cannot be registered: it cannot be weakly "
-                        "referenced (add __weakref__ to its __slots__)") from None
+        raise TypeError(
+            f"{type(obj).__name__} cannot be registered: it cannot be weakly "
+            "referenced (add __weakref__ to its __slots__)"
+        ) from None
     with _lock:
         _purge()
         old = _refs.get(key)

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 
 __all__ = ["command"]
 
-_DB_HELP = ("History database: a path, sqlite:///path or postgresql://... "
-            "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db).")
+_DB_HELP = (
+    "History database: a path, sqlite:///path or postgresql://... "
+    "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db)."
+)
 
 
 @click.group("baseline")
@@ -29,16 +31,32 @@ def command() -> None:
 
 
 @command.command("set")
-@click.option("--from-run", "run_id", type=int, default=None, metavar="ID",
-              help="Use the results of this run (see `memwatch history` for run ids).")
+@click.option(
+    "--from-run",
+    "run_id",
+    type=int,
+    default=None,
+    metavar="ID",
+    help="Use the results of this run (see `memwatch history` for run ids).",
+)
 @click.option("--branch", default=None, metavar="NAME", help="Use the newest run recorded on this branch.")
-@click.option("--kind", default=None, metavar="KIND",
-              help="With --branch: only runs of this kind (pytest, validate, ...).")
-@click.option("--test", "tests", multiple=True, metavar="TEST_ID",
-              help="Only these tests (repeatable); default: every result of the run.")
+@click.option(
+    "--kind",
+    default=None,
+    metavar="KIND",
+    help="With --branch: only runs of this kind (pytest, validate, ...).",
+)
+@click.option(
+    "--test",
+    "tests",
+    multiple=True,
+    metavar="TEST_ID",
+    help="Only these tests (repeatable); default: every result of the run.",
+)
 @click.option("--db", default=None, metavar="URL", help=_DB_HELP)
-def set_(run_id: int | None, branch: str | None, kind: str | None, tests: tuple[str, ...],
-         db: str | None) -> int:
+def set_(
+    run_id: int | None, branch: str | None, kind: str | None, tests: tuple[str, ...], db: str | None
+) -> int:
     """Make a run's results the baselines of its environment."""
     if (run_id is None) == (branch is None):
         raise UsageError("baseline set needs exactly one of --from-run ID or --branch NAME")
@@ -62,10 +80,13 @@ def set_(run_id: int | None, branch: str | None, kind: str | None, tests: tuple[
         wanted = f" for {', '.join(tests)}" if tests else ""
         raise DataError(f"run {run_id} has no results{wanted}: no baseline set")
     tests_n = len({b.test_id for b in items})
-    commit = "".join([f", {info.git_branch}" if info.git_branch else "",
-                      f"@{info.git_sha[:7]}" if info.git_sha else ""])
-    click.echo(f"set {_plural(len(items), 'baseline')} ({_plural(tests_n, 'test')}) from run {run_id} "
-               f"[{info.env_key}{commit}]")
+    commit = "".join(
+        [f", {info.git_branch}" if info.git_branch else "", f"@{info.git_sha[:7]}" if info.git_sha else ""]
+    )
+    click.echo(
+        f"set {_plural(len(items), 'baseline')} ({_plural(tests_n, 'test')}) from run {run_id} "
+        f"[{info.env_key}{commit}]"
+    )
     return 0
 
 
@@ -102,13 +123,27 @@ def _table(items: list[Baseline]) -> None:
     from rich.table import Table
 
     table = Table(title=_plural(len(items), "baseline"), title_justify="left")
-    for name, justify in (("test", "left"), ("metric", "left"), ("environment", "left"),
-                          ("median", "right"), ("n", "right"), ("from", "left"), ("set (UTC)", "left")):
+    for name, justify in (
+        ("test", "left"),
+        ("metric", "left"),
+        ("environment", "left"),
+        ("median", "right"),
+        ("n", "right"),
+        ("from", "left"),
+        ("set (UTC)", "left"),
+    ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for b in items:
         value = format_metric(b.value, b.unit)
-        table.add_row(b.test_id, b.metric, b.env_key, value, str(len(b.samples)), b.source,
-                      time.strftime("%Y-%m-%d %H:%M", time.gmtime(b.set_at)))
+        table.add_row(
+            b.test_id,
+            b.metric,
+            b.env_key,
+            value,
+            str(len(b.samples)),
+            b.source,
+            time.strftime("%Y-%m-%d %H:%M", time.gmtime(b.set_at)),
+        )
     _console().print(table)
 
 

@@ -16,19 +16,35 @@ __all__ = ["command"]
 
 
 @click.command("bench")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False),
-              help="Also save the report (versioned JSON) to this file.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Config file with a bench.thresholds section (default: memwatch.yaml or "
-                   "pyproject.toml found upwards).")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    help="Also save the report (versioned JSON) to this file.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file with a bench.thresholds section (default: memwatch.yaml or "
+    "pyproject.toml found upwards).",
+)
 @click.option("--quick", is_flag=True, help="Smaller workloads: about a second in all.")
-@click.option("--only", multiple=True, metavar="NAME",
-              type=click.Choice([b.name for b in BENCHMARKS]),
-              help=f"Run only this benchmark (repeatable): {', '.join(b.name for b in BENCHMARKS)}.")
-@click.option("--record", is_flag=True,
-              help="Record the results in the history database (also when bench.record is true).")
-def command(json_path: str | None, config_path: str | None, quick: bool, only: tuple[str, ...],
-            record: bool) -> int:
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="NAME",
+    type=click.Choice([b.name for b in BENCHMARKS]),
+    help=f"Run only this benchmark (repeatable): {', '.join(b.name for b in BENCHMARKS)}.",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Record the results in the history database (also when bench.record is true).",
+)
+def command(
+    json_path: str | None, config_path: str | None, quick: bool, only: tuple[str, ...], record: bool
+) -> int:
     """Run the memory benchmark set: allocation rate, pool rate, memory bandwidth,
     GC pause mean and p99, cache hit rate and cache latency, each against a threshold.
 
@@ -56,7 +72,6 @@ def command(json_path: str | None, config_path: str | None, quick: bool, only: t
         click.echo(f"recorded as run {run_id} (see: memwatch history {TEST_ID} --metric <benchmark>)")
     if report.failures:
         names = ", ".join(m.name for m in report.failures)
-        click.echo(f"memwatch: {len(report.failures)} benchmark(s) failed their threshold: {names}",
-                   err=True)
+        click.echo(f"memwatch: {len(report.failures)} benchmark(s) failed their threshold: {names}", err=True)
         return 1
     return 0

@@ -29,8 +29,16 @@ __all__ = ["command"]
 @click.option("-o", "--output", default=None, metavar="FILE", help="Also save the benchmark result (JSON).")
 @click.option("-q", "--quiet", is_flag=True, help="No per-run progress lines.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-def command(iterations: int, items: int | None, interval: str, signals: str | None, fmt: str,
-            output: str | None, quiet: bool, command: Sequence[str]) -> int:
+def command(
+    iterations: int,
+    items: int | None,
+    interval: str,
+    signals: str | None,
+    fmt: str,
+    output: str | None,
+    quiet: bool,
+    command: Sequence[str],
+) -> int:
     """Run COMMAND N times and summarise time, peak memory and rate.
 
     \b
@@ -49,13 +57,22 @@ def command(iterations: int, items: int | None, interval: str, signals: str | No
 
     def progress(i: int, run: RunResult, wall: float) -> None:
         if not quiet:
-            ended = ("ok" if run.exit_code == 0 else f"exit code {run.exit_code}") if run.exit == "exited" \
-                else f"signal {run.signal}" if run.exit == "signal" else run.exit
-            click.echo(f"memwatch: run {i + 1}/{iterations}: {fmt_value(wall, 'seconds')}, "
-                       f"peak {fmt_value(run.peak, 'bytes')} ({ended})", err=True)
+            ended = (
+                ("ok" if run.exit_code == 0 else f"exit code {run.exit_code}")
+                if run.exit == "exited"
+                else f"signal {run.signal}"
+                if run.exit == "signal"
+                else run.exit
+            )
+            click.echo(
+                f"memwatch: run {i + 1}/{iterations}: {fmt_value(wall, 'seconds')}, "
+                f"peak {fmt_value(run.peak, 'bytes')} ({ended})",
+                err=True,
+            )
 
-    result = benchmark_command(list(command), iterations, items=items, interval=seconds, signals=names,
-                               on_run=progress)
+    result = benchmark_command(
+        list(command), iterations, items=items, interval=seconds, signals=names, on_run=progress
+    )
     if target is not None:
         write_document(result, target)
     click.echo(render(result, fmt), nl=False)

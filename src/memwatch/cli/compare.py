@@ -30,8 +30,9 @@ def parse_tolerance(text: str) -> float:
     try:
         value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
     except ValueError:
-        raise ConfigError(f"--tolerance {text!r}: expected a percentage such as 5% "
-                          "or a fraction such as 0.05") from None
+        raise ConfigError(
+            f"--tolerance {text!r}: expected a percentage such as 5% or a fraction such as 0.05"
+        ) from None
     if not 0 <= value < 10:
         raise ConfigError(f"--tolerance {text!r}: must be between 0% and 1000%")
     return value
@@ -45,23 +46,55 @@ def _is_run_id(text: str) -> bool:
 @click.argument("before")
 @click.argument("after")
 @click.option("-f", "--format", "fmt", default="text", show_default=True, help="text, md or json.")
-@click.option("--tolerance", default="5%", show_default=True,
-              help="Changes within this share of the earlier value count as unchanged.")
-@click.option("--min-change", default="1 MiB", show_default=True,
-              help="Memory changes below this count as unchanged (noise floor).")
+@click.option(
+    "--tolerance",
+    default="5%",
+    show_default=True,
+    help="Changes within this share of the earlier value count as unchanged.",
+)
+@click.option(
+    "--min-change",
+    default="1 MiB",
+    show_default=True,
+    help="Memory changes below this count as unchanged (noise floor).",
+)
 @click.option("--fail-on-regression", is_flag=True, help="Exit 1 when the later run (or B) is worse.")
-@click.option("--db", "db_url", default=None, help="History database for run ids (default: $MEMWATCH_DB "
-              "or .memwatch/history.db).")
-@click.option("--ab", is_flag=True, help="BEFORE and AFTER are two implementations (module:callable) "
-              "of one operation: measure them side by side.")
-@click.option("--input", "input_path", default=None, metavar="MODULE:CALLABLE",
-              help="With --ab: called once; its return value is the argument both get.")
+@click.option(
+    "--db",
+    "db_url",
+    default=None,
+    help="History database for run ids (default: $MEMWATCH_DB or .memwatch/history.db).",
+)
+@click.option(
+    "--ab",
+    is_flag=True,
+    help="BEFORE and AFTER are two implementations (module:callable) "
+    "of one operation: measure them side by side.",
+)
+@click.option(
+    "--input",
+    "input_path",
+    default=None,
+    metavar="MODULE:CALLABLE",
+    help="With --ab: called once; its return value is the argument both get.",
+)
 @click.option("--samples", default=9, show_default=True, type=int, help="With --ab: samples per side.")
 @click.option("--batch", default=10, show_default=True, type=int, help="With --ab: calls per sample.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the report here instead of stdout.")
-def command(before: str, after: str, fmt: str, tolerance: str, min_change: str,
-            fail_on_regression: bool, db_url: str | None, ab: bool, input_path: str | None,
-            samples: int, batch: int, output: str | None) -> int:
+def command(
+    before: str,
+    after: str,
+    fmt: str,
+    tolerance: str,
+    min_change: str,
+    fail_on_regression: bool,
+    db_url: str | None,
+    ab: bool,
+    input_path: str | None,
+    samples: int,
+    batch: int,
+    output: str | None,
+) -> int:
     """Compare BEFORE with AFTER: run files, history-database run ids, or (--ab) implementations."""
     from memwatch.cli.report import emit
 
@@ -91,13 +124,18 @@ def _files(before: str, after: str, tol: float, floor: int) -> tuple[Record, lis
     new = load_result(after, expected=RunResult)
     assert isinstance(old, RunResult)
     assert isinstance(new, RunResult)
-    result = compare_runs(old, new, tolerance=tol, min_bytes=floor,
-                          before_label=old.label or before, after_label=new.label or after)
+    result = compare_runs(
+        old,
+        new,
+        tolerance=tol,
+        min_bytes=floor,
+        before_label=old.label or before,
+        after_label=new.label or after,
+    )
     return result, list(result.regressions)
 
 
-def _stored(before: int, after: int, db_url: str | None, tol: float,
-            floor: int) -> tuple[Record, list[str]]:
+def _stored(before: int, after: int, db_url: str | None, tol: float, floor: int) -> tuple[Record, list[str]]:
     from memwatch.config.schema import RegressionConfig, SeverityPercent
     from memwatch.model.history import Baseline
     from memwatch.regression.check import check_regressions
@@ -106,21 +144,39 @@ def _stored(before: int, after: int, db_url: str | None, tol: float,
     with open_store(db_url) as store:
         old, new = store.run(before), store.run(after)
         old_rows, new_rows = store.results(before), store.results(after)
-    baselines = [Baseline(r.test_id, r.metric, r.unit, r.samples, old.env_key, old.env, old.id,
-                          f"run {old.id}", old.created_at) for r in old_rows]
-    config = RegressionConfig(severity=SeverityPercent(minor=tol * 100, major=max(30.0, tol * 200),
-                                                       critical=max(50.0, tol * 400)),
-                              abs_floor=floor)
+    baselines = [
+        Baseline(
+            r.test_id,
+            r.metric,
+            r.unit,
+            r.samples,
+            old.env_key,
+            old.env,
+            old.id,
+            f"run {old.id}",
+            old.created_at,
+        )
+        for r in old_rows
+    ]
+    config = RegressionConfig(
+        severity=SeverityPercent(minor=tol * 100, major=max(30.0, tol * 200), critical=max(50.0, tol * 400)),
+        abs_floor=floor,
+    )
     if old.env_key != new.env_key:
-        click.echo(f"memwatch: warning: run {before} ({old.env_key}) and run {after} "
-                   f"({new.env_key}) ran in different environments", err=True)
-    report = check_regressions(new_rows, baselines, env_key=old.env_key, env=old.env,
-                               config=config, run_id=after)
+        click.echo(
+            f"memwatch: warning: run {before} ({old.env_key}) and run {after} "
+            f"({new.env_key}) ran in different environments",
+            err=True,
+        )
+    report = check_regressions(
+        new_rows, baselines, env_key=old.env_key, env=old.env, config=config, run_id=after
+    )
     return report, [f"{c.test_id} {c.metric}" for c in report.regressions]
 
 
-def _ab(a_path: str, b_path: str, input_path: str | None, samples: int, batch: int,
-        tol: float) -> tuple[Record, list[str]]:
+def _ab(
+    a_path: str, b_path: str, input_path: str | None, samples: int, batch: int, tol: float
+) -> tuple[Record, list[str]]:
     from memwatch.config.target import resolve_target
     from memwatch.regression.abtest import compare_implementations
 

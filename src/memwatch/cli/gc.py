@@ -25,20 +25,46 @@ __all__ = ["command"]
 
 @click.command("gc")
 @click.argument("target")
-@click.option("-n", "--iterations", default=1000, show_default=True, type=int,
-              help="How many times to call the target.")
-@click.option("--max-pause-p95", "max_p95", default=100.0, show_default=True, type=float,
-              help="Fail (exit 1) when the pause p95 in ms is above this.")
-@click.option("--thresholds", "thresholds_text", metavar="T0[,T1[,T2]]",
-              help="Run with these gc thresholds (restored afterwards), e.g. to try the advice.")
-@click.option("--freeze", is_flag=True, help="gc.freeze() after importing TARGET (its module state is "
-              "the warm-up), undone afterwards.")
-@click.option("--reclaim", is_flag=True, help="Also run the calls once more and report what memory "
-              "came back after a full collection (and after malloc_trim).")
+@click.option(
+    "-n", "--iterations", default=1000, show_default=True, type=int, help="How many times to call the target."
+)
+@click.option(
+    "--max-pause-p95",
+    "max_p95",
+    default=100.0,
+    show_default=True,
+    type=float,
+    help="Fail (exit 1) when the pause p95 in ms is above this.",
+)
+@click.option(
+    "--thresholds",
+    "thresholds_text",
+    metavar="T0[,T1[,T2]]",
+    help="Run with these gc thresholds (restored afterwards), e.g. to try the advice.",
+)
+@click.option(
+    "--freeze",
+    is_flag=True,
+    help="gc.freeze() after importing TARGET (its module state is the warm-up), undone afterwards.",
+)
+@click.option(
+    "--reclaim",
+    is_flag=True,
+    help="Also run the calls once more and report what memory "
+    "came back after a full collection (and after malloc_trim).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Save the report as JSON here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON document.")
-def command(target: str, iterations: int, max_p95: float, thresholds_text: str | None, freeze: bool,
-            reclaim: bool, output: str | None, as_json: bool) -> int:
+def command(
+    target: str,
+    iterations: int,
+    max_p95: float,
+    thresholds_text: str | None,
+    freeze: bool,
+    reclaim: bool,
+    output: str | None,
+    as_json: bool,
+) -> int:
     """Measure garbage-collection pauses and cost of TARGET (module:callable).
 
     Calls TARGET with no arguments ITERATIONS times (awaiting it when it is async)
@@ -51,13 +77,15 @@ def command(target: str, iterations: int, max_p95: float, thresholds_text: str |
     n = check_iterations(iterations)
     validator = GCPerformanceValidator(GCThresholds(max_pause_p95_ms=max_p95))
     if output and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
-        raise UsageError(f"cannot write {output}: folder {os.path.dirname(os.path.abspath(output))} "
-                         "does not exist")
+        raise UsageError(
+            f"cannot write {output}: folder {os.path.dirname(os.path.abspath(output))} does not exist"
+        )
     optimizer = GCOptimizer(_parse_thresholds(thresholds_text), freeze=freeze)
     func = resolve_target(target)
     with optimizer:
         report: GCReport = asyncio.run(validator.test_gc_frequency(func, n, component_name=target))
     if reclaim:
+
         def workload() -> None:
             for _ in range(n):
                 result = func()
@@ -87,8 +115,9 @@ def _parse_thresholds(text: str | None) -> tuple[int, ...] | None:
     try:
         return tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise ConfigError(f"--thresholds {text!r}: expected 1 to 3 comma-separated integers "
-                          "such as 7000,10,10") from None
+        raise ConfigError(
+            f"--thresholds {text!r}: expected 1 to 3 comma-separated integers such as 7000,10,10"
+        ) from None
 
 
 def _reclaim_text(report: GCReport) -> str:
@@ -96,9 +125,11 @@ def _reclaim_text(report: GCReport) -> str:
     assert rec is not None
     lines = ["memory reclamation after a full collection:"]
     for s in rec.signals:
-        lines.append(f"  {s.name:<12} before {s.before:>14,.0f}  peak {s.peak:>14,.0f} ({s.peak_source})  "
-                     f"after {s.after:>14,.0f} {s.unit}  returned "
-                     + ("-" if math.isnan(s.returned) else f"{s.returned:.0%}"))
+        lines.append(
+            f"  {s.name:<12} before {s.before:>14,.0f}  peak {s.peak:>14,.0f} ({s.peak_source})  "
+            f"after {s.after:>14,.0f} {s.unit}  returned "
+            + ("-" if math.isnan(s.returned) else f"{s.returned:.0%}")
+        )
     if rec.rss_after_trim is not None:
         lines.append(f"  rss after malloc_trim(0): {rec.rss_after_trim:,.0f} bytes")
     if rec.remedy:

@@ -35,20 +35,53 @@ def _commit(branch: str | None, sha: str | None) -> str:
 @click.command("history")
 @click.argument("test_id")
 @click.option("--metric", default="peak", show_default=True, help="Metric to show (peak, growth, ...).")
-@click.option("--db", "db", metavar="URL", default=None,
-              help="History database: a path, sqlite:///path or postgresql://... "
-                   "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db).")
-@click.option("--env", "env", metavar="KEY", default=None,
-              help="Only runs of this environment key (e.g. cpython3.11-linux-x86_64).")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(2, 100_000),
-              help="How many of the newest runs to analyse.")
-@click.option("--min-change", default="5%", show_default=True,
-              help="Smallest step (percent of the level before it) reported as a change point.")
-@click.option("--plot", "plot", metavar="PNG", type=click.Path(dir_okay=False), default=None,
-              help="Also draw the trend with its change points into this image.")
+@click.option(
+    "--db",
+    "db",
+    metavar="URL",
+    default=None,
+    help="History database: a path, sqlite:///path or postgresql://... "
+    "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db).",
+)
+@click.option(
+    "--env",
+    "env",
+    metavar="KEY",
+    default=None,
+    help="Only runs of this environment key (e.g. cpython3.11-linux-x86_64).",
+)
+@click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(2, 100_000),
+    help="How many of the newest runs to analyse.",
+)
+@click.option(
+    "--min-change",
+    default="5%",
+    show_default=True,
+    help="Smallest step (percent of the level before it) reported as a change point.",
+)
+@click.option(
+    "--plot",
+    "plot",
+    metavar="PNG",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also draw the trend with its change points into this image.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the history as a JSON document.")
-def command(test_id: str, metric: str, db: str | None, env: str | None, limit: int, min_change: str,
-            plot: str | None, as_json: bool) -> int:
+def command(
+    test_id: str,
+    metric: str,
+    db: str | None,
+    env: str | None,
+    limit: int,
+    min_change: str,
+    plot: str | None,
+    as_json: bool,
+) -> int:
     """Show TEST_ID's METRIC over past runs and the runs where it stepped up or down.
 
     Change points come from PELT with a median check (see docs/history.md).
@@ -91,10 +124,18 @@ def _print(history: HistoryResult, threshold: float) -> None:
     unit = history.unit
     steps = {c.index: c for c in history.change_points}
     envs = {p.env_key for p in history.points}
-    table = Table(title=f"{history.test_id} · {history.metric} · last {len(history.points)} runs",
-                  title_justify="left")
-    for name, justify in (("run", "right"), ("date (UTC)", "left"), ("commit", "left"),
-                          ("value", "right"), ("n", "right"), ("vs previous", "right"), ("step", "left")):
+    table = Table(
+        title=f"{history.test_id} · {history.metric} · last {len(history.points)} runs", title_justify="left"
+    )
+    for name, justify in (
+        ("run", "right"),
+        ("date (UTC)", "left"),
+        ("commit", "left"),
+        ("value", "right"),
+        ("n", "right"),
+        ("vs previous", "right"),
+        ("step", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     if len(envs) > 1:
         table.add_column("environment")
@@ -106,8 +147,15 @@ def _print(history: HistoryResult, threshold: float) -> None:
         mark = ""
         if i in steps:
             mark = "▲ step up" if steps[i].direction == "up" else "▼ step down"
-        row = [str(p.run_id), _when(p.created_at), _commit(p.git_branch, p.git_sha), _fmt(p.value, unit),
-               str(len(p.samples)), change, mark]
+        row = [
+            str(p.run_id),
+            _when(p.created_at),
+            _commit(p.git_branch, p.git_sha),
+            _fmt(p.value, unit),
+            str(len(p.samples)),
+            change,
+            mark,
+        ]
         if len(envs) > 1:
             row.append(p.env_key)
         table.add_row(*row)
@@ -115,22 +163,28 @@ def _print(history: HistoryResult, threshold: float) -> None:
     console = _console()
     console.print(table)
     if len(envs) > 1:
-        console.print(f"note: these runs come from {len(envs)} environments; use --env KEY to compare "
-                      "like with like")
+        console.print(
+            f"note: these runs come from {len(envs)} environments; use --env KEY to compare like with like"
+        )
     for b in history.baselines:
-        console.print(f"Baseline [{b.env_key}]: {_fmt(b.value, unit)} (median of {len(b.samples)}), "
-                      f"from {b.source or 'unknown'}, set {_when(b.set_at)}")
+        console.print(
+            f"Baseline [{b.env_key}]: {_fmt(b.value, unit)} (median of {len(b.samples)}), "
+            f"from {b.source or 'unknown'}, set {_when(b.set_at)}"
+        )
     if not history.change_points:
-        console.print(f"No change points: no step of {threshold * 100:g}% or more over "
-                      f"{len(history.points)} runs.")
+        console.print(
+            f"No change points: no step of {threshold * 100:g}% or more over {len(history.points)} runs."
+        )
         return
     console.print("Change points:")
     for c in history.change_points:
         p = history.points[c.index]
         pct = f" ({(c.ratio - 1) * 100:+.1f}%)" if c.ratio is not None else ""
-        console.print(f"  run {c.run_id} ({_when(p.created_at)}, {_commit(p.git_branch, p.git_sha)}): "
-                      f"{history.metric} stepped {c.direction} {_fmt(c.before, unit)} -> "
-                      f"{_fmt(c.after, unit)}{pct}")
+        console.print(
+            f"  run {c.run_id} ({_when(p.created_at)}, {_commit(p.git_branch, p.git_sha)}): "
+            f"{history.metric} stepped {c.direction} {_fmt(c.before, unit)} -> "
+            f"{_fmt(c.after, unit)}{pct}"
+        )
 
 
 def _plot(history: HistoryResult, path: Path) -> None:
@@ -151,10 +205,16 @@ def _plot(history: HistoryResult, path: Path) -> None:
         ax.plot(x, values, "-o", color="tab:blue", ms=3, lw=1.2, label=f"median {history.metric}")
         for c in history.change_points:
             ax.axvline(c.index - 0.5, color="tab:red", ls="--", lw=1)
-            ax.annotate(f"step {c.direction} at run {c.run_id}", (c.index - 0.5, 0.03),
-                        xycoords=("data", "axes fraction"), textcoords="offset points", xytext=(4, 0),
-                        color="tab:red", fontsize=8,
-                        bbox={"boxstyle": "round", "fc": "white", "ec": "tab:red", "alpha": 0.9})
+            ax.annotate(
+                f"step {c.direction} at run {c.run_id}",
+                (c.index - 0.5, 0.03),
+                xycoords=("data", "axes fraction"),
+                textcoords="offset points",
+                xytext=(4, 0),
+                color="tab:red",
+                fontsize=8,
+                bbox={"boxstyle": "round", "fc": "white", "ec": "tab:red", "alpha": 0.9},
+            )
         step = max(1, len(x) // 12)
         ax.set_xticks(x[::step], [str(p.run_id) for p in history.points][::step])
         ax.set_xlabel("run")

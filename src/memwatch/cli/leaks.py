@@ -21,26 +21,56 @@ __all__ = ["command"]
 
 @click.command("leaks")
 @click.argument("target")
-@click.option("--iterations", type=click.IntRange(min=1), default=None,
-              help="Cap on measured calls (default: adaptive, stop when confident).")
-@click.option("--warmup", type=click.IntRange(min=0), default=None,
-              help="Warm-up calls (default: until the signals settle).")
-@click.option("--max-growth", default=None,
-              help="Budget per 1,000 calls; a leak above it exits 1 (default: leaks.max_growth "
-                   "from memwatch.yaml / pyproject.toml, else 1 MB).")
-@click.option("--time-budget", default=None,
-              help="Time for the measurement (default: leaks.time_budget, else 10s).")
+@click.option(
+    "--iterations",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cap on measured calls (default: adaptive, stop when confident).",
+)
+@click.option(
+    "--warmup",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Warm-up calls (default: until the signals settle).",
+)
+@click.option(
+    "--max-growth",
+    default=None,
+    help="Budget per 1,000 calls; a leak above it exits 1 (default: leaks.max_growth "
+    "from memwatch.yaml / pyproject.toml, else 1 MB).",
+)
+@click.option(
+    "--time-budget", default=None, help="Time for the measurement (default: leaks.time_budget, else 10s)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Also save the report (JSON document) to this file.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also save the report (JSON document) to this file.",
+)
 @click.option("--isolate", is_flag=True, help="Run in a child process: a crash cannot take memwatch down.")
 @click.option("--no-attribution", is_flag=True, help="Skip allocation sites and retention paths.")
-@click.option("--expect", "expect", multiple=True, metavar="EXCEPTION",
-              help="An exception the operation raises on purpose (ValueError, or module:Class); "
-                   "repeatable.")
-def command(target: str, iterations: int | None, warmup: int | None, max_growth: str | None,
-            time_budget: str | None, as_json: bool, output: str | None, isolate: bool,
-            no_attribution: bool, expect: tuple[str, ...]) -> int:
+@click.option(
+    "--expect",
+    "expect",
+    multiple=True,
+    metavar="EXCEPTION",
+    help="An exception the operation raises on purpose (ValueError, or module:Class); repeatable.",
+)
+def command(
+    target: str,
+    iterations: int | None,
+    warmup: int | None,
+    max_growth: str | None,
+    time_budget: str | None,
+    as_json: bool,
+    output: str | None,
+    isolate: bool,
+    no_attribution: bool,
+    expect: tuple[str, ...],
+) -> int:
     """Decide with statistics whether TARGET (module:callable) leaks memory.
 
     Calls it repeatedly, measures allocated blocks, the native heap, RSS, open files
@@ -53,10 +83,15 @@ def command(target: str, iterations: int | None, warmup: int | None, max_growth:
     budget = parse_size(max_growth) if max_growth is not None else config.max_growth
     seconds = parse_duration(time_budget) if time_budget is not None else config.time_budget
     expected = tuple(load_exception(name) for name in expect)
-    options: dict[str, Any] = {"iterations": iterations if iterations is not None else config.iterations,
-               "warmup": warmup if warmup is not None else config.warmup,
-               "max_growth": budget, "time_budget": seconds, "attribute": not no_attribution,
-               "reset_caches": config.reset_caches, "severity": config.severity.model_dump()}
+    options: dict[str, Any] = {
+        "iterations": iterations if iterations is not None else config.iterations,
+        "warmup": warmup if warmup is not None else config.warmup,
+        "max_growth": budget,
+        "time_budget": seconds,
+        "attribute": not no_attribution,
+        "reset_caches": config.reset_caches,
+        "severity": config.severity.model_dump(),
+    }
     try:
         report: LeakReport
         if isolate:

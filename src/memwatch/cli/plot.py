@@ -16,8 +16,13 @@ __all__ = ["command"]
 
 @click.command("plot")
 @click.argument("files", nargs=-1, required=True)
-@click.option("-o", "--output", default=None, metavar="FILE",
-              help="Image to write: .png or .svg (default: the first file with .png).")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    metavar="FILE",
+    help="Image to write: .png or .svg (default: the first file with .png).",
+)
 def command(files: Sequence[str], output: str | None) -> int:
     """Plot saved runs (FILES): one run with its phases and peak, several runs overlaid."""
     from memwatch.cli.report import load_result

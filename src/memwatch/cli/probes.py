@@ -22,15 +22,22 @@ def command(as_json: bool) -> int:
     rows: dict[str, object] = {}
     for name in SIGNALS:
         sig = signal(name)
-        rows[name] = {"unit": sig.unit, "value": sig.read() if sig.available else None,
-                      "unavailable": sig.reason}
+        rows[name] = {
+            "unit": sig.unit,
+            "value": sig.read() if sig.available else None,
+            "unavailable": sig.reason,
+        }
     budget = memory_budget()
     pressure = read_pressure()
     gpus, gpu_reason = nvml_devices()
     torch_mem, torch_reason = torch_memory()
     rows["budget"] = {"limit": budget.limit, "source": budget.source, "detail": budget.detail}
-    rows["pressure"] = {"some_avg10": pressure.some_avg10, "full_avg10": pressure.full_avg10,
-                        "source": pressure.source, "unavailable": pressure.reason}
+    rows["pressure"] = {
+        "some_avg10": pressure.some_avg10,
+        "full_avg10": pressure.full_avg10,
+        "source": pressure.source,
+        "unavailable": pressure.reason,
+    }
     rows["gpu"] = {"devices": [vars(d) for d in gpus], "unavailable": gpu_reason}
     rows["torch"] = {"devices": [vars(d) for d in torch_mem], "unavailable": torch_reason}
     if as_json:
@@ -48,14 +55,18 @@ def command(as_json: bool) -> int:
         click.echo(f"{name:<12} {text}")
     click.echo(f"{'budget':<12} {format_size(budget.limit)} from {budget.source} ({budget.detail})")
     if pressure.available:
-        click.echo(f"{'pressure':<12} some {pressure.some_avg10:.2f}% full "
-                   f"{pressure.full_avg10 or 0:.2f}% (avg10, {pressure.source})")
+        click.echo(
+            f"{'pressure':<12} some {pressure.some_avg10:.2f}% full "
+            f"{pressure.full_avg10 or 0:.2f}% (avg10, {pressure.source})"
+        )
     else:
         click.echo(f"{'pressure':<12} unavailable ({pressure.reason})")
     if gpus:
         for dev in gpus:
-            click.echo(f"{'gpu' + str(dev.index):<12} {format_size(dev.used)} of "
-                       f"{format_size(dev.total)} ({dev.name})")
+            click.echo(
+                f"{'gpu' + str(dev.index):<12} {format_size(dev.used)} of "
+                f"{format_size(dev.total)} ({dev.name})"
+            )
     else:
         click.echo(f"{'gpu':<12} unavailable ({gpu_reason})")
     return 0

@@ -41,8 +41,14 @@ def emit(text: str, output: str | None) -> None:
 
 @click.command("report")
 @click.argument("file", type=click.Path(dir_okay=True))
-@click.option("-f", "--format", "fmt", default="text", show_default=True,
-              help="text, md, json (html, junit where installed).")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    help="text, md, json (html, junit where installed).",
+)
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the report here instead of stdout.")
 def command(file: str, fmt: str, output: str | None) -> int:
     """Summarise a saved run, comparison or benchmark (FILE) in the chosen format."""

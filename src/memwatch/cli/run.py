@@ -68,32 +68,59 @@ def summary_lines(run: RunResult) -> list[str]:
     else:
         ended = "was interrupted"
     tl = run.timeline
-    lines = [f"{name} {ended} after {fmt_value(run.duration, 'seconds')}",
-             f"peak {fmt_value(run.peak, unit)} ({run.primary_signal}), growth "
-             f"{fmt_value(run.growth, unit, signed=True)}, {len(tl)} samples every "
-             f"{fmt_value(tl.interval, 'seconds')} ({tl.late_samples} late, {tl.missed_samples} missed)"]
+    lines = [
+        f"{name} {ended} after {fmt_value(run.duration, 'seconds')}",
+        f"peak {fmt_value(run.peak, unit)} ({run.primary_signal}), growth "
+        f"{fmt_value(run.growth, unit, signed=True)}, {len(tl)} samples every "
+        f"{fmt_value(tl.interval, 'seconds')} ({tl.late_samples} late, {tl.missed_samples} missed)",
+    ]
     for s in run.phase_stats:
         change = fmt_value(s.delta_memory, unit, signed=True)
-        lines.append(f"  phase {s.name}: {fmt_value(s.duration, 'seconds')}, peak "
-                     f"{fmt_value(s.peak_memory, unit)}, change {change}")
+        lines.append(
+            f"  phase {s.name}: {fmt_value(s.duration, 'seconds')}, peak "
+            f"{fmt_value(s.peak_memory, unit)}, change {change}"
+        )
     return lines
 
 
 @click.command("run", context_settings={"allow_interspersed_args": False})
-@click.option("-o", "--output", default=None, metavar="FILE",
-              help="Run file to write (default memwatch-run-<time>.json).")
-@click.option("--interval", default="10ms", show_default=True,
-              help="Sampling interval, e.g. 10ms, 1ms, 0.5s.")
-@click.option("--signals", default=None, metavar="NAMES",
-              help="Comma-separated: rss, vms, processes (default rss,processes).")
-@click.option("--mode", type=click.Choice(["thread", "process"]), default="thread", show_default=True,
-              help="process: a helper process reads /proc (top process only), for intervals < 5 ms.")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    metavar="FILE",
+    help="Run file to write (default memwatch-run-<time>.json).",
+)
+@click.option(
+    "--interval", default="10ms", show_default=True, help="Sampling interval, e.g. 10ms, 1ms, 0.5s."
+)
+@click.option(
+    "--signals",
+    default=None,
+    metavar="NAMES",
+    help="Comma-separated: rss, vms, processes (default rss,processes).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["thread", "process"]),
+    default="thread",
+    show_default=True,
+    help="process: a helper process reads /proc (top process only), for intervals < 5 ms.",
+)
 @click.option("--no-children", is_flag=True, help="Measure the top process only, not its children.")
 @click.option("--label", default="", help="A name for this run in reports and comparisons.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-def command(output: str | None, interval: str, signals: str | None, mode: str, no_children: bool,
-            label: str, quiet: bool, command: Sequence[str]) -> int:
+def command(
+    output: str | None,
+    interval: str,
+    signals: str | None,
+    mode: str,
+    no_children: bool,
+    label: str,
+    quiet: bool,
+    command: Sequence[str],
+) -> int:
     """Sample COMMAND's memory until it exits and save the run.
 
     \b
@@ -109,15 +136,21 @@ def command(output: str | None, interval: str, signals: str | None, mode: str, n
     if output is None:
         output = f"memwatch-run-{_dt.datetime.now():%Y%m%d-%H%M%S}.json"
     target = check_output_path(output)
-    run = run_command(list(command), interval=seconds, signals=names,
-                      mode="process" if mode == "process" else "thread",
-                      include_children=not no_children, label=label)
+    run = run_command(
+        list(command),
+        interval=seconds,
+        signals=names,
+        mode="process" if mode == "process" else "thread",
+        include_children=not no_children,
+        label=label,
+    )
     write_document(run, target)
     if not quiet:
         for line in summary_lines(run):
             click.echo(f"memwatch: {line}", err=True)
-        click.echo(f"memwatch: saved {target} (memwatch plot {target} -o {target.with_suffix('.png')})",
-                   err=True)
+        click.echo(
+            f"memwatch: saved {target} (memwatch plot {target} -o {target.with_suffix('.png')})", err=True
+        )
     if run.exit == "interrupted":
         return 130
     return 0 if run.exit == "exited" and run.exit_code == 0 else 1

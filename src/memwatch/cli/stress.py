@@ -76,8 +76,7 @@ def _value(check: StressCheck, value: float) -> str:
 def _echo_scenario(result: ScenarioResult) -> None:
     wall = sum(c.wall_time for c in result.children)
     word = "PASS" if result.passed else "INCONCLUSIVE" if result.inconclusive else "FAIL"
-    click.echo(f"{result.scenario:<14} {word}   "
-               f"{len(result.children)} child run(s), {format_duration(wall)}")
+    click.echo(f"{result.scenario:<14} {word}   {len(result.children)} child run(s), {format_duration(wall)}")
     for chk in result.checks:
         text = f"{_value(chk, chk.value)} {chk.op} {_value(chk, chk.target)}" if chk.op else ""
         detail = f"  ({chk.detail})" if chk.detail else ""
@@ -96,9 +95,11 @@ def _emit(report: StressReport, as_json: bool, output: str | None) -> int:
         harness = report.scenarios[0] if report.scenarios[0].scenario == "harness" else None
         if harness is not None:
             p = harness.params
-            what = (f"harness: CPU {format_size(float(p['cpu']), binary=False)}, "
-                    f"GPU {format_size(float(p['gpu']), binary=False)}, toggled every "
-                    f"{format_duration(float(p['toggle']))} for {format_duration(float(p['duration']))}")
+            what = (
+                f"harness: CPU {format_size(float(p['cpu']), binary=False)}, "
+                f"GPU {format_size(float(p['gpu']), binary=False)}, toggled every "
+                f"{format_duration(float(p['toggle']))} for {format_duration(float(p['duration']))}"
+            )
         click.echo(f"stress {what} under a {format_size(report.limit)} cap ({report.cap_method})")
         for result in report.scenarios:
             _echo_scenario(result)
@@ -109,41 +110,93 @@ def _emit(report: StressReport, as_json: bool, output: str | None) -> int:
 
 @click.command("stress")
 @click.argument("target", required=False, default="")
-@click.option("--scenario", "scenarios", multiple=True, metavar="NAME",
-              help=f"One of {', '.join(_SCENARIOS)}, or 'all'; repeatable (default: ramp).")
-@click.option("--limit", default=None, metavar="SIZE",
-              help="Memory cap of the child, e.g. 512MiB (default 512MiB; harness: CPU pressure + 256MiB).")
-@click.option("--duration", default="60s", show_default=True, metavar="TIME",
-              help="Soak and harness length; a bare number is hours (1.0), else 30s, 10min, 1h.")
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    metavar="NAME",
+    help=f"One of {', '.join(_SCENARIOS)}, or 'all'; repeatable (default: ramp).",
+)
+@click.option(
+    "--limit",
+    default=None,
+    metavar="SIZE",
+    help="Memory cap of the child, e.g. 512MiB (default 512MiB; harness: CPU pressure + 256MiB).",
+)
+@click.option(
+    "--duration",
+    default="60s",
+    show_default=True,
+    metavar="TIME",
+    help="Soak and harness length; a bare number is hours (1.0), else 30s, 10min, 1h.",
+)
 @click.option("--load", type=int, default=None, help="Argument passed to the target (not in ramp).")
 @click.option("--start", type=int, default=1, show_default=True, help="Ramp: first load tried.")
 @click.option("--max-load", type=int, default=1_000_000, show_default=True, help="Ramp: largest load tried.")
 @click.option("--repeats", type=int, default=1, show_default=True, help="Spike: number of spikes.")
 @click.option("--cycles", type=int, default=100, show_default=True, help="Fragmentation: cycles.")
-@click.option("--size", default="50MB", show_default=True,
-              help="Fragmentation without a target: bytes churned per cycle.")
+@click.option(
+    "--size",
+    default="50MB",
+    show_default=True,
+    help="Fragmentation without a target: bytes churned per cycle.",
+)
 @click.option("--threads", type=int, default=4, show_default=True, help="Concurrent: threads.")
 @click.option("--tasks", type=int, default=4, show_default=True, help="Concurrent: asyncio tasks.")
 @click.option("--iterations", type=int, default=10, show_default=True, help="Concurrent: calls per worker.")
 @click.option("--timeout", default="300s", show_default=True, help="Time limit of one child.")
-@click.option("--cap", "cap_method", type=click.Choice(["auto", "rlimit", "cgroup"]), default="auto",
-              show_default=True,
-              help="How to cap the child: a cgroup v2 group where writable, else RLIMIT_DATA.")
-@click.option("--cpu-pressure", type=float, default=None, metavar="MB",
-              help="Harness: MB held in on-phases.")
-@click.option("--gpu-pressure", type=float, default=None, metavar="MB",
-              help="Harness: MB on the GPU (torch).")
-@click.option("--toggle-interval", type=float, default=None, metavar="SECONDS",
-              help="Harness: seconds between switching the pressure on and off (default 30).")
-@click.option("--fake-gpu", type=float, default=None, hidden=True, metavar="MB",
-              help="Tests: a fake CUDA device of this many MB instead of torch.")
+@click.option(
+    "--cap",
+    "cap_method",
+    type=click.Choice(["auto", "rlimit", "cgroup"]),
+    default="auto",
+    show_default=True,
+    help="How to cap the child: a cgroup v2 group where writable, else RLIMIT_DATA.",
+)
+@click.option("--cpu-pressure", type=float, default=None, metavar="MB", help="Harness: MB held in on-phases.")
+@click.option(
+    "--gpu-pressure", type=float, default=None, metavar="MB", help="Harness: MB on the GPU (torch)."
+)
+@click.option(
+    "--toggle-interval",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Harness: seconds between switching the pressure on and off (default 30).",
+)
+@click.option(
+    "--fake-gpu",
+    type=float,
+    default=None,
+    hidden=True,
+    metavar="MB",
+    help="Tests: a fake CUDA device of this many MB instead of torch.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the stress_report document as JSON.")
 @click.option("--output", "-o", default=None, metavar="FILE", help="Save the report (JSON) to FILE.")
-def command(target: str, scenarios: tuple[str, ...], limit: str | None, duration: str, load: int | None,
-            start: int, max_load: int, repeats: int, cycles: int, size: str, threads: int, tasks: int,
-            iterations: int, timeout: str, cap_method: str, cpu_pressure: float | None,
-            gpu_pressure: float | None, toggle_interval: float | None, fake_gpu: float | None,
-            as_json: bool, output: str | None) -> int:
+def command(
+    target: str,
+    scenarios: tuple[str, ...],
+    limit: str | None,
+    duration: str,
+    load: int | None,
+    start: int,
+    max_load: int,
+    repeats: int,
+    cycles: int,
+    size: str,
+    threads: int,
+    tasks: int,
+    iterations: int,
+    timeout: str,
+    cap_method: str,
+    cpu_pressure: float | None,
+    gpu_pressure: float | None,
+    toggle_interval: float | None,
+    fake_gpu: float | None,
+    as_json: bool,
+    output: str | None,
+) -> int:
     """Stress module:callable under memory pressure in a capped child process.
 
     ramp calls func(load) in a fresh child per load; the other scenarios call func(),
@@ -163,18 +216,32 @@ def command(target: str, scenarios: tuple[str, ...], limit: str | None, duration
     cap = parse_size(limit) if limit is not None else None
     if harness:
         if target or scenarios:
-            raise UsageError("the harness flags (--cpu-pressure, --gpu-pressure, --toggle-interval) "
-                             "run without a target or --scenario")
+            raise UsageError(
+                "the harness flags (--cpu-pressure, --gpu-pressure, --toggle-interval) "
+                "run without a target or --scenario"
+            )
         with _sigterm_interrupts():
-            return _run_harness(seconds, cpu_pressure, gpu_pressure, toggle_interval, cap, cap_method,
-                                fake_gpu, as_json, output)
+            return _run_harness(
+                seconds,
+                cpu_pressure,
+                gpu_pressure,
+                toggle_interval,
+                cap,
+                cap_method,
+                fake_gpu,
+                as_json,
+                output,
+            )
     names = _scenario_names(scenarios)
     if not target and names != ["fragmentation"]:
-        raise UsageError("give a target module:callable (or --scenario fragmentation for the built-in "
-                         "churn, or the harness flags --cpu-pressure/--gpu-pressure)")
+        raise UsageError(
+            "give a target module:callable (or --scenario fragmentation for the built-in "
+            "churn, or the harness flags --cpu-pressure/--gpu-pressure)"
+        )
     if target and ":" not in target:
-        raise UsageError(f"invalid target {target!r}: expected module:callable, "
-                         "e.g. app.handlers:handle_request")
+        raise UsageError(
+            f"invalid target {target!r}: expected module:callable, e.g. app.handlers:handle_request"
+        )
     if start < 1 or max_load < start:
         raise ConfigError(f"invalid ramp range --start {start} --max-load {max_load}: need 1 <= start <= max")
     if "concurrent" in names and threads == 0 and tasks == 0:
@@ -182,11 +249,20 @@ def command(target: str, scenarios: tuple[str, ...], limit: str | None, duration
     from memwatch.stress.scenarios import StressOptions, run_stress
 
     opts = StressOptions(
-        limit=DEFAULT_LIMIT if cap is None else cap, cap_method=cap_method, timeout=child_timeout,  # type: ignore[arg-type]
-        load=load, start=start, max_load=max_load, repeats=_count("--repeats", repeats),
-        cycles=_count("--cycles", cycles), size=_count("--size", parse_size(size)),
-        threads=_count("--threads", threads, 0, MAX_WORKERS), tasks=_count("--tasks", tasks, 0, MAX_WORKERS),
-        iterations=_count("--iterations", iterations), duration=seconds)
+        limit=DEFAULT_LIMIT if cap is None else cap,
+        cap_method=cap_method,
+        timeout=child_timeout,  # type: ignore[arg-type]
+        load=load,
+        start=start,
+        max_load=max_load,
+        repeats=_count("--repeats", repeats),
+        cycles=_count("--cycles", cycles),
+        size=_count("--size", parse_size(size)),
+        threads=_count("--threads", threads, 0, MAX_WORKERS),
+        tasks=_count("--tasks", tasks, 0, MAX_WORKERS),
+        iterations=_count("--iterations", iterations),
+        duration=seconds,
+    )
     with _sigterm_interrupts():
         report = run_stress(target, names, opts)
     return _emit(report, as_json, output)
@@ -197,8 +273,10 @@ def _sigterm_interrupts() -> Iterator[None]:
     """While children run: SIGTERM (a CI timeout, ``timeout``, ``kill``) interrupts like
     Ctrl-C, so the child is killed and its temporary folder removed before memwatch exits
     (exit 130). Only in the main thread, and never over a handler the program installed."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
         yield
         return
 
@@ -224,9 +302,17 @@ def _scenario_names(scenarios: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _run_harness(seconds: float, cpu_mb: float | None, gpu_mb: float | None, toggle: float | None,
-                 cap: int | None, cap_method: str, fake_gpu: float | None, as_json: bool,
-                 output: str | None) -> int:
+def _run_harness(
+    seconds: float,
+    cpu_mb: float | None,
+    gpu_mb: float | None,
+    toggle: float | None,
+    cap: int | None,
+    cap_method: str,
+    fake_gpu: float | None,
+    as_json: bool,
+    output: str | None,
+) -> int:
     import os
     import platform
     import socket
@@ -241,11 +327,24 @@ def _run_harness(seconds: float, cpu_mb: float | None, gpu_mb: float | None, tog
     if not math.isfinite(interval) or interval <= 0:
         raise ConfigError(f"invalid --toggle-interval {toggle!r}: expected seconds > 0")
     started, clock = time.time(), time.monotonic()
-    result = run_harness(duration=seconds, cpu=cpu, gpu=gpu, toggle=interval, limit=cap,
-                         cap_method=cap_method,
-                         fake_gpu_total=_megabytes("--fake-gpu", fake_gpu) if fake_gpu is not None else None)
-    report = StressReport(target="", limit=result.children[0].cap, cap_method=result.children[0].cap_method,
-                          scenarios=(result,), started_at=started, duration=time.monotonic() - clock,
-                          host=socket.gethostname(), python=platform.python_version(),
-                          platform=f"{platform.system()} {platform.release()} ({os.cpu_count()} cpus)")
+    result = run_harness(
+        duration=seconds,
+        cpu=cpu,
+        gpu=gpu,
+        toggle=interval,
+        limit=cap,
+        cap_method=cap_method,
+        fake_gpu_total=_megabytes("--fake-gpu", fake_gpu) if fake_gpu is not None else None,
+    )
+    report = StressReport(
+        target="",
+        limit=result.children[0].cap,
+        cap_method=result.children[0].cap_method,
+        scenarios=(result,),
+        started_at=started,
+        duration=time.monotonic() - clock,
+        host=socket.gethostname(),
+        python=platform.python_version(),
+        platform=f"{platform.system()} {platform.release()} ({os.cpu_count()} cpus)",
+    )
     return _emit(report, as_json, output)

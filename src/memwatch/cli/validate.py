@@ -11,18 +11,41 @@ __all__ = ["command"]
 
 
 @click.command("validate")
-@click.option("--level", type=click.Choice(["quick", "comprehensive", "nightly"]), default=None,
-              help="Which checks run (default: the config's level, else quick).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="memwatch.yaml or pyproject.toml (default: searched upwards from here).")
-@click.option("--report-dir", type=click.Path(file_okay=False), default=None,
-              help="Where reports go (default: the config's report_dir).")
-@click.option("--db", "db_url", default=None,
-              help="History database URL (default: $MEMWATCH_DB, else .memwatch/history.db).")
+@click.option(
+    "--level",
+    type=click.Choice(["quick", "comprehensive", "nightly"]),
+    default=None,
+    help="Which checks run (default: the config's level, else quick).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="memwatch.yaml or pyproject.toml (default: searched upwards from here).",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where reports go (default: the config's report_dir).",
+)
+@click.option(
+    "--db",
+    "db_url",
+    default=None,
+    help="History database URL (default: $MEMWATCH_DB, else .memwatch/history.db).",
+)
 @click.option("--no-db", is_flag=True, help="Do not record this run in the history database.")
 @click.option("--debug", is_flag=True, help="Keep tracebacks of failing checks in the reports.")
-def command(level: str | None, config_path: str | None, report_dir: str | None,
-            db_url: str | None, no_db: bool, debug: bool) -> int:
+def command(
+    level: str | None,
+    config_path: str | None,
+    report_dir: str | None,
+    db_url: str | None,
+    no_db: bool,
+    debug: bool,
+) -> int:
     """Run every check the level selects on every configured component.
 
     Writes <level>_<timestamp>.{json,html,md,xml} into the report folder, prints a
@@ -54,9 +77,15 @@ def command(level: str | None, config_path: str | None, report_dir: str | None,
 
         store = open_store(db_url or config.store.url)
     err = Console(stderr=True)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total}"), TimeElapsedColumn(), console=err, transient=True,
-                  disable=not err.is_terminal) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task("validating", total=None)
 
         def progress(done: int, total: int, label: str) -> None:
@@ -84,17 +113,24 @@ def _print_summary(report: object, paths: dict[str, Path]) -> None:
     assert isinstance(report, SuiteReport)
     width = None if sys.stdout.isatty() else 140
     console = Console(file=sys.stdout, highlight=False, width=width)
-    styles = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "bold red",
-              "skipped": "dim"}
+    styles = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "bold red", "skipped": "dim"}
     table = Table(title=f"memwatch validate · {report.level}", title_justify="left")
     for column in ("Component", "Check", "Status", "Severity", "Time", "Summary"):
         table.add_column(column, overflow="fold")
     for o in report.outcomes:
-        table.add_row(o.component, o.check, f"[{styles[o.status]}]{o.status}[/]", o.severity,
-                      format_duration(o.duration), o.summary)
+        table.add_row(
+            o.component,
+            o.check,
+            f"[{styles[o.status]}]{o.status}[/]",
+            o.severity,
+            format_duration(o.duration),
+            o.summary,
+        )
     console.print(table)
-    console.print(f"[{'green' if report.passed else 'bold red'}]{report.headline}[/] "
-                  f"in {format_duration(report.duration)}")
+    console.print(
+        f"[{'green' if report.passed else 'bold red'}]{report.headline}[/] "
+        f"in {format_duration(report.duration)}"
+    )
     for fmt, path in paths.items():
         console.print(f"  {fmt:<6} {path}")
     if report.run_id is not None:

@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 
-
 def _size(value: Any) -> int:
     return parse_size(value)
 
@@ -166,8 +165,9 @@ def load_config(path: str | os.PathLike[str] | None = None, *, search: bool = Tr
     return validate_config(data, source=str(path), lines=lines)
 
 
-def validate_config(data: dict[str, Any], *, source: str = "<config>",
-                    lines: dict[tuple[str, ...], int] | None = None) -> Config:
+def validate_config(
+    data: dict[str, Any], *, source: str = "<config>", lines: dict[tuple[str, ...], int] | None = None
+) -> Config:
     try:
         return Config.model_validate({**data, "source": source})
     except ValidationError as exc:

@@ -24,8 +24,9 @@ def resolve_target(spec: str, *, from_cwd: bool = True, no_args: bool = False) -
     """Import ``module`` and return ``callable`` (dotted attributes allowed after the colon)."""
     module_name, sep, attr_path = spec.partition(":")
     if not sep or not module_name or not attr_path:
-        raise UsageError(f"invalid target {spec!r}: expected module:callable, "
-                         "e.g. app.handlers:handle_request")
+        raise UsageError(
+            f"invalid target {spec!r}: expected module:callable, e.g. app.handlers:handle_request"
+        )
     if from_cwd and "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
@@ -35,14 +36,16 @@ def resolve_target(spec: str, *, from_cwd: bool = True, no_args: bool = False) -
     except MemoryError:
         raise
     except Exception as exc:  # a syntax error or an exception at import time
-        raise UsageError(f"cannot import module {module_name!r} for target {spec!r}: "
-                         f"{type(exc).__name__}: {exc}") from None
+        raise UsageError(
+            f"cannot import module {module_name!r} for target {spec!r}: {type(exc).__name__}: {exc}"
+        ) from None
     for part in attr_path.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise UsageError(f"target {spec!r}: module {module_name!r} has no attribute "
-                             f"{attr_path!r}") from None
+            raise UsageError(
+                f"target {spec!r}: module {module_name!r} has no attribute {attr_path!r}"
+            ) from None
     if not callable(obj):
         kind = type(obj).__name__
         article = "an" if kind[:1].lower() in "aeiou" else "a"
@@ -51,8 +54,10 @@ def resolve_target(spec: str, *, from_cwd: bool = True, no_args: bool = False) -
         try:
             inspect.signature(obj).bind()
         except TypeError as exc:
-            raise UsageError(f"target {spec!r} cannot be called without arguments ({exc}); wrap "
-                             "it in a function that supplies them") from None
+            raise UsageError(
+                f"target {spec!r} cannot be called without arguments ({exc}); wrap "
+                "it in a function that supplies them"
+            ) from None
         except ValueError:  # no signature available (some builtins): let the call decide
             pass
     return obj  # type: ignore[no-any-return]
@@ -71,6 +76,7 @@ def load_exception(name: str) -> type[BaseException]:
     else:
         obj = getattr(builtins, name, None)
     if not (isinstance(obj, type) and issubclass(obj, BaseException)):
-        raise UsageError(f"{name!r} is not an exception class (use a builtin name such as "
-                         "ValueError, or module:Class)")
+        raise UsageError(
+            f"{name!r} is not an exception class (use a builtin name such as ValueError, or module:Class)"
+        )
     return obj

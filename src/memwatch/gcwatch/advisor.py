@@ -27,9 +27,9 @@ from memwatch.model.gc import GCAdvice, GCRecommendation, GCReport
 __all__ = ["advise"]
 
 MAX_THRESHOLD0 = 100_000
-SURVIVAL_LOW = 0.10   # below this, young collections waste little traversal on survivors
+SURVIVAL_LOW = 0.10  # below this, young collections waste little traversal on survivors
 SURVIVAL_HIGH = 0.50  # above this, most of their work is repeated later: collect 10x less often
-FREED_HIGH = 0.50     # above this, young collections are mostly freeing reference cycles
+FREED_HIGH = 0.50  # above this, young collections are mostly freeing reference cycles
 
 
 def _freeze(report: GCReport, long_pause_ms: float, min_objects: int) -> GCRecommendation | None:
@@ -38,19 +38,25 @@ def _freeze(report: GCReport, long_pause_ms: float, min_objects: int) -> GCRecom
         return None
     tracked = report.tracked_objects
     if report.frozen_objects:
-        return GCRecommendation("freeze", f"full (gen-2) collections ({g2.count:,}) still paused up to "
-                                f"{g2.max_ms:.1f} ms with {report.frozen_objects:,} objects already frozen: "
-                                "the long-lived objects created after the freeze are traversed; "
-                                "freeze later, after they exist")
+        return GCRecommendation(
+            "freeze",
+            f"full (gen-2) collections ({g2.count:,}) still paused up to "
+            f"{g2.max_ms:.1f} ms with {report.frozen_objects:,} objects already frozen: "
+            "the long-lived objects created after the freeze are traversed; "
+            "freeze later, after they exist",
+        )
     if tracked is not None and tracked < min_objects:
         return None
     what = "1 full (gen-2) collection" if g2.count == 1 else f"{g2.count:,} full (gen-2) collections"
     text = f"{what} paused up to {g2.max_ms:.1f} ms (p50 {g2.p50_ms:.1f} ms)"
     if tracked:
-        text += (f" while {tracked:,} objects were tracked (about {g2.max_ms * 1e6 / tracked:.0f} ns "
-                 "per object)")
-    text += ("; call gc.freeze() once the long-lived objects exist (after warm-up): frozen objects "
-             "move to a permanent generation that no collection traverses")
+        text += (
+            f" while {tracked:,} objects were tracked (about {g2.max_ms * 1e6 / tracked:.0f} ns per object)"
+        )
+    text += (
+        "; call gc.freeze() once the long-lived objects exist (after warm-up): frozen objects "
+        "move to a permanent generation that no collection traverses"
+    )
     return GCRecommendation("freeze", text)
 
 
@@ -66,46 +72,70 @@ def _young(report: GCReport, share_limit: float) -> list[GCRecommendation]:
         return []
     survival = report.promotions.get("gen0->gen1", 0) / examined
     freed = float(ev.collected[gen0].sum()) / examined
-    per_op = (f", {report.collections_per_operation:.3f} per operation"
-              if report.collections_per_operation is not None else "")
+    per_op = (
+        f", {report.collections_per_operation:.3f} per operation"
+        if report.collections_per_operation is not None
+        else ""
+    )
     head = f"young collections (gen 0/1) took {share:.1%} of wall time ({count:,} of them{per_op})"
     recs = []
     if thresholds and thresholds[0] > 0 and survival >= SURVIVAL_LOW:
         factor = 10 if survival >= SURVIVAL_HIGH else 4
         new0 = min(thresholds[0] * factor, MAX_THRESHOLD0)
         if new0 > thresholds[0]:
-            recs.append(GCRecommendation(
-                "raise_threshold0",
-                f"{head} and about {survival:.0%} of the objects they examined survived (estimated), work "
-                f"that is repeated in the older generations; raising threshold0 from {thresholds[0]:,} to "
-                f"{new0:,} on Python {report.interpreter.version} makes them about "
-                f"{new0 // thresholds[0]}x rarer", thresholds=(new0, *thresholds[1:])))
+            recs.append(
+                GCRecommendation(
+                    "raise_threshold0",
+                    f"{head} and about {survival:.0%} of the objects they examined survived (estimated), work "
+                    f"that is repeated in the older generations; raising threshold0 from {thresholds[0]:,} to "
+                    f"{new0:,} on Python {report.interpreter.version} makes them about "
+                    f"{new0 // thresholds[0]}x rarer",
+                    thresholds=(new0, *thresholds[1:]),
+                )
+            )
     if freed >= FREED_HIGH:
-        recs.append(GCRecommendation(
-            "avoid_cycles",
-            f"{head} and freed about {freed:.0%} of the objects they examined: the workload makes "
-            "reference cycles that only the collector can free; a weakref for back-references (or "
-            "clearing them when done) lets reference counting free them at once, while thresholds "
-            "only change how the same work is batched"))
+        recs.append(
+            GCRecommendation(
+                "avoid_cycles",
+                f"{head} and freed about {freed:.0%} of the objects they examined: the workload makes "
+                "reference cycles that only the collector can free; a weakref for back-references (or "
+                "clearing them when done) lets reference counting free them at once, while thresholds "
+                "only change how the same work is batched",
+            )
+        )
     return recs
 
 
-def advise(report: GCReport, *, long_pause_ms: float = 10.0, min_objects: int = 100_000,
-           share_limit: float = 0.02) -> GCAdvice:
+def advise(
+    report: GCReport, *, long_pause_ms: float = 10.0, min_objects: int = 100_000, share_limit: float = 0.02
+) -> GCAdvice:
     """Recommend thresholds and/or ``gc.freeze()`` for ``report``, each with its measured reason."""
     frozen = _freeze(report, long_pause_ms, min_objects)
     recs = ([frozen] if frozen is not None else []) + _young(report, share_limit)
     unc = report.uncollectable
     if unc.count or unc.garbage_growth:
-        recs.append(GCRecommendation("fix_uncollectable", f"{max(unc.count, unc.garbage_growth):,} objects "
-                                     f"could not be freed and stay in gc.garbage (types {unc.types}); "
-                                     "no tuning frees them: break their cycles"))
+        recs.append(
+            GCRecommendation(
+                "fix_uncollectable",
+                f"{max(unc.count, unc.garbage_growth):,} objects "
+                f"could not be freed and stay in gc.garbage (types {unc.types}); "
+                "no tuning frees them: break their cycles",
+            )
+        )
     if not recs:
         allp = report.pauses["all"]
         plural = "" if allp.count == 1 else "s"
-        recs.append(GCRecommendation("keep", f"GC took {allp.share:.2%} of wall time over {allp.count:,} "
-                                     f"collection{plural}, longest pause {allp.max_ms:.2f} ms: "
-                                     "no tuning needed"))
+        recs.append(
+            GCRecommendation(
+                "keep",
+                f"GC took {allp.share:.2%} of wall time over {allp.count:,} "
+                f"collection{plural}, longest pause {allp.max_ms:.2f} ms: "
+                "no tuning needed",
+            )
+        )
     thresholds = next((r.thresholds for r in recs if r.thresholds is not None), None)
-    return GCAdvice(recommendations=tuple(recs), thresholds=thresholds,
-                    freeze=any(r.action == "freeze" and not report.frozen_objects for r in recs))
+    return GCAdvice(
+        recommendations=tuple(recs),
+        thresholds=thresholds,
+        freeze=any(r.action == "freeze" and not report.frozen_objects for r in recs),
+    )

@@ -20,16 +20,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 LOG = logging.getLogger("memwatch.gcwatch")
 
 
-def _record(name: str, reports: deque[GCReport], report: GCReport, level: int,
-            warn_pause_ms: float | None, logger: logging.Logger) -> None:
+def _record(
+    name: str,
+    reports: deque[GCReport],
+    report: GCReport,
+    level: int,
+    warn_pause_ms: float | None,
+    logger: logging.Logger,
+) -> None:
     reports.append(report)
     allp = report.pauses["all"]
     slow = warn_pause_ms is not None and allp.max_ms > warn_pause_ms
     lvl = max(level, logging.WARNING) if slow else level
     if logger.isEnabledFor(lvl):
-        logger.log(lvl, "%s: %d collections, GC pause total %.3f ms, max %.3f ms (%.1f%% of %.3f ms)%s",
-                   name, report.collections, allp.total_ms, allp.max_ms, allp.share * 100,
-                   report.wall_ms, f"; above {warn_pause_ms:g} ms" if slow else "")
+        logger.log(
+            lvl,
+            "%s: %d collections, GC pause total %.3f ms, max %.3f ms (%.1f%% of %.3f ms)%s",
+            name,
+            report.collections,
+            allp.total_ms,
+            allp.max_ms,
+            allp.share * 100,
+            report.wall_ms,
+            f"; above {warn_pause_ms:g} ms" if slow else "",
+        )
 
 
 def _wrap(func: F, level: int, keep: int, warn_pause_ms: float | None, logger: logging.Logger) -> F:
@@ -45,6 +59,7 @@ def _wrap(func: F, level: int, keep: int, warn_pause_ms: float | None, logger: l
 
     wrapper: Any
     if inspect.iscoroutinefunction(func):
+
         @functools.wraps(func)
         async def awrapper(*args: Any, **kwargs: Any) -> Any:
             gm = begin()
@@ -55,6 +70,7 @@ def _wrap(func: F, level: int, keep: int, warn_pause_ms: float | None, logger: l
 
         wrapper = awrapper
     else:
+
         @functools.wraps(func)
         def swrapper(*args: Any, **kwargs: Any) -> Any:
             gm = begin()
@@ -73,13 +89,24 @@ def gc_performance_monitor(func: F, /) -> F: ...
 
 
 @overload
-def gc_performance_monitor(*, level: int = ..., keep: int = ..., warn_pause_ms: float | None = ...,
-                           logger: logging.Logger | None = ...) -> Callable[[F], F]: ...
+def gc_performance_monitor(
+    *,
+    level: int = ...,
+    keep: int = ...,
+    warn_pause_ms: float | None = ...,
+    logger: logging.Logger | None = ...,
+) -> Callable[[F], F]: ...
 
 
-def gc_performance_monitor(func: Any = None, /, *, level: int = logging.DEBUG, keep: int = 100,
-                           warn_pause_ms: float | None = None,
-                           logger: logging.Logger | None = None) -> Any:
+def gc_performance_monitor(
+    func: Any = None,
+    /,
+    *,
+    level: int = logging.DEBUG,
+    keep: int = 100,
+    warn_pause_ms: float | None = None,
+    logger: logging.Logger | None = None,
+) -> Any:
     """Decorate a function (sync or async) so each call runs under a :class:`GCMonitor`.
 
     Each call's report is kept in ``func.gc_reports`` (the last ``keep``) and logged

@@ -34,23 +34,36 @@ def latency_impact(latencies_ms: list[float], overlapped: list[bool]) -> Latency
     """Summarise per-call latencies split by overlap with a collection."""
     s = latency_split(latencies_ms, overlapped)
     return LatencyImpact(
-        calls=len(latencies_ms), calls_with_gc=int(s["n_with"]), calls_without_gc=int(s["n_without"]),
-        p50_with_ms=s["p50_with_ms"], p99_with_ms=s["p99_with_ms"],
-        p50_without_ms=s["p50_without_ms"], p99_without_ms=s["p99_without_ms"],
-        mean_with_ms=s["mean_with_ms"], mean_without_ms=s["mean_without_ms"],
+        calls=len(latencies_ms),
+        calls_with_gc=int(s["n_with"]),
+        calls_without_gc=int(s["n_without"]),
+        p50_with_ms=s["p50_with_ms"],
+        p99_with_ms=s["p99_with_ms"],
+        p50_without_ms=s["p50_without_ms"],
+        p99_without_ms=s["p99_without_ms"],
+        mean_with_ms=s["mean_with_ms"],
+        mean_without_ms=s["mean_without_ms"],
         p50_cost_ms=s["p50_cost_ms"],
         latencies_ms=np.asarray(latencies_ms, dtype=np.float64),
-        overlapped=np.asarray(overlapped, dtype=np.float64))
+        overlapped=np.asarray(overlapped, dtype=np.float64),
+    )
 
 
 def _failed(component: str, index: int, iterations: int, exc: Exception) -> OperationError:
-    return OperationError(f"{component}: the operation raised {type(exc).__name__}: {exc} "
-                          f"(call {index + 1} of {iterations})", original=exc,
-                          traceback_text="".join(traceback.format_exception(exc)))
+    return OperationError(
+        f"{component}: the operation raised {type(exc).__name__}: {exc} (call {index + 1} of {iterations})",
+        original=exc,
+        traceback_text="".join(traceback.format_exception(exc)),
+    )
 
 
-def measure_latency(func: Callable[[], object], iterations: int = 1000, *, component: str = "operation",
-                    count_objects: bool = True) -> GCReport:
+def measure_latency(
+    func: Callable[[], object],
+    iterations: int = 1000,
+    *,
+    component: str = "operation",
+    count_objects: bool = True,
+) -> GCReport:
     """Call ``func()`` ``iterations`` times under a monitor; the report carries ``latency``.
 
     An exception from ``func`` stops the run: the monitor is stopped (callbacks
@@ -74,8 +87,13 @@ def measure_latency(func: Callable[[], object], iterations: int = 1000, *, compo
     return dataclasses.replace(gm.report, latency=latency_impact(lat, over))
 
 
-async def measure_latency_async(func: Callable[[], Any], iterations: int = 1000, *,
-                                component: str = "operation", count_objects: bool = True) -> GCReport:
+async def measure_latency_async(
+    func: Callable[[], Any],
+    iterations: int = 1000,
+    *,
+    component: str = "operation",
+    count_objects: bool = True,
+) -> GCReport:
     """Like :func:`measure_latency`; ``func`` may be a coroutine function (each call awaited).
 
     A call's latency includes the time its awaits spent waiting, so a collection run

@@ -35,8 +35,9 @@ class GCMonitor:
     the collection counts stay exact (they come from ``gc.get_stats()``).
     """
 
-    def __init__(self, *, count_objects: bool = True, max_collections: int = 250_000,
-                 component: str = "") -> None:
+    def __init__(
+        self, *, count_objects: bool = True, max_collections: int = 250_000, component: str = ""
+    ) -> None:
         if isinstance(max_collections, bool) or not isinstance(max_collections, int) or max_collections < 1:
             raise ConfigError(f"max_collections must be a positive integer, got {max_collections!r}")
         self.count_objects = count_objects
@@ -55,8 +56,10 @@ class GCMonitor:
     def start(self) -> Self:
         """Begin recording. A running monitor cannot be started again (UsageError)."""
         if self._running:
-            raise UsageError("GCMonitor is already running: enter a monitor once at a time "
-                             "(create a second GCMonitor to nest)")
+            raise UsageError(
+                "GCMonitor is already running: enter a monitor once at a time "
+                "(create a second GCMonitor to nest)"
+            )
         self._rows = []
         self._dropped = 0
         self._unmatched = 0
@@ -82,17 +85,25 @@ class GCMonitor:
         assert self._snapshot is not None
         intervals = forced.intervals_between(self._snapshot.t_ns, stop_ns)
         forced.uninstall()
-        self._report = build_report(self._rows, self._snapshot, stop_ns=stop_ns, forced_calls=intervals,
-                                    operations=self.operations, dropped=self._dropped,
-                                    unmatched=self._unmatched, count_objects=self.count_objects,
-                                    component=self.component)
+        self._report = build_report(
+            self._rows,
+            self._snapshot,
+            stop_ns=stop_ns,
+            forced_calls=intervals,
+            operations=self.operations,
+            dropped=self._dropped,
+            unmatched=self._unmatched,
+            count_objects=self.count_objects,
+            component=self.component,
+        )
         return self._report
 
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._running:
             self.stop()
 
@@ -153,8 +164,21 @@ class GCMonitor:
             if t0 < 0:
                 monitor._unmatched += 1
             elif len(rows) < limit:
-                append((t0, t, info["generation"], young0, disabled0, info["collected"],
-                        info["uncollectable"], -1, -1, -1, -1))
+                append(
+                    (
+                        t0,
+                        t,
+                        info["generation"],
+                        young0,
+                        disabled0,
+                        info["collected"],
+                        info["uncollectable"],
+                        -1,
+                        -1,
+                        -1,
+                        -1,
+                    )
+                )
             else:
                 monitor._dropped += 1
             t0 = -1
@@ -171,9 +195,21 @@ class GCMonitor:
             if t0 < 0:
                 monitor._unmatched += 1
             elif len(rows) < limit:
-                append((t0, t, info["generation"], young0, disabled0, info["collected"],
-                        info["uncollectable"], round(info.get("duration", -1e-9) * 1e9),
-                        info.get("candidates", -1), traced0, traced()[0] if traced is not None else -1))
+                append(
+                    (
+                        t0,
+                        t,
+                        info["generation"],
+                        young0,
+                        disabled0,
+                        info["collected"],
+                        info["uncollectable"],
+                        round(info.get("duration", -1e-9) * 1e9),
+                        info.get("candidates", -1),
+                        traced0,
+                        traced()[0] if traced is not None else -1,
+                    )
+                )
             else:
                 monitor._dropped += 1
             t0 = -1

@@ -32,8 +32,9 @@ def _check_thresholds(thresholds: Sequence[int] | None) -> tuple[int, ...] | Non
         return None
     values = tuple(thresholds)
     if not 1 <= len(values) <= 3:
-        raise ConfigError("thresholds take 1 to 3 integers (threshold0, threshold1, threshold2), "
-                          f"got {values!r}")
+        raise ConfigError(
+            f"thresholds take 1 to 3 integers (threshold0, threshold1, threshold2), got {values!r}"
+        )
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ConfigError(f"GC threshold {v!r} must be a non-negative integer (0 disables that level)")
@@ -53,8 +54,13 @@ class GCOptimizer:
 
     advise = staticmethod(advise)
 
-    def __init__(self, thresholds: Sequence[int] | None = None, *, freeze: bool = False,
-                 collect_before_freeze: bool = True) -> None:
+    def __init__(
+        self,
+        thresholds: Sequence[int] | None = None,
+        *,
+        freeze: bool = False,
+        collect_before_freeze: bool = True,
+    ) -> None:
         self.thresholds = _check_thresholds(thresholds)
         self.freeze = bool(freeze)
         self.collect_before_freeze = collect_before_freeze
@@ -70,8 +76,10 @@ class GCOptimizer:
             raise UsageError("GCOptimizer is already started; stop() it before starting again")
         saved = GCState.read()
         if self.freeze and saved.frozen:
-            raise UsageError(f"{saved.frozen:,} objects are already frozen (gc.freeze() was called "
-                             "elsewhere); GCOptimizer(freeze=True) could not restore that state exactly")
+            raise UsageError(
+                f"{saved.frozen:,} objects are already frozen (gc.freeze() was called "
+                "elsewhere); GCOptimizer(freeze=True) could not restore that state exactly"
+            )
         try:
             if self.thresholds is not None:
                 gc.set_threshold(*self.thresholds)
@@ -97,8 +105,9 @@ class GCOptimizer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.saved is not None:
             self.stop()
 

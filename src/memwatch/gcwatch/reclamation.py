@@ -48,8 +48,9 @@ def _gave_back(sig: ReclaimSignal, slack_abs: float) -> bool:
     return sig.after - sig.before <= HEAP_SLACK * max(0.0, sig.peak - sig.before) + slack_abs
 
 
-def measure_reclamation(workload: Callable[[], object], *, trim: bool = True,
-                        component: str = "workload") -> Reclamation:
+def measure_reclamation(
+    workload: Callable[[], object], *, trim: bool = True, component: str = "workload"
+) -> Reclamation:
     """Run ``workload()`` once, collect fully, and report what came back per signal.
 
     ``trim`` then calls ``malloc_trim(0)`` (glibc only) and records RSS after it.
@@ -63,8 +64,11 @@ def measure_reclamation(workload: Callable[[], object], *, trim: bool = True,
     try:
         result = workload()
     except Exception as exc:
-        raise OperationError(f"{component}: the workload raised {type(exc).__name__}: {exc}", original=exc,
-                             traceback_text="".join(traceback.format_exception(exc))) from exc
+        raise OperationError(
+            f"{component}: the workload raised {type(exc).__name__}: {exc}",
+            original=exc,
+            traceback_text="".join(traceback.format_exception(exc)),
+        ) from exc
     end = _read()
     peaks = dict(end)
     sources = dict.fromkeys(end, "end of workload")
@@ -78,10 +82,19 @@ def measure_reclamation(workload: Callable[[], object], *, trim: bool = True,
     gc.collect()
     after = _read()
     units = {"rss": "bytes", "py_blocks": "count", "native_heap": "bytes", "py_heap": "bytes"}
-    signals = tuple(ReclaimSignal(name=name, unit=units[name], before=before[name], peak=peaks[name],
-                                  peak_source=sources[name], after=after[name],
-                                  returned=_returned(before[name], peaks[name], after[name]))
-                    for name in ("rss", "py_blocks", "native_heap", "py_heap") if name in after)
+    signals = tuple(
+        ReclaimSignal(
+            name=name,
+            unit=units[name],
+            before=before[name],
+            peak=peaks[name],
+            peak_source=sources[name],
+            after=after[name],
+            returned=_returned(before[name], peaks[name], after[name]),
+        )
+        for name in ("rss", "py_blocks", "native_heap", "py_heap")
+        if name in after
+    )
     unavailable = {}
     if native.native_reason():
         unavailable["native_heap"] = native.native_reason()
@@ -93,9 +106,13 @@ def measure_reclamation(workload: Callable[[], object], *, trim: bool = True,
         trim_released = after["rss"] - rss_after_trim
     elif trim:
         unavailable["malloc_trim"] = native.native_reason() or "malloc_trim is not available"
-    return Reclamation(signals=signals, rss_after_trim=rss_after_trim, trim_released=trim_released,
-                       remedy=_remedy({sig.name: sig for sig in signals}, trim_released),
-                       unavailable=unavailable)
+    return Reclamation(
+        signals=signals,
+        rss_after_trim=rss_after_trim,
+        trim_released=trim_released,
+        remedy=_remedy({sig.name: sig for sig in signals}, trim_released),
+        unavailable=unavailable,
+    )
 
 
 def _remedy(signals: dict[str, ReclaimSignal], trim_released: float | None) -> str:
@@ -109,11 +126,13 @@ def _remedy(signals: dict[str, ReclaimSignal], trim_released: float | None) -> s
     blocks, heap = signals["py_blocks"], signals["native_heap"]
     if not (_gave_back(blocks, 1000.0) and _gave_back(heap, float(2**20))):
         return ""
-    text = (f"RSS stayed {format_size(left)} above its start after a full collection while the Python "
-            f"heap ({blocks.after - blocks.before:+,.0f} blocks) and the native heap "
-            f"({format_size(heap.after - heap.before, signed=True)}) gave their growth back: the freed "
-            "memory is held by the allocator, not by objects. Call malloc_trim(0) "
-            "(memwatch.probes.native.malloc_trim) after such bursts")
+    text = (
+        f"RSS stayed {format_size(left)} above its start after a full collection while the Python "
+        f"heap ({blocks.after - blocks.before:+,.0f} blocks) and the native heap "
+        f"({format_size(heap.after - heap.before, signed=True)}) gave their growth back: the freed "
+        "memory is held by the allocator, not by objects. Call malloc_trim(0) "
+        "(memwatch.probes.native.malloc_trim) after such bursts"
+    )
     if trim_released is not None:
         text += f"; here it returned {format_size(trim_released)} of RSS"
     return text

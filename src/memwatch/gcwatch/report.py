@@ -55,12 +55,18 @@ def collector_kind(version: tuple[int, ...] | None = None) -> str:
     return kind
 
 
-def interpreter_info(thresholds: tuple[int, ...], duration_source: str,
-                     forced_detection: str) -> InterpreterInfo:
-    return InterpreterInfo(version=platform.python_version(), implementation=sys.implementation.name,
-                           full_version=sys.version, collector=collector_kind(),
-                           thresholds=tuple(int(t) for t in thresholds),
-                           duration_source=duration_source, forced_detection=forced_detection)
+def interpreter_info(
+    thresholds: tuple[int, ...], duration_source: str, forced_detection: str
+) -> InterpreterInfo:
+    return InterpreterInfo(
+        version=platform.python_version(),
+        implementation=sys.implementation.name,
+        full_version=sys.version,
+        collector=collector_kind(),
+        thresholds=tuple(int(t) for t in thresholds),
+        duration_source=duration_source,
+        forced_detection=forced_detection,
+    )
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,12 @@ class Snapshot:
 
     @classmethod
     def take(cls) -> Snapshot:
-        return cls(t_ns=time.perf_counter_ns(), stats=tuple(gc.get_stats()),
-                   garbage_len=len(gc.garbage), thresholds=tuple(gc.get_threshold()))
+        return cls(
+            t_ns=time.perf_counter_ns(),
+            stats=tuple(gc.get_stats()),
+            garbage_len=len(gc.garbage),
+            thresholds=tuple(gc.get_threshold()),
+        )
 
 
 def _garbage_types(start: int) -> tuple[int, dict[str, int]]:
@@ -85,23 +95,43 @@ def _garbage_types(start: int) -> tuple[int, dict[str, int]]:
     return len(garbage) - start, dict(counts.most_common(20))
 
 
-def build_report(rows: Sequence[Any], snap: Snapshot, *, stop_ns: int,
-                 forced_calls: Sequence[tuple[int, int]], operations: int, dropped: int, unmatched: int,
-                 count_objects: bool, component: str) -> GCReport:
+def build_report(
+    rows: Sequence[Any],
+    snap: Snapshot,
+    *,
+    stop_ns: int,
+    forced_calls: Sequence[tuple[int, int]],
+    operations: int,
+    dropped: int,
+    unmatched: int,
+    count_objects: bool,
+    component: str,
+) -> GCReport:
     """Read the end state of the collector, then :func:`report_from_collections`."""
     stats_now = gc.get_stats()
     keys = ("collections", "collected", "uncollectable")
-    delta = [{key: after.get(key, 0) - before.get(key, 0) for key in keys}
-             for before, after in zip(snap.stats, stats_now, strict=False)]
+    delta = [
+        {key: after.get(key, 0) - before.get(key, 0) for key in keys}
+        for before, after in zip(snap.stats, stats_now, strict=False)
+    ]
     unchanged = tuple(gc.get_threshold()) == snap.thresholds
     rule = forced.TRIGGER_RULE and unchanged
     return report_from_collections(
-        collections_from_rows(rows, unmatched), wall_ms=max(0.0, (stop_ns - snap.t_ns) / 1e6),
-        t0_ns=snap.t_ns, thresholds=snap.thresholds, stats_delta=delta, operations=operations,
-        dropped=dropped, tracked_objects=len(gc.get_objects()) if count_objects else None,
-        frozen_objects=gc.get_freeze_count(), garbage=_garbage_types(snap.garbage_len),
-        component=component, trigger_rule=rule, forced_calls=forced_calls,
-        forced_detection=forced.METHOD if unchanged else "gc.collect wrapper (thresholds changed)")
+        collections_from_rows(rows, unmatched),
+        wall_ms=max(0.0, (stop_ns - snap.t_ns) / 1e6),
+        t0_ns=snap.t_ns,
+        thresholds=snap.thresholds,
+        stats_delta=delta,
+        operations=operations,
+        dropped=dropped,
+        tracked_objects=len(gc.get_objects()) if count_objects else None,
+        frozen_objects=gc.get_freeze_count(),
+        garbage=_garbage_types(snap.garbage_len),
+        component=component,
+        trigger_rule=rule,
+        forced_calls=forced_calls,
+        forced_detection=forced.METHOD if unchanged else "gc.collect wrapper (thresholds changed)",
+    )
 
 
 def report_from_events(events: Sequence[tuple[Any, ...]], **kwargs: Any) -> GCReport:
@@ -109,13 +139,23 @@ def report_from_events(events: Sequence[tuple[Any, ...]], **kwargs: Any) -> GCRe
     return report_from_collections(pair_events(events), **kwargs)
 
 
-def report_from_collections(cols: Collections, *, wall_ms: float, t0_ns: int = 0,
-                            thresholds: tuple[int, ...] = (700, 10, 10),
-                            stats_delta: Sequence[dict[str, int]] | None = None, operations: int = 0,
-                            dropped: int = 0, tracked_objects: int | None = None, frozen_objects: int = 0,
-                            garbage: tuple[int, dict[str, int]] = (0, {}), component: str = "",
-                            trigger_rule: bool = False, forced_detection: str = "",
-                            forced_calls: Sequence[tuple[int, int]] = ()) -> GCReport:
+def report_from_collections(
+    cols: Collections,
+    *,
+    wall_ms: float,
+    t0_ns: int = 0,
+    thresholds: tuple[int, ...] = (700, 10, 10),
+    stats_delta: Sequence[dict[str, int]] | None = None,
+    operations: int = 0,
+    dropped: int = 0,
+    tracked_objects: int | None = None,
+    frozen_objects: int = 0,
+    garbage: tuple[int, dict[str, int]] = (0, {}),
+    component: str = "",
+    trigger_rule: bool = False,
+    forced_detection: str = "",
+    forced_calls: Sequence[tuple[int, int]] = (),
+) -> GCReport:
     """Build a report from collections (pure: synthetic streams give known reports).
 
     ``stats_delta`` is the change of ``gc.get_stats()`` over the span, which keeps
@@ -133,18 +173,25 @@ def report_from_collections(cols: Collections, *, wall_ms: float, t0_ns: int = 0
         if stats_delta is not None and g < len(stats_delta):
             delta = stats_delta[g]
         else:
-            delta = {"collections": int(mask.sum()), "collected": int(cols.collected[mask].sum()),
-                     "uncollectable": int(cols.uncollectable[mask].sum())}
+            delta = {
+                "collections": int(mask.sum()),
+                "collected": int(cols.collected[mask].sum()),
+                "uncollectable": int(cols.uncollectable[mask].sum()),
+            }
         pauses[key] = _pause(dur_ms[mask], wall_ms)
         count = int(delta.get("collections", 0))
         n_forced = int(np.count_nonzero(cols.forced[mask]))
         pause_ms = float(dur_ms[mask].sum())
         known = cols.freed_bytes[mask][~np.isnan(cols.freed_bytes[mask])]
         generations[key] = GenerationStats(
-            collections=count, automatic=max(0, count - n_forced), forced=n_forced,
-            collected=int(delta.get("collected", 0)), uncollectable=int(delta.get("uncollectable", 0)),
+            collections=count,
+            automatic=max(0, count - n_forced),
+            forced=n_forced,
+            collected=int(delta.get("collected", 0)),
+            uncollectable=int(delta.get("uncollectable", 0)),
             objects_per_ms=efficiency(float(cols.collected[mask].sum()), pause_ms),
-            bytes_per_ms=efficiency(float(known.sum()), pause_ms) if known.size else None)
+            bytes_per_ms=efficiency(float(known.sum()), pause_ms) if known.size else None,
+        )
     pauses["all"] = _pause(dur_ms, wall_ms)
     total = sum(gen.collections for gen in generations.values())
     n_forced = sum(gen.forced for gen in generations.values())
@@ -152,30 +199,53 @@ def report_from_collections(cols: Collections, *, wall_ms: float, t0_ns: int = 0
     source = "interpreter" if bool(cols.from_interpreter.any()) else "perf_counter_ns"
     return GCReport(
         interpreter=interpreter_info(thresholds, source, forced_detection or forced.METHOD),
-        wall_ms=wall_ms, pauses=pauses, generations=generations,
-        collections=total, automatic=max(0, total - n_forced), forced=n_forced,
+        wall_ms=wall_ms,
+        pauses=pauses,
+        generations=generations,
+        collections=total,
+        automatic=max(0, total - n_forced),
+        forced=n_forced,
         collected=sum(gen.collected for gen in generations.values()),
-        uncollectable=Uncollectable(count=sum(gen.uncollectable for gen in generations.values()),
-                                    garbage_growth=garbage[0], types=dict(garbage[1])),
+        uncollectable=Uncollectable(
+            count=sum(gen.uncollectable for gen in generations.values()),
+            garbage_growth=garbage[0],
+            types=dict(garbage[1]),
+        ),
         promotions=estimate_promotions(cols),
         efficiency=efficiency(float(cols.collected.sum()), float(dur_ms.sum())),
-        efficiency_bytes=(efficiency(float(freed_all.sum()), float(dur_ms.sum()))
-                          if freed_all.size else None),
+        efficiency_bytes=(
+            efficiency(float(freed_all.sum()), float(dur_ms.sum())) if freed_all.size else None
+        ),
         operations=operations,
         collections_per_operation=total / operations if operations > 0 else None,
-        events=GCEvents(generation=cols.generation.astype(np.float64),
-                        start_ms=(cols.start_ns - t0_ns) / 1e6, duration_ms=dur_ms,
-                        collected=cols.collected.astype(np.float64),
-                        uncollectable=cols.uncollectable.astype(np.float64),
-                        forced=cols.forced.astype(np.float64),
-                        young_count=cols.young_count.astype(np.float64),
-                        candidates=cols.candidates, freed_bytes=cols.freed_bytes),
-        tracked_objects=tracked_objects, frozen_objects=frozen_objects,
-        dropped_collections=dropped, unmatched_events=cols.unmatched, component=component)
+        events=GCEvents(
+            generation=cols.generation.astype(np.float64),
+            start_ms=(cols.start_ns - t0_ns) / 1e6,
+            duration_ms=dur_ms,
+            collected=cols.collected.astype(np.float64),
+            uncollectable=cols.uncollectable.astype(np.float64),
+            forced=cols.forced.astype(np.float64),
+            young_count=cols.young_count.astype(np.float64),
+            candidates=cols.candidates,
+            freed_bytes=cols.freed_bytes,
+        ),
+        tracked_objects=tracked_objects,
+        frozen_objects=frozen_objects,
+        dropped_collections=dropped,
+        unmatched_events=cols.unmatched,
+        component=component,
+    )
 
 
 def _pause(durations_ms: np.ndarray, wall_ms: float) -> PauseStats:
     s = pause_stats(durations_ms, wall_ms)
-    return PauseStats(count=int(s["count"]), total_ms=s["total_ms"], mean_ms=s["mean_ms"],
-                      p50_ms=s["p50_ms"], p95_ms=s["p95_ms"], p99_ms=s["p99_ms"], max_ms=s["max_ms"],
-                      share=s["share"])
+    return PauseStats(
+        count=int(s["count"]),
+        total_ms=s["total_ms"],
+        mean_ms=s["mean_ms"],
+        p50_ms=s["p50_ms"],
+        p95_ms=s["p95_ms"],
+        p99_ms=s["p99_ms"],
+        max_ms=s["max_ms"],
+        share=s["share"],
+    )

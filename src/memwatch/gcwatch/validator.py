@@ -43,15 +43,22 @@ class GCThresholds:
             if value < 0:
                 raise ConfigError(f"GC threshold {f.name}={value!r} must not be negative")
         if self.max_time_share is not None and self.max_time_share > 1:
-            raise ConfigError(f"GC threshold max_time_share={self.max_time_share!r} is a fraction "
-                              "of wall time and must lie in [0, 1] (0.05 means 5%)")
-        ordered = [("max_pause_p95_ms", self.max_pause_p95_ms), ("max_pause_p99_ms", self.max_pause_p99_ms),
-                   ("max_pause_ms", self.max_pause_ms)]
+            raise ConfigError(
+                f"GC threshold max_time_share={self.max_time_share!r} is a fraction "
+                "of wall time and must lie in [0, 1] (0.05 means 5%)"
+            )
+        ordered = [
+            ("max_pause_p95_ms", self.max_pause_p95_ms),
+            ("max_pause_p99_ms", self.max_pause_p99_ms),
+            ("max_pause_ms", self.max_pause_ms),
+        ]
         known = [(name, v) for name, v in ordered if v is not None]
         for (low_name, low), (high_name, high) in itertools.pairwise(known):
             if low > high:
-                raise ConfigError(f"GC thresholds make no sense: {low_name}={low:g} is above "
-                                  f"{high_name}={high:g} (a percentile cannot exceed the maximum)")
+                raise ConfigError(
+                    f"GC thresholds make no sense: {low_name}={low:g} is above "
+                    f"{high_name}={high:g} (a percentile cannot exceed the maximum)"
+                )
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> GCThresholds:
@@ -59,8 +66,9 @@ class GCThresholds:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
-            raise ConfigError(f"unknown GC threshold(s) {', '.join(unknown)}; "
-                              f"known: {', '.join(sorted(names))}")
+            raise ConfigError(
+                f"unknown GC threshold(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+            )
         return cls(**dict(values))
 
 
@@ -80,8 +88,9 @@ class GCPerformanceValidator:
     def __init__(self, thresholds: GCThresholds | Mapping[str, Any] | None = None) -> None:
         self.thresholds = _coerce(thresholds)
 
-    async def test_gc_frequency(self, operation_func: Callable[[], Any], iterations: int = 1000,
-                                component_name: str = "operation") -> GCReport:
+    async def test_gc_frequency(
+        self, operation_func: Callable[[], Any], iterations: int = 1000, component_name: str = "operation"
+    ) -> GCReport:
         """Call ``operation_func`` (sync or async) ``iterations`` times under a monitor.
 
         Returns the report with ``collections_per_operation`` and ``latency`` filled.
@@ -95,27 +104,43 @@ class GCPerformanceValidator:
         allp = metrics.pauses["all"]
         checks: list[GCCheck] = []
 
-        def check(name: str, value: float | None, limit: float | None, text: str,
-                  *, at_least: bool = False) -> None:
+        def check(
+            name: str, value: float | None, limit: float | None, text: str, *, at_least: bool = False
+        ) -> None:
             if limit is None or value is None:
                 return
             passed = value >= limit if at_least else value <= limit
             word = "below" if at_least else "above"
             message = text.format(value=value, limit=limit) + ("" if passed else f" ({word} the limit)")
-            checks.append(GCCheck(name=name, value=float(value), limit=float(limit), passed=passed,
-                                  message=message))
+            checks.append(
+                GCCheck(name=name, value=float(value), limit=float(limit), passed=passed, message=message)
+            )
 
         check("pause_p95", allp.p95_ms, t.max_pause_p95_ms, "pause p95 {value:.3f} ms, limit {limit:g} ms")
         check("pause_p99", allp.p99_ms, t.max_pause_p99_ms, "pause p99 {value:.3f} ms, limit {limit:g} ms")
         check("pause_max", allp.max_ms, t.max_pause_ms, "longest pause {value:.3f} ms, limit {limit:g} ms")
-        check("time_share", allp.share, t.max_time_share,
-              "GC took {value:.2%} of wall time, limit {limit:.2%}")
-        check("collections_per_operation", metrics.collections_per_operation,
-              t.max_collections_per_operation, "{value:.4f} collections per operation, limit {limit:g}")
+        check(
+            "time_share", allp.share, t.max_time_share, "GC took {value:.2%} of wall time, limit {limit:.2%}"
+        )
+        check(
+            "collections_per_operation",
+            metrics.collections_per_operation,
+            t.max_collections_per_operation,
+            "{value:.4f} collections per operation, limit {limit:g}",
+        )
         unc = metrics.uncollectable
-        check("uncollectable", float(max(unc.count, unc.garbage_growth)), t.max_uncollectable,
-              "{value:.0f} uncollectable objects, limit {limit:g}")
+        check(
+            "uncollectable",
+            float(max(unc.count, unc.garbage_growth)),
+            t.max_uncollectable,
+            "{value:.0f} uncollectable objects, limit {limit:g}",
+        )
         if allp.count:
-            check("efficiency", metrics.efficiency, t.min_objects_per_ms,
-                  "{value:,.0f} objects reclaimed per ms of pause, minimum {limit:g}", at_least=True)
+            check(
+                "efficiency",
+                metrics.efficiency,
+                t.min_objects_per_ms,
+                "{value:,.0f} objects reclaimed per ms of pause, minimum {limit:g}",
+                at_least=True,
+            )
         return GCValidation(component=metrics.component, checks=tuple(checks))

@@ -22,14 +22,28 @@ __all__ = ["MemoryAlertSystem", "MemoryMonitor"]
 class MemoryAlertSystem:
     """Alerts at ``warning_threshold`` and ``critical_threshold`` (shares of the budget)."""
 
-    def __init__(self, warning_threshold: float = 0.7, critical_threshold: float = 0.85,
-                 check_interval: float = 0.1, *, emergency_threshold: float | None = None,
-                 cooldown: float = 5.0, source: MemorySource | None = None,
-                 **guard_options: Any) -> None:
+    def __init__(
+        self,
+        warning_threshold: float = 0.7,
+        critical_threshold: float = 0.85,
+        check_interval: float = 0.1,
+        *,
+        emergency_threshold: float | None = None,
+        cooldown: float = 5.0,
+        source: MemorySource | None = None,
+        **guard_options: Any,
+    ) -> None:
         if emergency_threshold is None:
             emergency_threshold = max(0.95, min(1.0, critical_threshold + 0.05))
-        self.guard = MemoryGuard(warning_threshold, critical_threshold, emergency_threshold,
-                                 check_interval, cooldown, source, **guard_options)
+        self.guard = MemoryGuard(
+            warning_threshold,
+            critical_threshold,
+            emergency_threshold,
+            check_interval,
+            cooldown,
+            source,
+            **guard_options,
+        )
         self.warning_threshold = warning_threshold
         self.critical_threshold = critical_threshold
         self.check_interval = check_interval
@@ -114,6 +128,12 @@ class MemoryMonitor:
 
     def snapshot(self) -> dict[str, Any]:
         usage, budget = self._sample()
-        return {"current": usage, "peak": self._peak, "available": max(0, budget - usage),
-                "budget": budget, "percent": 100.0 * usage / budget if budget > 0 else 0.0,
-                "budget_source": self.source.budget_source, "usage_source": self.source.usage_source}
+        return {
+            "current": usage,
+            "peak": self._peak,
+            "available": max(0, budget - usage),
+            "budget": budget,
+            "percent": 100.0 * usage / budget if budget > 0 else 0.0,
+            "budget_source": self.source.budget_source,
+            "usage_source": self.source.usage_source,
+        }

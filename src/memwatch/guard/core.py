@@ -50,20 +50,37 @@ _LEVEL_VALUE = {Level.NORMAL: 0.0, Level.WARNING: 1.0, Level.CRITICAL: 2.0, Leve
 class MemoryGuard:
     """Protects a running process from running out of memory (see the module docstring)."""
 
-    def __init__(self, warning: float | int | str = 0.70, critical: float | int | str = 0.85,
-                 emergency: float | int | str = 0.95, check_interval: float = 0.1,
-                 cooldown: float = 5.0, source: MemorySource | None = None,
-                 clock: Callable[[], float] | None = None, *, hysteresis: float = 0.05,
-                 psi_warning: float | None = 10.0, psi_critical: float | None = 30.0,
-                 psi_trigger: bool = True, reserve: int | str = "16 MiB",
-                 exit_code: int = EXIT_EMERGENCY, exit: Callable[[int], Any] | None = None,
-                 history: int = 1000) -> None:
+    def __init__(
+        self,
+        warning: float | int | str = 0.70,
+        critical: float | int | str = 0.85,
+        emergency: float | int | str = 0.95,
+        check_interval: float = 0.1,
+        cooldown: float = 5.0,
+        source: MemorySource | None = None,
+        clock: Callable[[], float] | None = None,
+        *,
+        hysteresis: float = 0.05,
+        psi_warning: float | None = 10.0,
+        psi_critical: float | None = 30.0,
+        psi_trigger: bool = True,
+        reserve: int | str = "16 MiB",
+        exit_code: int = EXIT_EMERGENCY,
+        exit: Callable[[int], Any] | None = None,
+        history: int = 1000,
+    ) -> None:
         if check_interval <= 0:
             raise ConfigError(f"check_interval must be positive, got {check_interval!r}")
         self.clock = clock or time.monotonic
         self.check_interval = float(check_interval)
-        self.policy = LevelPolicy(warning, critical, emergency, hysteresis=hysteresis,
-                                  psi_warning=psi_warning, psi_critical=psi_critical)
+        self.policy = LevelPolicy(
+            warning,
+            critical,
+            emergency,
+            hysteresis=hysteresis,
+            psi_warning=psi_warning,
+            psi_critical=psi_critical,
+        )
         self.tracker = LevelTracker(self.policy, cooldown)
         self.ladder = RecoveryLadder(cooldown, self.clock)
         self.source: MemorySource = source if source is not None else SystemSource(clock=self.clock)
@@ -81,8 +98,7 @@ class MemoryGuard:
         self.peak = 0
         self.started_at = time.time()
         self._check_lock = threading.RLock()  # a handler may call run_ladder
-        self._runner = CheckThread(self.check, self.check_interval, self.metrics_data,
-                                   self._arm_trigger)
+        self._runner = CheckThread(self.check, self.check_interval, self.metrics_data, self._arm_trigger)
         self._checkpointed = False
         self.shutting_down = False
 
@@ -98,8 +114,15 @@ class MemoryGuard:
     def remove_handler(self, handler: Handler) -> None:
         self._dispatch.remove(handler)
 
-    def add_strategy(self, name: str, fn: Any = None, level: str | None = None, *,
-                     cooldown: float | None = None, undo: Callable[[], Any] | None = None) -> None:
+    def add_strategy(
+        self,
+        name: str,
+        fn: Any = None,
+        level: str | None = None,
+        *,
+        cooldown: float | None = None,
+        undo: Callable[[], Any] | None = None,
+    ) -> None:
         """Add a rung: ``fn()`` (or ``fn(level)``), or a built-in by name (see ``ladder``)."""
         if name == "shutdown" and fn is None:
             fn, level = self.shutdown, level or "emergency"
@@ -162,8 +185,13 @@ class MemoryGuard:
             self.metrics_data.inc(f"strategy_runs.{outcome.name}")
             if outcome.error:
                 self.metrics_data.inc(f"strategy_errors.{outcome.name}")
-            _log.info("memwatch guard: %s at %s: %s -> %s", outcome.name, outcome.level,
-                      format_size(outcome.usage_before), format_size(outcome.usage_after))
+            _log.info(
+                "memwatch guard: %s at %s: %s -> %s",
+                outcome.name,
+                outcome.level,
+                format_size(outcome.usage_before),
+                format_size(outcome.usage_after),
+            )
 
     def _on_change(self, level: Level, previous: Level, reason: str, sample: GuardSample) -> None:
         alert = GuardAlert(sample.time, str(level), str(previous), reason, sample)
@@ -177,8 +205,11 @@ class MemoryGuard:
                 self._checkpointed = False
                 self._preserver.hold_reserve()
         self._dispatch.emit(str(level), alert_details(alert, getattr(self.source, "budget_detail", "")))
-        if level is Level.EMERGENCY and not self._checkpointed and \
-                not any(s.name == "shutdown" for s in self.ladder.strategies):
+        if (
+            level is Level.EMERGENCY
+            and not self._checkpointed
+            and not any(s.name == "shutdown" for s in self.ladder.strategies)
+        ):
             self._checkpointed = True
             self.flush()
 
@@ -194,8 +225,7 @@ class MemoryGuard:
         with self._check_lock:
             try:
                 sample = self._read()
-                outcomes, _s, _l = self.ladder.run(fixed, sample, lambda: (self._read(), fixed),
-                                                   force=force)
+                outcomes, _s, _l = self.ladder.run(fixed, sample, lambda: (self._read(), fixed), force=force)
             except Exception:
                 self.metrics_data.inc("check_errors")
                 _log.exception("memwatch guard: ladder run failed")
@@ -207,8 +237,10 @@ class MemoryGuard:
     def flush(self, *, reopen: bool = True) -> list[PreservedFile]:
         """Write every preserved buffer now (atomically); returns what was written."""
         released = self._preserver.release_reserve()
-        files = self._preserver.flush(lambda path, exc: _log.error(
-            "memwatch guard: could not preserve %s: %s", path, exc), reopen=reopen)
+        files = self._preserver.flush(
+            lambda path, exc: _log.error("memwatch guard: could not preserve %s: %s", path, exc),
+            reopen=reopen,
+        )
         self.preserved.extend(files)
         self.metrics_data.inc("preserve_flushes")
         if released and reopen and self.tracker.level is Level.NORMAL:
@@ -262,8 +294,9 @@ class MemoryGuard:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     async def __aenter__(self) -> Self:
@@ -272,8 +305,9 @@ class MemoryGuard:
         self._dispatch.loop = asyncio.get_running_loop()
         return self.start()
 
-    async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         import asyncio
 
         await asyncio.to_thread(self.stop)
@@ -291,9 +325,15 @@ class MemoryGuard:
     def report(self) -> GuardReport:
         snap = self.metrics()
         return GuardReport(
-            started_at=self.started_at, budget=self.last_sample.budget if self.last_sample else 0,
+            started_at=self.started_at,
+            budget=self.last_sample.budget if self.last_sample else 0,
             budget_source=self.source.budget_source,
             budget_detail=getattr(self.source, "budget_detail", ""),
-            usage_source=self.source.usage_source, level=str(self.level),
-            alerts=tuple(self.alerts), actions=tuple(self.actions),
-            preserved=tuple(self.preserved), counters=snap["counters"], gauges=snap["gauges"])
+            usage_source=self.source.usage_source,
+            level=str(self.level),
+            alerts=tuple(self.alerts),
+            actions=tuple(self.actions),
+            preserved=tuple(self.preserved),
+            counters=snap["counters"],
+            gauges=snap["gauges"],
+        )

@@ -25,12 +25,24 @@ Handler = Callable[..., Any]
 def alert_details(alert: GuardAlert, budget_detail: str = "") -> dict[str, Any]:
     """The dict handed to handlers: level, previous, reason and the reading."""
     s = alert.sample
-    return {"level": alert.level, "previous": alert.previous, "reason": alert.reason,
-            "time": alert.time, "usage": s.usage, "budget": s.budget, "fraction": s.fraction,
-            "percent": 100.0 * s.fraction, "budget_source": s.budget_source,
-            "budget_detail": budget_detail, "usage_source": s.usage_source,
-            "psi_some_avg10": s.psi_some_avg10, "psi_full_avg10": s.psi_full_avg10,
-            "events": dict(s.events), "gpu_used": s.gpu_used, "gpu_total": s.gpu_total}
+    return {
+        "level": alert.level,
+        "previous": alert.previous,
+        "reason": alert.reason,
+        "time": alert.time,
+        "usage": s.usage,
+        "budget": s.budget,
+        "fraction": s.fraction,
+        "percent": 100.0 * s.fraction,
+        "budget_source": s.budget_source,
+        "budget_detail": budget_detail,
+        "usage_source": s.usage_source,
+        "psi_some_avg10": s.psi_some_avg10,
+        "psi_full_avg10": s.psi_full_avg10,
+        "events": dict(s.events),
+        "gpu_used": s.gpu_used,
+        "gpu_total": s.gpu_total,
+    }
 
 
 def _arity(fn: Handler) -> int:

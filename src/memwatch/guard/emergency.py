@@ -35,11 +35,14 @@ def run_hooks(hooks: list[Callable[[], Any]], on_error: Callable[[], None]) -> N
 
 def announce_exit(sample: GuardSample | None, files: int, exit_code: int) -> None:
     """Log where memory stood and what was saved; flush the standard streams."""
-    _log.critical("memwatch guard: emergency shutdown at %s of %s (%s); preserved %d file(s); "
-                  "exiting with code %d",
-                  format_size(sample.usage if sample else 0),
-                  format_size(sample.budget if sample else 0),
-                  sample.budget_source if sample else "?", files, exit_code)
+    _log.critical(
+        "memwatch guard: emergency shutdown at %s of %s (%s); preserved %d file(s); exiting with code %d",
+        format_size(sample.usage if sample else 0),
+        format_size(sample.budget if sample else 0),
+        sample.budget_source if sample else "?",
+        files,
+        exit_code,
+    )
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

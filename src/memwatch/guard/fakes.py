@@ -76,11 +76,19 @@ class FakeSource:
     ``reads`` counts the reads (the guard re-reads after every ladder step).
     """
 
-    def __init__(self, budget: int | str = 1 << 30, usage: int | str = 0, *,
-                 clock: FakeClock | None = None, psi_some: float | None = None,
-                 psi_full: float | None = None, gpu_used: int | None = None,
-                 gpu_total: int | None = None, budget_source: str = "fake",
-                 usage_source: str = "fake") -> None:
+    def __init__(
+        self,
+        budget: int | str = 1 << 30,
+        usage: int | str = 0,
+        *,
+        clock: FakeClock | None = None,
+        psi_some: float | None = None,
+        psi_full: float | None = None,
+        gpu_used: int | None = None,
+        gpu_total: int | None = None,
+        budget_source: str = "fake",
+        usage_source: str = "fake",
+    ) -> None:
         self.budget = parse_size(budget)
         self.usage = parse_size(usage)
         self.clock = clock
@@ -110,12 +118,21 @@ class FakeSource:
         if self.fail_next is not None:
             exc, self.fail_next = self.fail_next, None
             raise exc
-        deltas = {k: v - self._seen.get(k, 0) for k, v in self.events.items()
-                  if v != self._seen.get(k, 0)}
+        deltas = {k: v - self._seen.get(k, 0) for k, v in self.events.items() if v != self._seen.get(k, 0)}
         self._seen = dict(self.events)
         now = self.clock() if self.clock is not None else float(self.reads)
-        return GuardSample(now, self.usage, self.budget, self.usage_source, self.budget_source,
-                           self.psi_some, self.psi_full, deltas, self.gpu_used, self.gpu_total)
+        return GuardSample(
+            now,
+            self.usage,
+            self.budget,
+            self.usage_source,
+            self.budget_source,
+            self.psi_some,
+            self.psi_full,
+            deltas,
+            self.gpu_used,
+            self.gpu_total,
+        )
 
     def close(self) -> None:
         return None

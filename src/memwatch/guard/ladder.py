@@ -66,8 +66,9 @@ class Strategy:
 class ThrottledGC:
     """``gc.collect()`` that spends at most ``max_duty`` of wall time and waits ``min_interval``."""
 
-    def __init__(self, max_duty: float = 0.05, min_interval: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_duty: float = 0.05, min_interval: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_duty = max_duty
         self.min_interval = min_interval
         self.clock = clock
@@ -118,8 +119,10 @@ def cuda_empty_cache() -> bool:
 
 def _pause_pair(target: Any) -> tuple[Callable[[], Any], Callable[[], Any]]:
     if target is None:
-        raise ConfigError("strategy 'pause_intake' needs a target: a threading.Event that is set "
-                          "while intake runs, or a function fn(paused: bool)")
+        raise ConfigError(
+            "strategy 'pause_intake' needs a target: a threading.Event that is set "
+            "while intake runs, or a function fn(paused: bool)"
+        )
     if hasattr(target, "set") and hasattr(target, "clear") and hasattr(target, "is_set"):
         return target.clear, target.set
     if callable(target):
@@ -128,14 +131,18 @@ def _pause_pair(target: Any) -> tuple[Callable[[], Any], Callable[[], Any]]:
 
 
 BUILTINS: dict[str, Level] = {
-    "gc": Level.WARNING, "malloc_trim": Level.WARNING, "clear_caches": Level.WARNING,
-    "cuda_empty_cache": Level.WARNING, "pause_intake": Level.CRITICAL, "shutdown": Level.EMERGENCY,
+    "gc": Level.WARNING,
+    "malloc_trim": Level.WARNING,
+    "clear_caches": Level.WARNING,
+    "cuda_empty_cache": Level.WARNING,
+    "pause_intake": Level.CRITICAL,
+    "shutdown": Level.EMERGENCY,
 }
 
 
-def builtin_strategy(name: str, target: Any = None,
-                     clock: Callable[[], float] = time.monotonic
-                     ) -> tuple[StrategyFn, Callable[[], Any] | None]:
+def builtin_strategy(
+    name: str, target: Any = None, clock: Callable[[], float] = time.monotonic
+) -> tuple[StrategyFn, Callable[[], Any] | None]:
     """(fn, undo) of a built-in strategy; ``shutdown`` is built by the guard itself."""
     if name == "gc":
         return ThrottledGC(clock=clock), None
@@ -155,8 +162,10 @@ def _takes_argument(fn: StrategyFn) -> bool:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return False
-    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
-               and p.default is p.empty for p in params)
+    return any(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) and p.default is p.empty
+        for p in params
+    )
 
 
 class RecoveryLadder:
@@ -167,9 +176,16 @@ class RecoveryLadder:
         self.clock = clock
         self.strategies: list[Strategy] = []
 
-    def add(self, name: str, fn: Any = None, level: str | Level | None = None, *,
-            cooldown: float | None = None, undo: Callable[[], Any] | None = None,
-            target: Any = None) -> Strategy:
+    def add(
+        self,
+        name: str,
+        fn: Any = None,
+        level: str | Level | None = None,
+        *,
+        cooldown: float | None = None,
+        undo: Callable[[], Any] | None = None,
+        target: Any = None,
+    ) -> Strategy:
         if any(s.name == name for s in self.strategies):
             raise ConfigError(f"a strategy named {name!r} is already on the ladder")
         if fn is None:
@@ -179,9 +195,14 @@ class RecoveryLadder:
         elif name == "pause_intake" or not callable(fn):
             fn, undo = _pause_pair(fn)  # an Event, or fn(paused: bool)
             level = level or Level.CRITICAL
-        strategy = Strategy(name, fn, Level.parse(level or Level.WARNING),
-                            self.cooldown if cooldown is None else cooldown, undo,
-                            _takes_argument(fn))
+        strategy = Strategy(
+            name,
+            fn,
+            Level.parse(level or Level.WARNING),
+            self.cooldown if cooldown is None else cooldown,
+            undo,
+            _takes_argument(fn),
+        )
         if strategy.level is Level.NORMAL:
             raise ConfigError(f"strategy {name!r}: level must be warning, critical or emergency")
         self.strategies.append(strategy)
@@ -193,8 +214,14 @@ class RecoveryLadder:
     def ordered(self) -> list[Strategy]:
         return sorted(self.strategies, key=lambda s: s.level.rank)  # stable: addition order
 
-    def run(self, level: Level, sample: GuardSample, recheck: Callable[[], tuple[GuardSample, Level]],
-            *, force: bool = False) -> tuple[list[ActionOutcome], GuardSample, Level]:
+    def run(
+        self,
+        level: Level,
+        sample: GuardSample,
+        recheck: Callable[[], tuple[GuardSample, Level]],
+        *,
+        force: bool = False,
+    ) -> tuple[list[ActionOutcome], GuardSample, Level]:
         """Walk the rungs for ``level``; returns the outcomes, the last sample and level."""
         outcomes: list[ActionOutcome] = []
         for strategy in self.ordered():
@@ -221,8 +248,9 @@ class RecoveryLadder:
             took = time.perf_counter() - start
             ran_at = level
             after, level = recheck()
-            outcomes.append(ActionOutcome(now, strategy.name, str(ran_at), sample.usage, after.usage,
-                                          took, error))
+            outcomes.append(
+                ActionOutcome(now, strategy.name, str(ran_at), sample.usage, after.usage, took, error)
+            )
             sample = after
         return outcomes, sample, level
 

@@ -42,8 +42,9 @@ class Level(StrEnum):
         try:
             return cls(value)
         except ValueError:
-            raise ConfigError(f"unknown level {value!r}; use normal, warning, critical or "
-                              "emergency") from None
+            raise ConfigError(
+                f"unknown level {value!r}; use normal, warning, critical or emergency"
+            ) from None
 
 
 _RANK = {Level.NORMAL: 0, Level.WARNING: 1, Level.CRITICAL: 2, Level.EMERGENCY: 3}
@@ -83,9 +84,16 @@ def parse_threshold(value: float | int | str, name: str = "threshold") -> Thresh
 class LevelPolicy:
     """Turns a sample and the current level into the new level and the reason."""
 
-    def __init__(self, warning: float | int | str = 0.70, critical: float | int | str = 0.85,
-                 emergency: float | int | str = 0.95, *, hysteresis: float = 0.05,
-                 psi_warning: float | None = 10.0, psi_critical: float | None = 30.0) -> None:
+    def __init__(
+        self,
+        warning: float | int | str = 0.70,
+        critical: float | int | str = 0.85,
+        emergency: float | int | str = 0.95,
+        *,
+        hysteresis: float = 0.05,
+        psi_warning: float | None = 10.0,
+        psi_critical: float | None = 30.0,
+    ) -> None:
         self.thresholds = {
             Level.WARNING: parse_threshold(warning, "warning"),
             Level.CRITICAL: parse_threshold(critical, "critical"),
@@ -94,8 +102,10 @@ class LevelPolicy:
         kinds = {t.absolute for t in self.thresholds.values()}
         values = [t.value for t in self.thresholds.values()]
         if len(kinds) == 1 and not values[0] < values[1] < values[2]:
-            raise ConfigError(f"thresholds must rise: warning < critical < emergency, got "
-                              f"{warning!r}, {critical!r}, {emergency!r}")
+            raise ConfigError(
+                f"thresholds must rise: warning < critical < emergency, got "
+                f"{warning!r}, {critical!r}, {emergency!r}"
+            )
         if not 0.0 <= hysteresis < 0.5:
             raise ConfigError(f"hysteresis must be a share in [0, 0.5), got {hysteresis!r}")
         self.hysteresis = hysteresis
@@ -128,8 +138,10 @@ class LevelPolicy:
 
     def _psi(self, sample: GuardSample, current: Level) -> Level:
         level = Level.NORMAL
-        for candidate, value, limit in ((Level.WARNING, sample.psi_some_avg10, self.psi_warning),
-                                        (Level.CRITICAL, sample.psi_full_avg10, self.psi_critical)):
+        for candidate, value, limit in (
+            (Level.WARNING, sample.psi_some_avg10, self.psi_warning),
+            (Level.CRITICAL, sample.psi_full_avg10, self.psi_critical),
+        ):
             if value is None or limit is None:
                 continue
             if value >= limit or (candidate.rank <= current.rank and value >= limit / 2):
@@ -146,15 +158,19 @@ class LevelPolicy:
             return level, f"usage {sample.fraction:.1%} of the budget"
         if mem is level:
             t = self.thresholds[level]
-            return level, (f"usage {format_size(sample.usage)} is {sample.fraction:.1%} of the budget "
-                           f"{format_size(sample.budget)} ({sample.budget_source}); "
-                           f"{level} at {t.describe()}")
+            return level, (
+                f"usage {format_size(sample.usage)} is {sample.fraction:.1%} of the budget "
+                f"{format_size(sample.budget)} ({sample.budget_source}); "
+                f"{level} at {t.describe()}"
+            )
         if psi is level:
             if level is Level.CRITICAL:
                 return level, f"PSI full avg10 {sample.psi_full_avg10}% (critical at {self.psi_critical}%)"
             return level, f"PSI some avg10 {sample.psi_some_avg10}% (warning at {self.psi_warning}%)"
-        return level, (f"GPU memory {format_size(sample.gpu_used or 0)} of "
-                       f"{format_size(sample.gpu_total or 0)} ({sample.gpu_fraction or 0:.1%})")
+        return level, (
+            f"GPU memory {format_size(sample.gpu_used or 0)} of "
+            f"{format_size(sample.gpu_total or 0)} ({sample.gpu_fraction or 0:.1%})"
+        )
 
 
 class LevelTracker:

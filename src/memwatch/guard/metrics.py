@@ -21,8 +21,14 @@ __all__ = ["LABELS", "GuardMetrics", "prometheus_collector", "record_sample"]
 _log = logging.getLogger("memwatch.guard")
 
 # counter family -> its label name
-LABELS = {"alerts": "level", "strategy_runs": "strategy", "strategy_errors": "strategy",
-          "memory_events": "event", "ooms": "kind", "fallbacks": "function"}
+LABELS = {
+    "alerts": "level",
+    "strategy_runs": "strategy",
+    "strategy_errors": "strategy",
+    "memory_events": "event",
+    "ooms": "kind",
+    "fallbacks": "function",
+}
 
 
 class GuardMetrics:
@@ -74,8 +80,11 @@ def _families(snapshot: dict[str, dict[str, float]], prefix: str) -> Iterator[An
         for base, items in grouped.items():
             label_name = LABELS.get(base, "")
             labelled = bool(label_name) and any(label for label, _ in items)
-            family = factory(f"{prefix}_{base}", f"memwatch guard {kind[:-1]} {base}",
-                             labels=[label_name] if labelled else None)
+            family = factory(
+                f"{prefix}_{base}",
+                f"memwatch guard {kind[:-1]} {base}",
+                labels=[label_name] if labelled else None,
+            )
             for label, value in items:
                 if labelled:
                     family.add_metric([label or "all"], value)
@@ -84,14 +93,14 @@ def _families(snapshot: dict[str, dict[str, float]], prefix: str) -> Iterator[An
             yield family
 
 
-def prometheus_collector(metrics: GuardMetrics, registry: Any = None,
-                         prefix: str = "memwatch_guard") -> Any:
+def prometheus_collector(metrics: GuardMetrics, registry: Any = None, prefix: str = "memwatch_guard") -> Any:
     """Register a collector for ``metrics`` on ``registry`` (the default registry if None)."""
     try:
         import prometheus_client
     except ImportError:
-        raise UnavailableError("Prometheus export needs prometheus-client: "
-                               "pip install 'memwatch[prometheus]'") from None
+        raise UnavailableError(
+            "Prometheus export needs prometheus-client: pip install 'memwatch[prometheus]'"
+        ) from None
 
     class _Collector:
         def collect(self) -> Iterator[Any]:

@@ -42,8 +42,14 @@ from memwatch.model.guard import OomEvent
 __all__ = ["OomProtector", "classify_oom", "oom_protected"]
 
 _log = logging.getLogger("memwatch.guard")
-_GPU_MARKERS = ("out of memory", "cudaerrormemoryallocation", "cublas_status_alloc_failed",
-                "cudnn_status_alloc_failed", "cuda_error_out_of_memory", "hipErrorOutOfMemory".lower())
+_GPU_MARKERS = (
+    "out of memory",
+    "cudaerrormemoryallocation",
+    "cublas_status_alloc_failed",
+    "cudnn_status_alloc_failed",
+    "cuda_error_out_of_memory",
+    "hipErrorOutOfMemory".lower(),
+)
 
 
 def classify_oom(exc: BaseException) -> str | None:
@@ -70,12 +76,20 @@ def _describe(option: Any) -> str:
 class OomProtector:
     """Runs calls with out-of-memory protection; see the module docstring."""
 
-    def __init__(self, fallbacks: list[Any] | tuple[Any, ...] = (), *, sticky_after: int = 3,
-                 recover_after: float = 30.0, max_recover_after: float = 600.0,
-                 primary: Any = "cuda", guard: Any = None,
-                 on_oom: Callable[[OomEvent], Any] | None = None,
-                 recover: Callable[[str], Any] | None = None,
-                 clock: Callable[[], float] | None = None, history: int = 100) -> None:
+    def __init__(
+        self,
+        fallbacks: list[Any] | tuple[Any, ...] = (),
+        *,
+        sticky_after: int = 3,
+        recover_after: float = 30.0,
+        max_recover_after: float = 600.0,
+        primary: Any = "cuda",
+        guard: Any = None,
+        on_oom: Callable[[OomEvent], Any] | None = None,
+        recover: Callable[[str], Any] | None = None,
+        clock: Callable[[], float] | None = None,
+        history: int = 100,
+    ) -> None:
         if sticky_after < 1:
             raise ValueError(f"sticky_after must be at least 1, got {sticky_after}")
         self.options: list[Any] = [None, *fallbacks]
@@ -101,9 +115,15 @@ class OomProtector:
     def _tell(self, event: OomEvent) -> None:
         self.events.append(event)
         log = _log.info if event.action == "recovered" else _log.warning
-        log("memwatch oom_protected: %s: %s (%s) on option %d; %s%s", event.function,
-            event.error_type or "ok", event.kind, event.attempt, event.action,
-            f" -> {event.option}" if event.option else "")
+        log(
+            "memwatch oom_protected: %s: %s (%s) on option %d; %s%s",
+            event.function,
+            event.error_type or "ok",
+            event.kind,
+            event.attempt,
+            event.action,
+            f" -> {event.option}" if event.option else "",
+        )
         for handler in list(self.handlers):
             try:
                 handler(event)
@@ -141,8 +161,9 @@ class OomProtector:
         self.metrics_data.inc(f"ooms.{kind}")
         if index + 1 >= len(self.options):
             self.metrics_data.inc("oom_exhausted")
-            self._tell(OomEvent(self.clock(), name, kind, type(exc).__name__, str(exc)[:300],
-                                index, "exhausted"))
+            self._tell(
+                OomEvent(self.clock(), name, kind, type(exc).__name__, str(exc)[:300], index, "exhausted")
+            )
             return None
         return kind, type(exc).__name__, str(exc)[:300]
 
@@ -189,14 +210,16 @@ class OomProtector:
             self._since = self.clock()
             self._wait = self.recover_after
             self.metrics_data.inc("oom_recoveries")
-            self._tell(OomEvent(self._since, name, "", "", "", index, "recovered",
-                                _describe(self.options[index])))
+            self._tell(
+                OomEvent(self._since, name, "", "", "", index, "recovered", _describe(self.options[index]))
+            )
         elif index == self.start_index:
             self.consecutive = 0
         self.metrics_data.set("oom_option", float(self.start_index))
 
-    def _failed(self, index: int, first: int, probing: bool, name: str,
-                failure: tuple[str, str, str]) -> None:
+    def _failed(
+        self, index: int, first: int, probing: bool, name: str, failure: tuple[str, str, str]
+    ) -> None:
         kind, error_type, message = failure
         now = self.clock()
         action, option = "retry", _describe(self.options[index + 1])
@@ -214,8 +237,9 @@ class OomProtector:
         self._tell(OomEvent(now, name, kind, error_type, message, index, action, option))
 
     # -- the faces ----------------------------------------------------------------
-    def _bind(self, fn: Callable[..., Any], args: tuple[Any, ...],
-              kwargs: dict[str, Any]) -> Callable[[int], Any]:
+    def _bind(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Callable[[int], Any]:
         def attempt(index: int) -> Any:
             option = self.options[index]
             if option is None:
@@ -234,8 +258,7 @@ class OomProtector:
 
     async def acall(self, fn: Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
         """The async form of :meth:`call` for coroutine functions (and async fallbacks)."""
-        return await self._execute_async(self._bind(fn, args, kwargs),
-                                         getattr(fn, "__qualname__", repr(fn)))
+        return await self._execute_async(self._bind(fn, args, kwargs), getattr(fn, "__qualname__", repr(fn)))
 
     def run(self, fn: Callable[[Any], Any]) -> Any:
         """Device-agnostic ``fn(device)``: the primary device first, then the fallbacks."""
@@ -249,6 +272,7 @@ class OomProtector:
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(fn):
+
             @functools.wraps(fn)
             async def awrapper(*args: Any, **kwargs: Any) -> Any:
                 return await self.acall(fn, *args, **kwargs)
@@ -266,15 +290,17 @@ class OomProtector:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> Literal[False]:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:
         if ev is None:
             return False
         kind = classify_oom(ev)
         if kind is not None:  # a plain block cannot be retried: recover, tell, re-raise
             self.metrics_data.inc(f"ooms.{kind}")
-            self._tell(OomEvent(self.clock(), "with-block", kind, type(ev).__name__, str(ev)[:300],
-                                0, "exhausted"))
+            self._tell(
+                OomEvent(self.clock(), "with-block", kind, type(ev).__name__, str(ev)[:300], 0, "exhausted")
+            )
             self._recover(kind)
         return False
 

@@ -125,14 +125,14 @@ class _Target:
         os.fsync(sfd)
         os.close(sfd)
         self.sum_tmp = None
-        os.replace(stmp, _sidecar(self.path))        # accepts old and new
-        os.replace(tmp, self.path)                    # the switch
+        os.replace(stmp, _sidecar(self.path))  # accepts old and new
+        os.replace(tmp, self.path)  # the switch
         _fsync_dir(self.path.parent)
         sfd, stmp = self._tmp(".sha256.tmp")
         _write_all(sfd, f"{digest}  {name}\n".encode())
         os.fsync(sfd)
         os.close(sfd)
-        os.replace(stmp, _sidecar(self.path))        # accepts only the new one
+        os.replace(stmp, _sidecar(self.path))  # accepts only the new one
         _fsync_dir(self.path.parent)
         self.previous = digest
         if reopen:
@@ -156,8 +156,7 @@ class Preserver:
     def add(self, obj: Any, path: str | os.PathLike[str]) -> None:
         target_path = Path(path).absolute()
         if not target_path.parent.is_dir():
-            raise UsageError(f"cannot preserve to {target_path}: folder {target_path.parent} "
-                             "does not exist")
+            raise UsageError(f"cannot preserve to {target_path}: folder {target_path.parent} does not exist")
         with self._lock:
             if any(t.path == target_path for t in self._targets):
                 raise UsageError(f"{target_path} is already preserved")
@@ -188,8 +187,9 @@ class Preserver:
         area.close()
         return size
 
-    def flush(self, on_error: Callable[[str, BaseException], None] | None = None, *,
-              reopen: bool = True) -> list[PreservedFile]:
+    def flush(
+        self, on_error: Callable[[str, BaseException], None] | None = None, *, reopen: bool = True
+    ) -> list[PreservedFile]:
         """Write every preserved object atomically; errors are reported, not raised.
 
         ``reopen=False`` (the last flush before exit) opens no temp files for a next one.
@@ -203,8 +203,9 @@ class Preserver:
                     target.close()
                     if on_error is not None:
                         on_error(str(target.path), exc)
-                    out.append(PreservedFile(str(target.path), "", 0, time.time(),
-                                             f"{type(exc).__name__}: {exc}"))
+                    out.append(
+                        PreservedFile(str(target.path), "", 0, time.time(), f"{type(exc).__name__}: {exc}")
+                    )
         return out
 
     def close(self) -> None:
@@ -226,7 +227,7 @@ def _remove_stale(path: Path) -> None:
     """Delete temp files a dead process left next to ``path``."""
     for tmp in path.parent.glob(f".{path.name}.memwatch-*"):
         try:
-            pid = int(tmp.name[len(path.name) + 11:].split("-", 1)[0])
+            pid = int(tmp.name[len(path.name) + 11 :].split("-", 1)[0])
             os.kill(pid, 0)
         except ProcessLookupError:
             try:

@@ -77,8 +77,7 @@ class PsiTrigger:
     ``reason`` is non-empty (and ``fd`` None) where the kernel refuses triggers.
     """
 
-    def __init__(self, path: str, *, kind: str = "some", stall: float = 0.1,
-                 window: float = 2.0) -> None:
+    def __init__(self, path: str, *, kind: str = "some", stall: float = 0.1, window: float = 2.0) -> None:
         if kind not in ("some", "full"):
             raise ValueError(f"PSI trigger kind must be 'some' or 'full', got {kind!r}")
         self.path = path

@@ -27,8 +27,13 @@ _log = logging.getLogger("memwatch.guard")
 class CheckThread:
     """Runs ``check()`` every ``interval`` seconds in a daemon thread."""
 
-    def __init__(self, check: Callable[[], Any], interval: float, metrics: GuardMetrics,
-                 arm_trigger: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        check: Callable[[], Any],
+        interval: float,
+        metrics: GuardMetrics,
+        arm_trigger: Callable[[], Any] | None = None,
+    ) -> None:
         self._check = check
         self.interval = interval
         self._metrics = metrics

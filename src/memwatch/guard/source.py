@@ -83,11 +83,20 @@ def gpu_usage(nvml: object | None = None, torch: Any = None) -> tuple[int, int] 
 class SystemSource:
     """The real source: cgroup/rlimit/host budget, usage, PSI, memory.events, GPU."""
 
-    def __init__(self, *, budget: int | str | None = None, usage: str = "auto",
-                 reader: CgroupReader | None = None, psi: bool = True,
-                 psi_path: str | None = None, gpu: bool | GpuReader | None = None,
-                 gpu_interval: float = 1.0, refresh: float = 5.0, stat_interval: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        budget: int | str | None = None,
+        usage: str = "auto",
+        reader: CgroupReader | None = None,
+        psi: bool = True,
+        psi_path: str | None = None,
+        gpu: bool | GpuReader | None = None,
+        gpu_interval: float = 1.0,
+        refresh: float = 5.0,
+        stat_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if usage not in USAGE_MODES:
             raise ConfigError(f"unknown usage mode {usage!r}; use one of {', '.join(USAGE_MODES)}")
         self._configured = None if budget is None else parse_size(budget)
@@ -140,16 +149,21 @@ class SystemSource:
         if mode == "cgroup":
             name = "memory.current" if cg is not None and cg.version == 2 else "memory.usage_in_bytes"
             if cg is None or not cg.directory:
-                raise ConfigError("usage 'cgroup' needs a readable memory cgroup: "
-                                  + (cg.reason if cg is not None else "none found"))
+                raise ConfigError(
+                    "usage 'cgroup' needs a readable memory cgroup: "
+                    + (cg.reason if cg is not None else "none found")
+                )
             self._current = KeptFile(os.path.join(cg.directory, name), 64)
             if not self._current.available:
                 raise ConfigError(f"usage 'cgroup' cannot read {self._current.reason}")
             self._stat = KeptFile(os.path.join(cg.directory, "memory.stat"), 16384)
             self.usage_source = f"cgroup working set ({name} - inactive_file)"
         else:
-            self.usage_source = {"rss": "rss (/proc/self/statm)", "vms": "vms (/proc/self/statm)",
-                                 "data": "data segment (/proc/self/statm)"}[mode]
+            self.usage_source = {
+                "rss": "rss (/proc/self/statm)",
+                "vms": "vms (/proc/self/statm)",
+                "data": "data segment (/proc/self/statm)",
+            }[mode]
         self._usage_mode = mode
         if cg is not None and cg.directory and cg.version == 2:
             events = KeptFile(os.path.join(cg.directory, "memory.events"), 1024)
@@ -189,8 +203,9 @@ class SystemSource:
         return found
 
     # -- reading ---------------------------------------------------------------
-    def psi_trigger(self, *, kind: str = "some", stall: float = 0.1,
-                    window: float = 2.0) -> PsiTrigger | None:
+    def psi_trigger(
+        self, *, kind: str = "some", stall: float = 0.1, window: float = 2.0
+    ) -> PsiTrigger | None:
         """Arm a PSI trigger on the pressure file this source reads (None without PSI)."""
         if self._psi is None:
             return None
@@ -256,8 +271,18 @@ class SystemSource:
                 self._gpu_at = now
             if self._gpu_value is not None:
                 gpu_used, gpu_total = self._gpu_value
-        return GuardSample(now, usage, self.budget, self.usage_source, self.budget_source,
-                           some, full, deltas, gpu_used, gpu_total)
+        return GuardSample(
+            now,
+            usage,
+            self.budget,
+            self.usage_source,
+            self.budget_source,
+            some,
+            full,
+            deltas,
+            gpu_used,
+            gpu_total,
+        )
 
     def close(self) -> None:
         for kept in (self._current, self._stat, self._events_file, self._psi):

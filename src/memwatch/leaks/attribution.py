@@ -69,8 +69,15 @@ def window_batch(batch: int) -> int:
     return batch if batch <= 200 else 200
 
 
-def attribute(batch: int, *, rounds: int = 7, detail: bool = True, nframes: int = 10,
-              max_paths: int = 3, freeze: bool = False) -> Generator[int, None, Attribution]:
+def attribute(
+    batch: int,
+    *,
+    rounds: int = 7,
+    detail: bool = True,
+    nframes: int = 10,
+    max_paths: int = 3,
+    freeze: bool = False,
+) -> Generator[int, None, Attribution]:
     """Run the windows (see the module docstring); yields batch sizes.
 
     ``freeze``: the caller owns the frozen generation (see :func:`memwatch.leaks.engine.measure`);
@@ -118,10 +125,14 @@ def attribute(batch: int, *, rounds: int = 7, detail: bool = True, nframes: int 
     return out
 
 
-def _sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, calls: int,
-           top: int = 5) -> tuple[AllocationSite, ...]:
-    stats = [stat for stat in after.compare_to(before, "traceback")
-             if stat.size_diff > 0 and not _own_file(stat.traceback[-1].filename)]
+def _sites(
+    before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, calls: int, top: int = 5
+) -> tuple[AllocationSite, ...]:
+    stats = [
+        stat
+        for stat in after.compare_to(before, "traceback")
+        if stat.size_diff > 0 and not _own_file(stat.traceback[-1].filename)
+    ]
     total = sum(stat.size_diff for stat in stats)
     out: list[AllocationSite] = []
     for stat in stats:
@@ -130,12 +141,14 @@ def _sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, calls: int
         # A Traceback lists the oldest frame first; memwatch's own frames are dropped.
         frames = [f for f in stat.traceback if not _own_file(f.filename)]
         recent = frames[-1]
-        out.append(AllocationSite(
-            location=f"{recent.filename}:{recent.lineno}",
-            bytes_per_iteration=stat.size_diff / calls,
-            objects_per_iteration=stat.count_diff / calls,
-            traceback=tuple(f"{f.filename}:{f.lineno}" for f in reversed(frames)),
-        ))
+        out.append(
+            AllocationSite(
+                location=f"{recent.filename}:{recent.lineno}",
+                bytes_per_iteration=stat.size_diff / calls,
+                objects_per_iteration=stat.count_diff / calls,
+                traceback=tuple(f"{f.filename}:{f.lineno}" for f in reversed(frames)),
+            )
+        )
         if len(out) >= top:
             break
     return tuple(out)
@@ -145,8 +158,9 @@ def _own_file(filename: str) -> bool:
     return filename.startswith(_OWN_DIR) or filename == tracemalloc.__file__
 
 
-def _survivors(calls: int, max_paths: int, freeze: bool
-               ) -> Generator[int, None, tuple[tuple[TypeGrowth, ...], tuple[RetentionPath, ...]]]:
+def _survivors(
+    calls: int, max_paths: int, freeze: bool
+) -> Generator[int, None, tuple[tuple[TypeGrowth, ...], tuple[RetentionPath, ...]]]:
     # Everything alive now goes out of the way (frozen, or listed by id); the collector is
     # off during the batch, so new container objects stay young; a collection of the young
     # generation then frees the batch's garbage and leaves the survivors.
@@ -157,8 +171,11 @@ def _survivors(calls: int, max_paths: int, freeze: bool
     try:
         yield calls
         gc.collect(0)
-        young = gc.get_objects(generation=1) + gc.get_objects(generation=2) if not freeze else \
-            gc.get_objects(generation=1)
+        young = (
+            gc.get_objects(generation=1) + gc.get_objects(generation=2)
+            if not freeze
+            else gc.get_objects(generation=1)
+        )
     finally:
         if was_enabled:
             gc.enable()
@@ -170,8 +187,10 @@ def _survivors(calls: int, max_paths: int, freeze: bool
     counts = collections.Counter(type_name(obj) for obj in survivors)
     # A type seen once may be a one-time allocation; a leak "every 10th call" shows twice.
     counts = collections.Counter({name: n for name, n in counts.items() if n >= 2})
-    types = tuple(TypeGrowth(type_name=name, per_iteration=count / calls, before=0, after=count)
-                  for name, count in counts.most_common(8))
+    types = tuple(
+        TypeGrowth(type_name=name, per_iteration=count / calls, before=0, after=count)
+        for name, count in counts.most_common(8)
+    )
     # Sample the newest object of each growing type, the application's own types first.
     ranked = sorted(counts, key=lambda name: ("." not in name, -counts[name]))
     samples: list[object] = []
@@ -250,8 +269,9 @@ def _module_containers() -> dict[int, tuple[object, str]]:
     return found
 
 
-def _growing_containers(calls: int, top: int = 3
-                        ) -> Generator[int, None, tuple[list[object], list[RetentionPath]]]:
+def _growing_containers(
+    calls: int, top: int = 3
+) -> Generator[int, None, tuple[list[object], list[RetentionPath]]]:
     """Items of the containers that grew during ``calls`` calls, and direct paths.
 
     For leaked objects the collector does not track (numpy arrays, strings, tuples of
@@ -263,8 +283,11 @@ def _growing_containers(calls: int, top: int = 3
     """
     sizes = {id(obj): len(obj) for obj in gc.get_objects() if type(obj) in _CONTAINERS}
     named = _module_containers()
-    named_sizes = {key: len(obj) for key, (obj, _) in named.items()  # type: ignore[arg-type]
-                   if key not in sizes}
+    named_sizes = {
+        key: len(obj)
+        for key, (obj, _) in named.items()  # type: ignore[arg-type]
+        if key not in sizes
+    }
     yield calls
     grown: list[tuple[int, object]] = []
     for obj in gc.get_objects():
@@ -302,9 +325,12 @@ def _direct_path(label: str, container: object, item: object) -> RetentionPath:
     module = label.split(" ", 1)[1].rsplit(".", 1)[0]
     from memwatch.leaks.paths import is_internal_module
 
-    return RetentionPath(target=type_name(item), root_kind="module",
-                         chain=(label, step, type(item).__qualname__),
-                         internal=is_internal_module(module))
+    return RetentionPath(
+        target=type_name(item),
+        root_kind="module",
+        chain=(label, step, type(item).__qualname__),
+        internal=is_internal_module(module),
+    )
 
 
 def _newest_item(container: object) -> object:

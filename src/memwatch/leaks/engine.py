@@ -41,11 +41,21 @@ __all__ = ["DECIDING", "SIGNAL_UNITS", "Measurement", "Plan", "evaluate", "measu
 #: Signals that may decide a verdict, in priority order; RSS only confirms.
 DECIDING: tuple[str, ...] = ("py_blocks", "native_heap", "fds", "threads")
 CONFIRMING: tuple[str, ...] = ("rss",)
-SIGNAL_UNITS: dict[str, str] = {"py_blocks": "count", "native_heap": "bytes", "fds": "count",
-                                "threads": "count", "rss": "bytes"}
+SIGNAL_UNITS: dict[str, str] = {
+    "py_blocks": "count",
+    "native_heap": "bytes",
+    "fds": "count",
+    "threads": "count",
+    "rss": "bytes",
+}
 #: Smallest rise of a stretch level that counts as growth, per signal (its unit).
-MIN_RISE: dict[str, float] = {"py_blocks": 1.0, "native_heap": 4096.0, "fds": 0.5,
-                              "threads": 0.5, "rss": 262144.0}
+MIN_RISE: dict[str, float] = {
+    "py_blocks": 1.0,
+    "native_heap": 4096.0,
+    "fds": 0.5,
+    "threads": 0.5,
+    "rss": 262144.0,
+}
 SETTLED_SHAPES = frozenset({"flat", "plateau", "step", "sawtooth", "shrinking"})
 #: Relative batch sizes of the rounds: 0.75 to 1.25, fixed so that runs are reproducible.
 _JITTER = np.random.default_rng(20261121).uniform(0.75, 1.25, 1024)
@@ -149,8 +159,9 @@ def settle(freeze: bool) -> None:
         gc.freeze()
 
 
-def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = time.perf_counter
-            ) -> Generator[int, None, Measurement]:
+def measure(
+    plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = time.perf_counter
+) -> Generator[int, None, Measurement]:
     """The protocol; see the module docstring. Yields batch sizes, returns the measurement.
 
     With ``freeze`` the caller owns the frozen generation and must ``gc.unfreeze()``
@@ -163,8 +174,12 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
     funcs_by_name, notes = readers(plan.signals)
     names = tuple(funcs_by_name)
     funcs = list(funcs_by_name.values())
-    result = Measurement(names=names, data=np.full((plan.max_rounds + 1, len(names)), np.nan),
-                         x=np.zeros(plan.max_rounds + 1), notes=notes)
+    result = Measurement(
+        names=names,
+        data=np.full((plan.max_rounds + 1, len(names)), np.nan),
+        x=np.zeros(plan.max_rounds + 1),
+        notes=notes,
+    )
     start = clock()
     if freeze:
         gc.freeze()  # no full collection first: frozen garbage is constant, and that is cheap
@@ -177,8 +192,10 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
     if first > plan.time_budget:
         result.seconds_per_call = first
         result.warmup_calls = calls
-        result.reason = (f"one call took {first:.3g} s, longer than the time budget of "
-                         f"{plan.time_budget:g} s: no rounds could be measured")
+        result.reason = (
+            f"one call took {first:.3g} s, longer than the time budget of "
+            f"{plan.time_budget:g} s: no rounds could be measured"
+        )
         return result
     probe = max(1, min(1000, math.ceil(plan.round_seconds / max(first, 1e-9))))
     if plan.warmup is not None:
@@ -237,18 +254,26 @@ def measure(plan: Plan, *, freeze: bool = True, clock: Callable[[], float] = tim
             offset -= raw
         if final:
             break
-    result.seconds_per_call = float(np.median(spent[:max(rnd, 1)]))
+    result.seconds_per_call = float(np.median(spent[: max(rnd, 1)]))
     result.verdict = "inconclusive"
     limit = f"time budget of {plan.time_budget:g} s" if out_of_time else "iteration cap"
     calls_text = f"{batch} call" + ("s" if batch != 1 else "")
-    result.reason = (f"only {result.rounds} rounds of about {calls_text} fit in the {limit}; "
-                     f"at least {plan.min_rounds} are needed for a verdict")
+    result.reason = (
+        f"only {result.rounds} rounds of about {calls_text} fit in the {limit}; "
+        f"at least {plan.min_rounds} are needed for a verdict"
+    )
     return result
 
 
-def _warm_up(plan: Plan, batch: int, done: int, funcs: list[Callable[[], float]],
-             names: tuple[str, ...], start: float,
-             clock: Callable[[], float]) -> Generator[int, None, int]:
+def _warm_up(
+    plan: Plan,
+    batch: int,
+    done: int,
+    funcs: list[Callable[[], float]],
+    names: tuple[str, ...],
+    start: float,
+    clock: Callable[[], float],
+) -> Generator[int, None, int]:
     """Warm-up calls; returns how many were made."""
     calls = 0
     if plan.warmup is not None:
@@ -299,8 +324,12 @@ def _formatter(name: str) -> Callable[[float], str]:
 def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
     """Run the trend tests; set the verdict and return True when it is confident (or final)."""
     x = result.calls_axis()
-    trends = {name: assess(result.series(name), x, alpha=plan.alpha, stretches=plan.stretches,
-                           min_rise=MIN_RISE[name]) for name in result.names}
+    trends = {
+        name: assess(
+            result.series(name), x, alpha=plan.alpha, stretches=plan.stretches, min_rise=MIN_RISE[name]
+        )
+        for name in result.names
+    }
     result.trends = trends
     deciding = [name for name in DECIDING if name in trends]
     growing = [name for name in deciding if trends[name].growing]
@@ -309,9 +338,11 @@ def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
         tr = trends[name]
         result.verdict, result.deciding = "leak", name
         fmt = _formatter(name)
-        result.reason = (f"{name} grew on every one of {len(tr.levels)} stretches "
-                         f"(Mann–Kendall p={tr.p_value:.2g}; Theil–Sen {fmt(tr.slope)} per call, "
-                         f"95% CI {fmt(tr.low)} to {fmt(tr.high)})")
+        result.reason = (
+            f"{name} grew on every one of {len(tr.levels)} stretches "
+            f"(Mann–Kendall p={tr.p_value:.2g}; Theil–Sen {fmt(tr.slope)} per call, "
+            f"95% CI {fmt(tr.low)} to {fmt(tr.high)})"
+        )
         return True
     settled = all(trends[name].shape in SETTLED_SHAPES for name in deciding)
     if not settled and not final:
@@ -320,9 +351,11 @@ def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
     if unsettled and any(trends[name].significant for name in unsettled):
         name = unsettled[0]
         result.verdict = "inconclusive"
-        result.reason = (f"{name} rose on some stretches but not all "
-                         f"(levels {', '.join(f'{v:.4g}' for v in trends[name].levels)}); "
-                         "more iterations or a longer time budget may decide")
+        result.reason = (
+            f"{name} rose on some stretches but not all "
+            f"(levels {', '.join(f'{v:.4g}' for v in trends[name].levels)}); "
+            "more iterations or a longer time budget may decide"
+        )
         return True
     result.verdict = "clean"
     shapes = ", ".join(f"{name} {trends[name].shape}" for name in deciding)

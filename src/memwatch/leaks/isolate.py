@@ -24,8 +24,16 @@ from memwatch.model.leaks import LeakReport
 
 __all__ = ["main", "run_isolated"]
 
-_OPTIONS = ("iterations", "warmup", "max_growth", "time_budget", "attribute", "reset_caches",
-            "expected_exceptions", "severity")
+_OPTIONS = (
+    "iterations",
+    "warmup",
+    "max_growth",
+    "time_budget",
+    "attribute",
+    "reset_caches",
+    "expected_exceptions",
+    "severity",
+)
 
 
 def run_isolated(target: str, *, timeout: float | None = None, **options: Any) -> LeakReport:
@@ -39,28 +47,37 @@ def run_isolated(target: str, *, timeout: float | None = None, **options: Any) -
         raise UsageError(f"run_isolated: unknown option(s) {', '.join(sorted(unknown))}")
     # Exception classes travel by name: "ValueError" or "module:Class".
     options["expected_exceptions"] = [
-        exc if isinstance(exc, str) else
-        (exc.__name__ if exc.__module__ == "builtins" else f"{exc.__module__}:{exc.__qualname__}")
-        for exc in options.get("expected_exceptions", ())]
+        exc
+        if isinstance(exc, str)
+        else (exc.__name__ if exc.__module__ == "builtins" else f"{exc.__module__}:{exc.__qualname__}")
+        for exc in options.get("expected_exceptions", ())
+    ]
     with tempfile.TemporaryDirectory(prefix="memwatch-isolate-") as folder:
         output = os.path.join(folder, "report.json")
         cmd = [sys.executable, "-m", "memwatch.leaks.isolate", target, json.dumps(options), output]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (os.getcwd(), os.environ.get("PYTHONPATH", "")) if p)}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH", "")) if p),
+        }
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                                  check=False)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
         except subprocess.TimeoutExpired:
-            raise OperationError(f"the isolated run of {target} took longer than {timeout:g} s "
-                                 "and was stopped") from None
+            raise OperationError(
+                f"the isolated run of {target} took longer than {timeout:g} s and was stopped"
+            ) from None
         if proc.returncode < 0:
             name = _signal_name(-proc.returncode)
-            raise OperationError(f"the operation crashed the child process ({name}); "
-                                 "memwatch itself is unaffected", traceback_text=proc.stderr)
+            raise OperationError(
+                f"the operation crashed the child process ({name}); memwatch itself is unaffected",
+                traceback_text=proc.stderr,
+            )
         if proc.returncode != 0:
             lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-            message = lines[-1].removeprefix("memwatch: error: ") if lines else (
-                f"the child process exited with code {proc.returncode}")
+            message = (
+                lines[-1].removeprefix("memwatch: error: ")
+                if lines
+                else (f"the child process exited with code {proc.returncode}")
+            )
             if proc.returncode == EXIT_USAGE:
                 raise UsageError(message)
             raise OperationError(message, traceback_text=proc.stderr)
@@ -87,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         options = json.loads(options_text)
         options["expected_exceptions"] = tuple(
-            load_exception(name) for name in options.get("expected_exceptions", ()))
+            load_exception(name) for name in options.get("expected_exceptions", ())
+        )
         func = resolve_target(target, no_args=True)
         report = detect_leaks(func, **options)
         write_document(report, output)

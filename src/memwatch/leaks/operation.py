@@ -41,11 +41,16 @@ class Operation:
     Setup and teardown run inside the measured batch, so memory they keep counts too.
     """
 
-    def __init__(self, func: Callable[..., Any], args: Sequence[Any] = (),
-                 kwargs: Mapping[str, Any] | None = None, *,
-                 setup: Callable[[], Any] | None = None,
-                 teardown: Callable[[], Any] | None = None,
-                 expected_exceptions: Any = ()) -> None:
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        args: Sequence[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        setup: Callable[[], Any] | None = None,
+        teardown: Callable[[], Any] | None = None,
+        expected_exceptions: Any = (),
+    ) -> None:
         if not callable(func):
             raise ConfigError(f"detect_leaks: {func!r} is not callable")
         for name, hook in (("setup", setup), ("teardown", teardown)):
@@ -54,9 +59,12 @@ class Operation:
         if isinstance(expected_exceptions, type):
             expected_exceptions = (expected_exceptions,)
         if not isinstance(expected_exceptions, tuple) or not all(
-                isinstance(e, type) and issubclass(e, BaseException) for e in expected_exceptions):
-            raise ConfigError("detect_leaks: expected_exceptions must be a tuple of exception classes, "
-                              f"got {expected_exceptions!r}")
+            isinstance(e, type) and issubclass(e, BaseException) for e in expected_exceptions
+        ):
+            raise ConfigError(
+                "detect_leaks: expected_exceptions must be a tuple of exception classes, "
+                f"got {expected_exceptions!r}"
+            )
         if not isinstance(args, Sequence) or isinstance(args, str | bytes):
             raise ConfigError(f"detect_leaks: args must be a tuple, got {type(args).__name__}")
         if kwargs is not None and not isinstance(kwargs, Mapping):
@@ -110,8 +118,10 @@ class Operation:
             raise self._failure(exc) from exc
         if inspect.iscoroutine(result):
             result.close()
-            raise ConfigError(f"{target_name(self.func)} returned a coroutine: make it an "
-                              "`async def` function, or await it with adetect_leaks()")
+            raise ConfigError(
+                f"{target_name(self.func)} returned a coroutine: make it an "
+                "`async def` function, or await it with adetect_leaks()"
+            )
 
     async def arun(self, n: int) -> None:
         """Call and await the operation ``n`` times (coroutine function)."""
@@ -136,7 +146,9 @@ class Operation:
             f"{target_name(self.func)} raised {type(exc).__name__}: {exc} "
             "(no verdict; to measure an error path on purpose, declare the exception: "
             "expected_exceptions=(...) or --expect NAME)",
-            original=exc, traceback_text=text)
+            original=exc,
+            traceback_text=text,
+        )
         return error
 
 

@@ -72,8 +72,9 @@ class _Stacks:
         self.ignore.update({id(self.frames), id(self.locals)})
 
 
-def find_path(target: Any, ignore: Iterable[int] = (), *, max_depth: int = 12,
-              max_frontier: int = 40) -> RetentionPath | None:
+def find_path(
+    target: Any, ignore: Iterable[int] = (), *, max_depth: int = 12, max_frontier: int = 40
+) -> RetentionPath | None:
     """The shortest retention path found to ``target``, or None when nothing holds it.
 
     ``ignore`` holds ids of the caller's own containers that refer to the target.
@@ -193,12 +194,11 @@ def _build(start: Any, toward: dict[int, Any], root: str, target: Any) -> Retent
     else:
         parts.append("gc root (held by C code or an untracked object)")
     while i < len(chain_objs) - 1:
-        text, skip = _edge(chain_objs[i], chain_objs[i + 1], chain_objs[i + 2:i + 3])
+        text, skip = _edge(chain_objs[i], chain_objs[i + 1], chain_objs[i + 2 : i + 3])
         parts.append(text)
         i += 1 + skip
     parts.append(type(target).__qualname__)
-    return RetentionPath(target=type_name(target), root_kind=kind, chain=tuple(parts),
-                         internal=internal)
+    return RetentionPath(target=type_name(target), root_kind=kind, chain=tuple(parts), internal=internal)
 
 
 def _dict_key(mapping: dict[Any, Any], value: Any) -> Any:

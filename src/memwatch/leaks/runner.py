@@ -47,12 +47,12 @@ def _plan(iterations: Any, warmup: Any, time_budget: Any, signals: Any) -> Plan:
             raise ConfigError(f"signals must be a list of names from {', '.join(known)}")
         unknown = [s for s in signals if s not in known]
         if unknown:
-            raise ConfigError(f"unknown signal(s) {', '.join(map(repr, unknown))}; "
-                              f"known: {', '.join(known)}")
+            raise ConfigError(f"unknown signal(s) {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
         chosen = tuple(s for s in known if s in signals)
         if not any(s in DECIDING for s in chosen):
-            raise ConfigError(f"signals must include at least one of {', '.join(DECIDING)} "
-                              "(rss never decides alone)")
+            raise ConfigError(
+                f"signals must include at least one of {', '.join(DECIDING)} (rss never decides alone)"
+            )
     return Plan(iterations=iterations, warmup=warmup, time_budget=budget, signals=chosen)
 
 
@@ -64,22 +64,28 @@ def _thresholds(severity: Mapping[str, str | int] | None) -> dict[str, int]:
         raise ConfigError("severity must map minor/major/critical to sizes, e.g. {'minor': '5 MB'}")
     unknown = set(severity) - set(out)
     if unknown:
-        raise ConfigError(f"unknown severity level(s) {', '.join(sorted(map(str, unknown)))}; "
-                          "use minor, major, critical")
+        raise ConfigError(
+            f"unknown severity level(s) {', '.join(sorted(map(str, unknown)))}; use minor, major, critical"
+        )
     out.update({level: parse_size(value) for level, value in severity.items()})
     if not out["minor"] <= out["major"] <= out["critical"]:
-        raise ConfigError(f"severity thresholds must grow: minor {out['minor']} <= major "
-                          f"{out['major']} <= critical {out['critical']}")
+        raise ConfigError(
+            f"severity thresholds must grow: minor {out['minor']} <= major "
+            f"{out['major']} <= critical {out['critical']}"
+        )
     return out
 
 
-def _protocol(plan: Plan, attribute_leaks: bool, reset: bool
-              ) -> Generator[int, None, tuple[Measurement, Attribution | None, list[str]]]:
+def _protocol(
+    plan: Plan, attribute_leaks: bool, reset: bool
+) -> Generator[int, None, tuple[Measurement, Attribution | None, list[str]]]:
     # gc.freeze and tracemalloc are process-wide: two detections cannot overlap.
     if not _ACTIVE.acquire(blocking=False):
-        raise UsageError("another leak detection is running in this process; detections "
-                         "cannot overlap (they freeze the collector and trace allocations "
-                         "process-wide)")
+        raise UsageError(
+            "another leak detection is running in this process; detections "
+            "cannot overlap (they freeze the collector and trace allocations "
+            "process-wide)"
+        )
     try:
         notes: list[str] = []
         if reset:
@@ -101,27 +107,44 @@ def _protocol(plan: Plan, attribute_leaks: bool, reset: bool
         _ACTIVE.release()
 
 
-def _prepare(func: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any] | None,
-             setup: Callable[[], Any] | None, teardown: Callable[[], Any] | None,
-             iterations: Any, warmup: Any, max_growth: Any, signals: Any, time_budget: Any,
-             expected_exceptions: tuple[type[BaseException], ...]) -> tuple[Operation, Plan, int]:
-    op = Operation(func, args, kwargs, setup=setup, teardown=teardown,
-                   expected_exceptions=expected_exceptions)
+def _prepare(
+    func: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any] | None,
+    setup: Callable[[], Any] | None,
+    teardown: Callable[[], Any] | None,
+    iterations: Any,
+    warmup: Any,
+    max_growth: Any,
+    signals: Any,
+    time_budget: Any,
+    expected_exceptions: tuple[type[BaseException], ...],
+) -> tuple[Operation, Plan, int]:
+    op = Operation(
+        func, args, kwargs, setup=setup, teardown=teardown, expected_exceptions=expected_exceptions
+    )
     plan = _plan(iterations, warmup, time_budget, signals)
     budget = parse_size(max_growth)
     return op, plan, budget
 
 
-def detect_leaks(func: Callable[..., Any], args: Sequence[Any] = (),
-                 kwargs: Mapping[str, Any] | None = None, *,
-                 setup: Callable[[], Any] | None = None,
-                 teardown: Callable[[], Any] | None = None,
-                 iterations: int | None = None, warmup: int | None = None,
-                 max_growth: str | int = "1 MB", signals: Sequence[str] | None = None,
-                 time_budget: float | str = 10.0,
-                 expected_exceptions: tuple[type[BaseException], ...] = (),
-                 reset_caches: bool = True, attribute: bool = True,
-                 severity: Mapping[str, str | int] | None = None) -> LeakReport:
+def detect_leaks(
+    func: Callable[..., Any],
+    args: Sequence[Any] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    setup: Callable[[], Any] | None = None,
+    teardown: Callable[[], Any] | None = None,
+    iterations: int | None = None,
+    warmup: int | None = None,
+    max_growth: str | int = "1 MB",
+    signals: Sequence[str] | None = None,
+    time_budget: float | str = 10.0,
+    expected_exceptions: tuple[type[BaseException], ...] = (),
+    reset_caches: bool = True,
+    attribute: bool = True,
+    severity: Mapping[str, str | int] | None = None,
+) -> LeakReport:
     """Call ``func`` repeatedly and decide, with statistics, whether it leaks memory.
 
     ``iterations`` caps the measured calls (None: adaptive, stop when confident);
@@ -139,8 +162,19 @@ def detect_leaks(func: Callable[..., Any], args: Sequence[Any] = (),
     inside a running loop use :func:`adetect_leaks`. An unexpected exception from
     ``func`` raises :class:`~memwatch.errors.OperationError` (no verdict).
     """
-    op, plan, budget = _prepare(func, args, kwargs, setup, teardown, iterations, warmup,
-                                max_growth, signals, time_budget, expected_exceptions)
+    op, plan, budget = _prepare(
+        func,
+        args,
+        kwargs,
+        setup,
+        teardown,
+        iterations,
+        warmup,
+        max_growth,
+        signals,
+        time_budget,
+        expected_exceptions,
+    )
     thresholds = _thresholds(severity)
     began = time.perf_counter()
     if op.is_async or is_async_callable(setup) or is_async_callable(teardown):
@@ -149,15 +183,23 @@ def detect_leaks(func: Callable[..., Any], args: Sequence[Any] = (),
         except RuntimeError:
             pass
         else:
-            raise UsageError("detect_leaks() was called inside a running event loop; "
-                             "use `await adetect_leaks(...)` there")
+            raise UsageError(
+                "detect_leaks() was called inside a running event loop; use `await adetect_leaks(...)` there"
+            )
         outcome = asyncio.run(_adrive(_protocol(plan, attribute, reset_caches), op))
     else:
         outcome = drive(_protocol(plan, attribute, reset_caches), op.run)
     measurement, window, notes = outcome
-    return build_report(target_name(func), measurement, window, notes, budget=budget,
-                        duration=time.perf_counter() - began, expected_raised=op.expected_raised,
-                        thresholds=thresholds)
+    return build_report(
+        target_name(func),
+        measurement,
+        window,
+        notes,
+        budget=budget,
+        duration=time.perf_counter() - began,
+        expected_raised=op.expected_raised,
+        thresholds=thresholds,
+    )
 
 
 async def _adrive(steps: Generator[int, None, Any], op: Operation) -> Any:
@@ -173,27 +215,52 @@ async def _adrive(steps: Generator[int, None, Any], op: Operation) -> Any:
         steps.close()
 
 
-async def adetect_leaks(func: Callable[..., Any], args: Sequence[Any] = (),
-                        kwargs: Mapping[str, Any] | None = None, *,
-                        setup: Callable[[], Any] | None = None,
-                        teardown: Callable[[], Any] | None = None,
-                        iterations: int | None = None, warmup: int | None = None,
-                        max_growth: str | int = "1 MB", signals: Sequence[str] | None = None,
-                        time_budget: float | str = 10.0,
-                        expected_exceptions: tuple[type[BaseException], ...] = (),
-                        reset_caches: bool = True, attribute: bool = True,
-                        severity: Mapping[str, str | int] | None = None) -> LeakReport:
+async def adetect_leaks(
+    func: Callable[..., Any],
+    args: Sequence[Any] = (),
+    kwargs: Mapping[str, Any] | None = None,
+    *,
+    setup: Callable[[], Any] | None = None,
+    teardown: Callable[[], Any] | None = None,
+    iterations: int | None = None,
+    warmup: int | None = None,
+    max_growth: str | int = "1 MB",
+    signals: Sequence[str] | None = None,
+    time_budget: float | str = 10.0,
+    expected_exceptions: tuple[type[BaseException], ...] = (),
+    reset_caches: bool = True,
+    attribute: bool = True,
+    severity: Mapping[str, str | int] | None = None,
+) -> LeakReport:
     """:func:`detect_leaks` for use inside a running event loop (awaits ``func``)."""
-    op, plan, budget = _prepare(func, args, kwargs, setup, teardown, iterations, warmup,
-                                max_growth, signals, time_budget, expected_exceptions)
+    op, plan, budget = _prepare(
+        func,
+        args,
+        kwargs,
+        setup,
+        teardown,
+        iterations,
+        warmup,
+        max_growth,
+        signals,
+        time_budget,
+        expected_exceptions,
+    )
     thresholds = _thresholds(severity)
     began = time.perf_counter()
     if not op.is_async:
         op.is_async = True  # arun awaits only what is awaitable
     measurement, window, notes = await _adrive(_protocol(plan, attribute, reset_caches), op)
-    return build_report(target_name(func), measurement, window, notes, budget=budget,
-                        duration=time.perf_counter() - began, expected_raised=op.expected_raised,
-                        thresholds=thresholds)
+    return build_report(
+        target_name(func),
+        measurement,
+        window,
+        notes,
+        budget=budget,
+        duration=time.perf_counter() - began,
+        expected_raised=op.expected_raised,
+        thresholds=thresholds,
+    )
 
 
 class MemoryLeakDetector:
@@ -205,29 +272,52 @@ class MemoryLeakDetector:
     returns a coroutine when ``operation`` (or the factory) is async.
     """
 
-    def __init__(self, *, max_growth: str | int = "1 MB", time_budget: float | str = 10.0,
-                 reset_caches: bool = True, attribute: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        max_growth: str | int = "1 MB",
+        time_budget: float | str = 10.0,
+        reset_caches: bool = True,
+        attribute: bool = True,
+    ) -> None:
         self.max_growth = max_growth
         self.time_budget = time_budget
         self.reset_caches = reset_caches
         self.attribute = attribute
 
-    def detect_leaks(self, func: Callable[..., Any], *args: Any, iterations: int | None = None,
-                     **kwargs: Any) -> LeakReport:
-        return detect_leaks(func, args, kwargs, iterations=iterations, max_growth=self.max_growth,
-                            time_budget=self.time_budget, reset_caches=self.reset_caches,
-                            attribute=self.attribute)
+    def detect_leaks(
+        self, func: Callable[..., Any], *args: Any, iterations: int | None = None, **kwargs: Any
+    ) -> LeakReport:
+        return detect_leaks(
+            func,
+            args,
+            kwargs,
+            iterations=iterations,
+            max_growth=self.max_growth,
+            time_budget=self.time_budget,
+            reset_caches=self.reset_caches,
+            attribute=self.attribute,
+        )
 
-    def detect_leaks_in_component(self, component_factory: Callable[[], Any],
-                                  operation_func: Callable[[Any], Any],
-                                  iterations: int | None = 100) -> Any:
+    def detect_leaks_in_component(
+        self,
+        component_factory: Callable[[], Any],
+        operation_func: Callable[[Any], Any],
+        iterations: int | None = 100,
+    ) -> Any:
         if not callable(component_factory) or not callable(operation_func):
-            raise ConfigError("detect_leaks_in_component needs a component factory and an "
-                              "operation function, both callable")
-        options: dict[str, Any] = {"iterations": iterations, "max_growth": self.max_growth,
-                   "time_budget": self.time_budget, "reset_caches": self.reset_caches,
-                   "attribute": self.attribute}
+            raise ConfigError(
+                "detect_leaks_in_component needs a component factory and an operation function, both callable"
+            )
+        options: dict[str, Any] = {
+            "iterations": iterations,
+            "max_growth": self.max_growth,
+            "time_budget": self.time_budget,
+            "reset_caches": self.reset_caches,
+            "attribute": self.attribute,
+        }
         if is_async_callable(operation_func) or is_async_callable(component_factory):
+
             async def acycle() -> None:
                 component = component_factory()
                 if asyncio.iscoroutine(component):
@@ -236,6 +326,7 @@ class MemoryLeakDetector:
                     await operation_func(component)
                 finally:
                     await _ashutdown(component)
+
             acycle.__qualname__ = target_name(operation_func).split(":", 1)[1]
             return adetect_leaks(acycle, **options)
 
@@ -245,6 +336,7 @@ class MemoryLeakDetector:
                 operation_func(component)
             finally:
                 _shutdown(component)
+
         cycle.__qualname__ = target_name(operation_func).split(":", 1)[1]
         cycle.__module__ = getattr(operation_func, "__module__", "?")
         return detect_leaks(cycle, **options)

@@ -42,27 +42,48 @@ SHAPE_NOTES: dict[str, str] = {
 _KINDS = {"py_blocks": "python", "native_heap": "native", "fds": "fds", "threads": "threads"}
 
 
-def _estimate(name: str, tr: Trend, samples: np.ndarray, *, role: str,
-              decided: bool, note: str) -> GrowthEstimate:
+def _estimate(
+    name: str, tr: Trend, samples: np.ndarray, *, role: str, decided: bool, note: str
+) -> GrowthEstimate:
     """Trends are fitted against cumulative calls: their slopes are per call already."""
     return GrowthEstimate(
-        signal=name, unit=SIGNAL_UNITS.get(name, "bytes"), per_iteration=tr.slope,
-        low=tr.low, high=tr.high, p_value=tr.p_value, shape=tr.shape,
-        significant=tr.significant, persistent=tr.persistent, role=role,  # type: ignore[arg-type]
-        decided=decided, note=note, samples=samples)
+        signal=name,
+        unit=SIGNAL_UNITS.get(name, "bytes"),
+        per_iteration=tr.slope,
+        low=tr.low,
+        high=tr.high,
+        p_value=tr.p_value,
+        shape=tr.shape,
+        significant=tr.significant,
+        persistent=tr.persistent,
+        role=role,  # type: ignore[arg-type]
+        decided=decided,
+        note=note,
+        samples=samples,
+    )
 
 
-def build_report(target: str, m: Measurement, window: Attribution | None, notes: list[str], *,
-                 budget: int, duration: float, expected_raised: int = 0,
-                 thresholds: dict[str, int] | None = None) -> LeakReport:
+def build_report(
+    target: str,
+    m: Measurement,
+    window: Attribution | None,
+    notes: list[str],
+    *,
+    budget: int,
+    duration: float,
+    expected_raised: int = 0,
+    thresholds: dict[str, int] | None = None,
+) -> LeakReport:
     verdict, deciding, reason = m.verdict, m.deciding, m.reason
     all_notes = [*notes, *m.notes]
     if verdict == "leak" and deciding in ("py_blocks", "native_heap"):
         for resource in ("fds", "threads"):  # the scarcer resource names the leak
             tr = m.trends.get(resource)
             if tr is not None and tr.growing and tr.slope > 0:
-                all_notes.append(f"{deciding} grew too (the objects that hold the {resource}); "
-                                 f"{resource} grew by {tr.slope:.3g} per call and name the leak")
+                all_notes.append(
+                    f"{deciding} grew too (the objects that hold the {resource}); "
+                    f"{resource} grew by {tr.slope:.3g} per call and name the leak"
+                )
                 deciding = resource
                 break
     if expected_raised:
@@ -72,8 +93,10 @@ def build_report(target: str, m: Measurement, window: Attribution | None, notes:
         rate = m.trends[deciding].slope
         if not wt.significant and wt.slope < 0.2 * rate:
             verdict = "clean"
-            reason = (f"{deciding} grew during the {m.rounds} measured rounds but stopped in the "
-                      "confirmation window: a structure that filled up, not a leak")
+            reason = (
+                f"{deciding} grew during the {m.rounds} measured rounds but stopped in the "
+                "confirmation window: a structure that filled up, not a leak"
+            )
             deciding = ""
     estimates: list[GrowthEstimate] = []
     for name in m.names:
@@ -83,48 +106,74 @@ def build_report(target: str, m: Measurement, window: Attribution | None, notes:
         decided = verdict == "leak" and name == deciding
         if name == "rss":
             confirms = verdict == "leak" and tr.growing
-            note = ("never decides alone (allocator noise); " +
-                    ("confirms the leak" if confirms else "does not confirm a leak"
-                     if verdict == "leak" else "no verdict from it"))
+            note = "never decides alone (allocator noise); " + (
+                "confirms the leak"
+                if confirms
+                else "does not confirm a leak"
+                if verdict == "leak"
+                else "no verdict from it"
+            )
             role = "confirms"
         else:
             note = "decided the verdict" if decided else SHAPE_NOTES.get(tr.shape, tr.shape)
             role = "decides"
-        estimates.append(_estimate(name, tr, m.series(name), role=role, decided=decided,
-                                   note=note))
+        estimates.append(_estimate(name, tr, m.series(name), role=role, decided=decided, note=note))
     bytes_mid = bytes_low = bytes_high = 0.0
     if window is not None:
         py = window.trends.get("py_heap")
         if py is not None:
-            estimates.append(_estimate("py_heap", py, window.window["py_heap"],
-                                       role="context", decided=False,
-                                       note="bytes traced by tracemalloc in the attribution window"))
+            estimates.append(
+                _estimate(
+                    "py_heap",
+                    py,
+                    window.window["py_heap"],
+                    role="context",
+                    decided=False,
+                    note="bytes traced by tracemalloc in the attribution window",
+                )
+            )
     if verdict == "leak":
         bytes_mid, bytes_low, bytes_high = _bytes(deciding, m, window)
     leak = verdict == "leak"
     kind = _KINDS.get(deciding, "none") if leak else "none"
     if leak and deciding == "native_heap" and _traced_too(window):
         kind = "python"
-        all_notes.append("the native heap decided, but tracemalloc saw the same growth: memory "
-                         "allocated through Python (a container's item storage, for example)")
+        all_notes.append(
+            "the native heap decided, but tracemalloc saw the same growth: memory "
+            "allocated through Python (a container's item storage, for example)"
+        )
     elif leak and deciding == "native_heap":
-        all_notes.append("native leak: the glibc heap grew while Python's allocated blocks did "
-                         "not; memory malloc'd by C code (ctypes, a C extension) is never freed. "
-                         "tracemalloc cannot see it, so no Python allocation site or retention "
-                         "path applies")
+        all_notes.append(
+            "native leak: the glibc heap grew while Python's allocated blocks did "
+            "not; memory malloc'd by C code (ctypes, a C extension) is never freed. "
+            "tracemalloc cannot see it, so no Python allocation site or retention "
+            "path applies"
+        )
     if m.rounds == 0 and not reason:
         reason = "no rounds were measured"
     return LeakReport(
-        target=target, verdict=verdict,  # type: ignore[arg-type]
-        reason=reason, leak_detected=leak,
-        severity=(resource_severity(m.trends[deciding].slope * 1000.0) if kind in RESOURCE_KINDS
-                  else severity_for(leak, bytes_mid * 1000.0, thresholds)),
+        target=target,
+        verdict=verdict,  # type: ignore[arg-type]
+        reason=reason,
+        leak_detected=leak,
+        severity=(
+            resource_severity(m.trends[deciding].slope * 1000.0)
+            if kind in RESOURCE_KINDS
+            else severity_for(leak, bytes_mid * 1000.0, thresholds)
+        ),
         kind=kind,  # type: ignore[arg-type]
         deciding_signal=deciding if leak else "",
-        signals=tuple(estimates), bytes_per_iteration=bytes_mid, bytes_low=bytes_low,
-        bytes_high=bytes_high, max_growth=budget, iterations=m.calls,
-        warmup_iterations=m.warmup_calls, rounds=m.rounds, batch_size=m.batch,
-        duration=duration, seconds_per_call=m.seconds_per_call,
+        signals=tuple(estimates),
+        bytes_per_iteration=bytes_mid,
+        bytes_low=bytes_low,
+        bytes_high=bytes_high,
+        max_growth=budget,
+        iterations=m.calls,
+        warmup_iterations=m.warmup_calls,
+        rounds=m.rounds,
+        batch_size=m.batch,
+        duration=duration,
+        seconds_per_call=m.seconds_per_call,
         sites=window.sites if window and leak else (),
         types=window.types if window and leak else (),
         retention_paths=window.paths if window and leak else (),

@@ -39,8 +39,10 @@ class ObjectWatcher:
         try:
             ref = weakref.ref(obj)
         except TypeError:
-            raise ConfigError(f"cannot watch a {type(obj).__name__}: it does not support weak "
-                              "references; watch the object that owns it instead") from None
+            raise ConfigError(
+                f"cannot watch a {type(obj).__name__}: it does not support weak "
+                "references; watch the object that owns it instead"
+            ) from None
         with self._lock:
             self._count += 1
             name = label if label is not None else f"{type_name(obj)}#{self._count}"
@@ -89,8 +91,7 @@ def default_watcher() -> ObjectWatcher:
     return _DEFAULT
 
 
-def expect_freed(obj: Any, label: str | None = None, *,
-                 watcher: ObjectWatcher | None = None) -> None:
+def expect_freed(obj: Any, label: str | None = None, *, watcher: ObjectWatcher | None = None) -> None:
     """Watch ``obj`` (weakly): :func:`assert_freed` fails if it is still alive then."""
     (watcher or _DEFAULT).expect(obj, label)
 

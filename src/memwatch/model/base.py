@@ -77,8 +77,7 @@ class Record:
         for field in dataclasses.fields(cls):  # type: ignore[arg-type]
             if field.name in data:
                 kwargs[field.name] = _decode(hints[field.name], data[field.name], field.name)
-            elif (field.default is dataclasses.MISSING
-                  and field.default_factory is dataclasses.MISSING):
+            elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
                 raise DataError(f"{cls.__name__}: missing field {field.name!r}")
         return cls(**kwargs)
 
@@ -214,8 +213,10 @@ def load_document(doc: Any, *, expected: type[T] | None = None, source: str = "d
         raise DataError(f"{source}: not a memwatch result file")
     version = doc["memwatch_schema"]
     if version != SCHEMA_VERSION:
-        raise DataError(f"{source}: schema version {version!r} is not supported by this memwatch "
-                        f"(it reads version {SCHEMA_VERSION}); upgrade memwatch or re-record")
+        raise DataError(
+            f"{source}: schema version {version!r} is not supported by this memwatch "
+            f"(it reads version {SCHEMA_VERSION}); upgrade memwatch or re-record"
+        )
     kind = doc.get("kind")
     cls = _KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:

@@ -98,12 +98,16 @@ class BenchReport(Record):
     def summary(self) -> str:
         """A header naming the machine, one line per benchmark, and the overall verdict."""
         mc = self.machine
-        head = (f"memory benchmarks on {mc.host} ({mc.system} {mc.machine}, {mc.cpu_count} CPUs, "
-                f"{mc.cpu or 'unknown CPU'}; {mc.implementation} {mc.python})"
-                f"{' [quick]' if self.quick else ''}")
+        head = (
+            f"memory benchmarks on {mc.host} ({mc.system} {mc.machine}, {mc.cpu_count} CPUs, "
+            f"{mc.cpu or 'unknown CPU'}; {mc.implementation} {mc.python})"
+            f"{' [quick]' if self.quick else ''}"
+        )
         load = f", load {mc.load_1m:.2f}" if mc.load_1m is not None else ""
-        memory = (f"memory {format_size(mc.memory_total)}, limit {format_size(mc.memory_limit)} "
-                  f"from {mc.memory_limit_source}{load}")
+        memory = (
+            f"memory {format_size(mc.memory_total)}, limit {format_size(mc.memory_limit)} "
+            f"from {mc.memory_limit_source}{load}"
+        )
         lines = [head, memory, *(m.line() for m in self.metrics)]
         failed = len(self.failures)
         lines.append(f"{len(self.metrics) - failed} passed, {failed} failed in {self.duration:.1f} s")

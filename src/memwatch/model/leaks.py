@@ -38,9 +38,8 @@ Role = Literal["decides", "confirms", "context"]
 DEFAULT_SEVERITY: dict[str, int] = {"minor": 5_000_000, "major": 20_000_000, "critical": 50_000_000}
 
 
-def severity_for(leak: bool, bytes_per_1000: float,
-                 thresholds: dict[str, int] | None = None) -> Severity:
-    """"none" without a leak; else the highest threshold reached, "trace" below minor."""
+def severity_for(leak: bool, bytes_per_1000: float, thresholds: dict[str, int] | None = None) -> Severity:
+    """ "none" without a leak; else the highest threshold reached, "trace" below minor."""
     if not leak:
         return "none"
     limits = {**DEFAULT_SEVERITY, **(thresholds or {})}
@@ -110,8 +109,10 @@ class GrowthEstimate(Record):
 
     def describe(self) -> str:
         fmt = self._fmt
-        return (f"{self.signal}: {fmt(self.per_iteration)}/iter "
-                f"[{fmt(self.low)} .. {fmt(self.high)}], {self.shape}, p={self.p_value:.2g}")
+        return (
+            f"{self.signal}: {fmt(self.per_iteration)}/iter "
+            f"[{fmt(self.low)} .. {fmt(self.high)}], {self.shape}, p={self.p_value:.2g}"
+        )
 
 
 @dataclass(frozen=True)
@@ -237,15 +238,19 @@ class LeakReport(Record):
         """One line: verdict, rate, budget."""
         if self.verdict == "leak" and self.kind in RESOURCE_KINDS:
             per = self.resources_per_iteration
-            return (f"LEAK ({self.severity}, {self.kind}) in {self.target}: {per:+.3g} {self.kind}/iter, "
-                    f"{per * 1000:,.0f} {_RESOURCE_WORDS[self.kind]} per 1,000 calls (never within a "
-                    f"budget: the process runs out of them)")
+            return (
+                f"LEAK ({self.severity}, {self.kind}) in {self.target}: {per:+.3g} {self.kind}/iter, "
+                f"{per * 1000:,.0f} {_RESOURCE_WORDS[self.kind]} per 1,000 calls (never within a "
+                f"budget: the process runs out of them)"
+            )
         if self.verdict == "leak":
             budget = "over" if not self.passed else "within"
-            return (f"LEAK ({self.severity}, {self.kind}) in {self.target}: "
-                    f"{format_size(self.bytes_per_iteration)}/iter, "
-                    f"{format_size(self.projected_per_1000)} per 1,000 calls "
-                    f"({budget} the budget of {format_size(self.max_growth)})")
+            return (
+                f"LEAK ({self.severity}, {self.kind}) in {self.target}: "
+                f"{format_size(self.bytes_per_iteration)}/iter, "
+                f"{format_size(self.projected_per_1000)} per 1,000 calls "
+                f"({budget} the budget of {format_size(self.max_growth)})"
+            )
         if self.verdict == "clean":
             return f"no leak in {self.target}: {self.reason}"
         return f"inconclusive for {self.target}: {self.reason}"
@@ -255,9 +260,11 @@ class LeakReport(Record):
         lines = [self.summary()]
         if self.verdict == "leak":
             lines.append(f"  decided by {self.deciding_signal}: {self.reason}")
-        lines.append(f"  measured {self.iterations:,} calls in {self.rounds} rounds of about "
-                     f"{self.batch_size:,} after {self.warmup_iterations:,} warm-up calls, "
-                     f"{format_duration(self.seconds_per_call)}/call, {format_duration(self.duration)} total")
+        lines.append(
+            f"  measured {self.iterations:,} calls in {self.rounds} rounds of about "
+            f"{self.batch_size:,} after {self.warmup_iterations:,} warm-up calls, "
+            f"{format_duration(self.seconds_per_call)}/call, {format_duration(self.duration)} total"
+        )
         if self.signals:
             lines.append("  signals:")
         for est in self.signals:
@@ -268,16 +275,23 @@ class LeakReport(Record):
         if self.sites:
             lines.append("  allocation sites of the retained memory:")
             for site in self.sites:
-                lines.append(f"    {site.location}: {format_size(site.bytes_per_iteration)}/iter, "
-                             f"{site.objects_per_iteration:.3g} objects/iter")
+                lines.append(
+                    f"    {site.location}: {format_size(site.bytes_per_iteration)}/iter, "
+                    f"{site.objects_per_iteration:.3g} objects/iter"
+                )
         if self.types:
             lines.append("  growing types (objects kept per call):")
-            lines.extend(f"    {t.type_name}: {t.per_iteration:+.3g} ({t.after - t.before:,} kept "
-                         f"in the survivors window)" for t in self.types)
+            lines.extend(
+                f"    {t.type_name}: {t.per_iteration:+.3g} ({t.after - t.before:,} kept "
+                f"in the survivors window)"
+                for t in self.types
+            )
         if self.retention_paths:
             lines.append("  kept alive by:")
-            lines.extend(f"    {path}" + ("  (library-internal)" if path.internal else "")
-                         for path in self.retention_paths)
+            lines.extend(
+                f"    {path}" + ("  (library-internal)" if path.internal else "")
+                for path in self.retention_paths
+            )
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
 

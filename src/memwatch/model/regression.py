@@ -119,8 +119,10 @@ class RegressionReport(Record):
         text = f"regression check {verdict}: " + (", ".join(parts) or "nothing to compare")
         if self.unmatched_gates:
             metrics = sorted({c.metric for c in self.checks})
-            text += (f"; gate {', '.join(self.unmatched_gates)} matched no metric of this run "
-                     f"({', '.join(metrics) or 'none'}) and checked nothing")
+            text += (
+                f"; gate {', '.join(self.unmatched_gates)} matched no metric of this run "
+                f"({', '.join(metrics) or 'none'}) and checked nothing"
+            )
         return text
 
     def raise_for_regressions(self) -> None:

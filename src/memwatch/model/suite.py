@@ -77,7 +77,8 @@ class SuiteReport(Record):
 
     @property
     def headline(self) -> str:
-        parts = [f"{self.count(s)} {s}" for s in ("pass", "warn", "fail", "error", "skipped")
-                 if self.count(s)]
+        parts = [
+            f"{self.count(s)} {s}" for s in ("pass", "warn", "fail", "error", "skipped") if self.count(s)
+        ]
         verdict = "PASSED" if self.passed else "FAILED"
         return f"{verdict} at level {self.level}: " + (", ".join(parts) or "no checks ran")

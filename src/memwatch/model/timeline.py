@@ -178,8 +178,7 @@ class ComparisonResult(Record):
     def regressions(self) -> list[str]:
         out = [f"{d.metric}" for d in self.overall if d.verdict == "regressed"]
         for p in self.phases:
-            out.extend(f"{p.name}#{p.occurrence}.{d.metric}" for d in p.deltas
-                       if d.verdict == "regressed")
+            out.extend(f"{p.name}#{p.occurrence}.{d.metric}" for d in p.deltas if d.verdict == "regressed")
         return out
 
 

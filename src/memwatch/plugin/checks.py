@@ -53,20 +53,33 @@ class LimitResult:
             f"of the body{f' ({self.source})' if self.source else ''}, {_size(peak - self.limit)} over",
         ]
         if self.sites:
-            lines.append("  biggest allocation sites live at the body's traced peak "
-                         "(tracemalloc, new since its start):")
-            lines.extend(f"    {format_size(site.size):>10}  {site.count:>7,} blocks  {site.where}"
-                         for site in self.sites)
+            lines.append(
+                "  biggest allocation sites live at the body's traced peak "
+                "(tracemalloc, new since its start):"
+            )
+            lines.extend(
+                f"    {format_size(site.size):>10}  {site.count:>7,} blocks  {site.where}"
+                for site in self.sites
+            )
         elif not self.tracemalloc:
             lines.append("  (run with --memwatch-tracemalloc to see the biggest allocation sites)")
         return "\n".join(lines)
 
     def outcome(self) -> CheckOutcome:
         message = "" if self.passed else self.failure_text()
-        detail = self.reason or (f"{format_size(self.peak)} of {format_size(self.limit)}"
-                                 if self.peak is not None else "not measured")
-        return CheckOutcome(self.check, self.passed, self.limit,
-                            None if self.peak is None else float(self.peak), message, detail)
+        detail = self.reason or (
+            f"{format_size(self.peak)} of {format_size(self.limit)}"
+            if self.peak is not None
+            else "not measured"
+        )
+        return CheckOutcome(
+            self.check,
+            self.passed,
+            self.limit,
+            None if self.peak is None else float(self.peak),
+            message,
+            detail,
+        )
 
 
 @dataclass(frozen=True)
@@ -93,11 +106,18 @@ class LeakResult:
 
     def outcome(self) -> CheckOutcome:
         verdict = str(getattr(self.report, "verdict", "")) or (
-            "leak" if getattr(self.report, "leak_detected", False) else "clean")
+            "leak" if getattr(self.report, "leak_detected", False) else "clean"
+        )
         severity = getattr(self.report, "severity", "")
         iterations = getattr(self.report, "iterations", None)
         detail = verdict + (f" ({severity})" if severity and severity != "none" else "")
         if isinstance(iterations, int):
             detail += f", {iterations:,} calls"
-        return CheckOutcome("no_leaks", self.passed, self.max_growth, self._projected(),
-                            "" if self.passed else self.failure_text(), detail)
+        return CheckOutcome(
+            "no_leaks",
+            self.passed,
+            self.max_growth,
+            self._projected(),
+            "" if self.passed else self.failure_text(),
+            detail,
+        )

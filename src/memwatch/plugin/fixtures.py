@@ -38,8 +38,17 @@ __all__ = [
     "memwatch",
 ]
 
-FIXTURE_NAMES = frozenset({"memwatch", "leak_detector", "memory_profiler", "assert_freed", "gc_monitor",
-                           "memory_guard", "memory_pressure"})
+FIXTURE_NAMES = frozenset(
+    {
+        "memwatch",
+        "leak_detector",
+        "memory_profiler",
+        "assert_freed",
+        "gc_monitor",
+        "memory_guard",
+        "memory_pressure",
+    }
+)
 
 
 def _require(module: str, what: str) -> None:

@@ -39,8 +39,13 @@ class FreedWatch:
         lines = [f"assert_freed: {len(survivors)} of {self.count} watched objects outlived the test body"]
         for survivor in survivors:
             lines.append(f"  {_describe(survivor)}")
-        return CheckOutcome("assert_freed", False, measured=float(len(survivors)),
-                            message="\n".join(lines), detail=f"{len(survivors)} survived")
+        return CheckOutcome(
+            "assert_freed",
+            False,
+            measured=float(len(survivors)),
+            message="\n".join(lines),
+            detail=f"{len(survivors)} survived",
+        )
 
 
 def _describe(survivor: Any) -> str:

@@ -113,4 +113,4 @@ class HighWaterMark:
         data = os.pread(self._status_fd, 8192, 0)
         start = data.find(b"VmHWM:")
         end = data.index(b"\n", start)
-        return int(data[start + 6:end].split()[0]) * 1024
+        return int(data[start + 6 : end].split()[0]) * 1024

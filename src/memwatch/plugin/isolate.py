@@ -27,8 +27,19 @@ _OUTPUT_TAIL = 3000
 def child_args(item: pytest.Item, out: Path) -> list[str]:
     """The command line that runs ``item`` alone in a child process."""
     config = item.config
-    args = [sys.executable, "-m", "pytest", item.nodeid, "-q", "-p", "no:cacheprovider",
-            "--rootdir", str(config.rootpath), "--memwatch-child-out", str(out)]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        item.nodeid,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(config.rootpath),
+        "--memwatch-child-out",
+        str(out),
+    ]
     if config.inipath is not None:
         args += ["-c", str(config.inipath)]
     if config.pluginmanager.hasplugin("xdist"):
@@ -50,7 +61,7 @@ def absolute_db_url(url: str, base: Path) -> str:
     if "://" not in url:
         return str(base / url) if not Path(url).is_absolute() else url
     if url.startswith("sqlite:///") and not url.startswith(("sqlite:////", "sqlite:///:memory:")):
-        return "sqlite:///" + str(base / url[len("sqlite:///"):])
+        return "sqlite:///" + str(base / url[len("sqlite:///") :])
     return url
 
 
@@ -63,10 +74,13 @@ def write_child_report(config: pytest.Config, report: pytest.TestReport, out: st
 
 def _crashed(item: pytest.Item, proc: subprocess.CompletedProcess[str]) -> pytest.TestReport:
     tail = (proc.stdout + proc.stderr)[-_OUTPUT_TAIL:]
-    text = (f"memwatch --memwatch-isolate: the child process running {item.nodeid} ended before the test did "
-            f"(exit code {proc.returncode})\n{tail}")
-    return pytest.TestReport(item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed",
-                             text, "call")
+    text = (
+        f"memwatch --memwatch-isolate: the child process running {item.nodeid} ended before the test did "
+        f"(exit code {proc.returncode})\n{tail}"
+    )
+    return pytest.TestReport(
+        item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed", text, "call"
+    )
 
 
 def run_isolated(item: pytest.Item) -> None:
@@ -76,11 +90,15 @@ def run_isolated(item: pytest.Item) -> None:
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     with tempfile.TemporaryDirectory(prefix="memwatch-isolate-") as tmp:
         out = Path(tmp) / "reports.jsonl"
-        proc = subprocess.run(child_args(item, out), cwd=config.rootpath, capture_output=True,
-                              text=True, check=False)
+        proc = subprocess.run(
+            child_args(item, out), cwd=config.rootpath, capture_output=True, text=True, check=False
+        )
         lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
-    reports: list[Any] = [config.hook.pytest_report_from_serializable(config=config, data=json.loads(line))
-                          for line in lines if line.strip()]
+    reports: list[Any] = [
+        config.hook.pytest_report_from_serializable(config=config, data=json.loads(line))
+        for line in lines
+        if line.strip()
+    ]
     reports = [r for r in reports if isinstance(r, pytest.TestReport) and r.nodeid == item.nodeid]
     if not any(report.when == "teardown" for report in reports):  # the child died mid-test
         reports = [r for r in reports if r.when == "setup"] + [_crashed(item, proc)]

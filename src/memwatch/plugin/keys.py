@@ -19,8 +19,16 @@ if TYPE_CHECKING:
     from memwatch.plugin.options import PluginSettings  # noqa: F401
     from memwatch.plugin.specs import CheckSpecs
 
-__all__ = ["PLUGIN_NAME", "RECORDED_MARKERS", "SETTINGS", "STATE", "ItemState", "find_state", "has_checks",
-           "state_of"]
+__all__ = [
+    "PLUGIN_NAME",
+    "RECORDED_MARKERS",
+    "SETTINGS",
+    "STATE",
+    "ItemState",
+    "find_state",
+    "has_checks",
+    "state_of",
+]
 
 #: the name the stateful plugin object is registered under
 PLUGIN_NAME = "memwatch-session"

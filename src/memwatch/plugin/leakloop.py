@@ -65,8 +65,9 @@ class LoopOutcome:
     result: LeakResult | None = None
 
 
-def leak_spec_for(item: pytest.Function, state: keys.ItemState | None,
-                  settings: PluginSettings) -> LeakSpec | None:
+def leak_spec_for(
+    item: pytest.Function, state: keys.ItemState | None, settings: PluginSettings
+) -> LeakSpec | None:
     """The ``no_leaks`` arguments for this test, ``LeakSpec()`` under ``--memwatch-leaks``, else None."""
     if state is not None and state.marker_error is not None:
         return None
@@ -82,8 +83,9 @@ def engine_kwargs(spec: LeakSpec, config: Config | None) -> dict[str, Any]:
     """Keyword arguments for ``detect_leaks``: the marker's, else the config file's."""
     leaks = config.leaks if config is not None else None
     kwargs: dict[str, Any] = {}
-    max_growth = spec.max_growth if spec.max_growth is not None else (
-        leaks.max_growth if leaks is not None else None)
+    max_growth = (
+        spec.max_growth if spec.max_growth is not None else (leaks.max_growth if leaks is not None else None)
+    )
     if max_growth is not None:
         kwargs["max_growth"] = max_growth
     iterations = spec.iterations if spec.iterations is not None else (leaks.iterations if leaks else None)
@@ -113,14 +115,16 @@ def _reraise(exc: MemwatchError, nodeid: str) -> NoReturn:
     raise exc
 
 
-def looped_body(original: Callable[..., Any], spec: LeakSpec, config: pytest.Config,
-                nodeid: str) -> tuple[Callable[..., Any], LoopOutcome]:
+def looped_body(
+    original: Callable[..., Any], spec: LeakSpec, config: pytest.Config, nodeid: str
+) -> tuple[Callable[..., Any], LoopOutcome]:
     """A stand-in for the test function that runs it through the leak engine."""
     kwargs = engine_kwargs(spec, run_config(config))
     outcome = LoopOutcome()
     max_growth = kwargs.get("max_growth")
 
     if inspect.iscoroutinefunction(original):
+
         @functools.wraps(original)
         async def looped_async(*args: Any, **call_kwargs: Any) -> None:
             from memwatch.leaks.runner import adetect_leaks

@@ -15,8 +15,15 @@ from collections.abc import Sequence
 
 import pytest
 
-__all__ = ["CHECK_MARKERS", "LEVEL_OF", "MARKERS", "MEMWATCH_MARKERS", "level_skip_reason",
-           "marker_names", "register_markers"]
+__all__ = [
+    "CHECK_MARKERS",
+    "LEVEL_OF",
+    "MARKERS",
+    "MEMWATCH_MARKERS",
+    "level_skip_reason",
+    "marker_names",
+    "register_markers",
+]
 
 _LEVEL_RANK = {"quick": 0, "comprehensive": 1, "nightly": 2}
 
@@ -34,10 +41,9 @@ LEVEL_OF: dict[str, str] = {
 #: marker signature -> help text (shown by ``pytest --markers``)
 MARKERS: dict[str, str] = {
     "memory": "a memory test: recorded with --memwatch; runs at every --memwatch-level",
-    "memory_regression(fail_on=None)":
-        "compare the body's peak and growth with this test's baseline in the --memwatch-db history "
-        "(this environment); fail on a critical regression or a failed fail_on gate ('peak:10%'); "
-        "every level",
+    "memory_regression(fail_on=None)": "compare the body's peak and growth with this test's baseline in the --memwatch-db history "
+    "(this environment); fail on a critical regression or a failed fail_on gate ('peak:10%'); "
+    "every level",
     "memory_gc": "the test body runs under the GC monitor; fails over the [tool.memwatch] gc budget",
     "memory_stress": "a memory stress test; runs at --memwatch-level comprehensive and nightly",
     "memory_comprehensive": "runs at --memwatch-level comprehensive and nightly",
@@ -49,9 +55,8 @@ MARKERS: dict[str, str] = {
     "recovery": "checks recovery after memory pressure; comprehensive and nightly",
     "limit_memory(limit)": "fail when the test body's peak RSS above its start exceeds limit ('64 MB')",
     "limit_native_memory(limit)": "fail when the body's peak glibc heap in use above its start exceeds limit",
-    "no_leaks(max_growth='1 MB', iterations=None, warmup=None, signals=None, time_budget=None)":
-        "run the test body repeatedly through the memwatch leak engine (fixtures set up once) "
-        "and fail when it leaks more than max_growth per 1,000 calls",
+    "no_leaks(max_growth='1 MB', iterations=None, warmup=None, signals=None, time_budget=None)": "run the test body repeatedly through the memwatch leak engine (fixtures set up once) "
+    "and fail when it leaks more than max_growth per 1,000 calls",
 }
 
 CHECK_MARKERS = frozenset({"limit_memory", "limit_native_memory", "no_leaks", "memory_regression"})
@@ -69,8 +74,7 @@ def marker_names(item: pytest.Item, inherited: dict[object, tuple[str, ...]]) ->
     parent = item.parent
     names = inherited.get(parent)
     if names is None:
-        names = inherited[parent] = (tuple(m.name for m in parent.iter_markers())
-                                     if parent is not None else ())
+        names = inherited[parent] = tuple(m.name for m in parent.iter_markers()) if parent is not None else ()
     own = item.own_markers
     return [m.name for m in own] + list(names) if own else names
 
@@ -80,6 +84,8 @@ def level_skip_reason(marker_names: Sequence[str], level: str) -> str:
     for name in marker_names:
         needed = LEVEL_OF.get(name)
         if needed is not None and _LEVEL_RANK[level] < _LEVEL_RANK[needed]:
-            return (f"@pytest.mark.{name} runs at --memwatch-level {needed}"
-                    f"{' and nightly' if needed == 'comprehensive' else ''} (this run: {level})")
+            return (
+                f"@pytest.mark.{name} runs at --memwatch-level {needed}"
+                f"{' and nightly' if needed == 'comprehensive' else ''} (this run: {level})"
+            )
     return ""

@@ -84,6 +84,10 @@ class GCCheck:
         detail = f"{pauses.count} pauses, p95 {pauses.p95_ms:.3f} ms, max {pauses.max_ms:.3f} ms"
         if not problems:
             return CheckOutcome("memory_gc", True, measured=pauses.p95_ms, detail=detail)
-        message = ("@pytest.mark.memory_gc: garbage-collection pauses of the test body over budget: "
-                   + "; ".join(problems) + "\n" + summary)
+        message = (
+            "@pytest.mark.memory_gc: garbage-collection pauses of the test body over budget: "
+            + "; ".join(problems)
+            + "\n"
+            + summary
+        )
         return CheckOutcome("memory_gc", False, measured=pauses.p95_ms, message=message, detail=detail)

@@ -43,8 +43,17 @@ class PluginSettings:
     @property
     def active(self) -> bool:
         """True when an option asks for the stateful part of the plugin."""
-        return bool(self.record or self.level or self.leaks or self.report_dir or self.db_url
-                    or self.isolate or self.tracemalloc or self.child_out or self.update_baselines)
+        return bool(
+            self.record
+            or self.level
+            or self.leaks
+            or self.report_dir
+            or self.db_url
+            or self.isolate
+            or self.tracemalloc
+            or self.child_out
+            or self.update_baselines
+        )
 
     @property
     def reporting(self) -> bool:
@@ -53,28 +62,59 @@ class PluginSettings:
 
 
 _BOOL_OPTIONS: tuple[tuple[str, str, str], ...] = (
-    ("memwatch", "--memwatch",
-     "record every test body: peak over start, growth, duration; summary table at the end"),
-    ("memwatch_leaks", "--memwatch-leaks",
-     "run every test body through the leak engine (slow; meant for nightly runs)"),
-    ("memwatch_isolate", "--memwatch-isolate",
-     "run tests with a memwatch checking marker in a fresh subprocess"),
-    ("memwatch_tracemalloc", "--memwatch-tracemalloc",
-     "also trace the Python heap (tracemalloc: slower) for its peak and the top allocation sites"),
-    ("memwatch_update_baselines", "--memwatch-update-baselines",
-     "make this run's figures the baselines of its passed memory_regression tests (accept a change; "
-     "needs --memwatch-db)"),
+    (
+        "memwatch",
+        "--memwatch",
+        "record every test body: peak over start, growth, duration; summary table at the end",
+    ),
+    (
+        "memwatch_leaks",
+        "--memwatch-leaks",
+        "run every test body through the leak engine (slow; meant for nightly runs)",
+    ),
+    (
+        "memwatch_isolate",
+        "--memwatch-isolate",
+        "run tests with a memwatch checking marker in a fresh subprocess",
+    ),
+    (
+        "memwatch_tracemalloc",
+        "--memwatch-tracemalloc",
+        "also trace the Python heap (tracemalloc: slower) for its peak and the top allocation sites",
+    ),
+    (
+        "memwatch_update_baselines",
+        "--memwatch-update-baselines",
+        "make this run's figures the baselines of its passed memory_regression tests (accept a change; "
+        "needs --memwatch-db)",
+    ),
 )
 _TEXT_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("memwatch_level", "--memwatch-level", "LEVEL",
-     "which memory-marked tests run: quick (default suite), comprehensive (adds "
-     "memory_comprehensive, memory_stress, stress, oom, recovery, slow) or nightly (adds memory_long)"),
-    ("memwatch_report", "--memwatch-report", "DIR",
-     "write memwatch-pytest.json and memwatch-pytest.md into DIR (and $GITHUB_STEP_SUMMARY when set)"),
-    ("memwatch_db", "--memwatch-db", "URL",
-     "record the run in the history database at URL (sqlite:///path or postgresql://...)"),
-    ("memwatch_summary_rows", "--memwatch-summary-rows", "N",
-     "how many tests the terminal summary table lists, biggest peak first (default 10)"),
+    (
+        "memwatch_level",
+        "--memwatch-level",
+        "LEVEL",
+        "which memory-marked tests run: quick (default suite), comprehensive (adds "
+        "memory_comprehensive, memory_stress, stress, oom, recovery, slow) or nightly (adds memory_long)",
+    ),
+    (
+        "memwatch_report",
+        "--memwatch-report",
+        "DIR",
+        "write memwatch-pytest.json and memwatch-pytest.md into DIR (and $GITHUB_STEP_SUMMARY when set)",
+    ),
+    (
+        "memwatch_db",
+        "--memwatch-db",
+        "URL",
+        "record the run in the history database at URL (sqlite:///path or postgresql://...)",
+    ),
+    (
+        "memwatch_summary_rows",
+        "--memwatch-summary-rows",
+        "N",
+        "how many tests the terminal summary table lists, biggest peak first (default 10)",
+    ),
 )
 
 
@@ -87,15 +127,21 @@ def add_options(parser: pytest.Parser) -> None:
     for dest, flag, metavar, help_text in _TEXT_OPTIONS:
         group.addoption(flag, action="store", dest=dest, default=None, metavar=metavar, help=help_text)
         parser.addini(dest, help=help_text, type="string", default=None)
-    group.addoption("--memwatch-child-out", dest="memwatch_child_out", default=None,
-                    help=argparse.SUPPRESS)
+    group.addoption("--memwatch-child-out", dest="memwatch_child_out", default=None, help=argparse.SUPPRESS)
 
 
 #: option dest -> its key in [tool.memwatch.pytest]
-_FILE_KEYS = {"memwatch": "record", "memwatch_level": "level", "memwatch_leaks": "leaks",
-              "memwatch_report": "report", "memwatch_db": "db", "memwatch_isolate": "isolate",
-              "memwatch_tracemalloc": "tracemalloc", "memwatch_summary_rows": "summary_rows",
-              "memwatch_update_baselines": "update_baselines"}
+_FILE_KEYS = {
+    "memwatch": "record",
+    "memwatch_level": "level",
+    "memwatch_leaks": "leaks",
+    "memwatch_report": "report",
+    "memwatch_db": "db",
+    "memwatch_isolate": "isolate",
+    "memwatch_tracemalloc": "tracemalloc",
+    "memwatch_summary_rows": "summary_rows",
+    "memwatch_update_baselines": "update_baselines",
+}
 
 
 def _file_defaults(config: pytest.Config) -> dict[str, Any]:
@@ -138,8 +184,9 @@ def read_settings(config: pytest.Config) -> PluginSettings:
     if rows < 0:
         raise ConfigError(f"--memwatch-summary-rows: {rows_text!r} is not a count of rows (0 or more)")
     if value("memwatch_update_baselines") and not value("memwatch_db"):
-        raise ConfigError("--memwatch-update-baselines needs --memwatch-db URL: the baselines live in "
-                          "the history database")
+        raise ConfigError(
+            "--memwatch-update-baselines needs --memwatch-db URL: the baselines live in the history database"
+        )
     return PluginSettings(
         record=bool(value("memwatch")),
         level=level,

@@ -63,12 +63,21 @@ class BodyFigures:
         from memwatch.model.pytest import ItemRecord
 
         return ItemRecord(
-            nodeid=nodeid, outcome=outcome, duration=self.duration, start_rss=self.start_rss,
-            peak=self.peak, growth=self.growth, peak_source=self.peak_source,
-            native_peak=self.native_peak, python_peak=self.python_peak,
+            nodeid=nodeid,
+            outcome=outcome,
+            duration=self.duration,
+            start_rss=self.start_rss,
+            peak=self.peak,
+            growth=self.growth,
+            peak_source=self.peak_source,
+            native_peak=self.native_peak,
+            python_peak=self.python_peak,
             markers=state.markers if state is not None else (),
-            checks=state.outcomes if state is not None else (), sites=self.sites,
-            worker=worker, profile=state.profile if state is not None else None)
+            checks=state.outcomes if state is not None else (),
+            sites=self.sites,
+            worker=worker,
+            profile=state.profile if state is not None else None,
+        )
 
 
 def _native_reason() -> str:
@@ -160,8 +169,9 @@ class BodyMeter:
     #: tracemalloc was started by a meter (and is left on between tests: see :meth:`release`)
     started_tracemalloc = False
 
-    def __init__(self, *, native: bool = False, python: bool = False, sites: bool = False,
-                 settle: bool = False) -> None:
+    def __init__(
+        self, *, native: bool = False, python: bool = False, sites: bool = False, settle: bool = False
+    ) -> None:
         self.native = native and not _native_reason()
         self.settle = settle
         self.python = python
@@ -242,8 +252,9 @@ class BodyMeter:
             mark = self._mark
             end_rss = mark.rss()
             peak_abs = mark.peak()
-            return BodyFigures(duration, start_rss, max(0, max(peak_abs, end_rss) - start_rss),
-                               end_rss - start_rss, "VmHWM")
+            return BodyFigures(
+                duration, start_rss, max(0, max(peak_abs, end_rss) - start_rss), end_rss - start_rss, "VmHWM"
+            )
         peaks = self._sampler.stop() if self._sampler is not None else {}
         end_rss = rss()
         if "rss" in peaks:
@@ -265,10 +276,16 @@ class BodyMeter:
             from memwatch.probes.native import native_heap_bytes
 
             native_peak = max(0, max(peaks["native"], native_heap_bytes()) - self._start_native)
-        return BodyFigures(duration=duration, start_rss=start_rss,
-                           peak=max(0, peak_abs - start_rss), growth=end_rss - start_rss,
-                           peak_source=source, native_peak=native_peak, python_peak=python_peak,
-                           sites=sites)
+        return BodyFigures(
+            duration=duration,
+            start_rss=start_rss,
+            peak=max(0, peak_abs - start_rss),
+            growth=end_rss - start_rss,
+            peak_source=source,
+            native_peak=native_peak,
+            python_peak=python_peak,
+            sites=sites,
+        )
 
 
 def _grown_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> tuple[AllocationSite, ...]:
@@ -317,8 +334,9 @@ class _Measured:
 
     __slots__ = ("figures", "nodeid", "outcome", "record", "state", "worker")
 
-    def __init__(self, nodeid: str, outcome: str, figures: BodyFigures, state: ItemState | None,
-                 worker: str) -> None:
+    def __init__(
+        self, nodeid: str, outcome: str, figures: BodyFigures, state: ItemState | None, worker: str
+    ) -> None:
         self.nodeid = nodeid
         self.outcome = outcome
         self.figures = figures
@@ -363,8 +381,9 @@ class SessionRecords:
         self._entries.pop(record.nodeid, None)
         self._entries[record.nodeid] = record
 
-    def add_measured(self, nodeid: str, outcome: str, figures: BodyFigures, state: ItemState | None,
-                     worker: str) -> None:
+    def add_measured(
+        self, nodeid: str, outcome: str, figures: BodyFigures, state: ItemState | None, worker: str
+    ) -> None:
         """A test measured in this process (its record is built on demand)."""
         self._entries.pop(nodeid, None)
         self._entries[nodeid] = _Measured(nodeid, outcome, figures, state, worker)

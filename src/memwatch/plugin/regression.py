@@ -47,8 +47,11 @@ def figure_rows(nodeid: str, figures: BodyFigures | ItemRecord) -> list[ResultRo
     was not measured is left out)."""
     from memwatch.model.history import ResultRow
 
-    return [ResultRow(nodeid, metric, "bytes", (float(value),))
-            for metric in METRICS if (value := getattr(figures, metric)) is not None]
+    return [
+        ResultRow(nodeid, metric, "bytes", (float(value),))
+        for metric in METRICS
+        if (value := getattr(figures, metric)) is not None
+    ]
 
 
 class BaselineCheck:
@@ -81,8 +84,9 @@ class BaselineCheck:
                 self._error = str(exc)
         return self._baselines
 
-    def outcome(self, nodeid: str, figures: BodyFigures, gates: Sequence[str], *,
-                accept: bool = False) -> CheckOutcome:
+    def outcome(
+        self, nodeid: str, figures: BodyFigures, gates: Sequence[str], *, accept: bool = False
+    ) -> CheckOutcome:
         """The verdict on one test's body figures; ``accept`` (``--memwatch-update-baselines``)
         reports a regression without failing the test, whose figures then become the baseline."""
         from memwatch.regression.check import check_metric, parse_gates
@@ -90,23 +94,38 @@ class BaselineCheck:
 
         baselines = self._load()
         if self._error:
-            return CheckOutcome(MARKER, False, message=f"@pytest.mark.{MARKER}: cannot read the baselines: "
-                                                       f"{self._error}")
+            return CheckOutcome(
+                MARKER, False, message=f"@pytest.mark.{MARKER}: cannot read the baselines: {self._error}"
+            )
         all_gates = parse_gates((*self.config.fail_on, *gates))
         key = stored_test_id(nodeid)
         checks = []
         for row in figure_rows(nodeid, figures):
             found = baselines.get((key, row.metric))
-            checks.append(check_metric(row, [found] if found is not None else [], env_key=self.env_key,
-                                       env=self.env, config=self.config, gates=all_gates))
+            checks.append(
+                check_metric(
+                    row,
+                    [found] if found is not None else [],
+                    env_key=self.env_key,
+                    env=self.env,
+                    config=self.config,
+                    gates=all_gates,
+                )
+            )
         growth = format_size(self.config.leak_severity.critical, binary=False)
-        policy = (f"a test fails on a critical regression (peaks up >= {self.config.severity.critical:g} %, "
-                  f"growth up >= {growth}) or a failed gate")
+        policy = (
+            f"a test fails on a critical regression (peaks up >= {self.config.severity.critical:g} %, "
+            f"growth up >= {growth}) or a failed gate"
+        )
         verdict = RegressionVerdict(tuple(checks), self.env_key, tuple(str(g) for g in all_gates), policy)
         outcome = verdict.outcome()
         if accept and not outcome.passed:
-            return dataclasses.replace(outcome, passed=True, message="",
-                                       detail=f"accepted (--memwatch-update-baselines): {outcome.detail}")
+            return dataclasses.replace(
+                outcome,
+                passed=True,
+                message="",
+                detail=f"accepted (--memwatch-update-baselines): {outcome.detail}",
+            )
         return outcome
 
 
@@ -129,8 +148,9 @@ class RegressionVerdict:
             return f"{c.metric}: {now}, no baseline yet (this run's becomes it)"
         if c.baseline_value is None:
             return f"{c.metric}: {now}, {c.reason}"
-        text = (f"{c.metric}: {now} now, {format_size(c.baseline_value)} "
-                f"in the baseline" + (f" (run {c.baseline_run})" if c.baseline_run else ""))
+        text = f"{c.metric}: {now} now, {format_size(c.baseline_value)} in the baseline" + (
+            f" (run {c.baseline_run})" if c.baseline_run else ""
+        )
         if c.status == "regressed":
             text += f": {c.reason}, {c.severity} regression"
         elif c.status == "improved":
@@ -146,8 +166,10 @@ class RegressionVerdict:
 
     def failure_text(self) -> str:
         gates = f"; gates: {', '.join(self.gates)}" if self.gates else ""
-        lines = [f"@pytest.mark.{MARKER}: the test body's memory regressed against its baseline "
-                 f"(environment {self.env_key}):"]
+        lines = [
+            f"@pytest.mark.{MARKER}: the test body's memory regressed against its baseline "
+            f"(environment {self.env_key}):"
+        ]
         lines += [f"  {self._line(c)}" for c in self.checks]
         lines.append(f"({self.policy}{gates}; accept the change with --memwatch-update-baselines)")
         return "\n".join(lines)
@@ -155,10 +177,13 @@ class RegressionVerdict:
     def outcome(self) -> CheckOutcome:
         peak = next((c for c in self.checks if c.metric == "peak"), None)
         return CheckOutcome(
-            MARKER, self.passed,
+            MARKER,
+            self.passed,
             limit=int(peak.baseline_value) if peak is not None and peak.baseline_value is not None else None,
             measured=peak.current_value if peak is not None else None,
-            message="" if self.passed else self.failure_text(), detail=self.detail())
+            message="" if self.passed else self.failure_text(),
+            detail=self.detail(),
+        )
 
 
 @dataclass(frozen=True)
@@ -171,14 +196,23 @@ class BaselineUpdate:
     env_key: str = ""
 
     def summary(self) -> str:
-        counts = ((self.new, "set (no baseline before)"), (self.moved, "moved (a confirmed improvement)"),
-                  (self.accepted, "accepted (--memwatch-update-baselines)"))
+        counts = (
+            (self.new, "set (no baseline before)"),
+            (self.moved, "moved (a confirmed improvement)"),
+            (self.accepted, "accepted (--memwatch-update-baselines)"),
+        )
         parts = [f"{n} {what}" for n, what in counts if n]
         return f"baselines in {self.env_key}: " + ", ".join(parts) if parts else ""
 
 
-def settle_baselines(store: Store, run_id: int, records: Iterable[ItemRecord], config: RegressionConfig,
-                     *, accept: bool = False) -> BaselineUpdate:
+def settle_baselines(
+    store: Store,
+    run_id: int,
+    records: Iterable[ItemRecord],
+    config: RegressionConfig,
+    *,
+    accept: bool = False,
+) -> BaselineUpdate:
     """Set or move the baselines of the run's passed ``memory_regression`` tests (one transaction)."""
     from memwatch.model.history import Baseline
     from memwatch.regression.check import check_metric
@@ -204,7 +238,18 @@ def settle_baselines(store: Store, run_id: int, records: Iterable[ItemRecord], c
                 if not (check.status == "improved" and config.auto_update_baselines):
                     continue
                 source, moved = f"pytest run {run_id}: improvement", moved + 1
-            updates.append(Baseline(row.test_id, row.metric, row.unit, row.samples, info.env_key,
-                                    info.env, run_id, source, now))
+            updates.append(
+                Baseline(
+                    row.test_id,
+                    row.metric,
+                    row.unit,
+                    row.samples,
+                    info.env_key,
+                    info.env,
+                    run_id,
+                    source,
+                    now,
+                )
+            )
     store.put_baselines(updates)
     return BaselineUpdate(new, moved, accepted, info.env_key)

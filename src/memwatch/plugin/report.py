@@ -19,8 +19,15 @@ if TYPE_CHECKING:
     from memwatch.config.schema import RegressionConfig
     from memwatch.model.pytest import ItemRecord, PytestSession
 
-__all__ = ["HTML_NAME", "JSON_NAME", "MARKDOWN_NAME", "markdown", "store_rows", "terminal_summary",
-           "write_outputs"]
+__all__ = [
+    "HTML_NAME",
+    "JSON_NAME",
+    "MARKDOWN_NAME",
+    "markdown",
+    "store_rows",
+    "terminal_summary",
+    "write_outputs",
+]
 
 JSON_NAME = "memwatch-pytest.json"
 MARKDOWN_NAME = "memwatch-pytest.md"
@@ -56,9 +63,11 @@ def markdown(session: PytestSession) -> str:
     ]
     shown = _by_peak(records)[:_MARKDOWN_ROWS]
     for r in shown:
-        lines.append(f"| `{_md_cell(r.nodeid)}` | {r.outcome} | {format_size(r.peak or 0)} | "
-                     f"{format_size(r.growth or 0, signed=True)} | {format_duration(r.duration)} | "
-                     f"{_md_cell(_checks_text(r))} |")
+        lines.append(
+            f"| `{_md_cell(r.nodeid)}` | {r.outcome} | {format_size(r.peak or 0)} | "
+            f"{format_size(r.growth or 0, signed=True)} | {format_duration(r.duration)} | "
+            f"{_md_cell(_checks_text(r))} |"
+        )
     if len(records) > len(shown):
         lines.append(f"\n{len(records) - len(shown)} more tests in {JSON_NAME}.")
     for r in failed:
@@ -73,17 +82,21 @@ def store_rows(session: PytestSession) -> list[Any]:
 
     rows = []
     for r in session.tests:
-        for metric, unit, value in (("peak", "bytes", r.peak), ("growth", "bytes", r.growth),
-                                    ("duration", "seconds", r.duration),
-                                    ("native_peak", "bytes", r.native_peak),
-                                    ("python_peak", "bytes", r.python_peak)):
+        for metric, unit, value in (
+            ("peak", "bytes", r.peak),
+            ("growth", "bytes", r.growth),
+            ("duration", "seconds", r.duration),
+            ("native_peak", "bytes", r.native_peak),
+            ("python_peak", "bytes", r.python_peak),
+        ):
             if value is not None:
                 rows.append(ResultRow(r.nodeid, metric, unit, (float(value),)))
     return rows
 
 
-def write_outputs(session: PytestSession, settings: PluginSettings, base: Path,
-                  regression: RegressionConfig | None = None) -> list[str]:
+def write_outputs(
+    session: PytestSession, settings: PluginSettings, base: Path, regression: RegressionConfig | None = None
+) -> list[str]:
     """Write the report files, the job summary and the store row set; return what was written.
 
     ``regression`` (when the run has ``memory_regression`` tests): set or move their
@@ -106,29 +119,44 @@ def write_outputs(session: PytestSession, settings: PluginSettings, base: Path,
             with open(summary, "a", encoding="utf-8") as handle:
                 handle.write(text)
         except OSError as exc:
-            raise UsageError(f"$GITHUB_STEP_SUMMARY: cannot append to {summary}: "
-                             f"{exc.strerror or exc}") from None
+            raise UsageError(
+                f"$GITHUB_STEP_SUMMARY: cannot append to {summary}: {exc.strerror or exc}"
+            ) from None
         written.append(f"$GITHUB_STEP_SUMMARY ({summary})")
     if settings.db_url:
         from memwatch.store import open_store
 
         with open_store(settings.db_url) as store:
-            run_id = store.record_run("pytest", store_rows(session), meta={
-                "level": session.level, "tests": len(session.tests), "exit_status": session.exit_status,
-                "workers": session.workers, "args": list(session.args)})
+            run_id = store.record_run(
+                "pytest",
+                store_rows(session),
+                meta={
+                    "level": session.level,
+                    "tests": len(session.tests),
+                    "exit_status": session.exit_status,
+                    "workers": session.workers,
+                    "args": list(session.args),
+                },
+            )
             written.append(f"{store.display_url} (run {run_id})")
             if regression is not None:
                 from memwatch.plugin.regression import settle_baselines
 
-                update = settle_baselines(store, run_id, session.tests, regression,
-                                          accept=settings.update_baselines)
+                update = settle_baselines(
+                    store, run_id, session.tests, regression, accept=settings.update_baselines
+                )
                 if update.summary():
                     written.append(f"{store.display_url}: {update.summary()}")
     return written
 
 
-def terminal_summary(terminal: Any, records: SessionRecords, settings: PluginSettings,
-                     written: Sequence[str], errors: Sequence[str]) -> None:
+def terminal_summary(
+    terminal: Any,
+    records: SessionRecords,
+    settings: PluginSettings,
+    written: Sequence[str],
+    errors: Sequence[str],
+) -> None:
     """The table at the end of the run: the biggest peaks, then failed checks and written files."""
     if settings.reporting:
         rows = records.biggest(settings.summary_rows)
@@ -144,13 +172,17 @@ def terminal_summary(terminal: Any, records: SessionRecords, settings: PluginSet
             width = min(max(len(r.nodeid) for r in rows), 70)
             terminal.write_line(f"{'test':<{width}}  {'peak':>10}  {'growth':>11}  {'duration':>10}  checks")
             for r in rows:
-                name = r.nodeid if len(r.nodeid) <= width else "..." + r.nodeid[-(width - 3):]
-                terminal.write_line(f"{name:<{width}}  {format_size(r.peak or 0):>10}  "
-                                    f"{format_size(r.growth or 0, signed=True):>11}  "
-                                    f"{format_duration(r.duration):>10}  {_checks_text(r)}")
+                name = r.nodeid if len(r.nodeid) <= width else "..." + r.nodeid[-(width - 3) :]
+                terminal.write_line(
+                    f"{name:<{width}}  {format_size(r.peak or 0):>10}  "
+                    f"{format_size(r.growth or 0, signed=True):>11}  "
+                    f"{format_duration(r.duration):>10}  {_checks_text(r)}"
+                )
         source = records.peak_source() or "?"
-        terminal.write_line(f"{measured} tests measured (peak: body RSS peak over its start, {source}); "
-                            f"{records.failed()} failed a memory check")
+        terminal.write_line(
+            f"{measured} tests measured (peak: body RSS peak over its start, {source}); "
+            f"{records.failed()} failed a memory check"
+        )
     for line in written:
         terminal.write_line(f"memwatch: wrote {line}")
     for error in errors:

@@ -158,8 +158,7 @@ class MemwatchPlugin:
         manager = self.config.pluginmanager
         if bad_markers and not manager.has_plugin(_MARKER_PLUGIN):
             manager.register(MarkerErrorPlugin(), _MARKER_PLUGIN)
-        if (self.settings.isolate and not self.settings.child_out
-                and not manager.has_plugin(_ISOLATE_PLUGIN)):
+        if self.settings.isolate and not self.settings.child_out and not manager.has_plugin(_ISOLATE_PLUGIN):
             manager.register(IsolatePlugin(), _ISOLATE_PLUGIN)
 
     def gpu_reason(self) -> str:
@@ -177,8 +176,9 @@ class MemwatchPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         state = keys.find_state(item)
-        if state is None or not (state.checks is not None or state.watcher is not None
-                                 or "memory_gc" in state.markers):
+        if state is None or not (
+            state.checks is not None or state.watcher is not None or "memory_gc" in state.markers
+        ):
             if not self._measure_all:
                 return (yield)  # nothing to check, nothing to record
             if not self.settings.leaks:
@@ -200,8 +200,12 @@ class MemwatchPlugin:
         watcher = state.watcher
         limited = specs.limit_memory is not None or specs.limit_native_memory is not None
         # a budget or a baseline needs the allocator's kept memory returned first (see BodyMeter)
-        meter = BodyMeter(native=specs.limit_native_memory is not None, python=self.settings.tracemalloc,
-                          sites=limited, settle=limited or specs.regression is not None)
+        meter = BodyMeter(
+            native=specs.limit_native_memory is not None,
+            python=self.settings.tracemalloc,
+            sites=limited,
+            settle=limited or specs.regression is not None,
+        )
         gc_check = self._gc_check() if "memory_gc" in state.markers else None
         meter.start()
         try:
@@ -218,14 +222,29 @@ class MemwatchPlugin:
         if limited:
             from memwatch.plugin.checks import LimitResult
         if specs.limit_memory is not None:
-            checks.append(LimitResult("limit_memory", specs.limit_memory, figures.peak, figures.peak_source,
-                                      figures.sites, self.settings.tracemalloc))
+            checks.append(
+                LimitResult(
+                    "limit_memory",
+                    specs.limit_memory,
+                    figures.peak,
+                    figures.peak_source,
+                    figures.sites,
+                    self.settings.tracemalloc,
+                )
+            )
         if specs.limit_native_memory is not None:
             native_ok = figures.native_peak is not None
-            checks.append(LimitResult("limit_native_memory", specs.limit_native_memory, figures.native_peak,
-                                      "mallinfo2, sampled every 1 ms" if native_ok else "", figures.sites,
-                                      self.settings.tracemalloc,
-                                      "" if native_ok else "glibc heap unreadable here: not checked"))
+            checks.append(
+                LimitResult(
+                    "limit_native_memory",
+                    specs.limit_native_memory,
+                    figures.native_peak,
+                    "mallinfo2, sampled every 1 ms" if native_ok else "",
+                    figures.sites,
+                    self.settings.tracemalloc,
+                    "" if native_ok else "glibc heap unreadable here: not checked",
+                )
+            )
         if state.leak is not None:
             checks.append(state.leak)
         outcomes = [check.outcome() for check in checks]
@@ -314,10 +333,18 @@ class MemwatchPlugin:
         records = self.records.records()
         workers = len({r.worker for r in records if r.worker})
         return PytestSession(
-            started_at=self.started_at, duration=time.time() - self.started_at, tests=records,
-            exit_status=int(exitstatus), level=self.settings.level, workers=workers,
-            python=sys.version.split()[0], platform=platform.platform(), host=socket.gethostname(),
-            rootdir=str(self.config.rootpath), args=tuple(self.config.invocation_params.args))
+            started_at=self.started_at,
+            duration=time.time() - self.started_at,
+            tests=records,
+            exit_status=int(exitstatus),
+            level=self.settings.level,
+            workers=workers,
+            python=sys.version.split()[0],
+            platform=platform.platform(),
+            host=socket.gethostname(),
+            rootdir=str(self.config.rootpath),
+            args=tuple(self.config.invocation_params.args),
+        )
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -339,8 +366,7 @@ class MemwatchPlugin:
             return
         from memwatch.plugin.report import terminal_summary
 
-        terminal_summary(terminalreporter, self.records, self.settings,
-                         self.written, self.errors)
+        terminal_summary(terminalreporter, self.records, self.settings, self.written, self.errors)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         mode = "records every test" if self.settings.reporting else "checks marked tests"

@@ -53,8 +53,12 @@ class CheckSpecs:
 
     @property
     def any(self) -> bool:
-        return (self.limit_memory is not None or self.limit_native_memory is not None
-                or self.no_leaks is not None or self.regression is not None)
+        return (
+            self.limit_memory is not None
+            or self.limit_native_memory is not None
+            or self.no_leaks is not None
+            or self.regression is not None
+        )
 
 
 def _fail(nodeid: str, marker: str, message: str) -> MarkerError:
@@ -87,12 +91,14 @@ def _parse_limit(nodeid: str, marker: str, args: tuple[Any, ...], kwargs: Mappin
 
 def _parse_no_leaks(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> LeakSpec:
     if args:
-        raise _fail(nodeid, "no_leaks", f"takes keyword arguments only ({', '.join(_NO_LEAKS_KEYS)}), "
-                                        f"got {args[0]!r}")
+        raise _fail(
+            nodeid, "no_leaks", f"takes keyword arguments only ({', '.join(_NO_LEAKS_KEYS)}), got {args[0]!r}"
+        )
     unknown = sorted(set(kwargs) - set(_NO_LEAKS_KEYS))
     if unknown:
-        raise _fail(nodeid, "no_leaks", f"unknown argument {unknown[0]!r} "
-                                        f"(allowed: {', '.join(_NO_LEAKS_KEYS)})")
+        raise _fail(
+            nodeid, "no_leaks", f"unknown argument {unknown[0]!r} (allowed: {', '.join(_NO_LEAKS_KEYS)})"
+        )
     spec = LeakSpec()
     if kwargs.get("max_growth") is not None:
         spec = replace(spec, max_growth=_size(nodeid, "no_leaks", kwargs["max_growth"]))
@@ -104,10 +110,16 @@ def _parse_no_leaks(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any
     if signals is not None:
         if isinstance(signals, str):
             signals = (signals,)
-        if (not isinstance(signals, Sequence) or not signals
-                or not all(isinstance(s, str) and s for s in signals)):
-            raise _fail(nodeid, "no_leaks", f"signals={signals!r}: expected signal names such as "
-                                            "('py_blocks', 'native_heap')")
+        if (
+            not isinstance(signals, Sequence)
+            or not signals
+            or not all(isinstance(s, str) and s for s in signals)
+        ):
+            raise _fail(
+                nodeid,
+                "no_leaks",
+                f"signals={signals!r}: expected signal names such as ('py_blocks', 'native_heap')",
+            )
         spec = replace(spec, signals=tuple(signals))
     if kwargs.get("time_budget") is not None:
         budget = kwargs["time_budget"]
@@ -132,8 +144,11 @@ def _parse_regression(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, A
     if isinstance(gates, str):
         gates = (gates,)
     if not isinstance(gates, Sequence) or not all(isinstance(g, str) for g in gates):
-        raise _fail(nodeid, "memory_regression", f"fail_on={gates!r}: expected gate expressions such as "
-                                                 "'peak:10%' or 'growth:1MiB'")
+        raise _fail(
+            nodeid,
+            "memory_regression",
+            f"fail_on={gates!r}: expected gate expressions such as 'peak:10%' or 'growth:1MiB'",
+        )
     from memwatch.units import parse_gate
 
     for gate in gates:
@@ -142,8 +157,11 @@ def _parse_regression(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, A
         except ConfigError as exc:
             raise _fail(nodeid, "memory_regression", f"fail_on: {exc}") from None
         if metric not in REGRESSION_METRICS:
-            raise _fail(nodeid, "memory_regression", f"fail_on: {gate!r}: no metric {metric!r} here "
-                                                     f"(use {', '.join(REGRESSION_METRICS)})")
+            raise _fail(
+                nodeid,
+                "memory_regression",
+                f"fail_on: {gate!r}: no metric {metric!r} here (use {', '.join(REGRESSION_METRICS)})",
+            )
     return tuple(gates)
 
 

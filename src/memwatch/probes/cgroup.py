@@ -56,9 +56,13 @@ class CgroupInfo:
 class CgroupReader:
     """Finds the process's control group and reads its memory files."""
 
-    def __init__(self, *, proc_root: str | os.PathLike[str] = "/proc",
-                 fs_root: str | os.PathLike[str] = "/sys/fs/cgroup",
-                 pid: int | str = "self") -> None:
+    def __init__(
+        self,
+        *,
+        proc_root: str | os.PathLike[str] = "/proc",
+        fs_root: str | os.PathLike[str] = "/sys/fs/cgroup",
+        pid: int | str = "self",
+    ) -> None:
         self.proc_root = Path(proc_root)
         self.fs_root = Path(fs_root)
         self.pid = pid
@@ -98,8 +102,11 @@ class CgroupReader:
                 return info
         if v1_path is not None and (self.fs_root / "memory").is_dir():
             return self._read_v1(self.fs_root / "memory", v1_path, mount, v2_path)
-        return CgroupInfo(None, v2_path or v1_path or "",
-                          reason="no memory controller is mounted under " + str(self.fs_root))
+        return CgroupInfo(
+            None,
+            v2_path or v1_path or "",
+            reason="no memory controller is mounted under " + str(self.fs_root),
+        )
 
     def _read_v2(self, mount: Path, rel: str) -> CgroupInfo:
         own = _join(mount, rel)
@@ -116,15 +123,21 @@ class CgroupReader:
         events = _read_keyed(own / "memory.events")
         pressure = own / "memory.pressure"
         return CgroupInfo(
-            version=2, path=rel, limit=limit, limit_source=limit_src, high=high,
-            high_source=high_src, current=_read_int(own / "memory.current"),
-            inactive_file=stat.get("inactive_file"), events=events,
+            version=2,
+            path=rel,
+            limit=limit,
+            limit_source=limit_src,
+            high=high,
+            high_source=high_src,
+            current=_read_int(own / "memory.current"),
+            inactive_file=stat.get("inactive_file"),
+            events=events,
             pressure_file=str(pressure) if pressure.exists() else "",
-            reason="" if own.is_dir() else f"{own} does not exist", directory=str(own),
+            reason="" if own.is_dir() else f"{own} does not exist",
+            directory=str(own),
         )
 
-    def _read_v1(self, mount: Path, rel: str, v2_mount: Path | None,
-                 v2_path: str | None) -> CgroupInfo:
+    def _read_v1(self, mount: Path, rel: str, v2_mount: Path | None, v2_path: str | None) -> CgroupInfo:
         own = _join(mount, rel)
         if not own.is_dir():  # inside a container the group is often the mount root
             own = mount
@@ -146,10 +159,15 @@ class CgroupReader:
         if "oom_kill" in oom:
             events["oom_kill"] = oom["oom_kill"]
         return CgroupInfo(
-            version=1, path=rel, limit=limit, limit_source=source,
+            version=1,
+            path=rel,
+            limit=limit,
+            limit_source=source,
             current=_read_int(own / "memory.usage_in_bytes"),
             inactive_file=stat.get("total_inactive_file", stat.get("inactive_file")),
-            events=events, pressure_file=pressure, directory=str(own),
+            events=events,
+            pressure_file=pressure,
+            directory=str(own),
         )
 
 

@@ -91,8 +91,12 @@ def torch_memory(torch: ModuleType | Any | None = None) -> tuple[list[TorchMemor
         if not cuda.is_available():
             return [], "torch.cuda is not available (no CUDA device or CPU build)"
         out = [
-            TorchMemory(i, int(cuda.memory_allocated(i)), int(cuda.memory_reserved(i)),
-                        int(cuda.max_memory_allocated(i)))
+            TorchMemory(
+                i,
+                int(cuda.memory_allocated(i)),
+                int(cuda.memory_reserved(i)),
+                int(cuda.max_memory_allocated(i)),
+            )
             for i in range(int(cuda.device_count()))
         ]
     except Exception as exc:

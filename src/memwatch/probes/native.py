@@ -20,19 +20,31 @@ __all__ = ["MallInfo", "mallinfo", "malloc_trim", "native_heap", "native_heap_by
 
 
 class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-        "fsmblks", "uordblks", "fordblks", "keepcost")]
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
 
 
 @dataclass(frozen=True)
 class MallInfo:
     """The fields of ``struct mallinfo2`` that matter, in bytes."""
 
-    arena: int       # bytes in arenas obtained with sbrk/mmap
+    arena: int  # bytes in arenas obtained with sbrk/mmap
     in_use_small: int  # uordblks: allocated chunks in arenas
-    mmapped: int     # hblkhd: large chunks mmap'd individually
-    free: int        # fordblks: free chunks kept in arenas
+    mmapped: int  # hblkhd: large chunks mmap'd individually
+    free: int  # fordblks: free chunks kept in arenas
     releasable: int  # keepcost: top-most releasable space
 
     @property
@@ -70,8 +82,13 @@ def mallinfo() -> MallInfo | None:
     if _LIBC is None:
         return None
     info = _LIBC.mallinfo2()
-    return MallInfo(arena=info.arena, in_use_small=info.uordblks, mmapped=info.hblkhd,
-                    free=info.fordblks, releasable=info.keepcost)
+    return MallInfo(
+        arena=info.arena,
+        in_use_small=info.uordblks,
+        mmapped=info.hblkhd,
+        free=info.fordblks,
+        releasable=info.keepcost,
+    )
 
 
 def native_heap_bytes() -> int:

@@ -144,8 +144,7 @@ def peak_rss(pid: int | None = None) -> Reading:
         maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         # Linux reports KiB, macOS bytes.
         scale = 1 if sys.platform == "darwin" else 1024
-        return Reading(float(maxrss * scale), "bytes", "ru_maxrss",
-                       "" if not _LINUX else "VmHWM unreadable")
+        return Reading(float(maxrss * scale), "bytes", "ru_maxrss", "" if not _LINUX else "VmHWM unreadable")
     return unavailable("VmHWM", "peak RSS of another process needs /proc")
 
 

@@ -52,10 +52,14 @@ def parse_pressure(text: str, source: str) -> Pressure:
         return Pressure(source, reason=f"{source}: no 'some' line")
     return Pressure(
         source=source,
-        some_avg10=float(values["some_avg10"]), some_avg60=_f(values.get("some_avg60")),
-        some_avg300=_f(values.get("some_avg300")), some_total_us=_i(values.get("some_total")),
-        full_avg10=_f(values.get("full_avg10")), full_avg60=_f(values.get("full_avg60")),
-        full_avg300=_f(values.get("full_avg300")), full_total_us=_i(values.get("full_total")),
+        some_avg10=float(values["some_avg10"]),
+        some_avg60=_f(values.get("some_avg60")),
+        some_avg300=_f(values.get("some_avg300")),
+        some_total_us=_i(values.get("some_total")),
+        full_avg10=_f(values.get("full_avg10")),
+        full_avg60=_f(values.get("full_avg60")),
+        full_avg300=_f(values.get("full_avg300")),
+        full_total_us=_i(values.get("full_total")),
     )
 
 

@@ -30,8 +30,9 @@ class HostMemory:
 def host_memory() -> HostMemory:
     """The machine's memory from psutil. Inside a container this is the *host*."""
     vm = psutil.virtual_memory()
-    return HostMemory(total=int(vm.total), available=int(vm.available), used=int(vm.used),
-                      percent=float(vm.percent))
+    return HostMemory(
+        total=int(vm.total), available=int(vm.available), used=int(vm.used), percent=float(vm.percent)
+    )
 
 
 @dataclass(frozen=True)

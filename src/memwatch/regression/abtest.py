@@ -31,8 +31,7 @@ from memwatch.errors import ConfigError, OperationError
 if TYPE_CHECKING:
     from memwatch.model.abtest import ABComparison
 
-__all__ = ["METRIC_UNITS", "OperationSamples", "compare_implementations", "measure_operation",
-           "measure_pair"]
+__all__ = ["METRIC_UNITS", "OperationSamples", "compare_implementations", "measure_operation", "measure_pair"]
 
 METRIC_UNITS = {"peak": "bytes", "growth": "bytes", "time": "seconds"}
 
@@ -82,8 +81,11 @@ class _Sampler:
         except Exception as exc:
             import traceback
 
-            raise OperationError(f"{_target_name(self.func)} raised {type(exc).__name__}: {exc}",
-                                 original=exc, traceback_text=traceback.format_exc()) from exc
+            raise OperationError(
+                f"{_target_name(self.func)} raised {type(exc).__name__}: {exc}",
+                original=exc,
+                traceback_text=traceback.format_exc(),
+            ) from exc
         elapsed = time.perf_counter() - t0
         peak = tracemalloc.get_traced_memory()[1] - start
         gc.collect()
@@ -102,8 +104,14 @@ def _traced(fn: Callable[[], Any]) -> Any:
             tracemalloc.stop()
 
 
-def measure_operation(func: Callable[..., Any], args: tuple[Any, ...] = (), *, samples: int = 7,
-                      batch: int = 10, warmup: int = 1) -> OperationSamples:
+def measure_operation(
+    func: Callable[..., Any],
+    args: tuple[Any, ...] = (),
+    *,
+    samples: int = 7,
+    batch: int = 10,
+    warmup: int = 1,
+) -> OperationSamples:
     """``samples`` samples of ``batch`` calls each, after ``warmup`` unrecorded batches."""
     _check(samples, batch)
     sampler = _Sampler(func, args, batch)
@@ -119,9 +127,15 @@ def measure_operation(func: Callable[..., Any], args: tuple[Any, ...] = (), *, s
     return result
 
 
-def measure_pair(a: Callable[..., Any], b: Callable[..., Any], args: tuple[Any, ...] = (), *,
-                 samples: int = 7, batch: int = 10,
-                 warmup: int = 1) -> tuple[OperationSamples, OperationSamples]:
+def measure_pair(
+    a: Callable[..., Any],
+    b: Callable[..., Any],
+    args: tuple[Any, ...] = (),
+    *,
+    samples: int = 7,
+    batch: int = 10,
+    warmup: int = 1,
+) -> tuple[OperationSamples, OperationSamples]:
     """Samples of A and B taken alternately (A B A B ...) on the same input."""
     _check(samples, batch)
     sa, sb = _Sampler(a, args, batch), _Sampler(b, args, batch)
@@ -135,16 +149,26 @@ def measure_pair(a: Callable[..., Any], b: Callable[..., Any], args: tuple[Any, 
         for _ in range(samples):
             va.append(sa.once())
             vb.append(sb.once())
-        return (OperationSamples(_target_name(a), batch, *map(tuple, zip(*va, strict=True))),
-                OperationSamples(_target_name(b), batch, *map(tuple, zip(*vb, strict=True))))
+        return (
+            OperationSamples(_target_name(a), batch, *map(tuple, zip(*va, strict=True))),
+            OperationSamples(_target_name(b), batch, *map(tuple, zip(*vb, strict=True))),
+        )
 
     pair: tuple[OperationSamples, OperationSamples] = _traced(run)
     return pair
 
 
-def compare_implementations(a: Callable[..., Any], b: Callable[..., Any], args: tuple[Any, ...] = (),
-                            *, samples: int = 9, batch: int = 10, tolerance: float = 0.05,
-                            floor: float = 256.0, alpha: float = 0.05) -> ABComparison:
+def compare_implementations(
+    a: Callable[..., Any],
+    b: Callable[..., Any],
+    args: tuple[Any, ...] = (),
+    *,
+    samples: int = 9,
+    batch: int = 10,
+    tolerance: float = 0.05,
+    floor: float = 256.0,
+    alpha: float = 0.05,
+) -> ABComparison:
     """Measure A and B alternately on the same input; judge peak, growth and time.
 
     A change counts only when the relative ``tolerance``, the absolute ``floor``
@@ -157,17 +181,36 @@ def compare_implementations(a: Callable[..., Any], b: Callable[..., Any], args: 
     metrics = []
     for name, unit in METRIC_UNITS.items():
         xa, xb = sa.metric(name), sb.metric(name)
-        decision = decide_change(xa, xb, rel_tol=tolerance, alpha=alpha, unit=unit,
-                                 abs_floor=floor if unit == "bytes" else 0.0)
+        decision = decide_change(
+            xa, xb, rel_tol=tolerance, alpha=alpha, unit=unit, abs_floor=floor if unit == "bytes" else 0.0
+        )
         verdict: Any = "no difference"
         if decision.counts:
             verdict = "b worse" if decision.direction == "increase" else "b better"
         ratio = (decision.current_median / decision.baseline_median) if decision.baseline_median else None
-        metrics.append(ABMetric(
-            metric=name, unit=unit, a=xa, b=xb, a_median=decision.baseline_median,
-            b_median=decision.current_median, delta=decision.absolute, ratio=ratio,
-            ci_low=decision.ci[0] if decision.ci else None,
-            ci_high=decision.ci[1] if decision.ci else None,
-            p_value=decision.p_value, verdict=verdict, reasons=decision.reasons))
-    return ABComparison(a=sa.target, b=sb.target, samples=samples, batch=batch,
-                        metrics=tuple(metrics), tolerance=tolerance, alpha=alpha)
+        metrics.append(
+            ABMetric(
+                metric=name,
+                unit=unit,
+                a=xa,
+                b=xb,
+                a_median=decision.baseline_median,
+                b_median=decision.current_median,
+                delta=decision.absolute,
+                ratio=ratio,
+                ci_low=decision.ci[0] if decision.ci else None,
+                ci_high=decision.ci[1] if decision.ci else None,
+                p_value=decision.p_value,
+                verdict=verdict,
+                reasons=decision.reasons,
+            )
+        )
+    return ABComparison(
+        a=sa.target,
+        b=sb.target,
+        samples=samples,
+        batch=batch,
+        metrics=tuple(metrics),
+        tolerance=tolerance,
+        alpha=alpha,
+    )

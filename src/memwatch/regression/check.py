@@ -41,8 +41,16 @@ __all__ = [
 ]
 
 LEAK_PREFIXES = ("growth", "leak")
-_ENV_FIELDS = ("implementation", "python", "python_build", "system", "machine", "cpu", "cpu_count",
-               "memory_limit")
+_ENV_FIELDS = (
+    "implementation",
+    "python",
+    "python_build",
+    "system",
+    "machine",
+    "cpu",
+    "cpu_count",
+    "memory_limit",
+)
 
 
 def is_leak_metric(metric: str) -> bool:
@@ -55,8 +63,7 @@ def parse_gates(gates: Iterable[str | Gate]) -> tuple[Gate, ...]:
     return tuple(g if isinstance(g, Gate) else parse_gate(g) for g in gates)
 
 
-def severity_of(metric: str, delta: float, relative: float | None,
-                config: RegressionConfig) -> Severity:
+def severity_of(metric: str, delta: float, relative: float | None, config: RegressionConfig) -> Severity:
     """Severity of an increase: by bytes for leak metrics, by percent otherwise."""
     limits: tuple[float, float, float]
     if is_leak_metric(metric):
@@ -73,68 +80,116 @@ def severity_of(metric: str, delta: float, relative: float | None,
     return "minor"  # counted at a lower gate threshold: the lowest severity
 
 
-def check_metric(current: ResultRow, candidates: Sequence[Baseline], *, env_key: str,
-                 env: Mapping[str, Any] | None = None, config: RegressionConfig | None = None,
-                 gates: Sequence[Gate] = (), seed: int = 0) -> MetricCheck:
+def check_metric(
+    current: ResultRow,
+    candidates: Sequence[Baseline],
+    *,
+    env_key: str,
+    env: Mapping[str, Any] | None = None,
+    config: RegressionConfig | None = None,
+    gates: Sequence[Gate] = (),
+    seed: int = 0,
+) -> MetricCheck:
     """Check one result against the baselines of its test and metric (any environment)."""
     cfg = config or RegressionConfig()
     base = next((b for b in candidates if b.env_key == env_key), None)
-    common: dict[str, Any] = {"test_id": current.test_id, "metric": current.metric,
-                              "unit": current.unit, "current": current.samples,
-                              "current_value": current.value}
+    common: dict[str, Any] = {
+        "test_id": current.test_id,
+        "metric": current.metric,
+        "unit": current.unit,
+        "current": current.samples,
+        "current_value": current.value,
+    }
     if base is None:
         if candidates:
             other = candidates[0]
             diff = environment_differences(other.env, env) if env else []
             detail = f" ({'; '.join(diff)})" if diff else ""
-            return MetricCheck(**common, status="skipped", baseline_env=other.env_key,
-                               baseline_run=other.run_id,
-                               reason=f"baseline skipped: it was recorded in {other.env_key}{detail}, "
-                                      f"this run is {env_key}; set one for this environment")
+            return MetricCheck(
+                **common,
+                status="skipped",
+                baseline_env=other.env_key,
+                baseline_run=other.run_id,
+                reason=f"baseline skipped: it was recorded in {other.env_key}{detail}, "
+                f"this run is {env_key}; set one for this environment",
+            )
         return MetricCheck(**common, status="new", reason="no baseline yet")
-    common.update(baseline=base.samples, baseline_value=base.value, baseline_env=base.env_key,
-                  baseline_run=base.run_id, baseline_source=base.source)
+    common.update(
+        baseline=base.samples,
+        baseline_value=base.value,
+        baseline_env=base.env_key,
+        baseline_run=base.run_id,
+        baseline_source=base.source,
+    )
     if base.unit != current.unit:
-        return MetricCheck(**common, status="skipped",
-                           reason=f"baseline skipped: unit {base.unit!r} differs from {current.unit!r}")
-    warnings = tuple(f"environment differs from the baseline's: {d}"
-                     for d in (environment_differences(base.env, env) if env else []))
+        return MetricCheck(
+            **common,
+            status="skipped",
+            reason=f"baseline skipped: unit {base.unit!r} differs from {current.unit!r}",
+        )
+    warnings = tuple(
+        f"environment differs from the baseline's: {d}"
+        for d in (environment_differences(base.env, env) if env else [])
+    )
     leak = is_leak_metric(current.metric)
     is_bytes = current.unit == "bytes"
     rel_tol = 0.0 if leak else cfg.severity.minor / 100.0
-    floor = float(max(cfg.abs_floor, cfg.leak_severity.minor) if leak else
-                  (cfg.abs_floor if is_bytes else 0.0))
+    floor = float(
+        max(cfg.abs_floor, cfg.leak_severity.minor) if leak else (cfg.abs_floor if is_bytes else 0.0)
+    )
     mine = [g for g in gates if g.metric == current.metric]
     for g in mine:
         if g.kind == "percent" and not leak:
             rel_tol = min(rel_tol, g.threshold)
         elif g.kind == "absolute":
             floor = min(floor, g.threshold)
-    decision = decide_change(base.samples, current.samples, rel_tol=rel_tol, abs_floor=floor,
-                             alpha=cfg.alpha, seed=seed, unit=current.unit)
+    decision = decide_change(
+        base.samples,
+        current.samples,
+        rel_tol=rel_tol,
+        abs_floor=floor,
+        alpha=cfg.alpha,
+        seed=seed,
+        unit=current.unit,
+    )
     failed_gates = tuple(str(g) for g in mine if _gate_fails(g, base, current, cfg, seed))
-    common.update(delta=decision.absolute, relative=decision.relative, p_value=decision.p_value,
-                  ci_low=decision.ci[0] if decision.ci else None,
-                  ci_high=decision.ci[1] if decision.ci else None,
-                  significance=decision.significance, warnings=warnings, gates_failed=failed_gates)
+    common.update(
+        delta=decision.absolute,
+        relative=decision.relative,
+        p_value=decision.p_value,
+        ci_low=decision.ci[0] if decision.ci else None,
+        ci_high=decision.ci[1] if decision.ci else None,
+        significance=decision.significance,
+        warnings=warnings,
+        gates_failed=failed_gates,
+    )
     if decision.counts and decision.direction == "increase":
         severity = severity_of(current.metric, decision.absolute, decision.relative, cfg)
-        return MetricCheck(**common, status="regressed", severity=severity,
-                           reason=_describe(current, decision.absolute, decision.relative, "up"))
+        return MetricCheck(
+            **common,
+            status="regressed",
+            severity=severity,
+            reason=_describe(current, decision.absolute, decision.relative, "up"),
+        )
     if decision.counts and decision.direction == "decrease":
-        return MetricCheck(**common, status="improved", update_baseline=cfg.auto_update_baselines,
-                           reason=_describe(current, decision.absolute, decision.relative, "down"))
+        return MetricCheck(
+            **common,
+            status="improved",
+            update_baseline=cfg.auto_update_baselines,
+            reason=_describe(current, decision.absolute, decision.relative, "down"),
+        )
     return MetricCheck(**common, status="unchanged", reason="; ".join(decision.reasons) or "no change")
 
 
-def _gate_fails(gate: Gate, base: Baseline, current: ResultRow, cfg: RegressionConfig,
-                seed: int) -> bool:
+def _gate_fails(gate: Gate, base: Baseline, current: ResultRow, cfg: RegressionConfig, seed: int) -> bool:
     if gate.kind == "percent":
-        d = decide_change(base.samples, current.samples, rel_tol=gate.threshold, abs_floor=0.0,
-                          alpha=cfg.alpha, seed=seed)
+        d = decide_change(
+            base.samples, current.samples, rel_tol=gate.threshold, abs_floor=0.0, alpha=cfg.alpha, seed=seed
+        )
     else:
-        d = decide_change(base.samples, current.samples, rel_tol=0.0, abs_floor=gate.threshold,
-                          alpha=cfg.alpha, seed=seed)
+        d = decide_change(
+            base.samples, current.samples, rel_tol=0.0, abs_floor=gate.threshold, alpha=cfg.alpha, seed=seed
+        )
     return d.counts and d.direction == "increase"
 
 
@@ -148,18 +203,28 @@ def environment_differences(a: Mapping[str, Any], b: Mapping[str, Any] | None) -
     """Human-readable differences between two environment fingerprints ("python 3.12.1 vs 3.11.7")."""
     if not b:
         return []
-    out = [f"{name} {a[name]} vs {b[name]}" for name in _ENV_FIELDS
-           if name in a and name in b and a[name] != b[name]]
+    out = [
+        f"{name} {a[name]} vs {b[name]}"
+        for name in _ENV_FIELDS
+        if name in a and name in b and a[name] != b[name]
+    ]
     pa, pb = a.get("packages") or {}, b.get("packages") or {}
     if isinstance(pa, Mapping) and isinstance(pb, Mapping):
         out.extend(f"{p} {pa[p]} vs {pb[p]}" for p in sorted(set(pa) & set(pb)) if pa[p] != pb[p])
     return out
 
 
-def check_regressions(current: Iterable[ResultRow], baselines: Iterable[Baseline], *, env_key: str,
-                      env: Mapping[str, Any] | None = None, config: RegressionConfig | None = None,
-                      gates: Iterable[str | Gate] = (), run_id: int | None = None,
-                      seed: int = 0) -> RegressionReport:
+def check_regressions(
+    current: Iterable[ResultRow],
+    baselines: Iterable[Baseline],
+    *,
+    env_key: str,
+    env: Mapping[str, Any] | None = None,
+    config: RegressionConfig | None = None,
+    gates: Iterable[str | Gate] = (),
+    run_id: int | None = None,
+    seed: int = 0,
+) -> RegressionReport:
     """Check every result of a run; ``baselines`` may hold any environments' baselines.
 
     ``env_key``/``env`` describe the run's environment; ``gates`` add to the
@@ -171,15 +236,31 @@ def check_regressions(current: Iterable[ResultRow], baselines: Iterable[Baseline
     for b in baselines:
         by_key.setdefault((b.test_id, b.metric), []).append(b)
     rows = sorted(current, key=lambda r: (r.test_id, r.metric))
-    checks = tuple(check_metric(row, by_key.get((row.test_id, row.metric), []), env_key=env_key, env=env,
-                                config=cfg, gates=all_gates, seed=seed)
-                   for row in rows)
+    checks = tuple(
+        check_metric(
+            row,
+            by_key.get((row.test_id, row.metric), []),
+            env_key=env_key,
+            env=env,
+            config=cfg,
+            gates=all_gates,
+            seed=seed,
+        )
+        for row in rows
+    )
     measured = {row.metric for row in rows}
     sev, leak = cfg.severity, cfg.leak_severity
     return RegressionReport(
-        env_key=env_key, checks=checks, run_id=run_id, gates=tuple(str(g) for g in all_gates),
+        env_key=env_key,
+        checks=checks,
+        run_id=run_id,
+        gates=tuple(str(g) for g in all_gates),
         alpha=cfg.alpha,
         thresholds={"minor": sev.minor, "major": sev.major, "critical": sev.critical},
-        leak_thresholds={"minor": float(leak.minor), "major": float(leak.major),
-                         "critical": float(leak.critical)},
-        unmatched_gates=tuple(str(g) for g in all_gates if g.metric not in measured))
+        leak_thresholds={
+            "minor": float(leak.minor),
+            "major": float(leak.major),
+            "critical": float(leak.critical),
+        },
+        unmatched_gates=tuple(str(g) for g in all_gates if g.metric not in measured),
+    )

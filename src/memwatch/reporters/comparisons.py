@@ -35,9 +35,18 @@ def _p(value: float | None) -> str:
 
 
 def _ab_rows(result: ABComparison) -> list[list[str]]:
-    return [[m.metric, _amount(m.a_median, m.unit), _amount(m.b_median, m.unit),
-             _amount(m.delta, m.unit, signed=True), _ratio(m), _p(m.p_value), m.verdict]
-            for m in result.metrics]
+    return [
+        [
+            m.metric,
+            _amount(m.a_median, m.unit),
+            _amount(m.b_median, m.unit),
+            _amount(m.delta, m.unit, signed=True),
+            _ratio(m),
+            _p(m.p_value),
+            m.verdict,
+        ]
+        for m in result.metrics
+    ]
 
 
 _AB_HEAD = ["metric", "A", "B", "B - A", "B/A (95% CI)", "p", "verdict"]
@@ -46,18 +55,26 @@ _AB_HEAD = ["metric", "A", "B", "B - A", "B/A (95% CI)", "p", "verdict"]
 def ab_text(result: ABComparison) -> str:
     rows = [_AB_HEAD, *_ab_rows(result)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(_AB_HEAD))]
-    lines = [f"A: {result.a}", f"B: {result.b}",
-             f"{result.samples} alternating samples of {result.batch} calls each "
-             f"(tolerance {result.tolerance:.0%}, alpha {result.alpha:g})", ""]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-              for row in rows]
+    lines = [
+        f"A: {result.a}",
+        f"B: {result.b}",
+        f"{result.samples} alternating samples of {result.batch} calls each "
+        f"(tolerance {result.tolerance:.0%}, alpha {result.alpha:g})",
+        "",
+    ]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines) + "\n"
 
 
 def ab_markdown(result: ABComparison) -> str:
-    lines = [f"## A/B: `{result.a}` vs `{result.b}`", "",
-             f"{result.samples} alternating samples of {result.batch} calls each", "",
-             "| " + " | ".join(_AB_HEAD) + " |", "|" + "---|" * len(_AB_HEAD)]
+    lines = [
+        f"## A/B: `{result.a}` vs `{result.b}`",
+        "",
+        f"{result.samples} alternating samples of {result.batch} calls each",
+        "",
+        "| " + " | ".join(_AB_HEAD) + " |",
+        "|" + "---|" * len(_AB_HEAD),
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in _ab_rows(result)]
     return "\n".join(lines) + "\n"
 
@@ -65,8 +82,15 @@ def ab_markdown(result: ABComparison) -> str:
 def _check_row(c: MetricCheck) -> list[str]:
     rel = "–" if c.relative is None else f"{c.relative * 100:+.1f}%"
     status = c.status + (f" ({c.severity})" if c.status == "regressed" else "")
-    return [c.test_id, c.metric, _amount(c.baseline_value, c.unit), _amount(c.current_value, c.unit),
-            rel, _p(c.p_value), status]
+    return [
+        c.test_id,
+        c.metric,
+        _amount(c.baseline_value, c.unit),
+        _amount(c.current_value, c.unit),
+        rel,
+        _p(c.p_value),
+        status,
+    ]
 
 
 _REG_HEAD = ["test", "metric", "before", "after", "change", "p", "status"]
@@ -75,13 +99,13 @@ _REG_HEAD = ["test", "metric", "before", "after", "change", "p", "status"]
 def regression_text(report: RegressionReport) -> str:
     rows = [_REG_HEAD, *(_check_row(c) for c in report.checks)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(_REG_HEAD))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join([*lines, "", report.summary()]) + "\n"
 
 
 def regression_markdown(report: RegressionReport) -> str:
     lines = ["| " + " | ".join(_REG_HEAD) + " |", "|" + "---|" * len(_REG_HEAD)]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in _check_row(c)) + " |"
-              for c in report.checks]
+    lines += [
+        "| " + " | ".join(cell.replace("|", "\\|") for cell in _check_row(c)) + " |" for c in report.checks
+    ]
     return "\n".join([f"**{report.summary()}**", "", *lines]) + "\n"

@@ -18,9 +18,13 @@ def render_junit(report: object) -> str:
         raise unsupported("junit", report)
     suites = ET.Element("testsuites", name="memwatch")
     suite = ET.SubElement(
-        suites, "testsuite", name=f"memwatch.validate.{report.level}",
-        tests=str(len(report.outcomes)), failures=str(report.count("fail")),
-        errors=str(report.count("error")), skipped=str(report.count("skipped")),
+        suites,
+        "testsuite",
+        name=f"memwatch.validate.{report.level}",
+        tests=str(len(report.outcomes)),
+        failures=str(report.count("fail")),
+        errors=str(report.count("error")),
+        skipped=str(report.count("skipped")),
         time=f"{report.duration:.3f}",
         timestamp=_dt.datetime.fromtimestamp(report.started_at, tz=_dt.UTC).isoformat(),
     )
@@ -28,8 +32,13 @@ def render_junit(report: object) -> str:
     for key, value in sorted(report.environment.items()):
         ET.SubElement(props, "property", name=f"env.{key}", value=str(value))
     for outcome in report.outcomes:
-        case = ET.SubElement(suite, "testcase", classname=f"memwatch.{outcome.component}",
-                             name=outcome.check, time=f"{outcome.duration:.3f}")
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"memwatch.{outcome.component}",
+            name=outcome.check,
+            time=f"{outcome.duration:.3f}",
+        )
         cprops = ET.SubElement(case, "properties")
         ET.SubElement(cprops, "property", name="severity", value=outcome.severity)
         ET.SubElement(cprops, "property", name="status", value=outcome.status)

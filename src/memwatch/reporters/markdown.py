@@ -17,8 +17,10 @@ def _cell(text: str) -> str:
 def table(tab: Table) -> list[str]:
     """A pipe table; figures right-aligned."""
     headers, rows = tab
-    lines = ["| " + " | ".join(_cell(h) for h in headers) + " |",
-             "|" + "|".join([":---"] + ["---:"] * (len(headers) - 1)) + "|"]
+    lines = [
+        "| " + " | ".join(_cell(h) for h in headers) + " |",
+        "|" + "|".join([":---"] + ["---:"] * (len(headers) - 1)) + "|",
+    ]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return lines
 
@@ -33,8 +35,13 @@ def _run(run: RunResult) -> list[str]:
 
 def _comparison(cmp: ComparisonResult) -> list[str]:
     overall, phases = comparison_tables(cmp)
-    lines = [f"## memwatch compare: `{cmp.before_label}` → `{cmp.after_label}`", "",
-             f"Changes within {cmp.tolerance:.0%} count as unchanged.", "", *table(overall)]
+    lines = [
+        f"## memwatch compare: `{cmp.before_label}` → `{cmp.after_label}`",
+        "",
+        f"Changes within {cmp.tolerance:.0%} count as unchanged.",
+        "",
+        *table(overall),
+    ]
     if phases[1]:
         lines += ["", "### Phases", "", *table(phases)]
     regressions = cmp.regressions
@@ -43,9 +50,13 @@ def _comparison(cmp: ComparisonResult) -> list[str]:
 
 
 def _benchmark(bench: BenchmarkResult) -> list[str]:
-    return [f"## memwatch benchmark: `{' '.join(bench.command)}`", "",
-            f"{bench.iterations} runs" + (f", {bench.items:,} items per run" if bench.items else ""),
-            "", *table(benchmark_table(bench))]
+    return [
+        f"## memwatch benchmark: `{' '.join(bench.command)}`",
+        "",
+        f"{bench.iterations} runs" + (f", {bench.items:,} items per run" if bench.items else ""),
+        "",
+        *table(benchmark_table(bench)),
+    ]
 
 
 def render(result: Record) -> str:

@@ -37,8 +37,10 @@ def _runs(result: Record | Sequence[RunResult]) -> list[RunResult]:
         return list(result.runs)
     if isinstance(result, Sequence) and all(isinstance(r, RunResult) for r in result) and result:
         return list(result)
-    raise UsageError(f"cannot plot a {getattr(result, 'KIND', '') or type(result).__name__!r} result; "
-                     "plot takes runs (memwatch run) or a benchmark")
+    raise UsageError(
+        f"cannot plot a {getattr(result, 'KIND', '') or type(result).__name__!r} result; "
+        "plot takes runs (memwatch run) or a benchmark"
+    )
 
 
 def _label(run: RunResult, index: int) -> str:
@@ -56,9 +58,19 @@ def _phases(ax: Any, run: RunResult) -> None:
         color = _BAND_COLORS[i % len(_BAND_COLORS)]
         ax.axvspan(stats.start, stats.end, color=color, alpha=0.16 / (1 + stats.depth), lw=0)
         narrow = stats.duration < 0.06 * run.duration
-        ax.text(stats.start, top, " " + stats.name, rotation=90 if narrow else 0,
-                va="top", ha="left", fontsize=8, color=color, clip_on=True,
-                transform=ax.transData, alpha=0.95)
+        ax.text(
+            stats.start,
+            top,
+            " " + stats.name,
+            rotation=90 if narrow else 0,
+            va="top",
+            ha="left",
+            fontsize=8,
+            color=color,
+            clip_on=True,
+            transform=ax.transData,
+            alpha=0.95,
+        )
 
 
 def _draw(fig: Any, runs: list[RunResult]) -> None:
@@ -67,17 +79,23 @@ def _draw(fig: Any, runs: list[RunResult]) -> None:
     for i, run in enumerate(runs):
         tl = run.timeline
         values = tl.signal(run.primary_signal) / _MIB
-        ax_mem.plot(tl.t, values, lw=1.4, label=f"{run.primary_signal}: {_label(run, i)}" if not single
-                    else run.primary_signal, color=None if not single else "#1f3b73")
+        ax_mem.plot(
+            tl.t,
+            values,
+            lw=1.4,
+            label=f"{run.primary_signal}: {_label(run, i)}" if not single else run.primary_signal,
+            color=None if not single else "#1f3b73",
+        )
         if single:
             for name, series in tl.signals.items():
                 if name != run.primary_signal and tl.units.get(name) == "bytes":
                     ax_mem.plot(tl.t, series / _MIB, lw=1.0, ls="--", alpha=0.8, label=name.replace("_", " "))
         window = max(5 * tl.interval * tl.downsampled, 0.05)
-        ax_rate.plot(tl.t, smoothed_rate(tl.t, values, window), lw=1.0,
-                     color="#1f3b73" if single else None)
-    ax_mem.set_ylim(bottom=0, top=max(float(np.nanmax(r.timeline.signal(r.primary_signal))) for r in runs)
-                    / _MIB * 1.15 + 1)
+        ax_rate.plot(tl.t, smoothed_rate(tl.t, values, window), lw=1.0, color="#1f3b73" if single else None)
+    ax_mem.set_ylim(
+        bottom=0,
+        top=max(float(np.nanmax(r.timeline.signal(r.primary_signal))) for r in runs) / _MIB * 1.15 + 1,
+    )
     if single:
         run = runs[0]
         tl = run.timeline
@@ -85,11 +103,23 @@ def _draw(fig: Any, runs: list[RunResult]) -> None:
         if len(tl) and not np.all(np.isnan(values)):
             index = int(np.nanargmax(values))
             peak_t, peak_v = float(tl.t[index]), float(values[index]) / _MIB
-            ax_mem.plot([peak_t], [peak_v], marker="v", color="#c0392b", ms=9, ls="none",
-                        label=f"peak {peak_v:,.1f} MiB at {peak_t:.2f} s")
+            ax_mem.plot(
+                [peak_t],
+                [peak_v],
+                marker="v",
+                color="#c0392b",
+                ms=9,
+                ls="none",
+                label=f"peak {peak_v:,.1f} MiB at {peak_t:.2f} s",
+            )
             if run.peak / _MIB > peak_v * 1.001:
-                ax_mem.axhline(run.peak / _MIB, color="#c0392b", ls=":", lw=1,
-                               label=f"peak {run.peak / _MIB:,.1f} MiB ({run.peak_source})")
+                ax_mem.axhline(
+                    run.peak / _MIB,
+                    color="#c0392b",
+                    ls=":",
+                    lw=1,
+                    label=f"peak {run.peak / _MIB:,.1f} MiB ({run.peak_source})",
+                )
         _phases(ax_mem, run)
     ax_rate.axhline(0, color="#888888", lw=0.8)
     ax_mem.set_ylabel("memory (MiB)")

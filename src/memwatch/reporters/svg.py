@@ -63,8 +63,10 @@ def _ticks(lo: float, hi: float, count: int = 4) -> list[tuple[float, str]]:
     decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
     first = math.ceil(lo / step - 1e-9) * step
     n = math.floor((hi - first) / step + 1e-9) + 1
-    return [(t, f"{0.0 if abs(t) < step * 1e-9 else t:,.{decimals}f}")
-            for t in (first + i * step for i in range(n))]
+    return [
+        (t, f"{0.0 if abs(t) < step * 1e-9 else t:,.{decimals}f}")
+        for t in (first + i * step for i in range(n))
+    ]
 
 
 def _finite(values: Sequence[float]) -> list[float]:
@@ -89,10 +91,12 @@ def render_chart(chart: Chart) -> str:
     def sy(y: float) -> float:
         return _MT + ph - (y - y0) / (y1 - y0) * ph
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" role="img" '
-             f'class="chart"><title>{escape(chart.title)}</title>',
-             f'<text x="{_ML}" y="18" class="ct">{escape(chart.title)}</text>',
-             f'<rect x="{_ML}" y="{_MT}" width="{pw}" height="{ph}" class="plot"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" role="img" '
+        f'class="chart"><title>{escape(chart.title)}</title>',
+        f'<text x="{_ML}" y="18" class="ct">{escape(chart.title)}</text>',
+        f'<rect x="{_ML}" y="{_MT}" width="{pw}" height="{ph}" class="plot"/>',
+    ]
     for tick in yticks:
         y = sy(tick)
         parts.append(f'<line x1="{_ML}" x2="{_ML + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
@@ -101,19 +105,20 @@ def render_chart(chart: Chart) -> str:
     for tick, label in _ticks(x0, x1):
         parts.append(f'<text x="{sx(tick):.1f}" y="{_MT + ph + 16}" class="xl">{label}</text>')
     if chart.x_label:
-        parts.append(f'<text x="{_ML + pw / 2:.1f}" y="{_H - 6}" class="xl">'
-                     f'{escape(chart.x_label)}</text>')
+        parts.append(f'<text x="{_ML + pw / 2:.1f}" y="{_H - 6}" class="xl">{escape(chart.x_label)}</text>')
     for x, label in chart.markers:
         px = sx(x)
-        parts.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{_MT}" y2="{_MT + ph}" class="mark"/>'
-                     f'<text x="{px + 3:.1f}" y="{_MT + 12}" class="ml">{escape(label)}</text>')
+        parts.append(
+            f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{_MT}" y2="{_MT + ph}" class="mark"/>'
+            f'<text x="{px + 3:.1f}" y="{_MT + 12}" class="ml">{escape(label)}</text>'
+        )
     for index, (label, values) in enumerate(chart.series.items()):
         color = PALETTE[index % len(PALETTE)]
-        points = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, values, strict=False)
-                          if math.isfinite(y))
+        points = " ".join(
+            f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, values, strict=False) if math.isfinite(y)
+        )
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>')
         ly = _MT + 14 + 14 * index
-        parts.append(f'<text x="{_ML + pw - 6}" y="{ly}" class="lg" fill="{color}">'
-                     f'{escape(label)}</text>')
+        parts.append(f'<text x="{_ML + pw - 6}" y="{ly}" class="lg" fill="{color}">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)

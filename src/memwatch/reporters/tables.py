@@ -71,15 +71,24 @@ def run_facts(run: RunResult) -> list[tuple[str, str]]:
         facts.append(("started", when))
     facts += [
         ("duration", fmt_value(run.duration, "seconds")),
-        ("peak", f"{fmt_value(run.peak, unit)} ({run.primary_signal}, "
-                 f"{run.peak_source or 'sampled'}){peak_at}"),
+        (
+            "peak",
+            f"{fmt_value(run.peak, unit)} ({run.primary_signal}, {run.peak_source or 'sampled'}){peak_at}",
+        ),
         ("start -> end", f"{fmt_value(run.start_memory, unit)} -> {fmt_value(run.end_memory, unit)}"),
         ("growth", fmt_value(run.growth, unit, signed=True)),
-        ("samples", f"{len(tl)} every {fmt_value(tl.interval, 'seconds')} ({tl.mode} mode; "
-                    f"{tl.late_samples} late, {tl.missed_samples} missed"
-                    + (f"; downsampled x{tl.downsampled}" if tl.downsampled > 1 else "") + ")"),
-        ("signals", ", ".join(sorted(tl.signals, key=lambda n: (n != run.primary_signal, n)))
-         + "".join(f"; {k} unavailable ({v})" for k, v in tl.unavailable.items())),
+        (
+            "samples",
+            f"{len(tl)} every {fmt_value(tl.interval, 'seconds')} ({tl.mode} mode; "
+            f"{tl.late_samples} late, {tl.missed_samples} missed"
+            + (f"; downsampled x{tl.downsampled}" if tl.downsampled > 1 else "")
+            + ")",
+        ),
+        (
+            "signals",
+            ", ".join(sorted(tl.signals, key=lambda n: (n != run.primary_signal, n)))
+            + "".join(f"; {k} unavailable ({v})" for k, v in tl.unavailable.items()),
+        ),
     ]
     return facts
 
@@ -87,17 +96,31 @@ def run_facts(run: RunResult) -> list[tuple[str, str]]:
 def phase_table(run: RunResult) -> Table:
     unit = run.timeline.units.get(run.primary_signal, "bytes")
     headers = ["phase", "start", "duration", "start mem", "peak", "end mem", "change"]
-    rows = [["  " * s.depth + s.name, f"{s.start:.2f} s", fmt_value(s.duration, "seconds"),
-             fmt_value(s.start_memory, unit), fmt_value(s.peak_memory, unit),
-             fmt_value(s.end_memory, unit), fmt_value(s.delta_memory, unit, signed=True)]
-            for s in run.phase_stats]
+    rows = [
+        [
+            "  " * s.depth + s.name,
+            f"{s.start:.2f} s",
+            fmt_value(s.duration, "seconds"),
+            fmt_value(s.start_memory, unit),
+            fmt_value(s.peak_memory, unit),
+            fmt_value(s.end_memory, unit),
+            fmt_value(s.delta_memory, unit, signed=True),
+        ]
+        for s in run.phase_stats
+    ]
     return headers, rows
 
 
 def _delta_row(label: str, d: MetricDelta) -> list[str]:
     percent = "–" if d.percent is None else f"{d.percent:+.1f}%"
-    return [label, fmt_value(d.before, d.unit), fmt_value(d.after, d.unit),
-            fmt_value(d.delta, d.unit, signed=True), percent, d.verdict]
+    return [
+        label,
+        fmt_value(d.before, d.unit),
+        fmt_value(d.after, d.unit),
+        fmt_value(d.delta, d.unit, signed=True),
+        percent,
+        d.verdict,
+    ]
 
 
 def comparison_tables(cmp: ComparisonResult) -> tuple[Table, Table]:
@@ -121,6 +144,7 @@ def benchmark_table(bench: BenchmarkResult) -> Table:
     order = {"wall_time": 0, "peak": 1, "rate": 2}
     for metric, summary in sorted(bench.summary.items(), key=lambda kv: (order.get(kv[0], 3), kv[0])):
         unit = units.get(metric, "")
-        rows.append([metric] + [fmt_value(summary.get(k), unit)
-                                for k in ("mean", "median", "stdev", "min", "max")])
+        rows.append(
+            [metric] + [fmt_value(summary.get(k), unit) for k in ("mean", "median", "stdev", "min", "max")]
+        )
     return headers, rows

@@ -23,8 +23,10 @@ def table(tab: Table, indent: str = "  ") -> list[str]:
     widths = [max(len(str(cell)) for cell in col) for col in zip(headers, *rows, strict=False)]
     lines = []
     for row in [headers, *rows]:
-        cells = [cell.ljust(w) if i == 0 else cell.rjust(w)
-                 for i, (cell, w) in enumerate(zip(row, widths, strict=False))]
+        cells = [
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=False))
+        ]
         lines.append((indent + "  ".join(cells)).rstrip())
     return lines
 
@@ -42,25 +44,35 @@ def _run(run: RunResult) -> list[str]:
 
 def _comparison(cmp: ComparisonResult) -> list[str]:
     overall, phases = comparison_tables(cmp)
-    lines = [f"memwatch compare: {cmp.before_label} -> {cmp.after_label} "
-             f"(changes within {cmp.tolerance:.0%} count as unchanged)", *table(overall)]
+    lines = [
+        f"memwatch compare: {cmp.before_label} -> {cmp.after_label} "
+        f"(changes within {cmp.tolerance:.0%} count as unchanged)",
+        *table(overall),
+    ]
     if phases[1]:
         lines += ["", "phases:", *table(phases)]
     regressions = cmp.regressions
     improvements = [d.metric for d in cmp.overall if d.verdict == "improved"]
     for p in cmp.phases:
         improvements += [f"{p.name}#{p.occurrence}.{d.metric}" for d in p.deltas if d.verdict == "improved"]
-    lines += ["", f"regressions: {', '.join(regressions) if regressions else 'none'}",
-              f"improvements: {', '.join(improvements) if improvements else 'none'}"]
+    lines += [
+        "",
+        f"regressions: {', '.join(regressions) if regressions else 'none'}",
+        f"improvements: {', '.join(improvements) if improvements else 'none'}",
+    ]
     return lines
 
 
 def _benchmark(bench: BenchmarkResult) -> list[str]:
-    lines = [f"memwatch benchmark: {' '.join(bench.command)}",
-             f"  {bench.iterations} runs" + (f", {bench.items:,} items per run" if bench.items else ""),
-             *table(benchmark_table(bench))]
-    runs = [f"  run {i + 1}: {fmt_value(t, 'seconds')}, peak {fmt_value(p, 'bytes')}"
-            for i, (t, p) in enumerate(zip(bench.wall_times, bench.peaks, strict=True))]
+    lines = [
+        f"memwatch benchmark: {' '.join(bench.command)}",
+        f"  {bench.iterations} runs" + (f", {bench.items:,} items per run" if bench.items else ""),
+        *table(benchmark_table(bench)),
+    ]
+    runs = [
+        f"  run {i + 1}: {fmt_value(t, 'seconds')}, peak {fmt_value(p, 'bytes')}"
+        for i, (t, p) in enumerate(zip(bench.wall_times, bench.peaks, strict=True))
+    ]
     failed = [i + 1 for i, r in enumerate(bench.runs) if r.exit != "exited" or r.exit_code != 0]
     lines += ["", *runs]
     if failed:

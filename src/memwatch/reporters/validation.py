@@ -30,23 +30,41 @@ def _md_cell(text: str) -> str:
 
 
 def render_markdown(report: SuiteReport) -> str:
-    lines = [f"## memwatch validation — {report.level}", "",
-             f"**{report.headline}** in {format_duration(report.duration)}", "",
-             "| Component | Check | Status | Severity | Summary |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"## memwatch validation — {report.level}",
+        "",
+        f"**{report.headline}** in {format_duration(report.duration)}",
+        "",
+        "| Component | Check | Status | Severity | Summary |",
+        "|---|---|---|---|---|",
+    ]
     for o in report.outcomes:
-        lines.append(f"| {_md_cell(o.component)} | {o.check} | {_ICON[o.status]} {o.status} | "
-                     f"{o.severity} | {_md_cell(o.summary)} |")
+        lines.append(
+            f"| {_md_cell(o.component)} | {o.check} | {_ICON[o.status]} {o.status} | "
+            f"{o.severity} | {_md_cell(o.summary)} |"
+        )
     notable = [o for o in report.outcomes if o.status in ("warn", "fail", "error")]
     for o in notable:
         lines += ["", f"### {_ICON[o.status]} {o.component} · {o.check}", "", o.summary]
         if o.metrics:
             lines += ["", *(f"- {k}: {_metric(o, k)}" for k in sorted(o.metrics))]
         if o.details:
-            lines += ["", "<details><summary>Details</summary>", "", "```", o.details.rstrip(),
-                      "```", "", "</details>"]
-    lines += ["", f"<sub>config: {report.config_source or '(defaults)'} · python "
-                  f"{report.environment.get('python', '?')}</sub>", ""]
+            lines += [
+                "",
+                "<details><summary>Details</summary>",
+                "",
+                "```",
+                o.details.rstrip(),
+                "```",
+                "",
+                "</details>",
+            ]
+    lines += [
+        "",
+        f"<sub>config: {report.config_source or '(defaults)'} · python "
+        f"{report.environment.get('python', '?')}</sub>",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -54,7 +72,9 @@ def render_text(report: SuiteReport) -> str:
     width = max((len(o.component) for o in report.outcomes), default=9)
     lines = []
     for o in report.outcomes:
-        lines.append(f"{o.status.upper():<7} {o.component:<{width}}  {o.check:<10} "
-                     f"{format_duration(o.duration):>9}  {o.summary}")
+        lines.append(
+            f"{o.status.upper():<7} {o.component:<{width}}  {o.check:<10} "
+            f"{format_duration(o.duration):>9}  {o.summary}"
+        )
     lines.append(report.headline + f" in {format_duration(report.duration)}")
     return "\n".join(lines) + "\n"

@@ -158,8 +158,11 @@ def _check_command(argv: Sequence[str]) -> None:
 
 def _stop_child(pid: int, grace: float) -> tuple[int, Any]:
     """Ask the child to stop (SIGINT, then SIGTERM, then SIGKILL); return its wait4 status."""
-    for sig, wait in ((signals_module.SIGINT, grace), (signals_module.SIGTERM, 2.0),
-                      (signals_module.SIGKILL, 5.0)):
+    for sig, wait in (
+        (signals_module.SIGINT, grace),
+        (signals_module.SIGTERM, 2.0),
+        (signals_module.SIGKILL, 5.0),
+    ):
         with suppress(ProcessLookupError):
             os.kill(pid, sig)
         deadline = time.monotonic() + wait
@@ -172,9 +175,16 @@ def _stop_child(pid: int, grace: float) -> tuple[int, Any]:
     return status, usage
 
 
-def run_command(argv: Sequence[str], *, interval: float = 0.01, signals: Sequence[str] | None = None,
-                mode: Literal["thread", "process"] = "thread", include_children: bool = True,
-                label: str = "", grace: float = 3.0) -> RunResult:
+def run_command(
+    argv: Sequence[str],
+    *,
+    interval: float = 0.01,
+    signals: Sequence[str] | None = None,
+    mode: Literal["thread", "process"] = "thread",
+    include_children: bool = True,
+    label: str = "",
+    grace: float = 3.0,
+) -> RunResult:
     """Run ``argv``, sample its memory until it exits, and return the run.
 
     Never raises for the child's own failure: the result's ``exit`` says how it
@@ -229,11 +239,19 @@ def run_command(argv: Sequence[str], *, interval: float = 0.01, signals: Sequenc
     exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     killed_by = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
     exit_kind: Literal["exited", "signal", "interrupted"] = (
-        "interrupted" if interrupted else "signal" if killed_by is not None else "exited")
+        "interrupted" if interrupted else "signal" if killed_by is not None else "exited"
+    )
     return build_run_result(
-        timeline, exit=exit_kind, extra_peak=float(usage.ru_maxrss) * 1024.0,
-        extra_peak_source="ru_maxrss of the top process (kernel)", command=tuple(argv),
-        exit_code=exit_code, signal=killed_by, pid=proc.pid, label=label)
+        timeline,
+        exit=exit_kind,
+        extra_peak=float(usage.ru_maxrss) * 1024.0,
+        extra_peak_source="ru_maxrss of the top process (kernel)",
+        command=tuple(argv),
+        exit_code=exit_code,
+        signal=killed_by,
+        pid=proc.pid,
+        label=label,
+    )
 
 
 def _apply_marks(sampler: Any, reader: PhaseFileReader) -> None:

@@ -21,8 +21,9 @@ from memwatch.stats.summary import describe
 __all__ = ["benchmark_command", "summarise"]
 
 
-def summarise(wall_times: Sequence[float], peaks: Sequence[float],
-              items: int | None) -> dict[str, dict[str, float]]:
+def summarise(
+    wall_times: Sequence[float], peaks: Sequence[float], items: int | None
+) -> dict[str, dict[str, float]]:
     """The summary table of a benchmark: wall_time, peak and (with items) rate."""
     summary = {"wall_time": describe(wall_times), "peak": describe(peaks)}
     if items:
@@ -30,10 +31,16 @@ def summarise(wall_times: Sequence[float], peaks: Sequence[float],
     return summary
 
 
-def benchmark_command(argv: Sequence[str], iterations: int = 3, *, items: int | None = None,
-                      interval: float = 0.01, signals: Sequence[str] | None = None,
-                      mode: Literal["thread", "process"] = "thread",
-                      on_run: Callable[[int, RunResult, float], None] | None = None) -> BenchmarkResult:
+def benchmark_command(
+    argv: Sequence[str],
+    iterations: int = 3,
+    *,
+    items: int | None = None,
+    interval: float = 0.01,
+    signals: Sequence[str] | None = None,
+    mode: Literal["thread", "process"] = "thread",
+    on_run: Callable[[int, RunResult, float], None] | None = None,
+) -> BenchmarkResult:
     """Run ``argv`` ``iterations`` times, one after another; ``on_run(i, run, wall)`` after each.
 
     Ctrl-C stops after the current run; the runs done so far are summarised.
@@ -55,6 +62,12 @@ def benchmark_command(argv: Sequence[str], iterations: int = 3, *, items: int | 
         if run.exit == "interrupted":
             break
     peaks = [r.peak for r in runs]
-    return BenchmarkResult(command=tuple(str(a) for a in argv), iterations=len(runs),
-                           wall_times=tuple(walls), peaks=tuple(peaks),
-                           summary=summarise(walls, peaks, items), items=items, runs=tuple(runs))
+    return BenchmarkResult(
+        command=tuple(str(a) for a in argv),
+        iterations=len(runs),
+        wall_times=tuple(walls),
+        peaks=tuple(peaks),
+        summary=summarise(walls, peaks, items),
+        items=items,
+        runs=tuple(runs),
+    )

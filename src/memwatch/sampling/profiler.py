@@ -61,18 +61,34 @@ def phase_stats(timeline: Timeline, signal: str | None = None) -> tuple[PhaseSta
     for phase in timeline.phases:
         end = t_end if phase.end is None else phase.end
         summary = interval_summary(timeline.t, values, phase.start, end)
-        out.append(PhaseStats(
-            name=phase.name, start=phase.start, end=end, duration=max(end - phase.start, 0.0),
-            start_memory=summary["start_memory"], end_memory=summary["end_memory"],
-            peak_memory=summary["peak"], delta_memory=summary["delta"],
-            peak_over_start=summary["peak"] - summary["start_memory"],
-            samples=int(summary["samples"]), signal=name, depth=phase.depth))
+        out.append(
+            PhaseStats(
+                name=phase.name,
+                start=phase.start,
+                end=end,
+                duration=max(end - phase.start, 0.0),
+                start_memory=summary["start_memory"],
+                end_memory=summary["end_memory"],
+                peak_memory=summary["peak"],
+                delta_memory=summary["delta"],
+                peak_over_start=summary["peak"] - summary["start_memory"],
+                samples=int(summary["samples"]),
+                signal=name,
+                depth=phase.depth,
+            )
+        )
     return tuple(out)
 
 
-def build_run_result(timeline: Timeline, *, primary: str | None = None, exit: ExitKind = "in-process",
-                     extra_peak: float | None = None, extra_peak_source: str = "",
-                     **meta: Any) -> RunResult:
+def build_run_result(
+    timeline: Timeline,
+    *,
+    primary: str | None = None,
+    exit: ExitKind = "in-process",
+    extra_peak: float | None = None,
+    extra_peak_source: str = "",
+    **meta: Any,
+) -> RunResult:
     """Summarise a timeline as a :class:`RunResult`.
 
     The peak is the exact maximum of all samples taken (``Timeline.peaks``), or
@@ -89,11 +105,21 @@ def build_run_result(timeline: Timeline, *, primary: str | None = None, exit: Ex
     if extra_peak is not None and (math.isnan(peak) or extra_peak > peak):
         peak, source = float(extra_peak), extra_peak_source or "external"
     return RunResult(
-        timeline=timeline, phase_stats=phase_stats(timeline, name), primary_signal=name,
-        peak=peak, start_memory=start, end_memory=end, growth=end - start,
-        duration=timeline.duration, exit=exit, host=socket.gethostname(),
-        python=platform.python_version(), platform=platform.platform(terse=True),
-        peak_source=source, **meta)
+        timeline=timeline,
+        phase_stats=phase_stats(timeline, name),
+        primary_signal=name,
+        peak=peak,
+        start_memory=start,
+        end_memory=end,
+        growth=end - start,
+        duration=timeline.duration,
+        exit=exit,
+        host=socket.gethostname(),
+        python=platform.python_version(),
+        platform=platform.platform(terse=True),
+        peak_source=source,
+        **meta,
+    )
 
 
 class MemoryProfiler:
@@ -104,9 +130,16 @@ class MemoryProfiler:
     below ~5 ms). Figures use ``primary`` (default rss).
     """
 
-    def __init__(self, sample_interval_sec: float = 0.01, signals: Sequence[str] | None = None,
-                 mode: Mode = "thread", *, primary: str | None = None,
-                 max_samples: int = DEFAULT_MAX_SAMPLES, label: str = "") -> None:
+    def __init__(
+        self,
+        sample_interval_sec: float = 0.01,
+        signals: Sequence[str] | None = None,
+        mode: Mode = "thread",
+        *,
+        primary: str | None = None,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        label: str = "",
+    ) -> None:
         if primary is not None and signals is not None and primary in signals:
             # the first signal is read at every sample (others may be decimated when costly)
             signals = [primary, *(s for s in signals if s != primary)]
@@ -195,13 +228,20 @@ class MemoryProfiler:
         return self.result().growth
 
     def result(self) -> RunResult:
-        return build_run_result(self.get_memory_timeline(), primary=self.primary, pid=os.getpid(),
-                                label=self.label)
+        return build_run_result(
+            self.get_memory_timeline(), primary=self.primary, pid=os.getpid(), label=self.label
+        )
 
 
-def memory_usage(func: Callable[..., Any] | tuple[Any, ...], *args: Any, interval: float = 0.1,
-                 retval: bool = False, max_usage: bool = False, mode: Mode = "thread",
-                 **kwargs: Any) -> Any:
+def memory_usage(
+    func: Callable[..., Any] | tuple[Any, ...],
+    *args: Any,
+    interval: float = 0.1,
+    retval: bool = False,
+    max_usage: bool = False,
+    mode: Mode = "thread",
+    **kwargs: Any,
+) -> Any:
     """Run ``func(*args, **kwargs)`` while sampling this process's RSS, like memory_profiler's.
 
     Returns the RSS samples in MiB (memory_profiler's unit); with ``max_usage`` only

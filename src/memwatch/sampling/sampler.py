@@ -90,8 +90,10 @@ class PhaseBook:
         return [self._phases[i][0] for i in self._open]
 
     def snapshot(self, origin: float) -> tuple[Phase, ...]:
-        return tuple(Phase(name=name, start=start - origin, end=None if end is None else end - origin,
-                           depth=depth) for name, start, end, depth in self._phases)
+        return tuple(
+            Phase(name=name, start=start - origin, end=None if end is None else end - origin, depth=depth)
+            for name, start, end, depth in self._phases
+        )
 
 
 class _Buffer:
@@ -149,11 +151,23 @@ class Sampler:
     ``source`` replaces the readers with any :class:`Source` (thread mode).
     """
 
-    def __init__(self, interval: float = 0.01, signals: Sequence[str] | None = None, *,
-                 mode: Mode = "thread", pid: int | None = None, include_children: bool = True,
-                 max_samples: int = DEFAULT_MAX_SAMPLES, source: Source | None = None) -> None:
-        if isinstance(interval, bool) or not isinstance(interval, int | float) \
-                or not math.isfinite(interval) or interval <= 0:
+    def __init__(
+        self,
+        interval: float = 0.01,
+        signals: Sequence[str] | None = None,
+        *,
+        mode: Mode = "thread",
+        pid: int | None = None,
+        include_children: bool = True,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        source: Source | None = None,
+    ) -> None:
+        if (
+            isinstance(interval, bool)
+            or not isinstance(interval, int | float)
+            or not math.isfinite(interval)
+            or interval <= 0
+        ):
             raise ConfigError(f"invalid sampling interval {interval!r}: must be a positive number of seconds")
         if mode not in ("thread", "process"):
             raise ConfigError(f"invalid sampler mode {mode!r}: use 'thread' or 'process'")
@@ -317,8 +331,9 @@ class Sampler:
             buf = self._buffer
             t = buf.t[: buf.n].copy()
             values = buf.v[:, : buf.n].copy()
-            peaks = {name: float(buf.peaks[i]) for i, name in enumerate(self.names)
-                     if np.isfinite(buf.peaks[i])}
+            peaks = {
+                name: float(buf.peaks[i]) for i, name in enumerate(self.names) if np.isfinite(buf.peaks[i])
+            }
             phases = self.phases.snapshot(self._t0)
             factor = buf.factor
         if self.mode == "process" and t.size > 1:
@@ -344,4 +359,3 @@ class Sampler:
             sampler_cpu=self.thread_cpu,
             target_pid=None if self.pid is None else self.pid,
         )
-

@@ -132,23 +132,26 @@ _TIME_EVERY = 16  # re-measure a signal's cost every 16th sample
 _OTHER_PROCESS = ("rss", "vms", "processes")
 
 
-def _check_other(signals: Sequence[str] | None, allowed: tuple[str, ...],
-                 default: tuple[str, ...], why: str) -> list[str]:
+def _check_other(
+    signals: Sequence[str] | None, allowed: tuple[str, ...], default: tuple[str, ...], why: str
+) -> list[str]:
     names = _unique(default if signals is None else signals)
     for name in names:
         if name not in _OTHER_PROCESS:
             try:
                 probe_signal(name)
             except ConfigError:
-                raise ConfigError(f"unknown probe {name!r}; probes read {why}: "
-                                  f"{', '.join(allowed)}") from None
+                raise ConfigError(
+                    f"unknown probe {name!r}; probes read {why}: {', '.join(allowed)}"
+                ) from None
         if name not in allowed:
             raise ConfigError(f"probe {name!r} cannot be read {why}; use: {', '.join(allowed)}")
     return names
 
 
-def validate_signals(signals: Sequence[str] | None, *, mode: Mode = "thread",
-                     other_process: bool = False) -> tuple[str, ...]:
+def validate_signals(
+    signals: Sequence[str] | None, *, mode: Mode = "thread", other_process: bool = False
+) -> tuple[str, ...]:
     """The signal names a sampler would record, or ConfigError naming the bad one.
 
     Lets a caller check its options before it starts anything (``memwatch run``
@@ -206,10 +209,12 @@ class TreeSource(Source):
     ``refresh`` seconds; children that appear and exit between two scans are missed).
     ``processes`` counts the tree. Raises ProcessLookupError once the root has exited."""
 
-    def __init__(self, pid: int, signals: Sequence[str] | None, *, include_children: bool = True,
-                 refresh: float = 0.25) -> None:
-        self.names = tuple(_check_other(signals, _OTHER_PROCESS, ("rss", "processes"),
-                                        "from another process"))
+    def __init__(
+        self, pid: int, signals: Sequence[str] | None, *, include_children: bool = True, refresh: float = 0.25
+    ) -> None:
+        self.names = tuple(
+            _check_other(signals, _OTHER_PROCESS, ("rss", "processes"), "from another process")
+        )
         self.units = {name: "count" if name == "processes" else "bytes" for name in self.names}
         self.unavailable = {}
         self.pid = pid
@@ -312,11 +317,24 @@ class ProcessSource(Source):
 
     def start(self, t0: float, add: Callable[[float, Sequence[float]], None]) -> None:
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _HELPER, str(self.pid), repr(self.interval),
-             str(os.getpid()), repr(t0 + self.interval)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.thread = threading.Thread(target=self._drain, args=(add,), name="memwatch-sampler-reader",
-                                       daemon=True)
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                "-c",
+                _HELPER,
+                str(self.pid),
+                repr(self.interval),
+                str(os.getpid()),
+                repr(t0 + self.interval),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.thread = threading.Thread(
+            target=self._drain, args=(add,), name="memwatch-sampler-reader", daemon=True
+        )
         self.thread.start()
 
     def _drain(self, add: Callable[[float, Sequence[float]], None]) -> None:

@@ -57,9 +57,14 @@ def robust_sigma(values: Sequence[float] | np.ndarray) -> float:
     return 1.4826 * mad / math.sqrt(2.0)
 
 
-def detect_steps(values: Sequence[float] | np.ndarray, *, min_size: int = 3,
-                 min_change: float = 0.05, penalty: float | None = None,
-                 noise_floor: float = 0.001) -> tuple[Step, ...]:
+def detect_steps(
+    values: Sequence[float] | np.ndarray,
+    *,
+    min_size: int = 3,
+    min_change: float = 0.05,
+    penalty: float | None = None,
+    noise_floor: float = 0.001,
+) -> tuple[Step, ...]:
     """Steps in ``values`` (oldest first); see the module docstring for the method."""
     y = np.asarray(values, dtype=np.float64)
     if y.ndim != 1:
@@ -106,8 +111,9 @@ def _pelt(z: np.ndarray, min_size: int, beta: float) -> list[int]:
     return sorted(out)
 
 
-def _median_check(y: np.ndarray, boundaries: list[int], sigma: float, min_change: float,
-                  min_size: int) -> tuple[Step, ...]:
+def _median_check(
+    y: np.ndarray, boundaries: list[int], sigma: float, min_change: float, min_size: int
+) -> tuple[Step, ...]:
     cuts = list(boundaries)
     while True:
         edges = [0, *cuts, int(y.size)]
@@ -139,14 +145,15 @@ def _refine(y: np.ndarray, cuts: list[int], medians: list[float], reach: int) ->
         lo = max(edges[i] + 1, (out[-1] + 1) if out else 1, cut - reach)
         hi = min(edges[i + 2] - 1, cut + reach)
         before, after = medians[i], medians[i + 1]
-        window = y[lo - 1:hi + 1]
+        window = y[lo - 1 : hi + 1]
         best, best_cost = cut, math.inf
         for cand in range(lo, hi + 1):
-            left = window[:cand - lo + 1]
-            right = window[cand - lo + 1:]
+            left = window[: cand - lo + 1]
+            right = window[cand - lo + 1 :]
             cost = float(np.abs(left - before).sum() + np.abs(right - after).sum())
-            if cost < best_cost - 1e-12 or (abs(cost - best_cost) <= 1e-12
-                                            and abs(cand - cut) < abs(best - cut)):
+            if cost < best_cost - 1e-12 or (
+                abs(cost - best_cost) <= 1e-12 and abs(cand - cut) < abs(best - cut)
+            ):
                 best, best_cost = cand, cost
         out.append(best)
     return out

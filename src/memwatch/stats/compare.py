@@ -71,13 +71,19 @@ def mann_whitney(baseline: Sequence[float], current: Sequence[float]) -> MannWhi
 
     res = mannwhitneyu(b, a, alternative="two-sided", method="auto")
     p = float(res.pvalue)
-    return MannWhitneyResult(float(res.statistic), 1.0 if math.isnan(p) else min(p, 1.0),
-                             int(a.size), int(b.size))
+    return MannWhitneyResult(
+        float(res.statistic), 1.0 if math.isnan(p) else min(p, 1.0), int(a.size), int(b.size)
+    )
 
 
-def bootstrap_ratio_ci(baseline: Sequence[float], current: Sequence[float], *,
-                       confidence: float = 0.95, resamples: int = 2000,
-                       seed: int = 0) -> tuple[float, float] | None:
+def bootstrap_ratio_ci(
+    baseline: Sequence[float],
+    current: Sequence[float],
+    *,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float] | None:
     """Percentile bootstrap CI of ``median(current) / median(baseline)``.
 
     Each side is resampled with replacement (independently); None when a resampled
@@ -121,9 +127,17 @@ class ChangeDecision:
     reasons: tuple[str, ...]
 
 
-def decide_change(baseline: Sequence[float], current: Sequence[float], *, rel_tol: float,
-                  abs_floor: float = 0.0, alpha: float = 0.05, seed: int = 0,
-                  resamples: int = 2000, unit: str = "") -> ChangeDecision:
+def decide_change(
+    baseline: Sequence[float],
+    current: Sequence[float],
+    *,
+    rel_tol: float,
+    abs_floor: float = 0.0,
+    alpha: float = 0.05,
+    seed: int = 0,
+    resamples: int = 2000,
+    unit: str = "",
+) -> ChangeDecision:
     """Does ``current`` differ from ``baseline``? See the module docstring for the rule.
 
     ``rel_tol`` is a fraction (0.15 for 15 %); ``abs_floor`` is in the samples' unit
@@ -142,8 +156,9 @@ def decide_change(baseline: Sequence[float], current: Sequence[float], *, rel_to
     floor_ok = abs(delta) >= abs_floor
     if not floor_ok:
         if unit == "bytes":
-            amounts = (f"{format_size(delta, signed=True)} is below the absolute floor "
-                       f"{format_size(abs_floor)}")
+            amounts = (
+                f"{format_size(delta, signed=True)} is below the absolute floor {format_size(abs_floor)}"
+            )
         else:
             amounts = f"{delta:+.6g} is below the absolute floor {abs_floor:g}"
         reasons.append(f"change {amounts}")
@@ -151,22 +166,25 @@ def decide_change(baseline: Sequence[float], current: Sequence[float], *, rel_to
     ci: tuple[float, float] | None = None
     n1, n2 = len(baseline), len(current)
     if n1 < 2 or n2 < 2:
-        significance: Literal["significant", "not significant", "not applicable",
-                              "too few samples"] = "not applicable"
+        significance: Literal["significant", "not significant", "not applicable", "too few samples"] = (
+            "not applicable"
+        )
         sig_ok = True
     else:
         p_value = mann_whitney(baseline, current).p_value
-        ci = bootstrap_ratio_ci(baseline, current, confidence=1.0 - alpha, resamples=resamples,
-                                seed=seed)
+        ci = bootstrap_ratio_ci(baseline, current, confidence=1.0 - alpha, resamples=resamples, seed=seed)
         if min_p_value(n1, n2) >= alpha:
             significance, sig_ok = "too few samples", True
-            reasons.append(f"{n1} vs {n2} samples cannot reach significance at alpha={alpha:g}; "
-                           "decided on tolerance and floor only")
+            reasons.append(
+                f"{n1} vs {n2} samples cannot reach significance at alpha={alpha:g}; "
+                "decided on tolerance and floor only"
+            )
         elif p_value < alpha:
             significance, sig_ok = "significant", True
         else:
             significance, sig_ok = "not significant", False
             reasons.append(f"not significant (Mann-Whitney p={p_value:.3g} >= {alpha:g})")
     counts = direction != "none" and rel_ok and floor_ok and sig_ok
-    return ChangeDecision(direction, counts, base_med, cur_med, delta, relative, p_value, ci,
-                          significance, tuple(reasons))
+    return ChangeDecision(
+        direction, counts, base_med, cur_med, delta, relative, p_value, ci, significance, tuple(reasons)
+    )

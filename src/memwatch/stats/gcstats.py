@@ -91,13 +91,19 @@ def collections_from_rows(rows: Sequence[Row], unmatched: int = 0) -> Collection
     traced1 = table[:, 10].astype(np.float64)
     from_interp = duration >= 0
     return Collections(
-        generation=table[:, 2], start_ns=t0, stop_ns=t1,
+        generation=table[:, 2],
+        start_ns=t0,
+        stop_ns=t1,
         duration_ns=np.where(from_interp, duration, (t1 - t0).astype(np.float64)),
-        collected=table[:, 5], uncollectable=table[:, 6],
-        young_count=table[:, 3], forced=table[:, 4].astype(bool),
+        collected=table[:, 5],
+        uncollectable=table[:, 6],
+        young_count=table[:, 3],
+        forced=table[:, 4].astype(bool),
         candidates=np.where(candidates >= 0, candidates, _NAN),
         freed_bytes=np.where((traced0 >= 0) & (traced1 >= 0), traced0 - traced1, _NAN),
-        from_interpreter=from_interp, unmatched=unmatched)
+        from_interpreter=from_interp,
+        unmatched=unmatched,
+    )
 
 
 def pair_events(events: Sequence[tuple[Any, ...]]) -> Collections:
@@ -124,16 +130,22 @@ def pair_events(events: Sequence[tuple[Any, ...]]) -> Collections:
         _, t1, _, collected, uncollectable, duration_s, candidates, traced1 = event
         pending = None
         duration_ns = round(duration_s * 1e9) if duration_s is not None and duration_s >= 0 else -1
-        rows.append((t0, t1, gen, young, forced, collected, uncollectable, duration_ns, candidates,
-                     traced0, traced1))
+        rows.append(
+            (t0, t1, gen, young, forced, collected, uncollectable, duration_ns, candidates, traced0, traced1)
+        )
     if pending is not None:
         unmatched += 1
     return collections_from_rows(rows, unmatched)
 
 
-def classify_forced(flags: np.ndarray, young_count: np.ndarray, threshold0: int | None, *,
-                    start_ns: np.ndarray | None = None,
-                    forced_calls: Sequence[tuple[int, int]] = ()) -> np.ndarray:
+def classify_forced(
+    flags: np.ndarray,
+    young_count: np.ndarray,
+    threshold0: int | None,
+    *,
+    start_ns: np.ndarray | None = None,
+    forced_calls: Sequence[tuple[int, int]] = (),
+) -> np.ndarray:
     """Which collections were forced (``gc.collect()``) rather than automatic.
 
     ``flags`` is what the callback saw (automatic collection disabled). A collection
@@ -187,8 +199,9 @@ def pause_stats(durations_ms: Sequence[float] | np.ndarray, wall_ms: float) -> d
     arr = np.asarray(durations_ms, dtype=np.float64)
     total = float(arr.sum()) if arr.size else 0.0
     ordered = np.sort(arr)
-    p50, p95, p99 = ((_sorted_percentile(ordered, q) for q in (50.0, 95.0, 99.0)) if arr.size
-                     else (0.0, 0.0, 0.0))
+    p50, p95, p99 = (
+        (_sorted_percentile(ordered, q) for q in (50.0, 95.0, 99.0)) if arr.size else (0.0, 0.0, 0.0)
+    )
     return {
         "count": float(arr.size),
         "total_ms": total,
@@ -235,8 +248,9 @@ def efficiency(collected: float, pause_ms: float) -> float:
     return float(collected) / pause_ms if pause_ms > 0 else 0.0
 
 
-def latency_split(latencies_ms: Sequence[float] | np.ndarray,
-                  overlapped: Sequence[bool] | np.ndarray) -> dict[str, float]:
+def latency_split(
+    latencies_ms: Sequence[float] | np.ndarray, overlapped: Sequence[bool] | np.ndarray
+) -> dict[str, float]:
     """Latency of calls that overlapped a collection versus calls that did not.
 
     Returns counts, p50/p99 and means of each group (NaN for an empty group) and

@@ -40,12 +40,19 @@ def describe(values: Sequence[float] | np.ndarray) -> dict[str, float]:
     if arr.size == 0:
         return {"n": 0.0, "mean": _NAN, "median": _NAN, "stdev": _NAN, "min": _NAN, "max": _NAN}
     stdev = float(np.std(arr, ddof=1)) if arr.size > 1 else 0.0
-    return {"n": float(arr.size), "mean": float(np.mean(arr)), "median": float(np.median(arr)),
-            "stdev": stdev, "min": float(np.min(arr)), "max": float(np.max(arr))}
+    return {
+        "n": float(arr.size),
+        "mean": float(np.mean(arr)),
+        "median": float(np.median(arr)),
+        "stdev": stdev,
+        "min": float(np.min(arr)),
+        "max": float(np.max(arr)),
+    }
 
 
-def percentiles(values: Sequence[float] | np.ndarray,
-                qs: Sequence[float] = (50.0, 90.0, 95.0, 99.0)) -> dict[str, float]:
+def percentiles(
+    values: Sequence[float] | np.ndarray, qs: Sequence[float] = (50.0, 90.0, 95.0, 99.0)
+) -> dict[str, float]:
     """Percentiles by linear interpolation between order statistics (numpy's default).
 
     Keys are ``"p50"``, ``"p90"``, ... Each ``q`` must lie in [0, 100].
@@ -89,8 +96,9 @@ def rate(t: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray) 
     return np.asarray(np.gradient(vv, tt), dtype=np.float64)
 
 
-def smoothed_rate(t: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray,
-                  window: float) -> np.ndarray:
+def smoothed_rate(
+    t: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray, window: float
+) -> np.ndarray:
     """Change per second over a trailing/leading window of ``window`` seconds.
 
     Each point's rate is ``(v(t + w/2) - v(t - w/2)) / w`` using the samples nearest to
@@ -111,8 +119,9 @@ def smoothed_rate(t: Sequence[float] | np.ndarray, values: Sequence[float] | np.
     return np.asarray(out, dtype=np.float64)
 
 
-def interval_summary(t: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray,
-                     start: float, end: float) -> dict[str, float]:
+def interval_summary(
+    t: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray, start: float, end: float
+) -> dict[str, float]:
     """Memory over the interval [start, end] of a sampled series.
 
     ``start_memory`` is the memory on entering: the last sample at or before
@@ -135,5 +144,10 @@ def interval_summary(t: Sequence[float] | np.ndarray, values: Sequence[float] | 
     candidates = np.concatenate([[first], inside])
     top = float(np.nanmax(candidates)) if not bool(np.all(np.isnan(candidates))) else _NAN
     delta = last - first if not (math.isnan(first) or math.isnan(last)) else _NAN
-    return {"start_memory": first, "end_memory": last, "peak": top, "delta": delta,
-            "samples": float(max(i1 - i0, 0))}
+    return {
+        "start_memory": first,
+        "end_memory": last,
+        "peak": top,
+        "delta": delta,
+        "samples": float(max(i1 - i0, 0)),
+    }

@@ -78,8 +78,9 @@ class Trend:
         return self.significant and self.persistent
 
 
-def theil_sen(y: np.ndarray, x: np.ndarray | None = None,
-              confidence: float = 0.95) -> tuple[float, float, float, float]:
+def theil_sen(
+    y: np.ndarray, x: np.ndarray | None = None, confidence: float = 0.95
+) -> tuple[float, float, float, float]:
     """(slope, intercept, low, high): the Theil–Sen line with a ``confidence`` interval.
 
     A series of fewer than 3 points, or an exactly flat one, has no spread to test;
@@ -90,8 +91,11 @@ def theil_sen(y: np.ndarray, x: np.ndarray | None = None,
     if values.size == 0:
         return 0.0, 0.0, 0.0, 0.0
     if values.size < 3 or np.ptp(values) == 0:
-        slope = 0.0 if values.size < 2 or np.ptp(values) == 0 else float(
-            (values[-1] - values[0]) / (xs[-1] - xs[0]))
+        slope = (
+            0.0
+            if values.size < 2 or np.ptp(values) == 0
+            else float((values[-1] - values[0]) / (xs[-1] - xs[0]))
+        )
         intercept = float(np.median(values - slope * xs))
         return slope, intercept, slope, slope
     result = theilslopes(values, xs, alpha=confidence)
@@ -142,9 +146,16 @@ def stretch_levels(y: np.ndarray, stretches: int) -> np.ndarray:
     return np.array([float(np.median(part)) for part in np.array_split(values, k)])
 
 
-def assess(y: np.ndarray, x: np.ndarray | None = None, *, alpha: float = 0.01,
-           stretches: int = 4, min_rise: float = 0.0, confidence: float = 0.95,
-           z: float = 3.0) -> Trend:
+def assess(
+    y: np.ndarray,
+    x: np.ndarray | None = None,
+    *,
+    alpha: float = 0.01,
+    stretches: int = 4,
+    min_rise: float = 0.0,
+    confidence: float = 0.95,
+    z: float = 3.0,
+) -> Trend:
     """Run the three tests on one series and name its shape.
 
     ``x`` (increasing; default 0, 1, 2, ...) is where each reading was taken, e.g.
@@ -170,15 +181,36 @@ def assess(y: np.ndarray, x: np.ndarray | None = None, *, alpha: float = 0.01,
     significant = bool(p_value < alpha and low > 0)
     persistent = bool(rises.size > 0 and up.all())
     shape = _shape(values, rises, up, down, significant, high, p_value, alpha, floor, noise)
-    return Trend(n=n, slope=slope, low=low, high=high, intercept=intercept, tau=tau,
-                 p_value=p_value, noise=noise, floor=floor,
-                 levels=tuple(float(v) for v in levels), rises=tuple(float(v) for v in rises),
-                 significant=significant, persistent=persistent, shape=shape)
+    return Trend(
+        n=n,
+        slope=slope,
+        low=low,
+        high=high,
+        intercept=intercept,
+        tau=tau,
+        p_value=p_value,
+        noise=noise,
+        floor=floor,
+        levels=tuple(float(v) for v in levels),
+        rises=tuple(float(v) for v in rises),
+        significant=significant,
+        persistent=persistent,
+        shape=shape,
+    )
 
 
-def _shape(values: np.ndarray, rises: np.ndarray, up: np.ndarray, down: np.ndarray,
-           significant: bool, high: float, p_value: float, alpha: float,
-           floor: float, noise: float) -> Shape:
+def _shape(
+    values: np.ndarray,
+    rises: np.ndarray,
+    up: np.ndarray,
+    down: np.ndarray,
+    significant: bool,
+    high: float,
+    p_value: float,
+    alpha: float,
+    floor: float,
+    noise: float,
+) -> Shape:
     """Name the pattern from the stretch rises (``up``/``down``: beyond the floor)."""
     if values.size < 2 or rises.size == 0:
         return "flat"

@@ -61,8 +61,10 @@ def merge_rows(rows: Iterable[ResultRow]) -> list[ResultRow]:
         if not given.test_id or not given.metric:
             raise UsageError(f"record_run: a result needs a test id and a metric, got {given!r}")
         if len(given.metric) > 64 or len(given.unit) > 32:
-            raise UsageError(f"record_run: {given.test_id}: metric names are at most 64 characters and "
-                             f"units 32 (got {given.metric!r}, {given.unit!r})")
+            raise UsageError(
+                f"record_run: {given.test_id}: metric names are at most 64 characters and "
+                f"units 32 (got {given.metric!r}, {given.unit!r})"
+            )
         checked_samples(given.test_id, given.metric, given.samples)
         row = given
         if len(given.test_id) > MAX_TEST_ID:
@@ -72,8 +74,9 @@ def merge_rows(rows: Iterable[ResultRow]) -> list[ResultRow]:
         if seen is None:
             merged[key] = row
         elif seen.unit != row.unit:
-            raise UsageError(f"record_run: {row.test_id} {row.metric} recorded in both "
-                             f"{seen.unit!r} and {row.unit!r}")
+            raise UsageError(
+                f"record_run: {row.test_id} {row.metric} recorded in both {seen.unit!r} and {row.unit!r}"
+            )
         else:
             merged[key] = ResultRow(row.test_id, row.metric, row.unit, seen.samples + row.samples)
     return list(merged.values())
@@ -86,7 +89,7 @@ def stored_test_id(test_id: str) -> str:
     if len(test_id) <= MAX_TEST_ID:
         return test_id
     digest = hashlib.sha256(test_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return f"{test_id[:MAX_TEST_ID - 20]}…#{digest}"
+    return f"{test_id[: MAX_TEST_ID - 20]}…#{digest}"
 
 
 def samples_json(samples: Sequence[float]) -> str:
@@ -106,8 +109,19 @@ def checked_samples(test_id: str, metric: str, samples: Sequence[float]) -> Sequ
 
 
 def run_info(row: sa.Row[Any]) -> RunInfo:
-    return RunInfo(row.id, row.created_at, row.kind, row.label, row.git_sha, row.git_branch, row.host,
-                   row.env_key, json.loads(row.env), json.loads(row.meta), row.result_count)
+    return RunInfo(
+        row.id,
+        row.created_at,
+        row.kind,
+        row.label,
+        row.git_sha,
+        row.git_branch,
+        row.host,
+        row.env_key,
+        json.loads(row.env),
+        json.loads(row.meta),
+        row.result_count,
+    )
 
 
 def dumps(value: Any) -> str:
@@ -118,4 +132,3 @@ def first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()
     return text[0] if text else type(orig).__name__
-

@@ -69,8 +69,10 @@ class Store:
         self._engine = create_engine(url)
         self.backend = self._engine.dialect.name
         mark = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
-        self._insert_results_sql = (f"INSERT INTO {S.results.name} (run_id, test_id, metric, unit, value, "
-                                    f"samples) VALUES ({', '.join([mark] * 6)})")
+        self._insert_results_sql = (
+            f"INSERT INTO {S.results.name} (run_id, test_id, metric, unit, value, "
+            f"samples) VALUES ({', '.join([mark] * 6)})"
+        )
         try:
             self._ensure_schema()
         except BaseException:
@@ -105,8 +107,9 @@ class Store:
         except sa.exc.OperationalError as exc:
             raise DataError(self._describe(exc, connecting=False)) from None
         except sa.exc.DatabaseError as exc:
-            raise DataError(f"{self.display_url}: not a memwatch history database "
-                            f"(corrupt or foreign: {first_line(exc)})") from None
+            raise DataError(
+                f"{self.display_url}: not a memwatch history database (corrupt or foreign: {first_line(exc)})"
+            ) from None
 
     def _describe(self, exc: sa.exc.DBAPIError, *, connecting: bool) -> str:
         reason = first_line(exc)
@@ -132,8 +135,9 @@ class Store:
             while version < S.SCHEMA_VERSION:
                 S.MIGRATIONS[version](conn)
                 version += 1
-                conn.execute(sa.update(S.meta).where(S.meta.c.key == "schema_version")
-                             .values(value=str(version)))
+                conn.execute(
+                    sa.update(S.meta).where(S.meta.c.key == "schema_version").values(value=str(version))
+                )
 
     def _read_version(self, conn: sa.Connection) -> int | None:
         if not sa.inspect(conn).has_table(S.meta.name):
@@ -146,26 +150,39 @@ class Store:
         if version < 1:
             raise DataError(f"{self.display_url}: corrupt history database (schema version {raw!r})")
         if version > S.SCHEMA_VERSION:
-            raise DataError(f"{self.display_url}: history database schema version {version} is newer "
-                            f"than this memwatch supports (version {S.SCHEMA_VERSION}); upgrade memwatch")
+            raise DataError(
+                f"{self.display_url}: history database schema version {version} is newer "
+                f"than this memwatch supports (version {S.SCHEMA_VERSION}); upgrade memwatch"
+            )
         if version < S.SCHEMA_VERSION and version not in S.MIGRATIONS:
-            raise DataError(f"{self.display_url}: history database schema version {version} cannot be "
-                            f"upgraded to version {S.SCHEMA_VERSION} by this memwatch")
+            raise DataError(
+                f"{self.display_url}: history database schema version {version} cannot be "
+                f"upgraded to version {S.SCHEMA_VERSION} by this memwatch"
+            )
         return version
 
     # -- runs and results -----------------------------------------------------------
-    def record_run(self, kind: str, rows: Iterable[ResultRow], *, label: str = "",
-                   meta: Mapping[str, Any] | None = None, env: Mapping[str, Any] | None = None,
-                   git_sha: str | None = _UNSET, git_branch: str | None = _UNSET,
-                   created_at: float | None = None) -> int:
+    def record_run(
+        self,
+        kind: str,
+        rows: Iterable[ResultRow],
+        *,
+        label: str = "",
+        meta: Mapping[str, Any] | None = None,
+        env: Mapping[str, Any] | None = None,
+        git_sha: str | None = _UNSET,
+        git_branch: str | None = _UNSET,
+        created_at: float | None = None,
+    ) -> int:
         """Record one run and all its results in one transaction; return the run id.
 
         ``env`` defaults to :func:`environment_fingerprint`; ``git_sha``/``git_branch``
         to the checkout in the current folder (pass None to record none).
         """
         if not kind or not isinstance(kind, str) or len(kind) > 32:
-            raise UsageError(f"record_run: kind must be a short non-empty string such as 'pytest', "
-                             f"got {kind!r}")
+            raise UsageError(
+                f"record_run: kind must be a short non-empty string such as 'pytest', got {kind!r}"
+            )
         merged = merge_rows(rows)
         fingerprint = dict(env) if env is not None else environment_fingerprint()
         if git_sha is _UNSET or git_branch is _UNSET:
@@ -174,10 +191,15 @@ class Store:
             git_branch = auto_branch if git_branch is _UNSET else git_branch
         run_values = {
             "created_at": time.time() if created_at is None else float(created_at),
-            "kind": kind, "label": label, "git_sha": git_sha and git_sha[:64],
-            "git_branch": git_branch and git_branch[:255], "host": str(fingerprint.get("host", ""))[:255],
+            "kind": kind,
+            "label": label,
+            "git_sha": git_sha and git_sha[:64],
+            "git_branch": git_branch and git_branch[:255],
+            "host": str(fingerprint.get("host", ""))[:255],
             "env_key": environment_key(fingerprint)[:128],
-            "env": dumps(fingerprint), "meta": dumps(dict(meta or {})), "result_count": len(merged),
+            "env": dumps(fingerprint),
+            "meta": dumps(dict(meta or {})),
+            "result_count": len(merged),
         }
         with self._tx(write=True) as conn:
             key = conn.execute(sa.insert(S.runs).values(run_values)).inserted_primary_key
@@ -186,9 +208,13 @@ class Store:
             if merged:
                 # Straight to the driver's executemany: SQLAlchemy's per-row parameter
                 # processing would cost more than the insert itself for 100,000 rows.
-                conn.exec_driver_sql(self._insert_results_sql, [
-                    (run_id, r.test_id, r.metric, r.unit, r.value, samples_json(r.samples))
-                    for r in sorted(merged, key=lambda r: (r.test_id, r.metric))])
+                conn.exec_driver_sql(
+                    self._insert_results_sql,
+                    [
+                        (run_id, r.test_id, r.metric, r.unit, r.value, samples_json(r.samples))
+                        for r in sorted(merged, key=lambda r: (r.test_id, r.metric))
+                    ],
+                )
         return run_id
 
     def run(self, run_id: int) -> RunInfo:
@@ -201,8 +227,14 @@ class Store:
             raise DataError(f"no run {run_id} in {self.display_url}")
         return run_info(row)
 
-    def runs(self, *, kind: str | None = None, branch: str | None = None,
-             env: Mapping[str, Any] | str | None = None, limit: int | None = 100) -> list[RunInfo]:
+    def runs(
+        self,
+        *,
+        kind: str | None = None,
+        branch: str | None = None,
+        env: Mapping[str, Any] | str | None = None,
+        limit: int | None = 100,
+    ) -> list[RunInfo]:
         """Recorded runs, newest first, optionally of one kind, branch or environment key."""
         query = sa.select(S.runs).order_by(S.runs.c.id.desc())
         if kind is not None:
@@ -224,23 +256,39 @@ class Store:
     def results(self, run_id: int) -> list[ResultRow]:
         """The results of one run, ordered by test id and metric."""
         self.run(run_id)
-        query = (sa.select(S.results.c.test_id, S.results.c.metric, S.results.c.unit, S.results.c.samples)
-                 .where(S.results.c.run_id == int(run_id))
-                 .order_by(S.results.c.test_id, S.results.c.metric))
+        query = (
+            sa.select(S.results.c.test_id, S.results.c.metric, S.results.c.unit, S.results.c.samples)
+            .where(S.results.c.run_id == int(run_id))
+            .order_by(S.results.c.test_id, S.results.c.metric)
+        )
         with self._tx() as conn:
-            return [ResultRow(r.test_id, r.metric, r.unit, tuple(json.loads(r.samples)))
-                    for r in conn.execute(query)]
+            return [
+                ResultRow(r.test_id, r.metric, r.unit, tuple(json.loads(r.samples)))
+                for r in conn.execute(query)
+            ]
 
-    def trend(self, test_id: str, metric: str, env: Mapping[str, Any] | str | None = None,
-              limit: int | None = 1000) -> list[TrendPoint]:
+    def trend(
+        self, test_id: str, metric: str, env: Mapping[str, Any] | str | None = None, limit: int | None = 1000
+    ) -> list[TrendPoint]:
         """The last ``limit`` values of one test's metric, oldest first (all environments
         unless ``env``, a fingerprint or key, is given)."""
         r, runs = S.results, S.runs
-        query = (sa.select(r.c.run_id, runs.c.created_at, r.c.value, r.c.samples, r.c.unit,
-                           runs.c.git_sha, runs.c.git_branch, runs.c.label, runs.c.env_key)
-                 .join(runs, runs.c.id == r.c.run_id)
-                 .where(r.c.test_id == stored_test_id(test_id), r.c.metric == metric)
-                 .order_by(r.c.run_id.desc()))
+        query = (
+            sa.select(
+                r.c.run_id,
+                runs.c.created_at,
+                r.c.value,
+                r.c.samples,
+                r.c.unit,
+                runs.c.git_sha,
+                runs.c.git_branch,
+                runs.c.label,
+                runs.c.env_key,
+            )
+            .join(runs, runs.c.id == r.c.run_id)
+            .where(r.c.test_id == stored_test_id(test_id), r.c.metric == metric)
+            .order_by(r.c.run_id.desc())
+        )
         if env is not None:
             query = query.where(runs.c.env_key == environment_key(env))
         if limit is not None:
@@ -253,68 +301,114 @@ class Store:
         # its generation-0/1 passes cost about a third of the time (benchmarks/bench_store.py).
         with gc_paused():
             samples = json.loads("[" + ",".join([row[3] for row in rows]) + "]")
-            return [TrendPoint(run_id, created, value, tuple(s), unit, sha, branch, label, key)
-                    for (run_id, created, value, _, unit, sha, branch, label, key), s
-                    in zip(rows, samples, strict=True)]
+            return [
+                TrendPoint(run_id, created, value, tuple(s), unit, sha, branch, label, key)
+                for (run_id, created, value, _, unit, sha, branch, label, key), s in zip(
+                    rows, samples, strict=True
+                )
+            ]
 
     def metrics(self, test_id: str) -> list[str]:
         """The metrics recorded for a test (to suggest one when a trend is empty)."""
-        query = (sa.select(S.results.c.metric).where(S.results.c.test_id == stored_test_id(test_id))
-                 .distinct())
+        query = sa.select(S.results.c.metric).where(S.results.c.test_id == stored_test_id(test_id)).distinct()
         with self._tx() as conn:
             return sorted(conn.execute(query).scalars())
 
     # -- baselines ------------------------------------------------------------------
-    def set_baseline(self, test_id: str, metric: str, unit: str, samples: Sequence[float], *,
-                     env: Mapping[str, Any] | None = None, run_id: int | None = None,
-                     source: str = "") -> Baseline:
+    def set_baseline(
+        self,
+        test_id: str,
+        metric: str,
+        unit: str,
+        samples: Sequence[float],
+        *,
+        env: Mapping[str, Any] | None = None,
+        run_id: int | None = None,
+        source: str = "",
+    ) -> Baseline:
         """Make ``samples`` the baseline of a test's metric in an environment (default: this one)."""
-        baseline = Baseline(test_id, metric, unit, tuple(float(v) for v in samples),
-                            environment_key(env if env is not None else environment_fingerprint()),
-                            dict(env) if env is not None else environment_fingerprint(),
-                            run_id, source, time.time())
+        baseline = Baseline(
+            test_id,
+            metric,
+            unit,
+            tuple(float(v) for v in samples),
+            environment_key(env if env is not None else environment_fingerprint()),
+            dict(env) if env is not None else environment_fingerprint(),
+            run_id,
+            source,
+            time.time(),
+        )
         self.put_baselines([baseline])
         return baseline
 
     def put_baselines(self, items: Iterable[Baseline]) -> int:
         """Store several baselines (replacing those of the same test, metric, environment) at once."""
-        values = [{"test_id": stored_test_id(b.test_id), "metric": b.metric, "env_key": b.env_key,
-                   "unit": b.unit,
-                   "samples": samples_json([float(v) for v in
-                                              checked_samples(b.test_id, b.metric, b.samples)]),
-                   "env": dumps(b.env), "run_id": b.run_id, "source": b.source,
-                   "set_at": b.set_at or time.time()} for b in items]
+        values = [
+            {
+                "test_id": stored_test_id(b.test_id),
+                "metric": b.metric,
+                "env_key": b.env_key,
+                "unit": b.unit,
+                "samples": samples_json([float(v) for v in checked_samples(b.test_id, b.metric, b.samples)]),
+                "env": dumps(b.env),
+                "run_id": b.run_id,
+                "source": b.source,
+                "set_at": b.set_at or time.time(),
+            }
+            for b in items
+        ]
         if not values:
             return 0
         t = S.baselines
         with self._tx(write=True) as conn:
             for v in values:
-                conn.execute(sa.delete(t).where(t.c.test_id == v["test_id"], t.c.metric == v["metric"],
-                                                t.c.env_key == v["env_key"]))
+                conn.execute(
+                    sa.delete(t).where(
+                        t.c.test_id == v["test_id"], t.c.metric == v["metric"], t.c.env_key == v["env_key"]
+                    )
+                )
             conn.execute(sa.insert(t), values)
         return len(values)
 
-    def set_baselines_from_run(self, run_id: int, *, tests: Sequence[str] | None = None,
-                               source: str | None = None) -> list[Baseline]:
+    def set_baselines_from_run(
+        self, run_id: int, *, tests: Sequence[str] | None = None, source: str | None = None
+    ) -> list[Baseline]:
         """Make every result of a run (or of ``tests``) the baseline in the run's environment."""
         info = self.run(run_id)
         wanted = set(tests) if tests else None
         now = time.time()
-        items = [Baseline(r.test_id, r.metric, r.unit, r.samples, info.env_key, info.env, info.id,
-                          source or f"run {info.id}", now)
-                 for r in self.results(run_id) if wanted is None or r.test_id in wanted]
+        items = [
+            Baseline(
+                r.test_id,
+                r.metric,
+                r.unit,
+                r.samples,
+                info.env_key,
+                info.env,
+                info.id,
+                source or f"run {info.id}",
+                now,
+            )
+            for r in self.results(run_id)
+            if wanted is None or r.test_id in wanted
+        ]
         self.put_baselines(items)
         return items
 
-    def baseline(self, test_id: str, metric: str,
-                 env: Mapping[str, Any] | str | None = None) -> Baseline | None:
+    def baseline(
+        self, test_id: str, metric: str, env: Mapping[str, Any] | str | None = None
+    ) -> Baseline | None:
         """The baseline of a test's metric in ``env`` (default: this environment), or None."""
         key = environment_key(env if env is not None else environment_fingerprint(()))
         found = self.baselines(test_id, metric, env=key)
         return found[0] if found else None
 
-    def baselines(self, test_id: str | None = None, metric: str | None = None,
-                  env: Mapping[str, Any] | str | None = None) -> list[Baseline]:
+    def baselines(
+        self,
+        test_id: str | None = None,
+        metric: str | None = None,
+        env: Mapping[str, Any] | str | None = None,
+    ) -> list[Baseline]:
         """Baselines, all environments unless ``env`` is given, ordered by test, metric, env."""
         t = S.baselines
         query = sa.select(t).order_by(t.c.test_id, t.c.metric, t.c.env_key)
@@ -325,6 +419,17 @@ class Store:
         if env is not None:
             query = query.where(t.c.env_key == environment_key(env))
         with self._tx() as conn:
-            return [Baseline(b.test_id, b.metric, b.unit, tuple(json.loads(b.samples)), b.env_key,
-                             json.loads(b.env), b.run_id, b.source, b.set_at)
-                    for b in conn.execute(query)]
+            return [
+                Baseline(
+                    b.test_id,
+                    b.metric,
+                    b.unit,
+                    tuple(json.loads(b.samples)),
+                    b.env_key,
+                    json.loads(b.env),
+                    b.run_id,
+                    b.source,
+                    b.set_at,
+                )
+                for b in conn.execute(query)
+            ]

@@ -20,8 +20,15 @@ from sqlalchemy import event
 
 from memwatch.errors import DataError, UnavailableError, UsageError
 
-__all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_PATH", "configured_url", "create_engine", "display_url",
-           "refuse_missing_sqlite_file", "resolve_url"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "DEFAULT_PATH",
+    "configured_url",
+    "create_engine",
+    "display_url",
+    "refuse_missing_sqlite_file",
+    "resolve_url",
+]
 
 DEFAULT_PATH = Path(".memwatch") / "history.db"
 BUSY_TIMEOUT_MS = 60_000
@@ -50,8 +57,10 @@ def resolve_url(url: str | os.PathLike[str] | None, *, create: bool = True) -> s
         raise UsageError(f"unsupported PostgreSQL driver {scheme!r}: use postgresql:// (psycopg 3)")
     if scheme in ("sqlite", "postgresql+psycopg"):
         return text
-    raise UsageError(f"unsupported database URL {display_url(text)!r}: "
-                     "use a file path, sqlite:///path or postgresql://user@host/db")
+    raise UsageError(
+        f"unsupported database URL {display_url(text)!r}: "
+        "use a file path, sqlite:///path or postgresql://user@host/db"
+    )
 
 
 def configured_url(explicit: str | None) -> str | None:
@@ -82,11 +91,17 @@ def refuse_missing_sqlite_file(url: str) -> None:
     """DataError when ``url`` names a SQLite file that does not exist (for readers)."""
     parsed = sa.make_url(url)
     database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") \
-            or database.startswith("file:") or Path(database).expanduser().exists():
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or database in ("", ":memory:")
+        or database.startswith("file:")
+        or Path(database).expanduser().exists()
+    ):
         return
-    raise DataError(f"no history database at {database}: nothing has been recorded there "
-                    "(check --db / $MEMWATCH_DB, or record runs first)")
+    raise DataError(
+        f"no history database at {database}: nothing has been recorded there "
+        "(check --db / $MEMWATCH_DB, or record runs first)"
+    )
 
 
 def create_engine(url: str) -> sa.Engine:

@@ -72,8 +72,6 @@ def _static_fingerprint() -> dict[str, Any]:
     }
 
 
-
-
 def _memory_limit() -> tuple[int | None, str]:
     try:
         from memwatch.probes.system import memory_budget
@@ -101,8 +99,11 @@ def environment_key(fp: Mapping[str, Any] | str | None) -> str:
 def git_info(cwd: str | None = None) -> tuple[str | None, str | None]:
     """(sha, branch) of the git checkout at ``cwd``, from CI variables or ``git``; None when unknown."""
     sha = os.environ.get("GITHUB_SHA") or os.environ.get("CI_COMMIT_SHA")
-    branch = (os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME")
-              or os.environ.get("CI_COMMIT_REF_NAME"))
+    branch = (
+        os.environ.get("GITHUB_HEAD_REF")
+        or os.environ.get("GITHUB_REF_NAME")
+        or os.environ.get("CI_COMMIT_REF_NAME")
+    )
     if sha is None:
         sha = _git(["rev-parse", "HEAD"], cwd)
     if branch is None:
@@ -114,8 +115,7 @@ def git_info(cwd: str | None = None) -> tuple[str | None, str | None]:
 
 def _git(args: list[str], cwd: str | None) -> str | None:
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5,
-                              check=False)
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     out = proc.stdout.strip()

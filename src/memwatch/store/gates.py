@@ -22,9 +22,15 @@ from memwatch.units import Gate
 __all__ = ["apply_baseline_updates", "check_run"]
 
 
-def check_run(store: Store, run_id: int, *, config: RegressionConfig | None = None,
-              gates: Iterable[str | Gate] = (), update_baselines: bool | None = None,
-              seed: int = 0) -> RegressionReport:
+def check_run(
+    store: Store,
+    run_id: int,
+    *,
+    config: RegressionConfig | None = None,
+    gates: Iterable[str | Gate] = (),
+    update_baselines: bool | None = None,
+    seed: int = 0,
+) -> RegressionReport:
     """Compare run ``run_id`` with the stored baselines; apply confirmed improvements.
 
     ``update_baselines`` overrides ``config.auto_update_baselines`` when given.
@@ -36,22 +42,38 @@ def check_run(store: Store, run_id: int, *, config: RegressionConfig | None = No
     rows = store.results(run_id)
     tests = {r.test_id for r in rows}
     baselines = [b for b in store.baselines() if b.test_id in tests]
-    report = check_regressions(rows, baselines, env_key=info.env_key, env=info.env, config=cfg,
-                               gates=gates, run_id=run_id, seed=seed)
+    report = check_regressions(
+        rows, baselines, env_key=info.env_key, env=info.env, config=cfg, gates=gates, run_id=run_id, seed=seed
+    )
     return apply_baseline_updates(store, report, env=info.env)
 
 
-def apply_baseline_updates(store: Store, report: RegressionReport, *,
-                           env: dict[str, object] | None = None) -> RegressionReport:
+def apply_baseline_updates(
+    store: Store, report: RegressionReport, *, env: dict[str, object] | None = None
+) -> RegressionReport:
     """Store the current samples of every check marked ``update_baseline``; one transaction."""
     todo = [c for c in report.checks if c.update_baseline and not c.baseline_updated]
     if not todo:
         return report
     source = f"auto: improvement in run {report.run_id}" if report.run_id else "auto: improvement"
     now = time.time()
-    store.put_baselines(Baseline(c.test_id, c.metric, c.unit, c.current, report.env_key, dict(env or {}),
-                                 report.run_id, source, now) for c in todo)
+    store.put_baselines(
+        Baseline(
+            c.test_id,
+            c.metric,
+            c.unit,
+            c.current,
+            report.env_key,
+            dict(env or {}),
+            report.run_id,
+            source,
+            now,
+        )
+        for c in todo
+    )
     moved = {(c.test_id, c.metric) for c in todo}
-    checks = tuple(dataclasses.replace(c, baseline_updated=True) if (c.test_id, c.metric) in moved else c
-                   for c in report.checks)
+    checks = tuple(
+        dataclasses.replace(c, baseline_updated=True) if (c.test_id, c.metric) in moved else c
+        for c in report.checks
+    )
     return dataclasses.replace(report, checks=checks)

@@ -30,13 +30,15 @@ SCHEMA_VERSION = 1
 metadata = sa.MetaData()
 
 meta = sa.Table(
-    "memwatch_meta", metadata,
+    "memwatch_meta",
+    metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
 
 runs = sa.Table(
-    "memwatch_runs", metadata,
+    "memwatch_runs",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
@@ -53,11 +55,17 @@ runs = sa.Table(
 )
 
 results = sa.Table(
-    "memwatch_results", metadata,
+    "memwatch_results",
+    metadata,
     sa.Column("test_id", sa.Text, primary_key=True),
     sa.Column("metric", sa.String(64), primary_key=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("memwatch_runs.id", ondelete="CASCADE"),
-              primary_key=True, autoincrement=False),
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("memwatch_runs.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     sa.Column("unit", sa.String(32), nullable=False),
     sa.Column("value", sa.Float, nullable=False),  # median of samples, for trends
     sa.Column("samples", sa.Text, nullable=False),  # JSON list of floats
@@ -69,7 +77,8 @@ results = sa.Table(
 )
 
 baselines = sa.Table(
-    "memwatch_baselines", metadata,
+    "memwatch_baselines",
+    metadata,
     sa.Column("test_id", sa.Text, primary_key=True),
     sa.Column("metric", sa.String(64), primary_key=True),
     sa.Column("env_key", sa.String(128), primary_key=True),

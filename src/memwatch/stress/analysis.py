@@ -41,8 +41,9 @@ class Search:
     trials: list[tuple[int, bool]] = field(default_factory=list)
 
 
-def bisect_breaking_point(probe: Callable[[int], bool], *, start: int, max_load: int,
-                          resolution: int = 1, relative: float = 0.0) -> Search:
+def bisect_breaking_point(
+    probe: Callable[[int], bool], *, start: int, max_load: int, resolution: int = 1, relative: float = 0.0
+) -> Search:
     """Double the load from ``start`` until it fails (or reaches ``max_load``), then bisect.
 
     Bisection stops when the gap between the last load that fit and the first that
@@ -83,8 +84,7 @@ def bisect_breaking_point(probe: Callable[[int], bool], *, start: int, max_load:
     return Search(failed, last_ok, trials)
 
 
-def linear_breaking_point(probe: Callable[[int], bool], *, start: int, step: int,
-                          max_load: int) -> Search:
+def linear_breaking_point(probe: Callable[[int], bool], *, start: int, step: int, max_load: int) -> Search:
     """Raise the load by ``step`` from ``start`` until it fails or passes ``max_load``."""
     if start < 1 or step < 1 or max_load < start:
         raise ValueError("need 1 <= start <= max_load and step >= 1")
@@ -127,8 +127,9 @@ class Trend:
     confidence: float
 
 
-def growth_trend(t: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray,
-                 *, confidence: float = 0.95) -> Trend:
+def growth_trend(
+    t: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray, *, confidence: float = 0.95
+) -> Trend:
     """Theil–Sen slope of ``values`` over ``t`` with a ``confidence`` interval.
 
     The median of pairwise slopes: robust to up to ~29% outliers (GC pauses, arena
@@ -182,6 +183,9 @@ def stability_score(cycles: Sequence[tuple[float, float, float]]) -> float:
     of ``r`` over the completed cycles (0.0 when there are none). It assumes the
     allocations are large against the noise of the memory signal (tens of MB for RSS).
     """
-    ratios = [min(1.0, max(0.0, 1.0 - max(0.0, after - before) / allocated))
-              for allocated, before, after in cycles if allocated > 0]
+    ratios = [
+        min(1.0, max(0.0, 1.0 - max(0.0, after - before) / allocated))
+        for allocated, before, after in cycles
+        if allocated > 0
+    ]
     return statistics.fmean(ratios) if ratios else 0.0

@@ -55,8 +55,9 @@ class Cap:
                 pass
 
 
-def cgroup_parent(*, proc_root: str | os.PathLike[str] = "/proc",
-                  fs_root: str | os.PathLike[str] = "/sys/fs/cgroup") -> tuple[Path | None, str]:
+def cgroup_parent(
+    *, proc_root: str | os.PathLike[str] = "/proc", fs_root: str | os.PathLike[str] = "/sys/fs/cgroup"
+) -> tuple[Path | None, str]:
     """(folder under which a capped group can be made, reason when there is none)."""
     try:
         text = (Path(proc_root) / "self" / "cgroup").read_text()
@@ -89,22 +90,30 @@ def physical_memory() -> int | None:
     return pages * page if pages > 0 and page > 0 else None
 
 
-def prepare_cap(limit: int, method: CapMethod = "auto", *,
-                proc_root: str | os.PathLike[str] = "/proc",
-                fs_root: str | os.PathLike[str] = "/sys/fs/cgroup",
-                host_memory: int | None = _UNSET) -> Cap:
+def prepare_cap(
+    limit: int,
+    method: CapMethod = "auto",
+    *,
+    proc_root: str | os.PathLike[str] = "/proc",
+    fs_root: str | os.PathLike[str] = "/sys/fs/cgroup",
+    host_memory: int | None = _UNSET,
+) -> Cap:
     """Choose and set up the cap for one child; ConfigError for an unusable limit or method.
 
     A limit above the machine's RAM (``host_memory``, read when not given) is refused:
     it would cap nothing, and the child could push the machine into the OOM killer.
     """
     if limit < MIN_CAP:
-        raise ConfigError(f"memory limit {format_size(limit)} is too small: a capped Python child "
-                          f"needs at least {format_size(MIN_CAP)}")
+        raise ConfigError(
+            f"memory limit {format_size(limit)} is too small: a capped Python child "
+            f"needs at least {format_size(MIN_CAP)}"
+        )
     host = physical_memory() if host_memory is _UNSET else host_memory
     if host is not None and limit > host:
-        raise ConfigError(f"memory limit {format_size(limit)} is more than this machine has "
-                          f"({format_size(host)}): it would not protect the machine from the OOM killer")
+        raise ConfigError(
+            f"memory limit {format_size(limit)} is more than this machine has "
+            f"({format_size(host)}): it would not protect the machine from the OOM killer"
+        )
     if method not in ("auto", "rlimit", "cgroup"):
         raise ConfigError(f"unknown cap method {method!r}: use auto, rlimit or cgroup")
     if method == "rlimit":

@@ -74,8 +74,7 @@ def read_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return events
 
 
-def _reap(proc: subprocess.Popen[bytes], timeout: float,
-          grace: float) -> tuple[int, Any, str | None]:
+def _reap(proc: subprocess.Popen[bytes], timeout: float, grace: float) -> tuple[int, Any, str | None]:
     """Wait for the child; SIGTERM at ``timeout``, SIGKILL ``grace`` later. (status, rusage, sent)."""
     deadline = time.monotonic() + timeout
     sent: str | None = None
@@ -129,10 +128,19 @@ def _describe(events: list[dict[str, Any]], status: int, sent: str | None, outpu
     return ""
 
 
-def run_child(task: str, *, limit: int, target: str = "", args: tuple[Any, ...] = (),
-              params: dict[str, Any] | None = None, cap_method: CapMethod = "auto",
-              timeout: float = 300.0, grace: float = 2.0, reserve: int = 4 * 2**20,
-              ignore_sigterm: bool = False) -> ChildRun:
+def run_child(
+    task: str,
+    *,
+    limit: int,
+    target: str = "",
+    args: tuple[Any, ...] = (),
+    params: dict[str, Any] | None = None,
+    cap_method: CapMethod = "auto",
+    timeout: float = 300.0,
+    grace: float = 2.0,
+    reserve: int = 4 * 2**20,
+    ignore_sigterm: bool = False,
+) -> ChildRun:
     """Run ``task`` on ``target`` in a child capped at ``limit`` bytes; never raises for the child's fate.
 
     ``ignore_sigterm`` is a fault-injection hook for tests: the child is exec'd with
@@ -142,9 +150,18 @@ def run_child(task: str, *, limit: int, target: str = "", args: tuple[Any, ...] 
     cap = prepare_cap(limit, cap_method)
     with tempfile.TemporaryDirectory(prefix="memwatch-stress-") as tmp:
         report = os.path.join(tmp, "events.jsonl")
-        spec = {"task": task, "target": target, "args": list(args), "params": params or {},
-                "limit": limit, "cgroup": cap.cgroup, "report": report, "reserve": reserve,
-                "sys_path": [p for p in sys.path if p], "parent": os.getpid()}
+        spec = {
+            "task": task,
+            "target": target,
+            "args": list(args),
+            "params": params or {},
+            "limit": limit,
+            "cgroup": cap.cgroup,
+            "report": report,
+            "reserve": reserve,
+            "sys_path": [p for p in sys.path if p],
+            "parent": os.getpid(),
+        }
         spec_path = os.path.join(tmp, "spec.json")
         Path(spec_path).write_text(json.dumps(spec), encoding="utf-8")
         output_path = os.path.join(tmp, "output.txt")
@@ -154,12 +171,18 @@ def run_child(task: str, *, limit: int, target: str = "", args: tuple[Any, ...] 
                 argv = [sys.executable, "-m", "memwatch.stress.worker", spec_path]
                 if ignore_sigterm:
                     argv = ["/bin/sh", "-c", 'trap "" TERM; exec "$0" "$@"', *argv]
-                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
         except OSError as exc:
             cap.cleanup()
-            return ChildRun((), ChildOutcome("failed-to-start", None, None, 0.0, 0.0, limit,
-                                             cap.method, error=str(exc)))
+            return ChildRun(
+                (), ChildOutcome("failed-to-start", None, None, 0.0, 0.0, limit, cap.method, error=str(exc))
+            )
         try:
             status, rusage, sent = _reap(proc, timeout, grace)
         finally:
@@ -173,8 +196,13 @@ def run_child(task: str, *, limit: int, target: str = "", args: tuple[Any, ...] 
         exit="timeout" if sent else ("signal" if signaled else "exited"),
         exit_code=None if signaled else os.waitstatus_to_exitcode(status),
         signal=os.WTERMSIG(status) if signaled else None,
-        wall_time=wall, peak_rss=float(rusage.ru_maxrss) * 1024.0, cap=limit,
+        wall_time=wall,
+        peak_rss=float(rusage.ru_maxrss) * 1024.0,
+        cap=limit,
         cap_method=str(ready.get("cap_method", cap.method)),
-        error=_describe(events, status, sent, text), events=len(events),
-        completed=any(e.get("e") == "result" for e in events), stderr_tail=text[-2000:])
+        error=_describe(events, status, sent, text),
+        events=len(events),
+        completed=any(e.get("e") == "result" for e in events),
+        stderr_tail=text[-2000:],
+    )
     return ChildRun(tuple(events), outcome)

@@ -59,7 +59,8 @@ class FakeCuda:
             raise FakeCudaOutOfMemoryError(
                 f"CUDA out of memory. Tried to allocate {nbytes / 2**20:.2f} MiB "
                 f"(GPU 0; {self.total / 2**20:.2f} MiB total capacity; "
-                f"{self.used / 2**20:.2f} MiB already allocated)")
+                f"{self.used / 2**20:.2f} MiB already allocated)"
+            )
         self.used += nbytes
         self.allocations += 1
         return nbytes

@@ -24,8 +24,9 @@ from memwatch.stress.tasks import Emitter, Task
 __all__ = ["TASKS", "task_harness", "task_pressure"]
 
 
-def task_pressure(func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any],
-                  rep: Emitter) -> dict[str, Any]:
+def task_pressure(
+    func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any], rep: Emitter
+) -> dict[str, Any]:
     """Allocate and release each level ``cycles`` times; stop at the first level that fails."""
     sim = MemoryPressureSimulator()
     cycles = int(params.get("cycles", 3))
@@ -44,8 +45,7 @@ def task_pressure(func: Callable[..., Any] | None, args: list[Any], params: dict
                 return {"breaking_level": level}
             sim.release_memory()
             gc.collect()
-            rep.emit("cycle", level=level, cycle=cycle, before=before, peak=peak,
-                     after=float(process.rss()))
+            rep.emit("cycle", level=level, cycle=cycle, before=before, peak=peak, after=float(process.rss()))
     return {"breaking_level": None}
 
 
@@ -54,14 +54,15 @@ def _sleep_until(deadline: float) -> None:
         time.sleep(min(left, 0.5))
 
 
-def task_harness(func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any],
-                 rep: Emitter) -> dict[str, Any]:
+def task_harness(
+    func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any], rep: Emitter
+) -> dict[str, Any]:
     """Toggle CPU (and GPU) pressure on and off every ``toggle`` seconds for ``duration`` seconds."""
     duration = float(params["duration"])
     toggle = float(params["toggle"])
     cpu = int(params.get("cpu", 0))
     gpu = int(params.get("gpu", 0))
-    device, reason = (gpu_allocator(params.get("fake_gpu_total")) if gpu else (None, "not asked for"))
+    device, reason = gpu_allocator(params.get("fake_gpu_total")) if gpu else (None, "not asked for")
     sim = MemoryPressureSimulator()
     counts = {"cycles": 0, "cpu_errors": 0, "gpu_ooms": 0, "gpu_allocations": 0}
     gc.collect()
@@ -96,8 +97,12 @@ def task_harness(func: Callable[..., Any] | None, args: list[Any], params: dict[
         rep.emit("sample", **snapshot(f"off {cycle}"))
         phase_end = min(end, phase_end + toggle)
         _sleep_until(phase_end)
-    return dict(counts, gpu=device.name if device is not None else f"unavailable ({reason})",
-                gpu_available=device is not None, duration=time.monotonic() - start)
+    return dict(
+        counts,
+        gpu=device.name if device is not None else f"unavailable ({reason})",
+        gpu_available=device is not None,
+        duration=time.monotonic() - start,
+    )
 
 
 TASKS: dict[str, Task] = {"pressure": task_pressure, "harness": task_harness}

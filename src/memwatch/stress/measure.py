@@ -60,8 +60,13 @@ class PeakSampler:
     long run reports as it goes. Used as a context manager.
     """
 
-    def __init__(self, interval: float = 0.002, *, on_sample: Callable[[dict[str, Any]], None] | None = None,
-                 emit_every: int = 1) -> None:
+    def __init__(
+        self,
+        interval: float = 0.002,
+        *,
+        on_sample: Callable[[dict[str, Any]], None] | None = None,
+        emit_every: int = 1,
+    ) -> None:
         self.interval = interval
         self.on_sample = on_sample
         self.emit_every = max(1, emit_every)
@@ -93,8 +98,9 @@ class PeakSampler:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._stop.set()
         self._thread.join()
         try:

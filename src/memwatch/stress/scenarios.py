@@ -87,25 +87,54 @@ class StressOptions:
     band: float = 0.10
 
 
-def _child(task: str, target: str, opts: StressOptions, *, args: tuple[int, ...] | None = None,
-           params: Mapping[str, object] | None = None, timeout: float | None = None) -> ChildRun:
+def _child(
+    task: str,
+    target: str,
+    opts: StressOptions,
+    *,
+    args: tuple[int, ...] | None = None,
+    params: Mapping[str, object] | None = None,
+    timeout: float | None = None,
+) -> ChildRun:
     if args is None:
         args = () if opts.load is None else (opts.load,)
-    run = run_child(task, limit=opts.limit, target=target, args=args, params=dict(params or {}),
-                    cap_method=opts.cap_method, timeout=timeout or opts.timeout, grace=opts.grace)
+    run = run_child(
+        task,
+        limit=opts.limit,
+        target=target,
+        args=args,
+        params=dict(params or {}),
+        cap_method=opts.cap_method,
+        timeout=timeout or opts.timeout,
+        grace=opts.grace,
+    )
     error = run.error
     if error is not None and error.get("kind") == "bad-target":
         raise UsageError(str(error.get("message")))
     return run
 
 
-def _result(name: ScenarioName, checks: list[StressCheck], metrics: dict[str, float],
-            runs: Sequence[ChildRun], *, params: Mapping[str, object],
-            samples: tuple[StressSample, ...] = (), trials: tuple[LoadTrial, ...] = ()) -> ScenarioResult:
+def _result(
+    name: ScenarioName,
+    checks: list[StressCheck],
+    metrics: dict[str, float],
+    runs: Sequence[ChildRun],
+    *,
+    params: Mapping[str, object],
+    samples: tuple[StressSample, ...] = (),
+    trials: tuple[LoadTrial, ...] = (),
+) -> ScenarioResult:
     passed = all(c.status != "fail" for c in checks)
-    return ScenarioResult(name, passed, tuple(checks), metrics, samples=samples, trials=trials,
-                          children=tuple(r.outcome for r in runs),
-                          params={k: str(v) for k, v in params.items()})
+    return ScenarioResult(
+        name,
+        passed,
+        tuple(checks),
+        metrics,
+        samples=samples,
+        trials=trials,
+        children=tuple(r.outcome for r in runs),
+        params={k: str(v) for k, v in params.items()},
+    )
 
 
 def ramp(target: str, opts: StressOptions) -> ScenarioResult:
@@ -125,31 +154,71 @@ def ramp(target: str, opts: StressOptions) -> ScenarioResult:
         error = run.error
         if error is not None and error.get("kind") == "raised":
             raised[load] = run.outcome.error
-        trials.append(LoadTrial(load, run.outcome.completed, run.outcome.peak_rss,
-                                run.outcome.wall_time, run.outcome.error))
+        trials.append(
+            LoadTrial(
+                load, run.outcome.completed, run.outcome.peak_rss, run.outcome.wall_time, run.outcome.error
+            )
+        )
         return run.outcome.completed
 
-    search = bisect_breaking_point(probe, start=opts.start, max_load=opts.max_load,
-                                   resolution=opts.resolution, relative=opts.relative)
+    search = bisect_breaking_point(
+        probe, start=opts.start, max_load=opts.max_load, resolution=opts.resolution, relative=opts.relative
+    )
     ok_peaks = [t.peak_rss for t in trials if t.ok]
-    metrics = {"trials": float(len(trials)), "cap": float(opts.limit),
-               "breaking_point": float(search.breaking_point) if search.breaking_point else math.nan,
-               "last_ok": float(search.last_ok) if search.last_ok else math.nan,
-               "peak_rss_last_ok": max(ok_peaks) if ok_peaks else math.nan}
+    metrics = {
+        "trials": float(len(trials)),
+        "cap": float(opts.limit),
+        "breaking_point": float(search.breaking_point) if search.breaking_point else math.nan,
+        "last_ok": float(search.last_ok) if search.last_ok else math.nan,
+        "peak_rss_last_ok": max(ok_peaks) if ok_peaks else math.nan,
+    }
     if search.breaking_point is None:
-        checks = [check("breaking point", "inconclusive", opts.max_load, opts.max_load, "<",
-                        "every load up to max_load fit under the cap", "load")]
+        checks = [
+            check(
+                "breaking point",
+                "inconclusive",
+                opts.max_load,
+                opts.max_load,
+                "<",
+                "every load up to max_load fit under the cap",
+                "load",
+            )
+        ]
     elif search.breaking_point in raised:
-        checks = [check("breaking point", "fail", search.breaking_point, opts.max_load, "<=",
-                        f"the target raised {raised[search.breaking_point]} at load "
-                        f"{search.breaking_point}: not a memory failure", "load")]
+        checks = [
+            check(
+                "breaking point",
+                "fail",
+                search.breaking_point,
+                opts.max_load,
+                "<=",
+                f"the target raised {raised[search.breaking_point]} at load "
+                f"{search.breaking_point}: not a memory failure",
+                "load",
+            )
+        ]
     else:
         failing = next(t for t in trials if t.load == search.breaking_point)
-        checks = [check("breaking point", "pass", search.breaking_point, opts.max_load, "<=",
-                        f"fails at load {search.breaking_point} ({failing.error or 'no error'}); "
-                        f"fits at {search.last_ok}", "load")]
-    return _result("ramp", checks, metrics, runs, trials=tuple(trials),
-                   params={"start": opts.start, "max_load": opts.max_load, "relative": opts.relative})
+        checks = [
+            check(
+                "breaking point",
+                "pass",
+                search.breaking_point,
+                opts.max_load,
+                "<=",
+                f"fails at load {search.breaking_point} ({failing.error or 'no error'}); "
+                f"fits at {search.last_ok}",
+                "load",
+            )
+        ]
+    return _result(
+        "ramp",
+        checks,
+        metrics,
+        runs,
+        trials=tuple(trials),
+        params={"start": opts.start, "max_load": opts.max_load, "relative": opts.relative},
+    )
 
 
 def spike(target: str, opts: StressOptions) -> ScenarioResult:
@@ -165,21 +234,40 @@ def spike(target: str, opts: StressOptions) -> ScenarioResult:
     for signal, label in labels.items():
         if base is None or not peaks:
             break
-        ratios = [recovery_ratio(getattr(base, signal), getattr(p, signal), getattr(a, signal),
-                                 min_spike=opts.min_spike) for p, a in zip(peaks, afters, strict=False)]
+        ratios = [
+            recovery_ratio(
+                getattr(base, signal), getattr(p, signal), getattr(a, signal), min_spike=opts.min_spike
+            )
+            for p, a in zip(peaks, afters, strict=False)
+        ]
         known = [r for r in ratios if r is not None]
         worst = min(known) if known else math.nan
         metrics[f"{signal}_recovery"] = worst
         metrics[f"{signal}_spike"] = max(getattr(p, signal) for p in peaks) - getattr(base, signal)
         if signal == "rss":  # reported, not judged
-            checks.append(check(label, "not-judged", worst, opts.recovery_target, ">",
-                                "reported only: RSS also moves with the allocator's caching", "ratio"))
+            checks.append(
+                check(
+                    label,
+                    "not-judged",
+                    worst,
+                    opts.recovery_target,
+                    ">",
+                    "reported only: RSS also moves with the allocator's caching",
+                    "ratio",
+                )
+            )
         else:
             status = "not-judged" if not known else "pass" if worst > opts.recovery_target else "fail"
             detail = "" if known else "spike below min_spike or signal unavailable"
             checks.append(check(label, status, worst, opts.recovery_target, ">", detail, "ratio"))
-    return _result("spike", checks, metrics, [run], samples=samples,
-                   params={"repeats": opts.repeats, "min_spike": opts.min_spike})
+    return _result(
+        "spike",
+        checks,
+        metrics,
+        [run],
+        samples=samples,
+        params={"repeats": opts.repeats, "min_spike": opts.min_spike},
+    )
 
 
 def fragmentation(target: str, opts: StressOptions) -> ScenarioResult:
@@ -200,9 +288,13 @@ def fragmentation(target: str, opts: StressOptions) -> ScenarioResult:
     if base is not None and cycles:
         frag = [(s.rss - base.rss) - (s.heap - base.heap) for s in cycles]
         end = cycles[-1]
-        metrics.update(fragmentation=frag[-1], fragmentation_max=max(frag),
-                       rss_growth=end.rss - base.rss, heap_growth=end.heap - base.heap,
-                       native_free=end.native_free)
+        metrics.update(
+            fragmentation=frag[-1],
+            fragmentation_max=max(frag),
+            rss_growth=end.rss - base.rss,
+            heap_growth=end.heap - base.heap,
+            native_free=end.native_free,
+        )
         if trimmed is not None:
             metrics["rss_growth_after_trim"] = trimmed.rss - base.rss
         trim_note = f"fragmentation {frag[-1] / MiB:.1f} MiB"
@@ -211,36 +303,86 @@ def fragmentation(target: str, opts: StressOptions) -> ScenarioResult:
             trim_note += f"; {after_trim:.1f} MiB above baseline after malloc_trim(0)"
         rss_tol = max(opts.rss_tolerance, 0.1 * opts.size) if builtin else opts.rss_tolerance
         heap_growth, rss_growth = metrics["heap_growth"], metrics["rss_growth"]
-        checks.append(check("heap back to baseline", "not-judged" if math.isnan(heap_growth) else
-                            "pass" if heap_growth < opts.heap_tolerance else "fail",
-                            heap_growth, opts.heap_tolerance, "<", unit="bytes"))
-        checks.append(check("rss back to baseline", "pass" if rss_growth < rss_tol else "fail",
-                            rss_growth, rss_tol, "<", trim_note, "bytes"))
-    return _result("fragmentation", checks, metrics, [run], samples=samples,
-                   params={"cycles": opts.cycles, "size": opts.size if builtin else "target"})
+        checks.append(
+            check(
+                "heap back to baseline",
+                "not-judged"
+                if math.isnan(heap_growth)
+                else "pass"
+                if heap_growth < opts.heap_tolerance
+                else "fail",
+                heap_growth,
+                opts.heap_tolerance,
+                "<",
+                unit="bytes",
+            )
+        )
+        checks.append(
+            check(
+                "rss back to baseline",
+                "pass" if rss_growth < rss_tol else "fail",
+                rss_growth,
+                rss_tol,
+                "<",
+                trim_note,
+                "bytes",
+            )
+        )
+    return _result(
+        "fragmentation",
+        checks,
+        metrics,
+        [run],
+        samples=samples,
+        params={"cycles": opts.cycles, "size": opts.size if builtin else "target"},
+    )
 
 
 def concurrent(target: str, opts: StressOptions) -> ScenarioResult:
     """Threads and asyncio tasks at once while a ballast holds ``ballast`` x the room left under the cap."""
-    params: dict[str, object] = {"threads": opts.threads, "tasks": opts.tasks, "iterations": opts.iterations,
-              "ballast": opts.ballast, "limit": opts.limit, "timeout": opts.timeout * 0.8}
+    params: dict[str, object] = {
+        "threads": opts.threads,
+        "tasks": opts.tasks,
+        "iterations": opts.iterations,
+        "ballast": opts.ballast,
+        "limit": opts.limit,
+        "timeout": opts.timeout * 0.8,
+    }
     run = _child("concurrent", target, opts, params=params)
     samples = samples_of(run)
     checks = child_completed(run)
     data = run.result or {}
     errors = data.get("errors", {}) if isinstance(data.get("errors"), dict) else {}
-    metrics = {"calls": float(data.get("calls", math.nan)), "completed": float(data.get("completed", 0)),
-               "errors": float(sum(errors.values())), "memory_errors": float(errors.get("MemoryError", 0)),
-               "hung_threads": float(data.get("hung_threads", 0)), "wall": float(data.get("wall", math.nan)),
-               "median_call": float(data.get("median_call") or math.nan)}
+    metrics = {
+        "calls": float(data.get("calls", math.nan)),
+        "completed": float(data.get("completed", 0)),
+        "errors": float(sum(errors.values())),
+        "memory_errors": float(errors.get("MemoryError", 0)),
+        "hung_threads": float(data.get("hung_threads", 0)),
+        "wall": float(data.get("wall", math.nan)),
+        "median_call": float(data.get("median_call") or math.nan),
+    }
     if data:
         detail = ", ".join(f"{k} x{v}" for k, v in sorted(errors.items()))
-        checks += [check("calls completed", "pass" if metrics["completed"] == metrics["calls"] else "fail",
-                         metrics["completed"], metrics["calls"], "==", unit="count"),
-                   check("errors", "pass" if not errors else "fail", metrics["errors"], 0, "==",
-                         detail, "count"),
-                   check("hung threads", "pass" if not metrics["hung_threads"] else "fail",
-                         metrics["hung_threads"], 0, "==", unit="count")]
+        checks += [
+            check(
+                "calls completed",
+                "pass" if metrics["completed"] == metrics["calls"] else "fail",
+                metrics["completed"],
+                metrics["calls"],
+                "==",
+                unit="count",
+            ),
+            check("errors", "pass" if not errors else "fail", metrics["errors"], 0, "==", detail, "count"),
+            check(
+                "hung threads",
+                "pass" if not metrics["hung_threads"] else "fail",
+                metrics["hung_threads"],
+                0,
+                "==",
+                unit="count",
+            ),
+        ]
     return _result("concurrent", checks, metrics, [run], samples=samples, params=params)
 
 
@@ -258,28 +400,68 @@ def soak(target: str, opts: StressOptions) -> ScenarioResult:
     trend = growth_trend(t[steady], rss[steady])
     native = growth_trend(t[steady], np.array([s.native for s in samples])[steady])
     deviation = max_deviation(rss[steady])
-    metrics = {"samples": float(int(steady.sum())), "slope": trend.slope, "slope_low": trend.low,
-               "slope_high": trend.high, "per_hour": trend.slope * 3600, "deviation": deviation,
-               "native_slope": native.slope, "calls": float((run.result or {}).get("calls", math.nan))}
+    metrics = {
+        "samples": float(int(steady.sum())),
+        "slope": trend.slope,
+        "slope_low": trend.low,
+        "slope_high": trend.high,
+        "per_hour": trend.slope * 3600,
+        "deviation": deviation,
+        "native_slope": native.slope,
+        "calls": float((run.result or {}).get("calls", math.nan)),
+    }
     checks += [
-        check("growth rate", judge_interval(trend.low, trend.high, opts.rate_target), trend.slope,
-              opts.rate_target, "<", f"95% interval {rate_text(trend.low)} .. {rate_text(trend.high)}",
-              "bytes/s"),
-        check("growth per hour", judge_interval(trend.low * 3600, trend.high * 3600, opts.hourly_target),
-              trend.slope * 3600, opts.hourly_target, "<", "projected from the rate", "bytes/h"),
-        check("stable within band", "not-judged" if math.isnan(deviation) else
-              "pass" if deviation <= opts.band else "fail", deviation, opts.band, "<=",
-              "largest distance from the median after warm-up", "ratio"),
+        check(
+            "growth rate",
+            judge_interval(trend.low, trend.high, opts.rate_target),
+            trend.slope,
+            opts.rate_target,
+            "<",
+            f"95% interval {rate_text(trend.low)} .. {rate_text(trend.high)}",
+            "bytes/s",
+        ),
+        check(
+            "growth per hour",
+            judge_interval(trend.low * 3600, trend.high * 3600, opts.hourly_target),
+            trend.slope * 3600,
+            opts.hourly_target,
+            "<",
+            "projected from the rate",
+            "bytes/h",
+        ),
+        check(
+            "stable within band",
+            "not-judged" if math.isnan(deviation) else "pass" if deviation <= opts.band else "fail",
+            deviation,
+            opts.band,
+            "<=",
+            "largest distance from the median after warm-up",
+            "ratio",
+        ),
     ]
-    result = _result("soak", checks, metrics, [run], samples=samples,
-                     params={"duration": opts.duration, "warmup": opts.warmup})
-    return require_evidence(result, ("growth rate", "growth per hour"),
-                            "the growth rate's 95 % interval straddles its target (or there were too "
-                            "few samples after the warm-up); run longer")
+    result = _result(
+        "soak",
+        checks,
+        metrics,
+        [run],
+        samples=samples,
+        params={"duration": opts.duration, "warmup": opts.warmup},
+    )
+    return require_evidence(
+        result,
+        ("growth rate", "growth per hour"),
+        "the growth rate's 95 % interval straddles its target (or there were too "
+        "few samples after the warm-up); run longer",
+    )
 
 
-_RUNNERS = {"ramp": ramp, "spike": spike, "fragmentation": fragmentation, "concurrent": concurrent,
-            "soak": soak}
+_RUNNERS = {
+    "ramp": ramp,
+    "spike": spike,
+    "fragmentation": fragmentation,
+    "concurrent": concurrent,
+    "soak": soak,
+}
 
 
 def run_scenario(name: str, target: str, opts: StressOptions | None = None) -> ScenarioResult:
@@ -298,7 +480,14 @@ def run_stress(target: str, scenarios: Sequence[str], opts: StressOptions | None
     started, clock = time.time(), time.monotonic()
     results = tuple(run_scenario(name, target, opts) for name in scenarios)
     methods = {c.cap_method for r in results for c in r.children}
-    return StressReport(target=target, limit=opts.limit, cap_method=",".join(sorted(methods)),
-                        scenarios=results, started_at=started, duration=time.monotonic() - clock,
-                        host=socket.gethostname(), python=platform.python_version(),
-                        platform=f"{platform.system()} {platform.release()} ({os.cpu_count()} cpus)")
+    return StressReport(
+        target=target,
+        limit=opts.limit,
+        cap_method=",".join(sorted(methods)),
+        scenarios=results,
+        started_at=started,
+        duration=time.monotonic() - clock,
+        host=socket.gethostname(),
+        python=platform.python_version(),
+        platform=f"{platform.system()} {platform.release()} ({os.cpu_count()} cpus)",
+    )

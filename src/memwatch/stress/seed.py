@@ -21,25 +21,41 @@ __all__ = ["run_harness", "run_pressure"]
 MiB = 2**20
 
 
-def run_pressure(levels: Sequence[int], *, limit: int, cycles: int = 3, timeout: float = 120.0,
-                 cap_method: str = "auto") -> PressureTestResult:
+def run_pressure(
+    levels: Sequence[int], *, limit: int, cycles: int = 3, timeout: float = 120.0, cap_method: str = "auto"
+) -> PressureTestResult:
     """Allocate each level (bytes) ``cycles`` times in a child capped at ``limit``.
 
     The breaking point is the first level whose allocation raised MemoryError, or the
     level in progress when the child died (a cgroup cap kills rather than refuses).
     """
-    run = run_child("pressure", limit=limit, params={"levels": list(levels), "cycles": cycles},
-                    cap_method=_method(cap_method), timeout=timeout)
-    done = tuple(PressureCycle(int(e["level"]), int(e["cycle"]), float(e["before"]), float(e["peak"]),
-                               float(e["after"])) for e in run.of("cycle"))
+    run = run_child(
+        "pressure",
+        limit=limit,
+        params={"levels": list(levels), "cycles": cycles},
+        cap_method=_method(cap_method),
+        timeout=timeout,
+    )
+    done = tuple(
+        PressureCycle(
+            int(e["level"]), int(e["cycle"]), float(e["before"]), float(e["peak"]), float(e["after"])
+        )
+        for e in run.of("cycle")
+    )
     breaking = next((int(e["level"]) for e in run.of("breaking")), None)
     if breaking is None and not run.outcome.completed:
         started = run.of("level")
         breaking = int(started[-1]["level"]) if started else None
     score = stability_score([(float(c.level), c.before, c.after) for c in done])
-    return PressureTestResult(breaking_point_reached=breaking is not None, breaking_point=breaking,
-                              stability_score=score, cycles=done, limit=limit,
-                              cap_method=run.outcome.cap_method, child=run.outcome)
+    return PressureTestResult(
+        breaking_point_reached=breaking is not None,
+        breaking_point=breaking,
+        stability_score=score,
+        cycles=done,
+        limit=limit,
+        cap_method=run.outcome.cap_method,
+        child=run.outcome,
+    )
 
 
 def _method(name: str) -> CapMethod:
@@ -50,9 +66,17 @@ def _method(name: str) -> CapMethod:
     return "auto"
 
 
-def run_harness(*, duration: float, cpu: int, gpu: int, toggle: float, limit: int | None = None,
-                cap_method: str = "auto", fake_gpu_total: int | None = None,
-                grace: float = 2.0) -> ScenarioResult:
+def run_harness(
+    *,
+    duration: float,
+    cpu: int,
+    gpu: int,
+    toggle: float,
+    limit: int | None = None,
+    cap_method: str = "auto",
+    fake_gpu_total: int | None = None,
+    grace: float = 2.0,
+) -> ScenarioResult:
     """The seed harness: toggle ``cpu`` bytes (and ``gpu`` bytes on the device) every ``toggle`` s.
 
     ``limit`` defaults to the CPU pressure plus 256 MiB of headroom. Judged: the CPU
@@ -63,8 +87,14 @@ def run_harness(*, duration: float, cpu: int, gpu: int, toggle: float, limit: in
     params: dict[str, object] = {"duration": duration, "cpu": cpu, "gpu": gpu, "toggle": toggle}
     if fake_gpu_total is not None:
         params["fake_gpu_total"] = fake_gpu_total
-    run = run_child("harness", limit=cap, params=params, cap_method=_method(cap_method),
-                    timeout=duration + toggle + 120.0, grace=grace)
+    run = run_child(
+        "harness",
+        limit=cap,
+        params=params,
+        cap_method=_method(cap_method),
+        timeout=duration + toggle + 120.0,
+        grace=grace,
+    )
     samples = samples_of(run)
     data = run.result or {}
     ons = [s for s in samples if s.label.startswith("on ")]
@@ -73,25 +103,70 @@ def run_harness(*, duration: float, cpu: int, gpu: int, toggle: float, limit: in
     befores = ([base.rss] if base else []) + [s.rss for s in offs]
     pairs = zip(befores, offs, strict=False)
     score = stability_score([(float(cpu), b, a.rss) for b, a in pairs]) if cpu else 1.0
-    metrics = {"cycles": float(data.get("cycles", len(ons))), "cpu_errors": float(data.get("cpu_errors", 0)),
-               "gpu_ooms": float(data.get("gpu_ooms", 0)),
-               "gpu_allocations": float(data.get("gpu_allocations", 0)), "stability_score": score,
-               "peak_rss": run.outcome.peak_rss}
-    checks = [] if run.outcome.completed else [
-        check("child completed", "fail", 0, 1, "==", run.outcome.error or run.outcome.exit, "count")]
-    checks.append(check("cpu pressure fits", "pass" if not metrics["cpu_errors"] else "fail",
-                        metrics["cpu_errors"], 0, "==", f"cap {format_size(cap)}", "count"))
-    checks.append(check("memory given back", "pass" if score > 0.95 else "fail", score, 0.95, ">",
-                        "stability score over the on/off cycles", "ratio"))
+    metrics = {
+        "cycles": float(data.get("cycles", len(ons))),
+        "cpu_errors": float(data.get("cpu_errors", 0)),
+        "gpu_ooms": float(data.get("gpu_ooms", 0)),
+        "gpu_allocations": float(data.get("gpu_allocations", 0)),
+        "stability_score": score,
+        "peak_rss": run.outcome.peak_rss,
+    }
+    checks = (
+        []
+        if run.outcome.completed
+        else [check("child completed", "fail", 0, 1, "==", run.outcome.error or run.outcome.exit, "count")]
+    )
+    checks.append(
+        check(
+            "cpu pressure fits",
+            "pass" if not metrics["cpu_errors"] else "fail",
+            metrics["cpu_errors"],
+            0,
+            "==",
+            f"cap {format_size(cap)}",
+            "count",
+        )
+    )
+    checks.append(
+        check(
+            "memory given back",
+            "pass" if score > 0.95 else "fail",
+            score,
+            0.95,
+            ">",
+            "stability score over the on/off cycles",
+            "ratio",
+        )
+    )
     gpu_text = str(data.get("gpu", "not asked for" if not gpu else "unknown"))
     if gpu and data.get("gpu_available"):
-        checks.append(check("gpu out-of-memory handled", "pass", metrics["gpu_ooms"], math.inf, "<",
-                            f"{gpu_text}: {metrics['gpu_ooms']:.0f} OOM caught, "
-                            f"{metrics['gpu_allocations']:.0f} allocations", "count"))
+        checks.append(
+            check(
+                "gpu out-of-memory handled",
+                "pass",
+                metrics["gpu_ooms"],
+                math.inf,
+                "<",
+                f"{gpu_text}: {metrics['gpu_ooms']:.0f} OOM caught, "
+                f"{metrics['gpu_allocations']:.0f} allocations",
+                "count",
+            )
+        )
     else:
         checks.append(check("gpu pressure", "not-judged", math.nan, gpu, "", gpu_text, "bytes"))
     passed = all(c.status != "fail" for c in checks)
-    return ScenarioResult("harness", passed, tuple(checks), metrics, samples=samples,
-                          children=(run.outcome,),
-                          params={"duration": str(duration), "cpu": str(cpu), "gpu": str(gpu),
-                                  "toggle": str(toggle), "gpu_device": gpu_text})
+    return ScenarioResult(
+        "harness",
+        passed,
+        tuple(checks),
+        metrics,
+        samples=samples,
+        children=(run.outcome,),
+        params={
+            "duration": str(duration),
+            "cpu": str(cpu),
+            "gpu": str(gpu),
+            "toggle": str(toggle),
+            "gpu_device": gpu_text,
+        },
+    )

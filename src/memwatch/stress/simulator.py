@@ -69,8 +69,11 @@ class MemoryPressureSimulator:
 
     def get_memory_usage(self) -> dict[str, float]:
         """``rss_mb`` (the process), ``allocated_mb`` (this simulator) and ``blocks``."""
-        return {"rss_mb": float(self._source()) / MB, "allocated_mb": self.allocated / MB,
-                "blocks": float(len(self._blocks))}
+        return {
+            "rss_mb": float(self._source()) / MB,
+            "allocated_mb": self.allocated / MB,
+            "blocks": float(len(self._blocks)),
+        }
 
 
 class MemoryStressTester:
@@ -80,9 +83,15 @@ class MemoryStressTester:
     measure), in one child capped at ``limit``.
     """
 
-    def __init__(self, *, limit: str | int = "512MiB",
-                 levels_mb: Sequence[float] = (32, 64, 128, 256, 512, 1024),
-                 cycles: int = 3, timeout: float = 120.0, cap_method: str = "auto") -> None:
+    def __init__(
+        self,
+        *,
+        limit: str | int = "512MiB",
+        levels_mb: Sequence[float] = (32, 64, 128, 256, 512, 1024),
+        cycles: int = 3,
+        timeout: float = 120.0,
+        cap_method: str = "auto",
+    ) -> None:
         from memwatch.units import parse_size
 
         if not levels_mb or any(not math.isfinite(v) or v <= 0 for v in levels_mb):
@@ -99,5 +108,10 @@ class MemoryStressTester:
         """Run the levels in a capped child; ``breaking_point_reached`` and ``stability_score``."""
         from memwatch.stress.seed import run_pressure
 
-        return run_pressure(self.levels, limit=self.limit, cycles=self.cycles, timeout=self.timeout,
-                            cap_method=self.cap_method)
+        return run_pressure(
+            self.levels,
+            limit=self.limit,
+            cycles=self.cycles,
+            timeout=self.timeout,
+            cap_method=self.cap_method,
+        )

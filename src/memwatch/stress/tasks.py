@@ -55,8 +55,9 @@ def _need(func: Callable[..., Any] | None) -> Callable[..., Any]:
     return func
 
 
-def task_call(func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any],
-              rep: Emitter) -> dict[str, Any]:
+def task_call(
+    func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any], rep: Emitter
+) -> dict[str, Any]:
     """One call at one load (a ramp trial): wall time and the peak RSS."""
     gc.collect()
     process.reset_peak_rss()
@@ -68,8 +69,9 @@ def task_call(func: Callable[..., Any] | None, args: list[Any], params: dict[str
     return {"wall": wall, "peak_rss": peak.value, "rss": float(process.rss())}
 
 
-def task_spike(func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any],
-               rep: Emitter) -> dict[str, Any]:
+def task_spike(
+    func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any], rep: Emitter
+) -> dict[str, Any]:
     """Baseline, then ``repeats`` spikes: peak while the result is held, then after release + gc."""
     func = _need(func)
     gc.collect()
@@ -85,9 +87,13 @@ def task_spike(func: Callable[..., Any] | None, args: list[Any], params: dict[st
             held = snapshot(f"spike {index + 1} held")
         heap_peak = float(tracemalloc.get_traced_memory()[1])
         hwm = process.peak_rss().value or 0.0
-        peak = dict(held, label=f"spike {index + 1} peak", heap=max(heap_peak, held["heap"]),
-                    rss=max(hwm, sampler.rss_peak, held["rss"]),
-                    native=max(sampler.native_peak, held["native"]))
+        peak = dict(
+            held,
+            label=f"spike {index + 1} peak",
+            heap=max(heap_peak, held["heap"]),
+            rss=max(hwm, sampler.rss_peak, held["rss"]),
+            native=max(sampler.native_peak, held["native"]),
+        )
         del result
         gc.collect()
         after = snapshot(f"spike {index + 1} after")
@@ -114,8 +120,9 @@ def churn(size: int) -> None:
     items.clear()
 
 
-def task_fragmentation(func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any],
-                       rep: Emitter) -> dict[str, Any]:
+def task_fragmentation(
+    func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any], rep: Emitter
+) -> dict[str, Any]:
     """``cycles`` allocation/deallocation cycles; a reading after each, and one after malloc_trim."""
     cycles = int(params.get("cycles", 100))
     size = int(params.get("size", 50_000_000))
@@ -139,8 +146,9 @@ def task_fragmentation(func: Callable[..., Any] | None, args: list[Any], params:
     return {"cycles": cycles, "size": size if func is None else None, "trimmed": trimmed}
 
 
-def task_concurrent(func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any],
-                    rep: Emitter) -> dict[str, Any]:
+def task_concurrent(
+    func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any], rep: Emitter
+) -> dict[str, Any]:
     """Threads and asyncio tasks call ``func`` at once while a ballast holds part of the cap."""
     func = _need(func)
     threads = int(params.get("threads", 4))
@@ -211,9 +219,14 @@ def task_concurrent(func: Callable[..., Any] | None, args: list[Any], params: di
     after = snapshot("after")
     rep.emit("sample", **peak)
     rep.emit("sample", **after)
-    return {"calls": (threads + tasks) * iterations, "completed": len(durations), "errors": dict(errors),
-            "hung_threads": hung, "wall": wall,
-            "median_call": statistics.median(durations) if durations else None}
+    return {
+        "calls": (threads + tasks) * iterations,
+        "completed": len(durations),
+        "errors": dict(errors),
+        "hung_threads": hung,
+        "wall": wall,
+        "median_call": statistics.median(durations) if durations else None,
+    }
 
 
 def _ballast(params: dict[str, Any], threads: int) -> int:
@@ -239,8 +252,9 @@ def _vm_data() -> int:
     return 0
 
 
-def task_soak(func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any],
-              rep: Emitter) -> dict[str, Any]:
+def task_soak(
+    func: Callable[..., Any] | None, args: list[Any], params: dict[str, Any], rep: Emitter
+) -> dict[str, Any]:
     """Call ``func`` in a loop for ``duration`` seconds; a sample every ``interval`` seconds."""
     func = _need(func)
     duration = float(params.get("duration", 10.0))
@@ -263,5 +277,10 @@ def task_soak(func: Callable[..., Any] | None, args: list[Any], params: dict[str
     return {"calls": calls, "duration": duration, "interval": interval}
 
 
-TASKS: dict[str, Task] = {"call": task_call, "spike": task_spike, "fragmentation": task_fragmentation,
-                          "concurrent": task_concurrent, "soak": task_soak}
+TASKS: dict[str, Task] = {
+    "call": task_call,
+    "spike": task_spike,
+    "fragmentation": task_fragmentation,
+    "concurrent": task_concurrent,
+    "soak": task_soak,
+}

@@ -13,8 +13,9 @@ from memwatch.units import format_size
 __all__ = ["check", "child_completed", "rate_text", "require_evidence", "samples_of"]
 
 
-def check(name: str, status: str, value: float, target: float, op: str, detail: str = "",
-          unit: str = "") -> StressCheck:
+def check(
+    name: str, status: str, value: float, target: float, op: str, detail: str = "", unit: str = ""
+) -> StressCheck:
     """A :class:`StressCheck`; ``status`` is pass, fail, inconclusive or not-judged."""
     return StressCheck(name, status, float(value), float(target), op, detail, unit)  # type: ignore[arg-type]
 
@@ -26,9 +27,17 @@ def samples_of(run: ChildRun) -> tuple[StressSample, ...]:
     def num(value: object) -> float:
         return float(value) if isinstance(value, int | float) else nan
 
-    return tuple(StressSample(t=num(e.get("t")), rss=num(e.get("rss")), heap=num(e.get("heap")),
-                              native=num(e.get("native")), native_free=num(e.get("native_free")),
-                              label=str(e.get("label", ""))) for e in run.of("sample"))
+    return tuple(
+        StressSample(
+            t=num(e.get("t")),
+            rss=num(e.get("rss")),
+            heap=num(e.get("heap")),
+            native=num(e.get("native")),
+            native_free=num(e.get("native_free")),
+            label=str(e.get("label", "")),
+        )
+        for e in run.of("sample")
+    )
 
 
 def child_completed(run: ChildRun) -> list[StressCheck]:

@@ -24,8 +24,15 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["EXIT_BAD_TARGET", "EXIT_MEMORY", "EXIT_RAISED", "Reporter", "die_with_parent", "main",
-           "resolve_target"]
+__all__ = [
+    "EXIT_BAD_TARGET",
+    "EXIT_MEMORY",
+    "EXIT_RAISED",
+    "Reporter",
+    "die_with_parent",
+    "main",
+    "resolve_target",
+]
 
 EXIT_MEMORY = 10
 EXIT_RAISED = 11
@@ -128,8 +135,13 @@ def main(argv: list[str]) -> int:
         return EXIT_TASK
     except Exception as exc:
         reporter.release_reserve()
-        reporter.emit("error", kind="raised", type=type(exc).__name__, message=str(exc),
-                      traceback=traceback.format_exc()[-4000:])
+        reporter.emit(
+            "error",
+            kind="raised",
+            type=type(exc).__name__,
+            message=str(exc),
+            traceback=traceback.format_exc()[-4000:],
+        )
         return EXIT_RAISED
     reporter.emit("result", data=data)
     return 0

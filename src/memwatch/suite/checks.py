@@ -34,8 +34,7 @@ class SuiteContext:
 
 
 class Check(Protocol):
-    def __call__(self, component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -> CheckOutcome:
-        ...
+    def __call__(self, component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -> CheckOutcome: ...
 
 
 _REGISTRY: dict[str, Check] = {}

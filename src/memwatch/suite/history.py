@@ -20,11 +20,19 @@ def record_report(store: Any, report: SuiteReport) -> SuiteReport:
     """
     from memwatch.store import ResultRow
 
-    rows = [ResultRow(f"{o.component}::{o.check}", metric, o.units.get(metric, ""), (value,))
-            for o in report.outcomes for metric, value in sorted(o.metrics.items())
-            if math.isfinite(value)]  # a metric that could not be measured is not history
-    meta = {"level": report.level, "exit_code": report.exit_code, "config": report.config_source,
-            "outcomes": {f"{o.component}::{o.check}": o.status for o in report.outcomes}}
-    run_id = store.record_run("validate", rows, label=f"validate {report.level}", meta=meta,
-                              env=report.environment or None)
+    rows = [
+        ResultRow(f"{o.component}::{o.check}", metric, o.units.get(metric, ""), (value,))
+        for o in report.outcomes
+        for metric, value in sorted(o.metrics.items())
+        if math.isfinite(value)
+    ]  # a metric that could not be measured is not history
+    meta = {
+        "level": report.level,
+        "exit_code": report.exit_code,
+        "config": report.config_source,
+        "outcomes": {f"{o.component}::{o.check}": o.status for o in report.outcomes},
+    }
+    run_id = store.record_run(
+        "validate", rows, label=f"validate {report.level}", meta=meta, env=report.environment or None
+    )
     return dataclasses.replace(report, run_id=run_id)

@@ -59,8 +59,9 @@ def write_reports(report: SuiteReport, folder: str | os.PathLike[str]) -> dict[s
         sub.mkdir(exist_ok=True)
         for outcome in per_check:
             name = _SAFE.sub("_", f"{outcome.component}.{outcome.check}") + ".json"
-            atomic_write_text(sub / name, json.dumps(outcome.document, sort_keys=True, indent=1,
-                                                     allow_nan=False) + "\n")
+            atomic_write_text(
+                sub / name, json.dumps(outcome.document, sort_keys=True, indent=1, allow_nan=False) + "\n"
+            )
         written["checks"] = sub
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

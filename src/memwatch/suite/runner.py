@@ -40,9 +40,14 @@ __all__ = ["Progress", "check_components", "run_suite"]
 Progress = Callable[[int, int, str], None]
 
 
-def run_suite(config: Config | str | os.PathLike[str] | None = None, *, level: str | None = None,
-              store: Any = None, debug: bool = False,
-              progress: Progress | None = None) -> SuiteReport:
+def run_suite(
+    config: Config | str | os.PathLike[str] | None = None,
+    *,
+    level: str | None = None,
+    store: Any = None,
+    debug: bool = False,
+    progress: Progress | None = None,
+) -> SuiteReport:
     """Run every check that ``level`` (default: the config's) selects; return the report."""
     if not isinstance(config, Config):
         config = load_config(config)
@@ -50,8 +55,9 @@ def run_suite(config: Config | str | os.PathLike[str] | None = None, *, level: s
     spec = suite_spec(config, available_checks())
     plan = spec.plan(level)
     environment = _environment()
-    ctx = SuiteContext(config=config, level=level, base_dir=spec.base_dir, store=store,
-                       environment=environment, debug=debug)
+    ctx = SuiteContext(
+        config=config, level=level, base_dir=spec.base_dir, store=store, environment=environment, debug=debug
+    )
     started = time.time()
     t0 = time.perf_counter()
     outcomes: list[CheckOutcome] = []
@@ -67,9 +73,12 @@ def run_suite(config: Config | str | os.PathLike[str] | None = None, *, level: s
     failed = any(o.status in ("fail", "error") for o in outcomes)
     return SuiteReport(
         level=level,  # type: ignore[arg-type]
-        started_at=started, duration=time.perf_counter() - t0,
-        config_source=config.source, outcomes=tuple(outcomes),
-        exit_code=EXIT_CHECK_FAILED if failed else EXIT_OK, environment=environment,
+        started_at=started,
+        duration=time.perf_counter() - t0,
+        config_source=config.source,
+        outcomes=tuple(outcomes),
+        exit_code=EXIT_CHECK_FAILED if failed else EXIT_OK,
+        environment=environment,
     )
 
 
@@ -101,8 +110,14 @@ def _run_one(component: ComponentSpec, check: CheckSpec, ctx: SuiteContext) -> C
     except Exception as exc:  # an engine bug must not hide the other checks' results
         details = traceback.format_exc()
         summary = f"check crashed: {type(exc).__name__}: {exc}"
-    return CheckOutcome(component=component.name, check=check.name, status="error",
-                        summary=summary, details=details, duration=time.perf_counter() - start)
+    return CheckOutcome(
+        component=component.name,
+        check=check.name,
+        status="error",
+        summary=summary,
+        details=details,
+        duration=time.perf_counter() - start,
+    )
 
 
 def _environment() -> dict[str, Any]:

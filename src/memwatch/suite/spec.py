@@ -117,17 +117,21 @@ def suite_spec(config: Config, known_checks: set[str]) -> SuiteSpec:
                 raise ConfigError(f"{where}.checks: a list of check names")
             for check in checks:
                 if check not in known_checks:
-                    raise ConfigError(f"{where}.checks: unknown check {check!r}; "
-                                      f"known checks: {', '.join(sorted(known_checks))}")
+                    raise ConfigError(
+                        f"{where}.checks: unknown check {check!r}; "
+                        f"known checks: {', '.join(sorted(known_checks))}"
+                    )
         options = {k: v for k, v in raw.items() if k not in _COMPONENT_KEYS}
-        components.append(ComponentSpec(name, operation, factory,
-                                        tuple(checks) if checks is not None else None, options))
+        components.append(
+            ComponentSpec(name, operation, factory, tuple(checks) if checks is not None else None, options)
+        )
     checks_out: dict[str, CheckSpec] = {}
     raw_checks = dict(config.checks)
     for name in raw_checks:
         if name not in known_checks:
-            raise ConfigError(f"{source}: checks.{name}: unknown check; known checks: "
-                              f"{', '.join(sorted(known_checks))}")
+            raise ConfigError(
+                f"{source}: checks.{name}: unknown check; known checks: {', '.join(sorted(known_checks))}"
+            )
     for name in known_checks:
         raw = raw_checks.get(name, {}) or {}
         if not isinstance(raw, dict):

@@ -13,8 +13,7 @@ from memwatch.blocks.cache.sizing import SizeEstimateError, estimate_size
 from memwatch.errors import ConfigError, UsageError
 from memwatch.units import format_size
 
-__all__ = ["ENTRY_OVERHEAD", "TABLE_BYTES_PER_ITEM", "TABLE_FACTOR", "AdaptiveCache",
-           "CacheValueTooLarge"]
+__all__ = ["ENTRY_OVERHEAD", "TABLE_BYTES_PER_ITEM", "TABLE_FACTOR", "AdaptiveCache", "CacheValueTooLarge"]
 
 #: Bytes charged per item on top of key and value: the ordering node cachetools keeps
 #: and the size record kept here (an approximation for 64-bit CPython, on the high side).
@@ -49,12 +48,21 @@ class AdaptiveCache(BaseCache):
     Under memory pressure the guard calls :meth:`shrink`, which returns bytes freed.
     """
 
-    def __init__(self, max_size: int = 1000, max_memory_mb: float = 100.0,
-                 eviction_batch_size: int = 10, on_evict: EvictCallback | None = None,
-                 use_weak_refs: bool = False, sizeof: Callable[[Any], int] | None = None) -> None:
+    def __init__(
+        self,
+        max_size: int = 1000,
+        max_memory_mb: float = 100.0,
+        eviction_batch_size: int = 10,
+        on_evict: EvictCallback | None = None,
+        use_weak_refs: bool = False,
+        sizeof: Callable[[Any], int] | None = None,
+    ) -> None:
         super().__init__(max_size, on_evict, use_weak_refs)
-        if isinstance(max_memory_mb, bool) or not isinstance(max_memory_mb, int | float) \
-                or not 0 < max_memory_mb < math.inf:
+        if (
+            isinstance(max_memory_mb, bool)
+            or not isinstance(max_memory_mb, int | float)
+            or not 0 < max_memory_mb < math.inf
+        ):
             raise ConfigError(f"max_memory_mb must be a positive number, got {max_memory_mb!r}")
         if sizeof is not None and not callable(sizeof):
             raise ConfigError(f"sizeof must be callable or None, got {sizeof!r}")
@@ -63,7 +71,8 @@ class AdaptiveCache(BaseCache):
             raise ConfigError(
                 f"max_size={self.max_size} needs up to {format_size(self.max_size * TABLE_BYTES_PER_ITEM)} "
                 f"of hash tables, more than max_memory_mb={max_memory_mb:g} allows; lower max_size "
-                "or raise max_memory_mb")
+                "or raise max_memory_mb"
+            )
         self.eviction_batch_size = check_positive_int("eviction_batch_size", eviction_batch_size)
         self._sizeof = sizeof or estimate_size
         self._sizes: dict[Hashable, int] = {}
@@ -123,17 +132,21 @@ class AdaptiveCache(BaseCache):
         return out
 
     def __repr__(self) -> str:
-        return (f"AdaptiveCache(size={self.size}, max_size={self.max_size}, "
-                f"memory_usage={format_size(self.memory_usage)}, "
-                f"max_memory={format_size(self.max_memory)})")
+        return (
+            f"AdaptiveCache(size={self.size}, max_size={self.max_size}, "
+            f"memory_usage={format_size(self.memory_usage)}, "
+            f"max_memory={format_size(self.max_memory)})"
+        )
 
     # -- accounting (lock held) --------------------------------------------------------
     def _charge(self, key: Hashable, value: Any, size: int | None) -> int:
         if size is None:
             size = self._sizeof(value)
             if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-                raise SizeEstimateError(f"sizeof() returned {size!r} for a {type(value).__name__} "
-                                        "value; it must return a non-negative integer")
+                raise SizeEstimateError(
+                    f"sizeof() returned {size!r} for a {type(value).__name__} "
+                    "value; it must return a non-negative integer"
+                )
         elif isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ConfigError(f"size must be a non-negative integer number of bytes, got {size!r}")
         return size + estimate_size(key) + ENTRY_OVERHEAD
@@ -142,7 +155,8 @@ class AdaptiveCache(BaseCache):
         return CacheValueTooLarge(
             f"a {type(value).__name__} value of about {format_size(charge)} does not fit in "
             f"the cache's whole memory bound ({format_size(self.max_memory)}, of which the hash "
-            f"tables take {format_size(self._tables)})")
+            f"tables take {format_size(self._tables)})"
+        )
 
     def _evict_until(self, extra: int, keep: int) -> list[tuple[Any, Any]]:
         """Evict least-recent batches until ``extra`` more bytes fit, leaving ``keep`` items."""

@@ -48,8 +48,9 @@ def check_positive_int(name: str, value: Any) -> int:
 
 
 def unhashable(key: Any) -> CacheKeyError:
-    return CacheKeyError(f"cache keys must be hashable; a {type(key).__name__} is not "
-                         "(use a tuple or a string instead)")
+    return CacheKeyError(
+        f"cache keys must be hashable; a {type(key).__name__} is not (use a tuple or a string instead)"
+    )
 
 
 class BaseCache:
@@ -174,9 +175,14 @@ class BaseCache:
         size = self.size
         with self._lock:
             looked = self._hits + self._misses
-            return {"hits": self._hits, "misses": self._misses,
-                    "hit_rate": self._hits / looked if looked else 0.0,
-                    "evictions": self._evictions, "size": size, "max_size": self.max_size}
+            return {
+                "hits": self._hits,
+                "misses": self._misses,
+                "hit_rate": self._hits / looked if looked else 0.0,
+                "evictions": self._evictions,
+                "size": size,
+                "max_size": self.max_size,
+            }
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self.size}, max_size={self.max_size})"
@@ -207,8 +213,10 @@ class BaseCache:
         try:
             return weakref.ref(value, lambda ref: dead.append((key, ref)))
         except TypeError:
-            raise UsageError(f"use_weak_refs=True needs values that support weak references; "
-                             f"a {type(value).__name__} does not") from None
+            raise UsageError(
+                f"use_weak_refs=True needs values that support weak references; "
+                f"a {type(value).__name__} does not"
+            ) from None
 
     def _purge_dead(self) -> None:
         while self._dead:

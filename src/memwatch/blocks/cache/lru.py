@@ -30,8 +30,9 @@ class LRUCache(BaseCache):
     safety and reclaim.
     """
 
-    def __init__(self, max_size: int = 1000, on_evict: EvictCallback | None = None,
-                 use_weak_refs: bool = False) -> None:
+    def __init__(
+        self, max_size: int = 1000, on_evict: EvictCallback | None = None, use_weak_refs: bool = False
+    ) -> None:
         super().__init__(max_size, on_evict, use_weak_refs)
         self._store = _CaptureLRU(self.max_size)
         self._start()

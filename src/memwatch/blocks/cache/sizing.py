@@ -39,8 +39,7 @@ from memwatch.errors import UsageError
 __all__ = ["SizeEstimateError", "estimate_size"]
 
 _FLAT = (bytes, str, int, float, complex, bool, bytearray, type(None), range)
-_NOT_OWNED = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
-              types.MethodType)
+_NOT_OWNED = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 
 
 class SizeEstimateError(UsageError, TypeError):
@@ -53,7 +52,8 @@ def _own_size(obj: Any) -> int:
     except Exception as exc:  # __sizeof__ raised, or returned a non-integer / negative
         raise SizeEstimateError(
             f"cannot estimate the size of a {type(obj).__name__} value ({exc}); "
-            "give its size explicitly (put(..., size=N)) or pass sizeof= to the cache") from None
+            "give its size explicitly (put(..., size=N)) or pass sizeof= to the cache"
+        ) from None
     nbytes = getattr(obj, "nbytes", None)
     if isinstance(nbytes, int) and not isinstance(nbytes, bool) and nbytes > size:
         return nbytes
@@ -94,7 +94,8 @@ def estimate_size(value: Any, *, max_depth: int = 4, max_items: int = 1000) -> i
     except Exception as exc:  # a property that raises, a container changed while it was walked
         raise SizeEstimateError(
             f"cannot estimate the size of a {type(value).__name__} value ({type(exc).__name__}: "
-            f"{exc}); give its size explicitly (put(..., size=N)) or pass sizeof= to the cache") from None
+            f"{exc}); give its size explicitly (put(..., size=N)) or pass sizeof= to the cache"
+        ) from None
 
 
 def _estimate(obj: Any, depth: int, max_items: int, seen: set[int]) -> int:

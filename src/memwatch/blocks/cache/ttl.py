@@ -61,9 +61,14 @@ class TTLCache(BaseCache):
     ``time.monotonic``) can be replaced for tests.
     """
 
-    def __init__(self, default_ttl: float = 60.0, max_size: int = 1000,
-                 on_evict: EvictCallback | None = None, use_weak_refs: bool = False,
-                 timer: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        default_ttl: float = 60.0,
+        max_size: int = 1000,
+        on_evict: EvictCallback | None = None,
+        use_weak_refs: bool = False,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(max_size, on_evict, use_weak_refs)
         self.default_ttl = _check_ttl("default_ttl", default_ttl)
         self._store = _CaptureTLRU(self.max_size, timer)
