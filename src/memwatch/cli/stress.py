@@ -250,8 +250,8 @@ def command(
 
     opts = StressOptions(
         limit=DEFAULT_LIMIT if cap is None else cap,
-        cap_method=cap_method,
-        timeout=child_timeout,  # type: ignore[arg-type]
+        cap_method=cap_method,  # type: ignore[arg-type]
+        timeout=child_timeout,
         load=load,
         start=start,
         max_load=max_load,

@@ -284,8 +284,8 @@ def _growing_containers(
     sizes = {id(obj): len(obj) for obj in gc.get_objects() if type(obj) in _CONTAINERS}
     named = _module_containers()
     named_sizes = {
-        key: len(obj)
-        for key, (obj, _) in named.items()  # type: ignore[arg-type]
+        key: len(obj)  # type: ignore[arg-type]
+        for key, (obj, _) in named.items()
         if key not in sizes
     }
     yield calls
