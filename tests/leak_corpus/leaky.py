@@ -8,7 +8,10 @@ import functools
 import itertools
 import logging
 import os
+import sys
 import threading
+import types
+import weakref
 from typing import Any, ClassVar
 
 import numpy as np
@@ -241,6 +244,39 @@ def thread_leak() -> None:
     _THREADS.append(worker)
 
 
+_PLUGINS = types.ModuleType("corpus_plugins")  # a module made by hand, registered in sys.modules
+
+
+def handmade_module() -> None:
+    """A module created at run time and put in sys.modules keeps a list that grows."""
+    module = sys.modules.setdefault("corpus_plugins", _PLUGINS)
+    module.__dict__.setdefault("loaded", []).append(Session(f"plugin-{next(_counter)}"))
+
+
+_LOCAL = threading.local()
+
+
+def thread_local_store() -> None:
+    """A per-thread list kept in a threading.local, never cleared."""
+    if not hasattr(_LOCAL, "seen"):
+        _LOCAL.seen = []
+    _LOCAL.seen.append(Session(f"local-{next(_counter)}"))
+
+
+class _Resource:
+    pass
+
+
+_RESOURCES: list[_Resource] = []
+
+
+def finalizers() -> None:
+    """A weakref.finalize per call whose object never dies: the registry keeps each payload."""
+    resource = _Resource()
+    _RESOURCES.append(resource)
+    weakref.finalize(resource, list.clear, [Session(f"final-{next(_counter)}")])
+
+
 def _release_resources() -> None:
     global _RELEASE
     for fd in range(len(_FDS)):
@@ -274,3 +310,12 @@ def reset() -> None:
     _ARRAYS.clear()
     _PAYLOADS.clear()
     _CALLBACKS.clear()
+    sys.modules.pop("corpus_plugins", None)
+    _PLUGINS.__dict__.pop("loaded", None)
+    if hasattr(_LOCAL, "seen"):
+        del _LOCAL.seen
+    for finalizer in [
+        f for f in list(weakref.finalize._registry) if f.peek() and isinstance(f.peek()[0], _Resource)
+    ]:  # type: ignore[attr-defined]
+        finalizer.detach()
+    _RESOURCES.clear()

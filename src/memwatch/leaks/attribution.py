@@ -20,14 +20,17 @@ measurement protocol):
 
 from __future__ import annotations
 
+import atexit
 import collections
+import contextlib
 import gc
 import os
 import sys
 import time
 import tracemalloc
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -168,8 +171,10 @@ def _survivors(
     old: set[int] = set() if freeze else {id(obj) for obj in gc.get_objects()}
     was_enabled = gc.isenabled()
     gc.disable()
+    registered: dict[int, str] = {}
     try:
-        yield calls
+        with _recording_atexit(registered):
+            yield calls
         gc.collect(0)
         young = (
             gc.get_objects(generation=1) + gc.get_objects(generation=2)
@@ -204,7 +209,7 @@ def _survivors(
         samples.append(sample)
         inside.update(_held_by(sample, depth=3))
     del survivors
-    paths = _paths_to(samples, max_paths)
+    paths = _paths_to(samples, max_paths, registered)
     del samples
     if not paths:
         grown, direct = yield from _growing_containers(calls)
@@ -228,7 +233,36 @@ def _held_by(obj: object, depth: int) -> set[int]:
     return seen
 
 
-def _paths_to(samples: list[object], limit: int, budget: float = 0.15) -> tuple[RetentionPath, ...]:
+@contextlib.contextmanager
+def _recording_atexit(registered: dict[int, str]) -> Iterator[None]:
+    """Note the callbacks (and their arguments) given to ``atexit.register`` meanwhile.
+
+    The interpreter keeps them in a C array no referrer search can see; knowing them
+    turns a "gc root" into ``atexit.register(app.Conn.close)``. Code that bound
+    ``register`` before the window (``from atexit import register``) is not seen.
+    """
+    real = atexit.register
+
+    def register(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        name = getattr(func, "__qualname__", None) or type(func).__qualname__
+        text = f"atexit.register({getattr(func, '__module__', None) or '?'}.{name})"
+        for held in (func, *args, *kwargs.values()):
+            registered.setdefault(id(held), text)
+        return real(func, *args, **kwargs)
+
+    atexit.register = register
+    try:
+        yield
+    finally:
+        atexit.register = real
+
+
+def _paths_to(
+    samples: list[object],
+    limit: int,
+    registered: dict[int, str] | None = None,
+    budget: float = 0.15,
+) -> tuple[RetentionPath, ...]:
     """One path per distinct root, library-internal roots last.
 
     Each search level scans the heap, so after the first sample the searches stop once
@@ -240,7 +274,7 @@ def _paths_to(samples: list[object], limit: int, budget: float = 0.15) -> tuple[
     for index, sample in enumerate(samples):
         if index and time.perf_counter() - began > budget:
             break
-        path = find_path(sample, {id(samples)}, max_depth=8)
+        path = find_path(sample, {id(samples)}, max_depth=8, registered=registered)
         if path is not None and path.chain[0] not in roots:
             roots.add(path.chain[0])
             paths.append(path)
