@@ -253,6 +253,11 @@ class Size(int):
         return cls(nbytes, value if isinstance(value, str) and not value.strip().isdigit() else "")
 
     @property
+    def typed(self) -> str:
+        """The text the size was given as ("" when it was given as a number)."""
+        return self._typed
+
+    @property
     def text(self) -> str:
         """The size as typed, else in the exact unit that fits."""
         return self._typed or exact_size(int(self))
