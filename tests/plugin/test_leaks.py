@@ -266,3 +266,22 @@ def test_inconclusive_no_leaks_passes_with_a_warning(pytester: pytest.Pytester) 
         ]
     )
     assert "LEAK" not in result.stdout.str()
+
+
+def test_a_passing_no_leaks_test_loads_no_reporter(pytester: pytest.Pytester) -> None:
+    """Text is written only when asked for: a pass imports no reporter module."""
+    pytester.makepyfile(
+        """
+        import sys
+        import pytest
+
+        @pytest.mark.no_leaks
+        def test_clean():
+            sum(range(10))
+
+        def test_no_reporter_was_imported():
+            loaded = sorted(m for m in sys.modules if m.startswith("memwatch.reporters"))
+            assert loaded == []
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=2)
