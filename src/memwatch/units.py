@@ -267,10 +267,10 @@ class Size(int):
 
 
 def exact_size(nbytes: int) -> str:
-    """A byte count in the largest SI or IEC unit that divides it exactly (``"100 kB"``,
-    ``"64 MiB"``, ``"1000 B"`` below 1 MB that is no round kB), else :func:`format_size`."""
-    if nbytes == 0:
-        return "0 B"
+    """A byte count in the SI or IEC unit that holds it exactly as 1 to 999.999 units
+    (``"100 kB"``, ``"1.5 kB"``, ``"64 MiB"``, ``"999 B"``), else :func:`format_size`."""
+    if abs(nbytes) < 1000:
+        return f"{nbytes} B"
     for factor, unit in (
         (2**40, "TiB"),
         (10**12, "TB"),
@@ -281,9 +281,11 @@ def exact_size(nbytes: int) -> str:
         (2**10, "KiB"),
         (10**3, "kB"),
     ):
-        if nbytes % factor == 0 and abs(nbytes) >= factor:
-            return f"{nbytes // factor:,} {unit}"
-    return format_size(nbytes) if abs(nbytes) >= 1024 else f"{nbytes:,} B"
+        fits = factor <= abs(nbytes) < 1000 * factor or unit in ("TiB", "TB")
+        if fits and (nbytes * 1000) % factor == 0:
+            number = f"{nbytes / factor:,.3f}".rstrip("0").rstrip(".")
+            return f"{number} {unit}"
+    return format_size(nbytes)
 
 
 #: The units :func:`format_value` knows. Any other text is printed after the number

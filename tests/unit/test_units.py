@@ -191,7 +191,8 @@ def test_format_value(value: float | None, unit: str, signed: bool, expected: st
         (1000, 1000, "1 kB"),
         (999, 999, "999 B"),
         (0, 0, "0 B"),
-        (123_456, 123_456, "120.6 KiB"),
+        (123_456, 123_456, "123.456 kB"),
+        (1_234_567, 1_234_567, "1.2 MiB"),
     ],
 )
 def test_size_keeps_the_text_it_was_typed_as(given: str | int, nbytes: int, text: str) -> None:
@@ -215,7 +216,18 @@ def test_size_is_an_int_for_json_pickle_and_formatting() -> None:
 
 
 @pytest.mark.parametrize(
-    ("nbytes", "text"), [(2**40, "1 TiB"), (5 * 10**12, "5 TB"), (3 * 2**30, "3 GiB"), (2048, "2 KiB")]
+    ("nbytes", "text"),
+    [
+        (2**40, "1 TiB"),
+        (5 * 10**12, "5 TB"),
+        (3 * 2**30, "3 GiB"),
+        (2048, "2 KiB"),
+        (1500, "1.5 kB"),
+        (1536, "1.5 KiB"),
+        (2_500_000, "2.5 MB"),
+        (1000, "1 kB"),
+        (1023, "1.023 kB"),
+    ],
 )
 def test_exact_size(nbytes: int, text: str) -> None:
     assert exact_size(nbytes) == text
