@@ -13,7 +13,9 @@ mapping lives in one place (``memwatch.cli.main``)::
           +-- LeakDetected                a leak engine verdict; carries ``.report``
           +-- MemoryLimitExceeded         a peak above a budget; carries ``.limit`` and ``.peak``
 
-Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error, 3 other.
+Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error, 3 other (the code under
+test raised or crashed), 4 no verdict (a measurement that could not decide: ``memwatch leaks``
+on an inconclusive verdict).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "EXIT_CHECK_FAILED",
+    "EXIT_INCONCLUSIVE",
     "EXIT_OK",
     "EXIT_OTHER",
     "EXIT_USAGE",
@@ -40,6 +43,7 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
 EXIT_OTHER = 3
+EXIT_INCONCLUSIVE = 4
 
 
 class MemwatchError(Exception):

@@ -1,8 +1,13 @@
-"""Parse and format sizes, durations and gate expressions.
+"""Parse and format sizes, durations and gate expressions; the one value formatter.
 
 Sizes follow SI and IEC exactly: ``"64 MB"`` is 64 * 10**6 bytes and ``"64 MiB"``
 is 64 * 2**20 bytes. A plain integer (or a string of digits) is a byte count.
 Anything else raises :class:`~memwatch.errors.ConfigError` naming the bad text.
+
+:class:`Size` is a byte count that remembers how it was typed, so a budget given as
+``"100 kB"`` is shown as ``100 kB``, not ``97.7 KiB``. :func:`format_value` formats a
+figure by its unit (:data:`Unit`: bytes, seconds, counts, percentages, rates...); every
+report, table and message formats numbers through it.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ from memwatch.errors import ConfigError
 
 __all__ = [
     "Gate",
+    "Size",
+    "Unit",
     "format_duration",
     "format_size",
+    "format_value",
     "parse_duration",
     "parse_gate",
     "parse_size",
@@ -154,6 +162,8 @@ def format_duration(seconds: float) -> str:
     """Format seconds for people: ``0.0123 -> '12.3 ms'``, ``75 -> '1 min 15 s'``."""
     if seconds < 0:
         return "-" + format_duration(-seconds)
+    if 0 < seconds < 1e-6:
+        return f"{seconds * 1e9:.1f} ns"
     if seconds < 1e-3:
         return f"{seconds * 1e6:.1f} µs"
     if seconds < 1:
@@ -211,3 +221,134 @@ def parse_gate(text: str) -> Gate:
     except ConfigError as exc:
         raise ConfigError(f"invalid gate {text!r}: {exc}") from None
     return Gate(metric, "absolute", float(size))
+
+
+class Size(int):
+    """A byte count that remembers the text it was given as.
+
+    ``Size.parse("100 kB")`` equals 100_000 and is an ``int`` wherever one is expected;
+    its :attr:`text` is ``"100 kB"``, so messages echo the budget as the user typed it.
+    A size given as a number reads in the exact unit that fits (``1_000_000`` is
+    ``1 MB``, ``1_048_576`` is ``1 MiB``).
+
+    >>> b = Size.parse("100 kB"); (int(b), b.text)
+    (100000, '100 kB')
+    >>> Size(1_048_576).text
+    '1 MiB'
+    """
+
+    _typed: str
+
+    def __new__(cls, nbytes: int, text: str = "") -> Size:
+        self = super().__new__(cls, nbytes)
+        self._typed = " ".join(text.split())
+        return self
+
+    @classmethod
+    def parse(cls, value: str | int | float, *, allow_negative: bool = False) -> Size:
+        """:func:`parse_size`, keeping the text (a Size given in keeps its own)."""
+        nbytes = parse_size(value, allow_negative=allow_negative)
+        if isinstance(value, Size):
+            return value
+        return cls(nbytes, value if isinstance(value, str) and not value.strip().isdigit() else "")
+
+    @property
+    def typed(self) -> str:
+        """The text the size was given as ("" when it was given as a number)."""
+        return self._typed
+
+    @property
+    def text(self) -> str:
+        """The size as typed, else in the exact unit that fits."""
+        return self._typed or exact_size(int(self))
+
+    def __reduce__(self) -> tuple[type[Size], tuple[int, str]]:
+        return (Size, (int(self), self._typed))
+
+
+def exact_size(nbytes: int) -> str:
+    """A byte count in the SI or IEC unit that holds it exactly as 1 to 999.999 units
+    (``"100 kB"``, ``"1.5 kB"``, ``"64 MiB"``, ``"999 B"``), else :func:`format_size`."""
+    if abs(nbytes) < 1000:
+        return f"{nbytes} B"
+    for factor, unit in (
+        (2**40, "TiB"),
+        (10**12, "TB"),
+        (2**30, "GiB"),
+        (10**9, "GB"),
+        (2**20, "MiB"),
+        (10**6, "MB"),
+        (2**10, "KiB"),
+        (10**3, "kB"),
+    ):
+        fits = factor <= abs(nbytes) < 1000 * factor or unit in ("TiB", "TB")
+        if fits and (nbytes * 1000) % factor == 0:
+            number = f"{nbytes / factor:,.3f}".rstrip("0").rstrip(".")
+            return f"{number} {unit}"
+    return format_size(nbytes)
+
+
+#: The units :func:`format_value` knows. Any other text is printed after the number
+#: (``"objects/s"``), so units stored in a history database still read well.
+Unit = Literal[
+    "bytes",
+    "bytes/call",
+    "bytes/1000 calls",
+    "seconds",
+    "ms",
+    "µs",
+    "ns",
+    "count",
+    "percent",
+    "ratio",
+    "items/s",
+    "",
+]
+_TIME_UNITS: dict[str, float] = {"seconds": 1.0, "s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
+
+
+def _number(value: float, signed: bool) -> str:
+    sign = "+" if signed else ""
+    if abs(value) >= 1000 or float(value).is_integer():
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign}.4g}"
+
+
+def format_value(value: float | None, unit: str = "", *, signed: bool = False) -> str:
+    """A figure for people, by its unit; ``signed`` shows ``+`` on increases.
+
+    ``None``, NaN and infinities read ``–``. Bytes in B/KiB/MiB/GiB (a :class:`Size`
+    as it was typed); times (``seconds``, ``ms``, ``µs``, ``ns``) as ns/µs/ms/s/min;
+    ``count`` as a whole number with separators; ``percent`` as ``12.5%``; ``ratio``
+    as ``1.25x``; ``items/s`` as ``1,234.5/s``; any other unit after the number.
+
+    >>> format_value(137, "bytes/call"), format_value(0.0123, "seconds", signed=True)
+    ('137 B per call', '+12.3 ms')
+    >>> format_value(1_275_160.4, "objects/s"), format_value(3, "count", signed=True)
+    ('1,275,160 objects/s', '+3')
+    """
+    if value is None or not math.isfinite(value):
+        return "–"
+    if unit in ("bytes", "B"):
+        if isinstance(value, Size) and value._typed:
+            return ("+" if signed and value > 0 else "") + value._typed
+        return format_size(value, signed=signed)
+    if unit == "bytes/call":
+        return f"{format_size(value, signed=signed)} per call"
+    if unit == "bytes/1000 calls":
+        return f"{format_size(value, signed=signed)} per 1,000 calls"
+    if unit in _TIME_UNITS:
+        if value == 0:
+            return "0 s"
+        sign = "-" if value < 0 else "+" if signed else ""
+        return sign + format_duration(abs(value) * _TIME_UNITS[unit])
+    if unit == "count":
+        return _number(value, signed)
+    if unit in ("percent", "%"):
+        return f"{value:{'+' if signed else ''}.3g}%"
+    if unit == "ratio":
+        return f"{value:.3g}x"
+    if unit == "items/s":
+        return f"{value:{'+' if signed else ''},.1f}/s"
+    text = _number(value, signed)
+    return f"{text} {unit}" if unit else text

@@ -1,4 +1,5 @@
-"""``memwatch leaks``: exit codes, text and JSON output, bad targets, --isolate."""
+"""``memwatch leaks``: exit codes (0 pass, 1 leak, 2 usage, 3 crash, 4 inconclusive), text and
+JSON output, bad targets, --isolate."""
 
 from __future__ import annotations
 
@@ -26,14 +27,31 @@ def test_leak_over_budget_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert code == 1
     assert out.startswith("LEAK (")
-    assert "over the budget of 1.0 KiB" in out
+    assert "over the budget of 1 KiB" in out.splitlines()[0]
     assert "module tests.leak_corpus.leaky._STORE -> dict[" in out
 
 
-def test_leak_within_budget_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["leaks", "tests.leak_corpus.leaky:small_object", "--no-attribution"])
+def test_growth_within_budget_passes_and_never_says_leak(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["leaks", "tests.leak_corpus.leaky:small_object", "--no-attribution", "--max-growth", "1 MB"])
+    out = capsys.readouterr().out
     assert code == 0
-    assert "within the budget" in capsys.readouterr().out
+    first = out.splitlines()[0]
+    assert first.startswith("tests.leak_corpus.leaky:small_object grows ")
+    assert " per call, " in first
+    assert first.endswith("per 1,000 calls: within the budget of 1 MB (python memory)")
+    assert "LEAK" not in out
+
+
+def test_inconclusive_exits_4(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "slowop.py").write_text("import time\n\ndef slow():\n    time.sleep(0.05)\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["leaks", "slowop:slow", "--time-budget", "10ms"]) == 4
+    out = capsys.readouterr().out
+    assert out.startswith("inconclusive for slowop:slow: one call took ")
+    assert "LEAK" not in out
 
 
 def test_clean_exits_0_and_json_is_the_model(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
@@ -100,6 +118,7 @@ def test_isolate_reports_like_in_process(capsys: pytest.CaptureFixture[str]) -> 
     report = load_document(json.loads(capsys.readouterr().out), expected=LeakReport)
     assert code == 1
     assert report.kind == "native"
+    assert (report.max_growth, report.max_growth_text) == (100_000, "100 kB")  # as typed, through the child
 
 
 def test_isolate_survives_a_crash(
@@ -132,7 +151,7 @@ def test_defaults_come_from_the_config_file(
     (tmp_path / "memwatch.yaml").write_text('leaks:\n  max_growth: "1 kB"\n')
     monkeypatch.chdir(tmp_path)
     assert main(["leaks", "tests.leak_corpus.leaky:small_object", "--no-attribution"]) == 1
-    assert "over the budget of 1000 B" in capsys.readouterr().out
+    assert "over the budget of 1 kB" in capsys.readouterr().out
     (tmp_path / "memwatch.yaml").write_text('leaks:\n  max_growth: "12 XB"\n')
     assert main(["leaks", "tests.leak_corpus.clean:pure"]) == 2
     assert "leaks.max_growth" in capsys.readouterr().err

@@ -35,10 +35,12 @@ def _release() -> None:
     assert gc.get_freeze_count() == 0  # detect_leaks always unfreezes
 
 
-def test_leak_found_and_budget_exceeded() -> None:
-    report = detect_leaks(leaky_kilobyte)
-    assert report.verdict == "leak"
+def test_growth_within_the_budget_passes_and_over_it_is_a_leak() -> None:
+    report = detect_leaks(leaky_kilobyte, max_growth="2 MB")
+    assert report.verdict == "growth"  # ~1 MB per 1,000 calls: within 2 MB, it passes
+    assert report.passed
     assert report.leak_detected
+    assert "LEAK" not in report.summary()
     assert report.deciding_signal == "py_blocks"
     assert report.kind == "python"
     # ~1 KB per call: 1 MB per 1,000 calls, at the default budget's edge; bound it loosely.
@@ -49,7 +51,9 @@ def test_leak_found_and_budget_exceeded() -> None:
     nominal = report.rounds * report.batch_size
     assert 0.75 * nominal <= report.iterations <= 1.25 * nominal
     tight = detect_leaks(leaky_kilobyte, max_growth="100 kB", attribute=False)
-    assert not tight.passed
+    assert (tight.verdict, tight.passed, tight.failed) == ("leak", False, True)
+    assert tight.summary().startswith("LEAK (trace, python)")
+    assert tight.summary().endswith(": over the budget of 100 kB")
     with pytest.raises(LeakDetected) as info:
         tight.raise_for_leaks()
     assert info.value.report is tight

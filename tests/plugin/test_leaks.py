@@ -42,7 +42,7 @@ def test_no_leaks_verdicts_and_errors(pytester: pytest.Pytester) -> None:
         [
             "*_ test_leaky _*",
             "@pytest.mark.no_leaks: the leak engine found a leak in the test body",
-            "LEAK (*) in *test_leaky: * per 1,000 calls (over the budget of 1.0 KiB)",
+            "LEAK (*) in *test_leaky: grows * per call, * per 1,000 calls: over the budget of 1 KiB",
             "  decided by py_blocks: *",
             "  allocation sites of the retained memory:",
             "    *test_no_leaks_verdicts_and_errors.py:18: *",
@@ -184,7 +184,7 @@ def test_tool_memwatch_leak_defaults_apply(pytester: pytest.Pytester) -> None:
     """)
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)  # 300 B/call passes the engine's 1 MB default, not 1 KiB
-    result.stdout.fnmatch_lines(["*(over the budget of 1.0 KiB)*"])
+    result.stdout.fnmatch_lines(["*: over the budget of 1 KiB"])
 
 
 CORPUS_TESTS = """
@@ -276,3 +276,46 @@ def test_unittest_failing_subtest_fails_in_the_loop(pytester: pytest.Pytester) -
     result = pytester.runpytest_subprocess("--memwatch-leaks", "-p", "no:randomly")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*AssertionError: 2 not less than 2*"])
+
+
+def test_inconclusive_no_leaks_passes_with_a_warning(pytester: pytest.Pytester) -> None:
+    """Too slow for the time budget: no verdict, so the test passes, and says so in a warning."""
+    pytester.makepyfile(
+        """
+        import time
+        import pytest
+
+        @pytest.mark.no_leaks(time_budget="10ms")
+        def test_slow():
+            time.sleep(0.05)
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "--memwatch")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*InconclusiveLeakCheck: @pytest.mark.no_leaks could not decide, the test passes unchecked: "
+            "inconclusive for *test_slow: one call took * longer than the time budget*",
+            "*test_slow*no_leaks inconclusive*",
+        ]
+    )
+    assert "LEAK" not in result.stdout.str()
+
+
+def test_a_passing_no_leaks_test_loads_no_reporter(pytester: pytest.Pytester) -> None:
+    """Text is written only when asked for: a pass imports no reporter module."""
+    pytester.makepyfile(
+        """
+        import sys
+        import pytest
+
+        @pytest.mark.no_leaks
+        def test_clean():
+            sum(range(10))
+
+        def test_no_reporter_was_imported():
+            loaded = sorted(m for m in sys.modules if m.startswith("memwatch.reporters"))
+            assert loaded == []
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=2)

@@ -1,4 +1,5 @@
-"""The verdict logic on synthetic rounds: no operation runs, no memory is allocated."""
+"""The findings of the rounds and the one verdict decided from them, on synthetic rounds:
+no operation runs, no memory is allocated."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from memwatch.leaks.attribution import Attribution
 from memwatch.leaks.engine import Measurement, Plan, _choose_batch, evaluate
-from memwatch.leaks.verdict import build_report
+from memwatch.leaks.verdict import build_report, decide
 from memwatch.stats.trend import assess
 
 NAMES = ("py_blocks", "native_heap", "fds", "threads", "rss")
@@ -44,17 +45,18 @@ R = np.arange(ROUNDS + 1, dtype=float)
 def test_growing_blocks_is_a_python_leak() -> None:
     m = measurement(py_blocks=50_000 + 200 * R, rss=5e7 + 40_000 * R)
     assert evaluate(m, Plan(), final=False)
-    assert m.verdict == "leak"
-    assert m.deciding == "py_blocks"
-    assert "Theil–Sen 2 blocks per call" in m.reason
+    assert (m.finding, m.signal) == ("growing", "py_blocks")
+    d = decide(m, None, budget=0)
+    assert (d.verdict, d.deciding, d.kind) == ("leak", "py_blocks", "python")
+    assert "Theil–Sen 2 blocks per call, 95% CI 2 blocks to 2 blocks" in d.reason
 
 
 def test_native_heap_alone_is_a_native_leak() -> None:
     m = measurement(native_heap=8e6 + 204_800 * R)
     assert evaluate(m, Plan(), final=False)
-    assert (m.verdict, m.deciding) == ("leak", "native_heap")
+    assert (m.finding, m.signal) == ("growing", "native_heap")
     report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1)
-    assert report.kind == "native"
+    assert (report.verdict, report.kind) == ("leak", "native")
     assert report.bytes_per_iteration == pytest.approx(2048)
     assert report.severity == "trace"
     assert not report.passed  # 2 MB per 1,000 calls > 1 MB
@@ -64,8 +66,9 @@ def test_native_heap_alone_is_a_native_leak() -> None:
 def test_rss_alone_never_decides() -> None:
     m = measurement(rss=5e7 + 1e6 * R)
     assert evaluate(m, Plan(), final=False)
-    assert m.verdict == "clean"
+    assert m.finding == "settled"
     report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1)
+    assert report.verdict == "clean"
     rss = report.growth_per_iteration["rss"]
     assert rss.role == "confirms"
     assert not rss.decided
@@ -82,7 +85,8 @@ def test_rss_alone_never_decides() -> None:
 def test_bounded_patterns_are_clean(blocks: np.ndarray) -> None:
     m = measurement(py_blocks=blocks)
     assert evaluate(m, Plan(), final=False)
-    assert m.verdict == "clean", m.reason
+    assert m.finding == "settled"
+    assert decide(m, None, budget=0).verdict == "clean"
 
 
 def test_irregular_growth_waits_then_is_inconclusive() -> None:
@@ -92,8 +96,10 @@ def test_irregular_growth_waits_then_is_inconclusive() -> None:
     assert assess(m.series("py_blocks"), m.calls_axis(), min_rise=1.0).shape == "irregular"
     assert not evaluate(m, Plan(), final=False)
     assert evaluate(m, Plan(), final=True)
-    assert m.verdict == "inconclusive"
-    assert "more iterations" in m.reason
+    assert (m.finding, m.signal) == ("irregular", "py_blocks")
+    d = decide(m, None, budget=1_000_000)
+    assert d.verdict == "inconclusive"
+    assert "more iterations" in d.reason
 
 
 def test_confirmation_window_overturns_a_filled_structure() -> None:
@@ -123,10 +129,34 @@ def test_window_gives_the_python_bytes() -> None:
         trends={"py_heap": assess(heap, axis), "py_blocks": assess(blocks, axis)},
     )
     report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1)
-    assert report.verdict == "leak"
+    assert report.verdict == "growth"  # 300 kB per 1,000 calls, within 1 MB: passes
     assert report.kind == "python"
     assert report.bytes_per_iteration == pytest.approx(300.0)
-    assert report.passed  # 300 kB per 1,000 calls
+    assert report.passed
+    assert report.leak_detected
+    report.raise_for_leaks()
+    over = build_report("t:f", m, window, [], budget=299_999, duration=0.1)
+    assert (over.verdict, over.passed, over.failed) == ("leak", False, True)
+    edge = build_report("t:f", m, window, [], budget=300_000, duration=0.1)
+    assert edge.verdict == "growth"  # exactly the budget is within it
+
+
+def test_fds_with_blocks_is_an_fd_leak_whatever_the_budget() -> None:
+    m = measurement(py_blocks=50_000 + 300 * R, fds=12.0 + 10 * R)
+    assert evaluate(m, Plan(), final=False)
+    d = decide(m, None, budget=10**12)
+    assert (d.verdict, d.deciding, d.kind, d.severity) == ("leak", "fds", "fds", "critical")
+    assert "name the leak" in d.notes[0]
+
+
+def test_too_few_rounds_is_inconclusive_with_the_shortfall() -> None:
+    m = measurement()
+    m.shortfall = "only 3 rounds of about 100 calls fit in the time budget of 1 s"
+    d = decide(m, None, budget=1_000_000)
+    assert (d.verdict, d.reason) == ("inconclusive", m.shortfall)
+    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1)
+    assert (report.passed, report.failed) == (False, False)
+    report.raise_for_leaks()  # no leak was found: nothing to raise
 
 
 @pytest.mark.parametrize(

@@ -38,11 +38,16 @@ def estimate(signal: str = "py_blocks", decided: bool = True, per: float = 2.0) 
 
 
 def report(
-    *, leak: bool = True, bytes_per_iteration: float = 2000.0, max_growth: int = 1_000_000
+    *,
+    leak: bool = True,
+    bytes_per_iteration: float = 2000.0,
+    max_growth: int = 1_000_000,
+    verdict: str = "",
+    max_growth_text: str = "",
 ) -> LeakReport:
     return LeakReport(
         target="app.handlers:handle",
-        verdict="leak" if leak else "clean",
+        verdict=verdict or ("leak" if leak else "clean"),  # type: ignore[arg-type]
         reason="py_blocks grew on every one of 4 stretches" if leak else "no signal grew",
         leak_detected=leak,
         severity=severity_for(leak, bytes_per_iteration * 1000),
@@ -67,6 +72,7 @@ def report(
             ),
         ),
         notes=("a note",),
+        max_growth_text=max_growth_text,
     )
 
 
@@ -89,37 +95,40 @@ def test_severity_thresholds_are_configurable() -> None:
     assert severity_for(True, 2_000, {"minor": 1_000}) == "minor"
 
 
-def test_budget_decides_passed_and_raise_for_leaks() -> None:
-    over = report(bytes_per_iteration=2000.0)  # 2 MB per 1,000 > 1 MB
-    assert over.projected_per_1000 == pytest.approx(2_000_000)
-    assert not over.passed
-    with pytest.raises(LeakDetected) as info:
-        over.raise_for_leaks()
-    assert info.value.report is over
-    assert "module app.cache._STORE -> dict['u42'] -> list[3] -> Session" in str(info.value)
-    within = report(bytes_per_iteration=100.0)
-    assert within.leak_detected
-    assert within.passed
-    within.raise_for_leaks()
-    clean = report(leak=False)
-    assert clean.passed
-    assert clean.projected_per_1000 == 0.0
-    clean.raise_for_leaks()
-    strict = report(bytes_per_iteration=1.0, max_growth=0)
-    assert not strict.passed
+@pytest.mark.parametrize(
+    ("verdict", "passed", "failed"),
+    [("leak", False, True), ("growth", True, False), ("clean", True, False), ("inconclusive", False, False)],
+)
+def test_the_verdict_alone_says_passed_and_failed(verdict: str, passed: bool, failed: bool) -> None:
+    rep = report(verdict=verdict, leak=verdict in ("leak", "growth"))
+    assert (rep.passed, rep.failed) == (passed, failed)
+    if failed:
+        with pytest.raises(LeakDetected) as info:
+            rep.raise_for_leaks()
+        assert info.value.report is rep
+        assert "module app.cache._STORE -> dict['u42'] -> list[3] -> Session" in str(info.value)
+        assert str(info.value).startswith("LEAK (trace, python) in app.handlers:handle")
+    else:
+        rep.raise_for_leaks()
+
+
+def test_projection_per_1000_calls() -> None:
+    assert report(bytes_per_iteration=2000.0).projected_per_1000 == pytest.approx(2_000_000)
+    assert report(leak=False).projected_per_1000 == 0.0
 
 
 def test_explain_names_signals_sites_types_and_paths() -> None:
     text = report().explain()
     assert text.startswith("LEAK (trace, python) in app.handlers:handle")
     assert "decided by py_blocks" in text
-    assert "* py_blocks: +2 blocks/iter" in text
+    assert "* py_blocks: +2 blocks per call" in text
     assert "flat: no rise" in text
     assert "app/cache.py:42" in text
     assert "app.Session: +1" in text
     assert "kept alive by:" in text
     assert "note: a note" in text
     assert report(leak=False).explain().startswith("no leak in app.handlers:handle")
+    assert "LEAK" not in report(verdict="growth", bytes_per_iteration=100.0).explain()
 
 
 def test_growth_per_iteration_and_why_not() -> None:

@@ -7,7 +7,7 @@ import pytest
 from memwatch.config.schema import RegressionConfig, validate_config
 from memwatch.errors import CheckFailed, ConfigError
 from memwatch.model.base import dump_document, load_document
-from memwatch.model.history import Baseline, ResultRow, format_metric
+from memwatch.model.history import Baseline, ResultRow
 from memwatch.model.regression import RegressionReport
 from memwatch.regression.check import check_regressions, environment_differences, is_leak_metric, severity_of
 
@@ -260,18 +260,3 @@ def test_reasons_of_large_counts_read_as_numbers_not_exponents() -> None:
     )
     (c,) = report.checks
     assert c.reason == "allocation_rate went down -1,000,000 objects/s (-50.0%)"
-
-
-@pytest.mark.parametrize(
-    ("value", "unit", "signed", "text"),
-    [
-        (1_275_160.4, "objects/s", False, "1,275,160 objects/s"),
-        (-2_500_000.0, "objects/s", True, "-2,500,000 objects/s"),
-        (0.293738, "µs", False, "0.293738 µs"),
-        (3.0, "count", True, "+3 count"),
-        (1_048_576.0, "bytes", True, "+1.0 MiB"),
-        (0.0, "", False, "0"),
-    ],
-)
-def test_format_metric(value: float, unit: str, signed: bool, text: str) -> None:
-    assert format_metric(value, unit, signed=signed) == text

@@ -5,7 +5,6 @@ import pytest
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.timeline import BenchmarkResult
 from memwatch.reporters import available_formats, render
-from memwatch.reporters.tables import fmt_value
 from memwatch.runs.compare import compare_runs
 from memwatch.runs.repeat import summarise
 from tests.unit.runs_factory import MIB, job_run
@@ -103,24 +102,6 @@ def test_downsampling_and_unavailable_signals_are_said() -> None:
     text = render(run, "text")
     assert "downsampled x4" in text
     assert "native_heap unavailable (not glibc)" in text
-
-
-@pytest.mark.parametrize(
-    ("value", "unit", "signed", "expected"),
-    [
-        (1.5 * MIB, "bytes", False, "1.5 MiB"),
-        (-2048.0, "bytes", True, "-2.0 KiB"),
-        (0.0123, "seconds", True, "+12.3 ms"),
-        (-0.5, "seconds", False, "-500.0 ms"),
-        (0.0, "seconds", True, "0 s"),
-        (1234.5, "items/s", False, "1,234.5/s"),
-        (42.0, "count", True, "+42"),
-        (float("nan"), "bytes", False, "–"),
-        (None, "bytes", False, "–"),
-    ],
-)
-def test_fmt_value(value: float | None, unit: str, signed: bool, expected: str) -> None:
-    assert fmt_value(value, unit, signed=signed) == expected
 
 
 def test_dispatch_errors() -> None:

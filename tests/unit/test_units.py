@@ -1,9 +1,22 @@
 from __future__ import annotations
 
+import json
+import pickle
+
 import pytest
 
 from memwatch.errors import ConfigError
-from memwatch.units import Gate, format_duration, format_size, parse_duration, parse_gate, parse_size
+from memwatch.units import (
+    Gate,
+    Size,
+    exact_size,
+    format_duration,
+    format_size,
+    format_value,
+    parse_duration,
+    parse_gate,
+    parse_size,
+)
 
 
 @pytest.mark.parametrize(
@@ -131,3 +144,90 @@ def test_gate_str_round_trips() -> None:
 def test_infinite_percentage_says_so() -> None:
     with pytest.raises(ConfigError, match="finite number"):
         parse_gate("peak:1e400%")
+
+
+MIB = 2**20
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "signed", "expected"),
+    [
+        (1.5 * MIB, "bytes", False, "1.5 MiB"),
+        (-2048.0, "bytes", True, "-2.0 KiB"),
+        (1_048_576.0, "bytes", True, "+1.0 MiB"),
+        (137.0, "bytes/call", False, "137 B per call"),
+        (137_000.0, "bytes/1000 calls", False, "133.8 KiB per 1,000 calls"),
+        (0.0123, "seconds", True, "+12.3 ms"),
+        (-0.5, "seconds", False, "-500.0 ms"),
+        (0.0, "seconds", True, "0 s"),
+        (2.5, "s", False, "2.50 s"),
+        (0.123, "ms", False, "123.0 µs"),
+        (0.293738, "µs", False, "293.7 ns"),
+        (1234.5, "items/s", False, "1,234.5/s"),
+        (42.0, "count", True, "+42"),
+        (2.25, "count", False, "2.25"),
+        (12.5, "percent", True, "+12.5%"),
+        (1.25, "ratio", False, "1.25x"),
+        (1_275_160.4, "objects/s", False, "1,275,160 objects/s"),
+        (-2_500_000.0, "objects/s", True, "-2,500,000 objects/s"),
+        (0.0, "", False, "0"),
+        (float("nan"), "bytes", False, "–"),
+        (float("inf"), "count", False, "–"),
+        (None, "bytes", False, "–"),
+    ],
+)
+def test_format_value(value: float | None, unit: str, signed: bool, expected: str) -> None:
+    assert format_value(value, unit, signed=signed) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "nbytes", "text"),
+    [
+        ("100 kB", 100_000, "100 kB"),
+        ("  1.5   GiB ", 3 * 2**29, "1.5 GiB"),
+        ("64MiB", 64 * MIB, "64MiB"),
+        (1_000_000, 1_000_000, "1 MB"),
+        ("1048576", MIB, "1 MiB"),
+        (1000, 1000, "1 kB"),
+        (999, 999, "999 B"),
+        (0, 0, "0 B"),
+        (123_456, 123_456, "123.456 kB"),
+        (1_234_567, 1_234_567, "1.2 MiB"),
+    ],
+)
+def test_size_keeps_the_text_it_was_typed_as(given: str | int, nbytes: int, text: str) -> None:
+    size = Size.parse(given)
+    assert size == nbytes
+    assert isinstance(size, int)
+    assert size.text == text
+    assert Size.parse(size) is size
+
+
+def test_size_is_an_int_for_json_pickle_and_formatting() -> None:
+    size = Size.parse("100 kB")
+    assert json.dumps({"budget": size}) == '{"budget": 100000}'
+    again = pickle.loads(pickle.dumps(size))
+    assert (again, again.text) == (100_000, "100 kB")
+    assert format_value(size, "bytes") == "100 kB"
+    assert format_value(100_000, "bytes") == "97.7 KiB"
+    assert parse_size(size) == 100_000
+    with pytest.raises(ConfigError, match="invalid size 'lots'"):
+        Size.parse("lots")
+
+
+@pytest.mark.parametrize(
+    ("nbytes", "text"),
+    [
+        (2**40, "1 TiB"),
+        (5 * 10**12, "5 TB"),
+        (3 * 2**30, "3 GiB"),
+        (2048, "2 KiB"),
+        (1500, "1.5 kB"),
+        (1536, "1.5 KiB"),
+        (2_500_000, "2.5 MB"),
+        (1000, "1 kB"),
+        (1023, "1.023 kB"),
+    ],
+)
+def test_exact_size(nbytes: int, text: str) -> None:
+    assert exact_size(nbytes) == text

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 from memwatch.errors import DataError, UsageError
-from memwatch.model.history import Baseline, format_metric
+from memwatch.model.history import Baseline
+from memwatch.units import format_value
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -134,7 +135,7 @@ def _table(items: list[Baseline]) -> None:
     ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for b in items:
-        value = format_metric(b.value, b.unit)
+        value = format_value(b.value, b.unit)
         table.add_row(
             b.test_id,
             b.metric,

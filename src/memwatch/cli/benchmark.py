@@ -14,8 +14,8 @@ from memwatch.errors import UsageError
 from memwatch.model.base import write_document
 from memwatch.model.timeline import RunResult
 from memwatch.reporters import render
-from memwatch.reporters.tables import fmt_value
 from memwatch.runs.repeat import benchmark_command
+from memwatch.units import format_value
 
 __all__ = ["command"]
 
@@ -65,8 +65,8 @@ def command(
                 else run.exit
             )
             click.echo(
-                f"memwatch: run {i + 1}/{iterations}: {fmt_value(wall, 'seconds')}, "
-                f"peak {fmt_value(run.peak, 'bytes')} ({ended})",
+                f"memwatch: run {i + 1}/{iterations}: {format_value(wall, 'seconds')}, "
+                f"peak {format_value(run.peak, 'bytes')} ({ended})",
                 err=True,
             )
 

@@ -12,7 +12,8 @@ import click
 from memwatch.cli._outpath import check_writable
 from memwatch.errors import UsageError
 from memwatch.model.base import dump_document
-from memwatch.model.history import HistoryResult, format_metric
+from memwatch.model.history import HistoryResult
+from memwatch.units import format_value
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,7 +22,7 @@ __all__ = ["command"]
 
 
 def _fmt(value: float, unit: str) -> str:
-    return format_metric(value, unit)
+    return format_value(value, unit)
 
 
 def _when(ts: float) -> str:

@@ -1,4 +1,10 @@
-"""``memwatch leaks module:callable``: does it leak? Exit 1 when a leak exceeds the budget."""
+"""``memwatch leaks module:callable``: does it leak?
+
+Exit codes (docs/leaks.md): 0 passed (no growth, or growth within ``--max-growth``),
+1 a leak (growth over the budget, or of file descriptors or threads), 2 a bad target,
+option or config value, 3 the operation raised or crashed the child (``--isolate``),
+4 inconclusive (the measurement could not decide).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,14 @@ import click
 
 from memwatch.config.schema import load_config
 from memwatch.config.target import load_exception, resolve_target
-from memwatch.errors import OperationError
+from memwatch.errors import EXIT_CHECK_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, OperationError
 from memwatch.leaks.isolate import run_isolated
 from memwatch.leaks.runner import detect_leaks
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.leaks import LeakReport
-from memwatch.units import parse_duration, parse_size
+from memwatch.units import Size, parse_duration
 
-__all__ = ["command"]
+__all__ = ["command", "exit_code"]
 
 
 @click.command("leaks")
@@ -36,8 +42,8 @@ __all__ = ["command"]
 @click.option(
     "--max-growth",
     default=None,
-    help="Budget per 1,000 calls; a leak above it exits 1 (default: leaks.max_growth "
-    "from memwatch.yaml / pyproject.toml, else 1 MB).",
+    help="Budget per 1,000 calls: growth above it is a leak and exits 1 (default: "
+    "leaks.max_growth from memwatch.yaml / pyproject.toml, else 1 MB).",
 )
 @click.option(
     "--time-budget", default=None, help="Time for the measurement (default: leaks.time_budget, else 10s)."
@@ -74,19 +80,20 @@ def command(
     """Decide with statistics whether TARGET (module:callable) leaks memory.
 
     Calls it repeatedly, measures allocated blocks, the native heap, RSS, open files
-    and threads after each round, and decides with a trend test. Exit codes: 0 no
-    leak (or one within --max-growth, or inconclusive), 1 a leak over the budget,
-    2 a bad target or option, 3 the operation raised or crashed. Defaults come from
-    the 'leaks' section of memwatch.yaml or [tool.memwatch.leaks] in pyproject.toml.
+    and threads after each round, and decides with a trend test. Exit codes: 0 passed
+    (no growth, or growth within --max-growth), 1 a leak (over the budget, or file
+    descriptors or threads), 2 a bad target or option, 3 the operation raised or
+    crashed, 4 inconclusive. Defaults come from the 'leaks' section of memwatch.yaml
+    or [tool.memwatch.leaks] in pyproject.toml.
     """
     config = load_config().leaks
-    budget = parse_size(max_growth) if max_growth is not None else config.max_growth
+    budget = Size.parse(max_growth) if max_growth is not None else Size(config.max_growth)
     seconds = parse_duration(time_budget) if time_budget is not None else config.time_budget
     expected = tuple(load_exception(name) for name in expect)
     options: dict[str, Any] = {
         "iterations": iterations if iterations is not None else config.iterations,
         "warmup": warmup if warmup is not None else config.warmup,
-        "max_growth": budget,
+        "max_growth": budget.typed or int(budget),  # the text travels to an --isolate child
         "time_budget": seconds,
         "attribute": not no_attribution,
         "reset_caches": config.reset_caches,
@@ -109,4 +116,11 @@ def command(
         click.echo(json.dumps(dump_document(report), sort_keys=True, indent=1, allow_nan=False))
     else:
         click.echo(report.explain())
-    return 0 if report.passed else 1
+    return exit_code(report)
+
+
+def exit_code(report: LeakReport) -> int:
+    """0 passed, 1 a leak, 4 inconclusive: the verdict alone decides."""
+    if report.failed:
+        return EXIT_CHECK_FAILED
+    return EXIT_OK if report.passed else EXIT_INCONCLUSIVE

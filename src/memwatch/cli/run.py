@@ -17,9 +17,8 @@ import click
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.base import write_document
 from memwatch.model.timeline import RunResult
-from memwatch.reporters.tables import fmt_value
 from memwatch.runs.command import run_command
-from memwatch.units import parse_duration
+from memwatch.units import format_value, parse_duration
 
 __all__ = ["check_output_path", "command", "parse_interval", "parse_signals", "summary_lines"]
 
@@ -69,16 +68,16 @@ def summary_lines(run: RunResult) -> list[str]:
         ended = "was interrupted"
     tl = run.timeline
     lines = [
-        f"{name} {ended} after {fmt_value(run.duration, 'seconds')}",
-        f"peak {fmt_value(run.peak, unit)} ({run.primary_signal}), growth "
-        f"{fmt_value(run.growth, unit, signed=True)}, {len(tl)} samples every "
-        f"{fmt_value(tl.interval, 'seconds')} ({tl.late_samples} late, {tl.missed_samples} missed)",
+        f"{name} {ended} after {format_value(run.duration, 'seconds')}",
+        f"peak {format_value(run.peak, unit)} ({run.primary_signal}), growth "
+        f"{format_value(run.growth, unit, signed=True)}, {len(tl)} samples every "
+        f"{format_value(tl.interval, 'seconds')} ({tl.late_samples} late, {tl.missed_samples} missed)",
     ]
     for s in run.phase_stats:
-        change = fmt_value(s.delta_memory, unit, signed=True)
+        change = format_value(s.delta_memory, unit, signed=True)
         lines.append(
-            f"  phase {s.name}: {fmt_value(s.duration, 'seconds')}, peak "
-            f"{fmt_value(s.peak_memory, unit)}, change {change}"
+            f"  phase {s.name}: {format_value(s.duration, 'seconds')}, peak "
+            f"{format_value(s.peak_memory, unit)}, change {change}"
         )
     return lines
 

@@ -18,7 +18,11 @@ plain functions and coroutines (see :mod:`memwatch.leaks.operation`).
    read the cheap signals into a preallocated array (the measurement itself must not
    allocate per round; what the statistics leave behind is measured and subtracted). From round 8 on,
    the trend tests of :mod:`memwatch.stats.trend` run on every deciding signal; the
-   protocol stops at the first confident verdict, or at the round / call / time cap.
+   protocol stops at the first confident finding, or at the round / call / time cap.
+
+The measurement only says what the trend tests found (:attr:`Measurement.finding`);
+the verdict (leak, growth within the budget, clean, inconclusive) is decided once, by
+:func:`memwatch.leaks.verdict.decide`.
 """
 
 from __future__ import annotations
@@ -28,13 +32,13 @@ import math
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from memwatch.probes import native, process
 from memwatch.probes import python as pyprobe
 from memwatch.stats.trend import Trend, assess
-from memwatch.units import format_size
 
 __all__ = ["DECIDING", "SIGNAL_UNITS", "Measurement", "Plan", "evaluate", "measure", "readers", "settle"]
 
@@ -79,9 +83,18 @@ class Plan:
     memory_cap: int = 256 * 2**20
 
 
+Finding = Literal["", "growing", "irregular", "settled"]
+
+
 @dataclass
 class Measurement:
-    """What the rounds showed; ``verdict`` is provisional until attribution confirms."""
+    """What the rounds showed, before any verdict.
+
+    ``finding`` is ``"growing"`` (``signal`` rose on every stretch), ``"irregular"``
+    (``signal`` rose on some stretches, significantly, but not all), ``"settled"``
+    (every deciding signal flat, a plateau, a step, a sawtooth or shrinking) or ``""``
+    (too few rounds for the trend tests: ``shortfall`` says why).
+    """
 
     names: tuple[str, ...]
     data: np.ndarray
@@ -91,9 +104,9 @@ class Measurement:
     warmup_calls: int = 0
     calls: int = 0
     seconds_per_call: float = 0.0
-    verdict: str = "inconclusive"
-    deciding: str = ""
-    reason: str = ""
+    finding: Finding = ""
+    signal: str = ""
+    shortfall: str = ""
     trends: dict[str, Trend] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -192,7 +205,7 @@ def measure(
     if first > plan.time_budget:
         result.seconds_per_call = first
         result.warmup_calls = calls
-        result.reason = (
+        result.shortfall = (
             f"one call took {first:.3g} s, longer than the time budget of "
             f"{plan.time_budget:g} s: no rounds could be measured"
         )
@@ -255,10 +268,10 @@ def measure(
         if final:
             break
     result.seconds_per_call = float(np.median(spent[: max(rnd, 1)]))
-    result.verdict = "inconclusive"
+    result.finding = ""
     limit = f"time budget of {plan.time_budget:g} s" if out_of_time else "iteration cap"
     calls_text = f"{batch} call" + ("s" if batch != 1 else "")
-    result.reason = (
+    result.shortfall = (
         f"only {result.rounds} rounds of about {calls_text} fit in the {limit}; "
         f"at least {plan.min_rounds} are needed for a verdict"
     )
@@ -314,15 +327,9 @@ def _settled(prev: np.ndarray, cur: np.ndarray, names: tuple[str, ...]) -> bool:
     return True
 
 
-def _formatter(name: str) -> Callable[[float], str]:
-    if SIGNAL_UNITS.get(name) == "bytes":
-        return format_size
-    label = {"py_blocks": "blocks"}.get(name, name)
-    return lambda value: f"{value:.3g} {label}"
-
-
 def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
-    """Run the trend tests; set the verdict and return True when it is confident (or final)."""
+    """Run the trend tests and set the finding; True when the rounds may stop (a
+    signal grows on every stretch, every signal has settled, or this round is ``final``)."""
     x = result.calls_axis()
     trends = {
         name: assess(
@@ -334,30 +341,14 @@ def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
     deciding = [name for name in DECIDING if name in trends]
     growing = [name for name in deciding if trends[name].growing]
     if growing:
-        name = growing[0]
-        tr = trends[name]
-        result.verdict, result.deciding = "leak", name
-        fmt = _formatter(name)
-        result.reason = (
-            f"{name} grew on every one of {len(tr.levels)} stretches "
-            f"(Mann–Kendall p={tr.p_value:.2g}; Theil–Sen {fmt(tr.slope)} per call, "
-            f"95% CI {fmt(tr.low)} to {fmt(tr.high)})"
-        )
+        result.finding, result.signal = "growing", growing[0]
         return True
-    settled = all(trends[name].shape in SETTLED_SHAPES for name in deciding)
-    if not settled and not final:
-        return False
     unsettled = [name for name in deciding if trends[name].shape not in SETTLED_SHAPES]
-    if unsettled and any(trends[name].significant for name in unsettled):
-        name = unsettled[0]
-        result.verdict = "inconclusive"
-        result.reason = (
-            f"{name} rose on some stretches but not all "
-            f"(levels {', '.join(f'{v:.4g}' for v in trends[name].levels)}); "
-            "more iterations or a longer time budget may decide"
-        )
-        return True
-    result.verdict = "clean"
-    shapes = ", ".join(f"{name} {trends[name].shape}" for name in deciding)
-    result.reason = f"no signal grew on every stretch ({shapes})"
+    if unsettled and not final:
+        return False
+    significant = [name for name in unsettled if trends[name].significant]
+    if significant:
+        result.finding, result.signal = "irregular", significant[0]
+    else:
+        result.finding, result.signal = "settled", ""
     return True

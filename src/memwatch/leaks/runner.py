@@ -22,7 +22,7 @@ from memwatch.leaks.engine import CONFIRMING, DECIDING, Measurement, Plan, measu
 from memwatch.leaks.operation import Operation, drive, is_async_callable, target_name
 from memwatch.leaks.verdict import build_report
 from memwatch.model.leaks import DEFAULT_SEVERITY, LeakReport
-from memwatch.units import parse_duration, parse_size
+from memwatch.units import Size, parse_duration, parse_size
 
 __all__ = ["MemoryLeakDetector", "adetect_leaks", "detect_leaks"]
 
@@ -95,9 +95,9 @@ def _protocol(
         try:
             result = yield from measure(plan, freeze=freeze)
             window: Attribution | None = None
-            if result.verdict == "leak":
+            if result.finding == "growing":
                 # A native leak has no Python objects to attribute: only the confirmation window.
-                detail = attribute_leaks and result.deciding != "native_heap"
+                detail = attribute_leaks and result.signal != "native_heap"
                 window = yield from attribute(result.batch, detail=detail, freeze=freeze)
         finally:
             if freeze:
@@ -124,7 +124,7 @@ def _prepare(
         func, args, kwargs, setup=setup, teardown=teardown, expected_exceptions=expected_exceptions
     )
     plan = _plan(iterations, warmup, time_budget, signals)
-    budget = parse_size(max_growth)
+    budget = Size.parse(max_growth)  # keeps the text it was typed as, for the report
     return op, plan, budget
 
 

@@ -1,18 +1,30 @@
-"""Turn a measurement (and its attribution windows) into a :class:`LeakReport`.
+"""The leak verdict, decided in one place (:func:`decide`), and the report built from it.
 
-Rules, in order:
+:func:`decide` takes what the rounds found (:class:`~memwatch.leaks.engine.Measurement`),
+the attribution window and the budget, and returns a :class:`Decision`: the verdict,
+the signal that decided it, its kind, severity and reason. Rules, in order:
 
-- The measurement's provisional verdict stands unless the tracemalloc window
-  contradicts it: a deciding signal that grew during the rounds but not during the
-  window (less than a fifth of its rate, and no significant trend) belonged to a
-  structure that filled up, so the verdict becomes "clean".
+- No finding (too few rounds) or an irregular rise: ``"inconclusive"``. Every signal
+  settled: ``"clean"``.
+- A deciding signal that grew during the rounds but not during the tracemalloc window
+  (less than a fifth of its rate, and no significant trend) belonged to a structure
+  that filled up: ``"clean"``.
+- When the allocated blocks or the native heap grew together with file descriptors or
+  threads, the scarcer resource names the leak.
 - Bytes per call: the native heap's slope when it decided; otherwise the traced
   Python heap's median increment per call in the window (with Theil–Sen's interval),
   or the native heap's slope when that is larger (numpy buffers show in both).
+- Growth of file descriptors or threads is a ``"leak"`` whatever the budget (the budget
+  is bytes); growth in bytes is a ``"leak"`` over ``max_growth`` per 1,000 calls (any
+  growth when ``max_growth`` is 0), and ``"growth"`` (which passes) within it.
 - RSS never decides; it is reported as confirming or not.
+
+:func:`build_report` only assembles the :class:`~memwatch.model.leaks.LeakReport`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,13 +34,17 @@ from memwatch.model.leaks import (
     DEFAULT_SEVERITY,
     RESOURCE_KINDS,
     GrowthEstimate,
+    LeakKind,
     LeakReport,
+    Severity,
+    Verdict,
     resource_severity,
     severity_for,
 )
 from memwatch.stats.trend import Trend
+from memwatch.units import Size, format_value
 
-__all__ = ["SHAPE_NOTES", "build_report"]
+__all__ = ["SHAPE_NOTES", "Decision", "build_report", "decide"]
 
 SHAPE_NOTES: dict[str, str] = {
     "flat": "flat: no rise beyond noise from stretch to stretch",
@@ -39,7 +55,114 @@ SHAPE_NOTES: dict[str, str] = {
     "irregular": "rose on some stretches but not on every one",
     "growing": "grows too, but a signal earlier in the order decided",
 }
-_KINDS = {"py_blocks": "python", "native_heap": "native", "fds": "fds", "threads": "threads"}
+_KINDS: dict[str, LeakKind] = {
+    "py_blocks": "python",
+    "native_heap": "native",
+    "fds": "fds",
+    "threads": "threads",
+}
+_COUNT_WORDS = {"py_blocks": "blocks", "fds": "fds", "threads": "threads"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict and what it rests on; ``deciding`` is empty unless a signal grew."""
+
+    verdict: Verdict
+    reason: str
+    deciding: str = ""
+    kind: LeakKind = "none"
+    severity: Severity = "none"
+    bytes_per_call: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def grew(self) -> bool:
+        return self.verdict in ("leak", "growth")
+
+
+def _amount(name: str, value: float) -> str:
+    if SIGNAL_UNITS.get(name) == "bytes":
+        return format_value(value, "bytes")
+    return f"{format_value(value, 'count')} {_COUNT_WORDS.get(name, name)}"
+
+
+def _growth_reason(name: str, tr: Trend) -> str:
+    return (
+        f"{name} grew on every one of {len(tr.levels)} stretches "
+        f"(Mann–Kendall p={tr.p_value:.2g}; Theil–Sen {_amount(name, tr.slope)} per call, "
+        f"95% CI {_amount(name, tr.low)} to {_amount(name, tr.high)})"
+    )
+
+
+def decide(
+    m: Measurement,
+    window: Attribution | None,
+    *,
+    budget: int,
+    thresholds: dict[str, int] | None = None,
+) -> Decision:
+    """The one place a leak verdict is decided; see the module docstring for the rules."""
+    if m.finding == "settled":
+        shapes = ", ".join(f"{n} {tr.shape}" for n, tr in m.trends.items() if n in _KINDS)
+        return Decision("clean", f"no signal grew on every stretch ({shapes})")
+    if m.finding == "irregular":
+        levels = ", ".join(f"{v:.4g}" for v in m.trends[m.signal].levels)
+        return Decision(
+            "inconclusive",
+            f"{m.signal} rose on some stretches but not all (levels {levels}); "
+            "more iterations or a longer time budget may decide",
+        )
+    if m.finding != "growing":
+        return Decision("inconclusive", m.shortfall or "no rounds were measured")
+    deciding, notes = m.signal, []
+    reason = _growth_reason(deciding, m.trends[deciding])
+    if deciding in ("py_blocks", "native_heap"):
+        for resource in RESOURCE_KINDS:  # the scarcer resource names the leak
+            tr = m.trends.get(resource)
+            if tr is not None and tr.growing and tr.slope > 0:
+                notes.append(
+                    f"{deciding} grew too (the objects that hold the {resource}); "
+                    f"{resource} grew by {tr.slope:.3g} per call and name the leak"
+                )
+                deciding = resource
+                break
+    if window is not None and deciding in window.trends:
+        wt = window.trends[deciding]
+        if not wt.significant and wt.slope < 0.2 * m.trends[deciding].slope:
+            return Decision(
+                "clean",
+                f"{deciding} grew during the {m.rounds} measured rounds but stopped in the "
+                "confirmation window: a structure that filled up, not a leak",
+            )
+    kind = _KINDS[deciding]
+    if deciding == "native_heap" and _traced_too(window):
+        kind = "python"
+        notes.append(
+            "the native heap decided, but tracemalloc saw the same growth: memory "
+            "allocated through Python (a container's item storage, for example)"
+        )
+    elif deciding == "native_heap":
+        notes.append(
+            "native leak: the glibc heap grew while Python's allocated blocks did "
+            "not; memory malloc'd by C code (ctypes, a C extension) is never freed. "
+            "tracemalloc cannot see it, so no Python allocation site or retention "
+            "path applies"
+        )
+    per_call = _bytes(deciding, m, window)
+    if kind in RESOURCE_KINDS:  # no byte budget covers descriptors or threads
+        severity = resource_severity(m.trends[deciding].slope * 1000.0)
+        return Decision("leak", reason, deciding, kind, severity, per_call, tuple(notes))
+    per_1000 = per_call[0] * 1000.0
+    return Decision(
+        "leak" if per_1000 > budget or budget <= 0 else "growth",  # a budget of 0 allows no growth
+        reason,
+        deciding,
+        kind,
+        severity_for(True, per_1000, thresholds),
+        per_call,
+        tuple(notes),
+    )
 
 
 def _estimate(
@@ -63,6 +186,42 @@ def _estimate(
     )
 
 
+def _estimates(m: Measurement, window: Attribution | None, d: Decision) -> list[GrowthEstimate]:
+    estimates: list[GrowthEstimate] = []
+    for name in m.names:
+        tr = m.trends.get(name)
+        if tr is None:
+            continue
+        decided = d.grew and name == d.deciding
+        if name == "rss":
+            confirms = d.grew and tr.growing
+            note = "never decides alone (allocator noise); " + (
+                "confirms the growth"
+                if confirms
+                else "does not confirm the growth"
+                if d.grew
+                else "no verdict from it"
+            )
+            role = "confirms"
+        else:
+            note = "decided the verdict" if decided else SHAPE_NOTES.get(tr.shape, tr.shape)
+            role = "decides"
+        estimates.append(_estimate(name, tr, m.series(name), role=role, decided=decided, note=note))
+    py = window.trends.get("py_heap") if window is not None else None
+    if window is not None and py is not None:
+        estimates.append(
+            _estimate(
+                "py_heap",
+                py,
+                window.window["py_heap"],
+                role="context",
+                decided=False,
+                note="bytes traced by tracemalloc in the attribution window",
+            )
+        )
+    return estimates
+
+
 def build_report(
     target: str,
     m: Measurement,
@@ -74,109 +233,36 @@ def build_report(
     expected_raised: int = 0,
     thresholds: dict[str, int] | None = None,
 ) -> LeakReport:
-    verdict, deciding, reason = m.verdict, m.deciding, m.reason
-    all_notes = [*notes, *m.notes]
-    if verdict == "leak" and deciding in ("py_blocks", "native_heap"):
-        for resource in ("fds", "threads"):  # the scarcer resource names the leak
-            tr = m.trends.get(resource)
-            if tr is not None and tr.growing and tr.slope > 0:
-                all_notes.append(
-                    f"{deciding} grew too (the objects that hold the {resource}); "
-                    f"{resource} grew by {tr.slope:.3g} per call and name the leak"
-                )
-                deciding = resource
-                break
+    """The report of a measurement: :func:`decide`'s verdict with the figures behind it."""
+    d = decide(m, window, budget=budget, thresholds=thresholds)
+    all_notes = [*notes, *m.notes, *d.notes]
     if expected_raised:
         all_notes.append(f"expected exceptions were raised {expected_raised} times and swallowed")
-    if verdict == "leak" and window is not None and deciding in window.trends:
-        wt = window.trends[deciding]
-        rate = m.trends[deciding].slope
-        if not wt.significant and wt.slope < 0.2 * rate:
-            verdict = "clean"
-            reason = (
-                f"{deciding} grew during the {m.rounds} measured rounds but stopped in the "
-                "confirmation window: a structure that filled up, not a leak"
-            )
-            deciding = ""
-    estimates: list[GrowthEstimate] = []
-    for name in m.names:
-        tr = m.trends.get(name)
-        if tr is None:
-            continue
-        decided = verdict == "leak" and name == deciding
-        if name == "rss":
-            confirms = verdict == "leak" and tr.growing
-            note = "never decides alone (allocator noise); " + (
-                "confirms the leak"
-                if confirms
-                else "does not confirm a leak"
-                if verdict == "leak"
-                else "no verdict from it"
-            )
-            role = "confirms"
-        else:
-            note = "decided the verdict" if decided else SHAPE_NOTES.get(tr.shape, tr.shape)
-            role = "decides"
-        estimates.append(_estimate(name, tr, m.series(name), role=role, decided=decided, note=note))
-    bytes_mid = bytes_low = bytes_high = 0.0
-    if window is not None:
-        py = window.trends.get("py_heap")
-        if py is not None:
-            estimates.append(
-                _estimate(
-                    "py_heap",
-                    py,
-                    window.window["py_heap"],
-                    role="context",
-                    decided=False,
-                    note="bytes traced by tracemalloc in the attribution window",
-                )
-            )
-    if verdict == "leak":
-        bytes_mid, bytes_low, bytes_high = _bytes(deciding, m, window)
-    leak = verdict == "leak"
-    kind = _KINDS.get(deciding, "none") if leak else "none"
-    if leak and deciding == "native_heap" and _traced_too(window):
-        kind = "python"
-        all_notes.append(
-            "the native heap decided, but tracemalloc saw the same growth: memory "
-            "allocated through Python (a container's item storage, for example)"
-        )
-    elif leak and deciding == "native_heap":
-        all_notes.append(
-            "native leak: the glibc heap grew while Python's allocated blocks did "
-            "not; memory malloc'd by C code (ctypes, a C extension) is never freed. "
-            "tracemalloc cannot see it, so no Python allocation site or retention "
-            "path applies"
-        )
-    if m.rounds == 0 and not reason:
-        reason = "no rounds were measured"
+    grew = d.grew
+    bytes_mid, bytes_low, bytes_high = d.bytes_per_call
     return LeakReport(
         target=target,
-        verdict=verdict,  # type: ignore[arg-type]
-        reason=reason,
-        leak_detected=leak,
-        severity=(
-            resource_severity(m.trends[deciding].slope * 1000.0)
-            if kind in RESOURCE_KINDS
-            else severity_for(leak, bytes_mid * 1000.0, thresholds)
-        ),
-        kind=kind,  # type: ignore[arg-type]
-        deciding_signal=deciding if leak else "",
-        signals=tuple(estimates),
+        verdict=d.verdict,
+        reason=d.reason,
+        leak_detected=grew,
+        severity=d.severity,
+        kind=d.kind,
+        deciding_signal=d.deciding,
+        signals=tuple(_estimates(m, window, d)),
         bytes_per_iteration=bytes_mid,
         bytes_low=bytes_low,
         bytes_high=bytes_high,
-        max_growth=budget,
+        max_growth=int(budget),
+        max_growth_text=budget.typed if isinstance(budget, Size) else "",
         iterations=m.calls,
         warmup_iterations=m.warmup_calls,
         rounds=m.rounds,
         batch_size=m.batch,
         duration=duration,
         seconds_per_call=m.seconds_per_call,
-        sites=window.sites if window and leak else (),
-        types=window.types if window and leak else (),
-        retention_paths=window.paths if window and leak else (),
+        sites=window.sites if window and grew else (),
+        types=window.types if window and grew else (),
+        retention_paths=window.paths if window and grew else (),
         notes=tuple(all_notes + (window.notes if window else [])),
         thresholds=dict(thresholds or DEFAULT_SEVERITY),
         attribution_seconds=window.seconds if window else 0.0,

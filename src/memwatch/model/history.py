@@ -13,12 +13,10 @@ the layer order and cannot import it, so the shapes live here.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from memwatch.model.base import Record, register_kind
-from memwatch.units import format_size
 
 __all__ = [
     "Baseline",
@@ -27,24 +25,7 @@ __all__ = [
     "ResultRow",
     "RunInfo",
     "TrendPoint",
-    "format_metric",
 ]
-
-
-def format_metric(value: float, unit: str, *, signed: bool = False) -> str:
-    """A metric's value for people: a size for bytes, else the number with its unit,
-    with thousands separators from 1,000 on (``1,275,160 objects/s``, never ``1.27516e+06``);
-    ``signed`` shows a ``+`` on increases."""
-    if unit == "bytes":
-        return format_size(value, signed=signed)
-    sign = "+" if signed else ""
-    if not math.isfinite(value):
-        text = f"{value:{sign}}"
-    elif abs(value) >= 1000:
-        text = f"{value:{sign},.0f}"
-    else:
-        text = f"{value:{sign}.6g}"
-    return f"{text} {unit}" if unit else text
 
 
 def _median(samples: tuple[float, ...]) -> float:

@@ -3,6 +3,10 @@
 A report carries its raw per-round readings, so any explanation can be rebuilt
 from its JSON (``kind: "leak_report"``). Growth is per *iteration* (one call of the
 operation); budgets and severity use the projection per 1,000 operations.
+
+The verdict is decided by :func:`memwatch.leaks.verdict.decide`; the text of a report
+(:meth:`LeakReport.summary`, :meth:`LeakReport.explain`) is written by
+:mod:`memwatch.reporters.leaks`, loaded when text is asked for.
 """
 
 from __future__ import annotations
@@ -14,22 +18,27 @@ import numpy as np
 
 from memwatch.errors import LeakDetected
 from memwatch.model.base import Record, register_kind
-from memwatch.units import format_duration, format_size
 
 __all__ = [
     "DEFAULT_SEVERITY",
     "RESOURCE_KINDS",
     "AllocationSite",
     "GrowthEstimate",
+    "LeakKind",
     "LeakReport",
     "RetentionPath",
+    "Severity",
     "Survivor",
     "TypeGrowth",
+    "Verdict",
     "resource_severity",
     "severity_for",
 ]
 
-Verdict = Literal["leak", "clean", "inconclusive"]
+#: ``leak``: growth over the budget, or of file descriptors or threads (fails);
+#: ``growth``: growth in bytes within the budget (passes); ``clean``: no signal grew
+#: (passes); ``inconclusive``: the measurement could not decide (neither).
+Verdict = Literal["leak", "growth", "clean", "inconclusive"]
 Severity = Literal["none", "trace", "minor", "major", "critical"]
 LeakKind = Literal["python", "native", "fds", "threads", "none"]
 Role = Literal["decides", "confirms", "context"]
@@ -54,7 +63,6 @@ def severity_for(leak: bool, bytes_per_1000: float, thresholds: dict[str, int] |
 
 #: leak kinds counted in operating-system resources, not bytes: no byte budget covers them
 RESOURCE_KINDS: tuple[str, ...] = ("fds", "threads")
-_RESOURCE_WORDS = {"fds": "file descriptors", "threads": "threads"}
 
 
 def resource_severity(per_1000: float) -> Severity:
@@ -101,18 +109,11 @@ class GrowthEstimate(Record):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def _fmt(self, value: float) -> str:
-        if self.unit == "bytes":
-            return format_size(value, signed=True)
-        label = {"py_blocks": "blocks", "fds": "fds", "threads": "threads"}.get(self.signal, "")
-        return f"{value:+.3g} {label}".rstrip()
-
     def describe(self) -> str:
-        fmt = self._fmt
-        return (
-            f"{self.signal}: {fmt(self.per_iteration)}/iter "
-            f"[{fmt(self.low)} .. {fmt(self.high)}], {self.shape}, p={self.p_value:.2g}"
-        )
+        """One line: the signal, its growth per call with the interval, shape and p-value."""
+        from memwatch.reporters.leaks import describe_estimate
+
+        return describe_estimate(self)
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,8 @@ class LeakReport(Record):
     thresholds: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
     notes: tuple[str, ...] = ()
     attribution_seconds: float = 0.0
+    #: ``max_growth`` as the user typed it (``"100 kB"``), shown instead of the bytes
+    max_growth_text: str = ""
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LeakReport):
@@ -223,11 +226,15 @@ class LeakReport(Record):
 
     @property
     def passed(self) -> bool:
-        """True unless a leak was found whose growth per 1,000 operations exceeds ``max_growth``;
-        a leak of file descriptors or threads never passes (``max_growth`` is bytes)."""
-        if self.leak_detected and self.kind in RESOURCE_KINDS:
-            return False
-        return not (self.leak_detected and self.projected_per_1000 > self.max_growth)
+        """True when the verdict is ``clean`` or ``growth`` (growth in bytes within
+        ``max_growth`` per 1,000 calls); False for a ``leak`` and for ``inconclusive``."""
+        return self.verdict in ("clean", "growth")
+
+    @property
+    def failed(self) -> bool:
+        """True for a ``leak``: growth over ``max_growth`` per 1,000 calls, or any growth of
+        file descriptors or threads. An ``inconclusive`` verdict neither passes nor fails."""
+        return self.verdict == "leak"
 
     @property
     def why_not(self) -> dict[str, str]:
@@ -235,67 +242,19 @@ class LeakReport(Record):
         return {est.signal: est.note for est in self.signals if not est.decided}
 
     def summary(self) -> str:
-        """One line: verdict, rate, budget."""
-        if self.verdict == "leak" and self.kind in RESOURCE_KINDS:
-            per = self.resources_per_iteration
-            return (
-                f"LEAK ({self.severity}, {self.kind}) in {self.target}: {per:+.3g} {self.kind}/iter, "
-                f"{per * 1000:,.0f} {_RESOURCE_WORDS[self.kind]} per 1,000 calls (never within a "
-                f"budget: the process runs out of them)"
-            )
-        if self.verdict == "leak":
-            budget = "over" if not self.passed else "within"
-            return (
-                f"LEAK ({self.severity}, {self.kind}) in {self.target}: "
-                f"{format_size(self.bytes_per_iteration)}/iter, "
-                f"{format_size(self.projected_per_1000)} per 1,000 calls "
-                f"({budget} the budget of {format_size(self.max_growth)})"
-            )
-        if self.verdict == "clean":
-            return f"no leak in {self.target}: {self.reason}"
-        return f"inconclusive for {self.target}: {self.reason}"
+        """One line: verdict, rate, budget (see :func:`memwatch.reporters.leaks.summary`)."""
+        from memwatch.reporters.leaks import summary
+
+        return summary(self)
 
     def explain(self) -> str:
         """A readable account of the verdict: signals, sites, types, retention paths."""
-        lines = [self.summary()]
-        if self.verdict == "leak":
-            lines.append(f"  decided by {self.deciding_signal}: {self.reason}")
-        lines.append(
-            f"  measured {self.iterations:,} calls in {self.rounds} rounds of about "
-            f"{self.batch_size:,} after {self.warmup_iterations:,} warm-up calls, "
-            f"{format_duration(self.seconds_per_call)}/call, {format_duration(self.duration)} total"
-        )
-        if self.signals:
-            lines.append("  signals:")
-        for est in self.signals:
-            mark = "*" if est.decided else " "
-            lines.append(f"   {mark} {est.describe()}")
-            if est.note:
-                lines.append(f"       {est.note}")
-        if self.sites:
-            lines.append("  allocation sites of the retained memory:")
-            for site in self.sites:
-                lines.append(
-                    f"    {site.location}: {format_size(site.bytes_per_iteration)}/iter, "
-                    f"{site.objects_per_iteration:.3g} objects/iter"
-                )
-        if self.types:
-            lines.append("  growing types (objects kept per call):")
-            lines.extend(
-                f"    {t.type_name}: {t.per_iteration:+.3g} ({t.after - t.before:,} kept "
-                f"in the survivors window)"
-                for t in self.types
-            )
-        if self.retention_paths:
-            lines.append("  kept alive by:")
-            lines.extend(
-                f"    {path}" + ("  (library-internal)" if path.internal else "")
-                for path in self.retention_paths
-            )
-        lines.extend(f"  note: {note}" for note in self.notes)
-        return "\n".join(lines)
+        from memwatch.reporters.leaks import explain
+
+        return explain(self)
 
     def raise_for_leaks(self) -> None:
-        """Raise :class:`~memwatch.errors.LeakDetected` when the leak exceeds ``max_growth``."""
-        if not self.passed:
+        """Raise :class:`~memwatch.errors.LeakDetected` on a ``leak`` verdict (over the budget,
+        or file descriptors or threads); not for growth within it, nor for ``inconclusive``."""
+        if self.failed:
             raise LeakDetected(self.explain(), report=self)

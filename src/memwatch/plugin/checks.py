@@ -1,30 +1,24 @@
-"""Verdicts of the checking markers; each result object writes its own failure text.
+"""Verdicts of the checking markers; their failure text is written by
+:mod:`memwatch.reporters.checks`, imported only when a check fails.
 
 - :class:`LimitResult`: ``limit_memory`` / ``limit_native_memory`` - the body's peak
   over its start against a budget, with the allocation sites that grew when
   tracemalloc was on.
-- :class:`LeakResult`: ``no_leaks`` - the leak engine's report; the failure text is
-  the engine's own explanation (signal, growth, sites, retention path).
+- :class:`LeakResult`: ``no_leaks`` - the leak engine's report. A ``leak`` verdict fails
+  the test; ``growth`` within the budget and ``clean`` pass; ``inconclusive`` passes
+  with a warning (:func:`warn_inconclusive`).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from memwatch.model.pytest import AllocationSite, CheckOutcome
 from memwatch.units import format_size
 
-__all__ = ["LeakResult", "LimitResult"]
-
-_WHAT = {
-    "limit_memory": ("peak RSS", "RSS"),
-    "limit_native_memory": ("peak glibc heap in use", "glibc heap"),
-}
-
-
-def _size(nbytes: float) -> str:
-    return f"{format_size(nbytes, binary=False)} = {format_size(nbytes)}"
+__all__ = ["InconclusiveLeakCheck", "LeakResult", "LimitResult", "warn_inconclusive"]
 
 
 @dataclass(frozen=True)
@@ -44,26 +38,16 @@ class LimitResult:
         return self.peak is None or self.peak <= self.limit
 
     def failure_text(self) -> str:
-        what, signal = _WHAT.get(self.check, ("peak", "memory"))
-        peak = self.peak or 0
-        lines = [
-            f"@pytest.mark.{self.check}: the test body's {what} exceeded its limit",
-            f"  limit:    {_size(self.limit)} ({self.limit:,} bytes)",
-            f"  measured: {_size(peak)} ({peak:,} bytes) above the {signal} at the start "
-            f"of the body{f' ({self.source})' if self.source else ''}, {_size(peak - self.limit)} over",
-        ]
-        if self.sites:
-            lines.append(
-                "  biggest allocation sites live at the body's traced peak "
-                "(tracemalloc, new since its start):"
-            )
-            lines.extend(
-                f"    {format_size(site.size):>10}  {site.count:>7,} blocks  {site.where}"
-                for site in self.sites
-            )
-        elif not self.tracemalloc:
-            lines.append("  (run with --memwatch-tracemalloc to see the biggest allocation sites)")
-        return "\n".join(lines)
+        from memwatch.reporters.checks import limit_failure
+
+        return limit_failure(
+            self.check,
+            self.limit,
+            self.peak or 0,
+            source=self.source,
+            sites=self.sites,
+            tracemalloc=self.tracemalloc,
+        )
 
     def outcome(self) -> CheckOutcome:
         message = "" if self.passed else self.failure_text()
@@ -91,11 +75,13 @@ class LeakResult:
 
     @property
     def passed(self) -> bool:
-        return bool(self.report.passed)
+        """False only on a ``leak`` verdict: an inconclusive measurement does not fail a test."""
+        return not bool(self.report.failed)
 
     def failure_text(self) -> str:
-        explanation = str(self.report.explain()).rstrip()
-        return f"@pytest.mark.no_leaks: the leak engine found a leak in the test body\n{explanation}"
+        from memwatch.reporters.checks import no_leaks_failure
+
+        return no_leaks_failure(self.report)
 
     def _projected(self) -> float | None:
         for name in ("projected_growth_per_1000", "growth_per_1000", "projected_per_1000"):
@@ -121,3 +107,15 @@ class LeakResult:
             "" if self.passed else self.failure_text(),
             detail,
         )
+
+
+class InconclusiveLeakCheck(UserWarning):
+    """A ``no_leaks`` measurement that could not decide; the test passed unchecked."""
+
+
+def warn_inconclusive(report: Any) -> None:
+    """Warn (pytest lists it under the test) when a ``no_leaks`` verdict is inconclusive."""
+    if getattr(report, "verdict", "") == "inconclusive":
+        from memwatch.reporters.checks import inconclusive_text
+
+        warnings.warn(inconclusive_text(report), InconclusiveLeakCheck, stacklevel=2)

@@ -27,7 +27,7 @@ import pytest
 
 from memwatch.errors import ConfigError, MemwatchError, OperationError
 from memwatch.plugin import keys
-from memwatch.plugin.checks import LeakResult
+from memwatch.plugin.checks import LeakResult, warn_inconclusive
 from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.specs import LeakSpec
 
@@ -160,6 +160,7 @@ def looped_body(
                 error: MemwatchError = exc
             else:
                 outcome.result = LeakResult(report, max_growth)
+                warn_inconclusive(report)
                 return
             _reraise(error, nodeid)
 
@@ -176,6 +177,7 @@ def looped_body(
             error: MemwatchError = exc
         else:
             outcome.result = LeakResult(report, max_growth)
+            warn_inconclusive(report)
             return
         _reraise(error, nodeid)
 

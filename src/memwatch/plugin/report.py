@@ -35,8 +35,14 @@ HTML_NAME = "memwatch-pytest.html"
 _MARKDOWN_ROWS = 50
 
 
+def _check_word(passed: bool, detail: str) -> str:
+    if not passed:
+        return "FAILED"
+    return "inconclusive" if detail.startswith("inconclusive") else "ok"  # no_leaks that could not decide
+
+
 def _checks_text(record: ItemRecord | SummaryRow) -> str:
-    return ", ".join(f"{c.check} {'ok' if c.passed else 'FAILED'}" for c in record.checks)
+    return ", ".join(f"{c.check} {_check_word(c.passed, c.detail)}" for c in record.checks)
 
 
 def _by_peak(records: Sequence[ItemRecord]) -> list[ItemRecord]:

@@ -26,10 +26,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from memwatch.config.schema import RegressionConfig
-from memwatch.model.history import Baseline, ResultRow, format_metric
+from memwatch.model.history import Baseline, ResultRow
 from memwatch.model.regression import MetricCheck, RegressionReport, Severity
 from memwatch.stats.compare import decide_change
-from memwatch.units import Gate, parse_gate
+from memwatch.units import Gate, format_value, parse_gate
 
 __all__ = [
     "check_metric",
@@ -194,7 +194,7 @@ def _gate_fails(gate: Gate, base: Baseline, current: ResultRow, cfg: RegressionC
 
 
 def _describe(row: ResultRow, delta: float, relative: float | None, word: str) -> str:
-    amount = format_metric(delta, row.unit, signed=True)
+    amount = format_value(delta, row.unit, signed=True)
     pct = f" ({relative * 100:+.1f}%)" if relative is not None else ""
     return f"{row.metric} went {word} {amount}{pct}"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 from typing import Any
 
 from memwatch.model.base import Record
@@ -18,7 +17,7 @@ from memwatch.model.pytest import ItemRecord, PytestSession
 from memwatch.model.suite import Chart, CheckOutcome, SuiteReport
 from memwatch.model.timeline import RunResult
 from memwatch.reporters.svg import render_chart
-from memwatch.units import format_duration, format_size
+from memwatch.units import format_duration, format_size, format_value
 
 __all__ = ["render_html", "run_chart"]
 
@@ -35,26 +34,12 @@ def _env() -> Any:
     )
 
 
-def _value(value: float, unit: str) -> str:
-    if not math.isfinite(value):
-        return "–"
-    if unit == "bytes":
-        return format_size(value, signed=value < 0)
-    if unit == "ms":
-        return f"{value:.3f} ms"
-    if unit == "s":
-        return format_duration(value)
-    if unit in ("ratio", "%"):
-        return f"{value:.3g}{'%' if unit == '%' else ''}"
-    return f"{value:,.0f}" if value.is_integer() else f"{value:,.4g}"
-
-
 def _when(ts: float) -> str:
     return _dt.datetime.fromtimestamp(ts, tz=_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _section(outcome: CheckOutcome) -> dict[str, Any]:
-    metrics = [(k, _value(v, outcome.units.get(k, ""))) for k, v in sorted(outcome.metrics.items())]
+    metrics = [(k, format_value(v, outcome.units.get(k, ""))) for k, v in sorted(outcome.metrics.items())]
     return {
         "anchor": f"{outcome.component}-{outcome.check}",
         "title": f"{outcome.component} · {outcome.check}",

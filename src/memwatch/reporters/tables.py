@@ -9,34 +9,17 @@ import datetime as _dt
 import math
 
 from memwatch.model.timeline import BenchmarkResult, ComparisonResult, MetricDelta, RunResult
-from memwatch.units import format_duration, format_size
+from memwatch.units import format_value
 
 __all__ = [
     "Table",
     "benchmark_table",
     "comparison_tables",
-    "fmt_value",
     "phase_table",
     "run_facts",
 ]
 
 Table = tuple[list[str], list[list[str]]]
-
-
-def fmt_value(value: float | None, unit: str, *, signed: bool = False) -> str:
-    """A figure for people: sizes in KiB/MiB/GiB, seconds as s/ms, counts with separators."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    if unit == "bytes":
-        return format_size(value, signed=signed)
-    if unit == "seconds":
-        if value == 0:
-            return "0 s"
-        text = format_duration(abs(value))
-        return ("-" if value < 0 else "+" if signed else "") + text
-    if unit == "items/s":
-        return f"{value:+,.1f}/s" if signed else f"{value:,.1f}/s"
-    return f"{value:+,.0f}" if signed else f"{value:,.0f}"
 
 
 def _exit_text(run: RunResult) -> str:
@@ -70,16 +53,16 @@ def run_facts(run: RunResult) -> list[tuple[str, str]]:
         when = _dt.datetime.fromtimestamp(tl.started_at, tz=_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         facts.append(("started", when))
     facts += [
-        ("duration", fmt_value(run.duration, "seconds")),
+        ("duration", format_value(run.duration, "seconds")),
         (
             "peak",
-            f"{fmt_value(run.peak, unit)} ({run.primary_signal}, {run.peak_source or 'sampled'}){peak_at}",
+            f"{format_value(run.peak, unit)} ({run.primary_signal}, {run.peak_source or 'sampled'}){peak_at}",
         ),
-        ("start -> end", f"{fmt_value(run.start_memory, unit)} -> {fmt_value(run.end_memory, unit)}"),
-        ("growth", fmt_value(run.growth, unit, signed=True)),
+        ("start -> end", f"{format_value(run.start_memory, unit)} -> {format_value(run.end_memory, unit)}"),
+        ("growth", format_value(run.growth, unit, signed=True)),
         (
             "samples",
-            f"{len(tl)} every {fmt_value(tl.interval, 'seconds')} ({tl.mode} mode; "
+            f"{len(tl)} every {format_value(tl.interval, 'seconds')} ({tl.mode} mode; "
             f"{tl.late_samples} late, {tl.missed_samples} missed"
             + (f"; downsampled x{tl.downsampled}" if tl.downsampled > 1 else "")
             + ")",
@@ -100,11 +83,11 @@ def phase_table(run: RunResult) -> Table:
         [
             "  " * s.depth + s.name,
             f"{s.start:.2f} s",
-            fmt_value(s.duration, "seconds"),
-            fmt_value(s.start_memory, unit),
-            fmt_value(s.peak_memory, unit),
-            fmt_value(s.end_memory, unit),
-            fmt_value(s.delta_memory, unit, signed=True),
+            format_value(s.duration, "seconds"),
+            format_value(s.start_memory, unit),
+            format_value(s.peak_memory, unit),
+            format_value(s.end_memory, unit),
+            format_value(s.delta_memory, unit, signed=True),
         ]
         for s in run.phase_stats
     ]
@@ -115,9 +98,9 @@ def _delta_row(label: str, d: MetricDelta) -> list[str]:
     percent = "–" if d.percent is None else f"{d.percent:+.1f}%"
     return [
         label,
-        fmt_value(d.before, d.unit),
-        fmt_value(d.after, d.unit),
-        fmt_value(d.delta, d.unit, signed=True),
+        format_value(d.before, d.unit),
+        format_value(d.after, d.unit),
+        format_value(d.delta, d.unit, signed=True),
         percent,
         d.verdict,
     ]
@@ -145,6 +128,6 @@ def benchmark_table(bench: BenchmarkResult) -> Table:
     for metric, summary in sorted(bench.summary.items(), key=lambda kv: (order.get(kv[0], 3), kv[0])):
         unit = units.get(metric, "")
         rows.append(
-            [metric] + [fmt_value(summary.get(k), unit) for k in ("mean", "median", "stdev", "min", "max")]
+            [metric] + [format_value(summary.get(k), unit) for k in ("mean", "median", "stdev", "min", "max")]
         )
     return headers, rows

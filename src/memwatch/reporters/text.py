@@ -9,10 +9,10 @@ from memwatch.reporters.tables import (
     Table,
     benchmark_table,
     comparison_tables,
-    fmt_value,
     phase_table,
     run_facts,
 )
+from memwatch.units import format_value
 
 __all__ = ["render", "table"]
 
@@ -70,7 +70,7 @@ def _benchmark(bench: BenchmarkResult) -> list[str]:
         *table(benchmark_table(bench)),
     ]
     runs = [
-        f"  run {i + 1}: {fmt_value(t, 'seconds')}, peak {fmt_value(p, 'bytes')}"
+        f"  run {i + 1}: {format_value(t, 'seconds')}, peak {format_value(p, 'bytes')}"
         for i, (t, p) in enumerate(zip(bench.wall_times, bench.peaks, strict=True))
     ]
     failed = [i + 1 for i, r in enumerate(bench.runs) if r.exit != "exited" or r.exit_code != 0]

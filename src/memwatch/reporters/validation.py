@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
-from memwatch.model.suite import CheckOutcome, SuiteReport
-from memwatch.units import format_duration, format_size
+from memwatch.model.suite import SuiteReport
+from memwatch.units import format_duration, format_value
 
 __all__ = ["render_markdown", "render_text"]
 
 _ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌", "error": "💥", "skipped": "⏭️"}
-
-
-def _metric(outcome: CheckOutcome, key: str) -> str:
-    value = outcome.metrics[key]
-    unit = outcome.units.get(key, "")
-    if not math.isfinite(value):
-        return "–"
-    if unit == "bytes":
-        return format_size(value, signed=value < 0)
-    if unit == "ms":
-        return f"{value:.3f} ms"
-    number = f"{value:,.0f}" if value.is_integer() else f"{value:,.4g}"
-    return f"{number}{' ' + unit if unit and unit != 'count' else ''}"
 
 
 def _md_cell(text: str) -> str:
@@ -47,7 +32,10 @@ def render_markdown(report: SuiteReport) -> str:
     for o in notable:
         lines += ["", f"### {_ICON[o.status]} {o.component} · {o.check}", "", o.summary]
         if o.metrics:
-            lines += ["", *(f"- {k}: {_metric(o, k)}" for k in sorted(o.metrics))]
+            lines += [
+                "",
+                *(f"- {k}: {format_value(o.metrics[k], o.units.get(k, ''))}" for k in sorted(o.metrics)),
+            ]
         if o.details:
             lines += [
                 "",
