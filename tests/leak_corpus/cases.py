@@ -56,6 +56,8 @@ LEAKS: tuple[Case, ...] = (
         "python",
     ),
     Case("finalizers", leaky.finalizers, True, "weakref.finalize registry", "python"),
+    Case("slow_leak", leaky.slow_leak, True, "leaky._SLOW_KEPT", "python"),
+    Case("slow_sparse_leak", leaky.slow_sparse_leak, True, "leaky._SLOW_EVERY_FIFTH", "python"),
     Case("ctypes_malloc", native.malloc_leak, True, None, "native"),
     Case("fd_leak", leaky.fd_leak, True, None, "fds"),
     Case("thread_leak", leaky.thread_leak, True, "thread Thread-", "threads"),
@@ -79,6 +81,9 @@ CLEAN: tuple[Case, ...] = (
     Case("numpy_temporaries", clean.numpy_temporaries, False),
     Case("same_logger", clean.same_logger, False),
     Case("ctypes_malloc_free", native.malloc_free, False),
+    Case("slow_plateau", clean.slow_plateau, False),
+    Case("slow_sawtooth", clean.slow_sawtooth, False),
+    Case("slow_warmup", clean.slow_warmup, False),
     Case("fd_open_close", clean.fd_open_close, False),
     Case("thread_start_join", clean.thread_start_join, False),
 )

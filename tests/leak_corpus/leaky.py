@@ -310,6 +310,8 @@ def reset() -> None:
     _ARRAYS.clear()
     _PAYLOADS.clear()
     _CALLBACKS.clear()
+    _SLOW_KEPT.clear()
+    _SLOW_EVERY_FIFTH.clear()
     sys.modules.pop("corpus_plugins", None)
     _PLUGINS.__dict__.pop("loaded", None)
     if hasattr(_LOCAL, "seen"):
@@ -319,3 +321,34 @@ def reset() -> None:
     ]:  # type: ignore[attr-defined]
         finalizer.detach()
     _RESOURCES.clear()
+
+
+# --- millisecond-scale leaks ----------------------------------------------------------
+
+
+def _busy(ms: float) -> None:
+    import time
+
+    end = time.perf_counter() + ms / 2000.0
+    while time.perf_counter() < end:
+        pass
+    time.sleep(ms / 2000.0)
+
+
+_SLOW_KEPT: list[bytes] = []
+
+
+def slow_leak() -> None:
+    """A 4 ms call that keeps 1 KB every time."""
+    _busy(4.0)
+    _SLOW_KEPT.append(bytes(1000) + str(next(_counter)).encode())
+
+
+_SLOW_EVERY_FIFTH: list[bytes] = []
+
+
+def slow_sparse_leak() -> None:
+    """A 3 ms call that keeps 5 KB every fifth call."""
+    _busy(3.0)
+    if next(_counter) % 5 == 0:
+        _SLOW_EVERY_FIFTH.append(bytes(5000))

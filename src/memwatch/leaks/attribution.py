@@ -24,6 +24,7 @@ import atexit
 import collections
 import contextlib
 import gc
+import math
 import os
 import sys
 import time
@@ -80,13 +81,20 @@ def attribute(
     nframes: int = 10,
     max_paths: int = 3,
     freeze: bool = False,
+    seconds: float = math.inf,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Generator[int, None, Attribution]:
     """Run the windows (see the module docstring); yields batch sizes.
 
     ``freeze``: the caller owns the frozen generation (see :func:`memwatch.leaks.engine.measure`);
     it is used to make collections cheap and unfrozen before retention paths are searched.
+    ``seconds`` is the time left in the caller's budget: the window stops its rounds
+    early and the survivor batch shrinks so that the whole attribution fits (a note
+    says what was cut); a trend needs at least 3 window rounds, else the window only
+    gives the allocation sites.
     """
-    began = time.perf_counter()
+    began = clock()
+    deadline = began + seconds
     batch = window_batch(batch)
     out = Attribution(batch=batch)
     started = not tracemalloc.is_tracing()
@@ -94,37 +102,58 @@ def attribute(
         tracemalloc.start(nframes)
     readings = np.full((rounds + 1, len(WINDOW_SIGNALS)), np.nan)
     before = after = None
+    done = 0
+    per_call = 0.0
     try:
+        t0 = clock()
         yield batch  # let tracemalloc's own start-up allocations settle
+        per_call = (clock() - t0) / batch  # a traced call
         settle(freeze)
         if detail:
             before = tracemalloc.take_snapshot()
         _read(readings[0])
         for rnd in range(1, rounds + 1):
+            # keep the time for this round, and for the survivor batch after the window
+            if clock() + per_call * batch * (2 if detail else 1) > deadline:
+                break
             yield batch
             gc.collect()
             _read(readings[rnd])
+            done = rnd
         if detail:
             after = tracemalloc.take_snapshot()
     finally:
         if started:
             tracemalloc.stop()
+    if done < rounds:
+        out.notes.append(
+            f"the attribution window ran {done} of {rounds} rounds to stay within the time budget"
+        )
+    readings = readings[: done + 1]
+    rounds = done
     out.calls = batch * (rounds + 1)
     calls_axis = np.arange(rounds + 1, dtype=np.float64) * batch
     for i, name in enumerate(WINDOW_SIGNALS):
         series = readings[:, i]
-        if np.isnan(series).any():
+        if np.isnan(series).any() or rounds < 3:
             continue
         out.window[name] = series
         out.trends[name] = assess(series, calls_axis, stretches=min(4, rounds), alpha=0.05)
-    if before is not None and after is not None:
+    if before is not None and after is not None and rounds > 0:
         out.sites = _sites(before, after, batch * rounds)
     del before, after
     if detail:
-        extra = max(batch, 20)
-        out.types, out.paths = yield from _survivors(extra, max_paths, freeze)
-        out.calls += extra
-    out.seconds = time.perf_counter() - began
+        # an untraced call costs about a third of a traced one; keep 0.15 s for the paths
+        left = deadline - clock() - 0.15
+        affordable = int(left / max(per_call / 3, 1e-9)) if math.isfinite(left) else 1 << 30
+        extra = min(max(batch, 20), affordable)
+        if extra >= 2:
+            budget = min(0.15, max(deadline - clock(), 0.0))
+            out.types, out.paths = yield from _survivors(extra, max_paths, freeze, budget)
+            out.calls += extra
+        else:
+            out.notes.append("no time was left in the time budget to look for retention paths")
+    out.seconds = clock() - began
     return out
 
 
@@ -162,7 +191,7 @@ def _own_file(filename: str) -> bool:
 
 
 def _survivors(
-    calls: int, max_paths: int, freeze: bool
+    calls: int, max_paths: int, freeze: bool, budget: float = 0.15
 ) -> Generator[int, None, tuple[tuple[TypeGrowth, ...], tuple[RetentionPath, ...]]]:
     # Everything alive now goes out of the way (frozen, or listed by id); the collector is
     # off during the batch, so new container objects stay young; a collection of the young
@@ -209,7 +238,7 @@ def _survivors(
         samples.append(sample)
         inside.update(_held_by(sample, depth=3))
     del survivors
-    paths = _paths_to(samples, max_paths, registered)
+    paths = _paths_to(samples, max_paths, registered, budget)
     del samples
     if not paths:
         grown, direct = yield from _growing_containers(calls)

@@ -87,6 +87,7 @@ def _protocol(
             "process-wide)"
         )
     try:
+        began = time.perf_counter()
         notes: list[str] = []
         if reset:
             notes.extend(caches.reset_caches())
@@ -98,7 +99,8 @@ def _protocol(
             if result.finding == "growing":
                 # A native leak has no Python objects to attribute: only the confirmation window.
                 detail = attribute_leaks and result.signal != "native_heap"
-                window = yield from attribute(result.batch, detail=detail, freeze=freeze)
+                left = plan.time_budget - (time.perf_counter() - began)
+                window = yield from attribute(result.batch, detail=detail, freeze=freeze, seconds=left)
         finally:
             if freeze:
                 gc.unfreeze()
