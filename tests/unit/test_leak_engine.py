@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from memwatch.config.schema import SeverityBytes
 from memwatch.leaks.attribution import Attribution
 from memwatch.leaks.engine import Measurement, Plan, _choose_batch, evaluate
 from memwatch.leaks.verdict import build_report
@@ -13,6 +14,7 @@ from memwatch.stats.trend import assess
 NAMES = ("py_blocks", "native_heap", "fds", "threads", "rss")
 ROUNDS = 12
 BATCH = 100
+THRESHOLDS = SeverityBytes().model_dump()
 
 
 def measurement(**series: np.ndarray) -> Measurement:
@@ -53,7 +55,7 @@ def test_native_heap_alone_is_a_native_leak() -> None:
     m = measurement(native_heap=8e6 + 204_800 * R)
     assert evaluate(m, Plan(), final=False)
     assert (m.verdict, m.deciding) == ("leak", "native_heap")
-    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1)
+    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1, thresholds=THRESHOLDS)
     assert report.kind == "native"
     assert report.bytes_per_iteration == pytest.approx(2048)
     assert report.severity == "trace"
@@ -65,7 +67,7 @@ def test_rss_alone_never_decides() -> None:
     m = measurement(rss=5e7 + 1e6 * R)
     assert evaluate(m, Plan(), final=False)
     assert m.verdict == "clean"
-    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1)
+    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1, thresholds=THRESHOLDS)
     rss = report.growth_per_iteration["rss"]
     assert rss.role == "confirms"
     assert not rss.decided
@@ -105,7 +107,7 @@ def test_confirmation_window_overturns_a_filled_structure() -> None:
         window={"py_heap": flat, "py_blocks": flat},
         trends={"py_heap": assess(flat), "py_blocks": assess(flat)},
     )
-    report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1)
+    report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1, thresholds=THRESHOLDS)
     assert report.verdict == "clean"
     assert not report.leak_detected
     assert "stopped in the confirmation window" in report.reason
@@ -122,7 +124,7 @@ def test_window_gives_the_python_bytes() -> None:
         window={"py_heap": heap, "py_blocks": blocks},
         trends={"py_heap": assess(heap, axis), "py_blocks": assess(blocks, axis)},
     )
-    report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1)
+    report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1, thresholds=THRESHOLDS)
     assert report.verdict == "leak"
     assert report.kind == "python"
     assert report.bytes_per_iteration == pytest.approx(300.0)

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from memwatch.config.options import leak_options
 from memwatch.config.schema import load_config
 from memwatch.config.target import load_exception, resolve_target
 from memwatch.errors import OperationError
@@ -14,7 +15,6 @@ from memwatch.leaks.isolate import run_isolated
 from memwatch.leaks.runner import detect_leaks
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.leaks import LeakReport
-from memwatch.units import parse_duration, parse_size
 
 __all__ = ["command"]
 
@@ -79,26 +79,22 @@ def command(
     2 a bad target or option, 3 the operation raised or crashed. Defaults come from
     the 'leaks' section of memwatch.yaml or [tool.memwatch.leaks] in pyproject.toml.
     """
-    config = load_config().leaks
-    budget = parse_size(max_growth) if max_growth is not None else config.max_growth
-    seconds = parse_duration(time_budget) if time_budget is not None else config.time_budget
-    expected = tuple(load_exception(name) for name in expect)
-    options: dict[str, Any] = {
-        "iterations": iterations if iterations is not None else config.iterations,
-        "warmup": warmup if warmup is not None else config.warmup,
-        "max_growth": budget,
-        "time_budget": seconds,
-        "attribute": not no_attribution,
-        "reset_caches": config.reset_caches,
-        "severity": config.severity.model_dump(),
+    flags: dict[str, Any] = {
+        "iterations": iterations,
+        "warmup": warmup,
+        "max_growth": max_growth,
+        "time_budget": time_budget,
+        "attribute": False if no_attribution else None,
     }
+    options = leak_options(door=flags, config=load_config())
+    expected = tuple(load_exception(name) for name in expect)
     try:
         report: LeakReport
         if isolate:
-            report = run_isolated(target, expected_exceptions=expected, **options)
+            report = run_isolated(target, expected_exceptions=expected, **options.as_kwargs())
         else:
             func = resolve_target(target, no_args=True)
-            report = detect_leaks(func, expected_exceptions=expected, **options)
+            report = detect_leaks(func, expected_exceptions=expected, options=options)
     except OperationError as exc:
         if exc.traceback_text:
             click.echo(exc.traceback_text.rstrip(), err=True)

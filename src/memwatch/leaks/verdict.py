@@ -19,7 +19,6 @@ import numpy as np
 from memwatch.leaks.attribution import Attribution
 from memwatch.leaks.engine import SIGNAL_UNITS, Measurement
 from memwatch.model.leaks import (
-    DEFAULT_SEVERITY,
     RESOURCE_KINDS,
     GrowthEstimate,
     LeakReport,
@@ -72,7 +71,7 @@ def build_report(
     budget: int,
     duration: float,
     expected_raised: int = 0,
-    thresholds: dict[str, int] | None = None,
+    thresholds: dict[str, int],
 ) -> LeakReport:
     verdict, deciding, reason = m.verdict, m.deciding, m.reason
     all_notes = [*notes, *m.notes]
@@ -178,7 +177,7 @@ def build_report(
         types=window.types if window and leak else (),
         retention_paths=window.paths if window and leak else (),
         notes=tuple(all_notes + (window.notes if window else [])),
-        thresholds=dict(thresholds or DEFAULT_SEVERITY),
+        thresholds=dict(thresholds),
         attribution_seconds=window.seconds if window else 0.0,
     )
 

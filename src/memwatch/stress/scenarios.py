@@ -57,7 +57,9 @@ MiB = 2**20
 @dataclass(frozen=True)
 class StressOptions:
     """Knobs of every scenario; sizes in bytes, times in seconds. ``load`` is passed to
-    ``func`` by the scenarios other than ramp (as its only argument) when set."""
+    ``func`` by the scenarios other than ramp (as its only argument) when set. With
+    ``factory`` (``module:callable``) each call in the child is one component lifecycle
+    (:func:`memwatch.config.lifecycle.component_operation`): create, ``func(component)``, close."""
 
     limit: int = 512 * MiB
     cap_method: CapMethod = "auto"
@@ -85,6 +87,7 @@ class StressOptions:
     rate_target: float = 1e6
     hourly_target: float = 100e6
     band: float = 0.10
+    factory: str | None = None
 
 
 def _child(
@@ -103,7 +106,7 @@ def _child(
         limit=opts.limit,
         target=target,
         args=args,
-        params=dict(params or {}),
+        params={**(params or {}), **({"factory": opts.factory} if opts.factory else {})},
         cap_method=opts.cap_method,
         timeout=timeout or opts.timeout,
         grace=opts.grace,
