@@ -227,8 +227,13 @@ class ObjectPool(Generic[T]):
         if not record[1]:
             raise self._release_error(obj)
         record[1] = False  # at once: a racing second release now fails
-        if record[2] is not None:
-            self._reset(record)
+        reset = record[2]
+        if reset is not None:
+            try:
+                reset()
+            except BaseException:
+                self._reset_failed(record)
+                raise
         if self.ttl is not None:
             record[3] = time.monotonic()
             self._idle.append(record)
@@ -322,17 +327,13 @@ class ObjectPool(Generic[T]):
             self._counts["misses"] += 1
         return obj
 
-    def _reset(self, record: list[Any]) -> None:
-        """Call the object's ``reset()``; one that raises drops the object, and the error propagates."""
-        try:
-            record[2]()
-        except BaseException:
-            with self._lock:
-                obj = self._disown(record)
-                self._forget(1, reset_failures=1)
-                self._freed.notify()
-            _close(obj)
-            raise
+    def _reset_failed(self, record: list[Any]) -> None:
+        """The object's ``reset()`` raised: drop and close it, freeing its place."""
+        with self._lock:
+            obj = self._disown(record)
+            self._forget(1, reset_failures=1)
+            self._freed.notify()
+        _close(obj)
 
     def _after_release(self) -> None:
         """A waiter to wake, or a closed pool whose returning objects must be closed."""
