@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import threading
 import time
 
@@ -157,3 +158,82 @@ def test_acquire_times_out_with_a_clear_error_under_contention() -> None:
     assert all("all 2 (max_size) are in use" in o for o in timeouts)
     s = pool.stats
     assert (s["timeouts"], s["in_use"], s["idle"]) == (THREADS - 2, 0, 2)
+
+
+class Buf:
+    """A plain object (no reset, no PoolableObject): the lock-free fast path all the way."""
+
+    def __init__(self) -> None:
+        self.data = bytearray(64)
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("ttl", [None, 30.0])
+@pytest.mark.parametrize("with_shrink", [False, True])
+def test_eight_threads_hammering_the_fast_path(ttl: float | None, with_shrink: bool) -> None:
+    """8 threads, no sleeps, tiny switch interval: no object lent twice, none lost, max_size held."""
+    pool: ObjectPool[Buf] = ObjectPool(Buf, min_size=1, max_size=3, ttl=ttl)
+    holders: dict[int, int] = {}
+    guard = threading.Lock()
+    errors: list[str] = []
+    peak = [0]
+    seen: set[int] = set()
+    stop = threading.Event()
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+
+    def worker(index: int) -> None:
+        for _ in range(3_000):
+            try:
+                obj = pool.acquire(timeout=30)
+            except Exception as exc:  # pragma: no cover - reported by the assertion
+                errors.append(f"{index}: {type(exc).__name__}: {exc}")
+                return
+            with guard:
+                if id(obj) in holders:
+                    errors.append(f"{index}: lent while held by {holders[id(obj)]}")
+                if obj.closed:
+                    errors.append(f"{index}: a closed object was lent")
+                holders[id(obj)] = index
+                seen.add(id(obj))
+                peak[0] = max(peak[0], len(holders))
+            obj.data[0] = index  # use it
+            with guard:
+                del holders[id(obj)]
+            pool.release(obj)
+
+    def shrinker() -> None:
+        while not stop.is_set():
+            pool.shrink(0.5)
+            time.sleep(0.001)
+
+    helper = threading.Thread(target=shrinker) if with_shrink else None
+    try:
+        if helper is not None:
+            helper.start()
+        _run_threads(worker, 8)
+    finally:
+        stop.set()
+        if helper is not None:
+            helper.join(10)
+        sys.setswitchinterval(old)
+
+    assert errors == []
+    assert peak[0] <= 3
+    s = pool.stats
+    assert s["in_use"] == 0
+    assert s["acquired"] == s["released"] == 8 * 3_000
+    assert s["hits"] + s["misses"] == 8 * 3_000
+    # None lost: every object made is either idle now or was closed, never both, never neither.
+    assert s["objects_created"] - s["closed"] == s["idle"]
+    assert s["idle"] <= 3
+    if not with_shrink:
+        assert s["objects_created"] <= 3
+    idle = pool._idle_objects()
+    assert len({id(o) for o in idle}) == len(idle)  # no object twice in the idle stack
+    assert not any(o.closed for o in idle)
+    pool.close()
+    assert all(o.closed for o in idle)

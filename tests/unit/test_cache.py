@@ -666,3 +666,50 @@ def test_adaptive_accounting_invariants(batch: int, ops: list[tuple[str, int, in
         assert s["size"] == len(held) <= 8
         assert s["item_bytes"] == sum(v + estimate_size(k) + ENTRY_OVERHEAD for k, v in held.items())
     cache.close()
+
+
+# -- cost of the extras: O(1) per operation ---------------------------------------------------
+def test_adaptive_put_measures_only_the_new_value() -> None:
+    """The accounting is a running total: each put sizes its own value once, never the items held."""
+    calls: list[int] = []
+
+    def sizeof(value: Any) -> int:
+        calls.append(value)
+        return 100
+
+    cache = AdaptiveCache(max_size=50, max_memory_mb=0.1, sizeof=sizeof)
+    for i in range(500):
+        cache.put(i, i)
+    assert calls == list(range(500))
+    assert cache.size == 50
+    s = cache.stats
+    assert s["item_bytes"] == 50 * (100 + sys.getsizeof(1) + ENTRY_OVERHEAD)
+    cache.close()
+
+
+def test_ttl_expiry_heap_stays_bounded_under_overwrites() -> None:
+    clock = Clock()
+    cache = TTLCache(default_ttl=60, max_size=10, timer=clock)
+    for i in range(10_000):
+        cache.put(i % 5, i)  # the same five keys, overwritten: 9,995 stale heap entries
+    assert len(cache._heap) <= 2 * 5 + 64 + 1
+    assert cache.size == 5
+    clock.now += 61
+    assert cache.expire() == 5
+    assert len(cache._heap) == 0
+    cache.close()
+
+
+def test_ttl_overwrite_gets_a_fresh_time_to_live() -> None:
+    clock = Clock()
+    seen, cb = recorder()
+    cache = TTLCache(default_ttl=10, timer=clock, on_evict=cb)
+    cache.put("k", 1)
+    clock.now += 8
+    cache.put("k", 2)  # a new ttl from now: the first entry's expiry must not remove it
+    clock.now += 8
+    assert cache.get("k") == 2
+    assert seen == []
+    clock.now += 3
+    assert cache.get("k") is None
+    assert seen == [("k", 2)]

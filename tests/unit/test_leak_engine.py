@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from memwatch.config.schema import SeverityBytes
 from memwatch.leaks.attribution import Attribution
 from memwatch.leaks.engine import Measurement, Plan, _choose_batch, evaluate
 from memwatch.leaks.verdict import build_report, decide
@@ -14,6 +15,7 @@ from memwatch.stats.trend import assess
 NAMES = ("py_blocks", "native_heap", "fds", "threads", "rss")
 ROUNDS = 12
 BATCH = 100
+THRESHOLDS = SeverityBytes().model_dump()
 
 
 def measurement(**series: np.ndarray) -> Measurement:
@@ -46,7 +48,7 @@ def test_growing_blocks_is_a_python_leak() -> None:
     m = measurement(py_blocks=50_000 + 200 * R, rss=5e7 + 40_000 * R)
     assert evaluate(m, Plan(), final=False)
     assert (m.finding, m.signal) == ("growing", "py_blocks")
-    d = decide(m, None, budget=0)
+    d = decide(m, None, budget=0, thresholds=THRESHOLDS)
     assert (d.verdict, d.deciding, d.kind) == ("leak", "py_blocks", "python")
     assert "Theil–Sen 2 blocks per call, 95% CI 2 blocks to 2 blocks" in d.reason
 
@@ -55,7 +57,7 @@ def test_native_heap_alone_is_a_native_leak() -> None:
     m = measurement(native_heap=8e6 + 204_800 * R)
     assert evaluate(m, Plan(), final=False)
     assert (m.finding, m.signal) == ("growing", "native_heap")
-    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1)
+    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1, thresholds=THRESHOLDS)
     assert (report.verdict, report.kind) == ("leak", "native")
     assert report.bytes_per_iteration == pytest.approx(2048)
     assert report.severity == "trace"
@@ -67,7 +69,7 @@ def test_rss_alone_never_decides() -> None:
     m = measurement(rss=5e7 + 1e6 * R)
     assert evaluate(m, Plan(), final=False)
     assert m.finding == "settled"
-    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1)
+    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1, thresholds=THRESHOLDS)
     assert report.verdict == "clean"
     rss = report.growth_per_iteration["rss"]
     assert rss.role == "confirms"
@@ -86,7 +88,7 @@ def test_bounded_patterns_are_clean(blocks: np.ndarray) -> None:
     m = measurement(py_blocks=blocks)
     assert evaluate(m, Plan(), final=False)
     assert m.finding == "settled"
-    assert decide(m, None, budget=0).verdict == "clean"
+    assert decide(m, None, budget=0, thresholds=THRESHOLDS).verdict == "clean"
 
 
 def test_irregular_growth_waits_then_is_inconclusive() -> None:
@@ -97,7 +99,7 @@ def test_irregular_growth_waits_then_is_inconclusive() -> None:
     assert not evaluate(m, Plan(), final=False)
     assert evaluate(m, Plan(), final=True)
     assert (m.finding, m.signal) == ("irregular", "py_blocks")
-    d = decide(m, None, budget=1_000_000)
+    d = decide(m, None, budget=1_000_000, thresholds=THRESHOLDS)
     assert d.verdict == "inconclusive"
     assert "more iterations" in d.reason
 
@@ -111,7 +113,7 @@ def test_confirmation_window_overturns_a_filled_structure() -> None:
         window={"py_heap": flat, "py_blocks": flat},
         trends={"py_heap": assess(flat), "py_blocks": assess(flat)},
     )
-    report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1)
+    report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1, thresholds=THRESHOLDS)
     assert report.verdict == "clean"
     assert not report.leak_detected
     assert "stopped in the confirmation window" in report.reason
@@ -128,23 +130,23 @@ def test_window_gives_the_python_bytes() -> None:
         window={"py_heap": heap, "py_blocks": blocks},
         trends={"py_heap": assess(heap, axis), "py_blocks": assess(blocks, axis)},
     )
-    report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1)
+    report = build_report("t:f", m, window, [], budget=1_000_000, duration=0.1, thresholds=THRESHOLDS)
     assert report.verdict == "growth"  # 300 kB per 1,000 calls, within 1 MB: passes
     assert report.kind == "python"
     assert report.bytes_per_iteration == pytest.approx(300.0)
     assert report.passed
     assert report.leak_detected
     report.raise_for_leaks()
-    over = build_report("t:f", m, window, [], budget=299_999, duration=0.1)
+    over = build_report("t:f", m, window, [], budget=299_999, duration=0.1, thresholds=THRESHOLDS)
     assert (over.verdict, over.passed, over.failed) == ("leak", False, True)
-    edge = build_report("t:f", m, window, [], budget=300_000, duration=0.1)
+    edge = build_report("t:f", m, window, [], budget=300_000, duration=0.1, thresholds=THRESHOLDS)
     assert edge.verdict == "growth"  # exactly the budget is within it
 
 
 def test_fds_with_blocks_is_an_fd_leak_whatever_the_budget() -> None:
     m = measurement(py_blocks=50_000 + 300 * R, fds=12.0 + 10 * R)
     assert evaluate(m, Plan(), final=False)
-    d = decide(m, None, budget=10**12)
+    d = decide(m, None, budget=10**12, thresholds=THRESHOLDS)
     assert (d.verdict, d.deciding, d.kind, d.severity) == ("leak", "fds", "fds", "critical")
     assert "name the leak" in d.notes[0]
 
@@ -152,9 +154,9 @@ def test_fds_with_blocks_is_an_fd_leak_whatever_the_budget() -> None:
 def test_too_few_rounds_is_inconclusive_with_the_shortfall() -> None:
     m = measurement()
     m.shortfall = "only 3 rounds of about 100 calls fit in the time budget of 1 s"
-    d = decide(m, None, budget=1_000_000)
+    d = decide(m, None, budget=1_000_000, thresholds=THRESHOLDS)
     assert (d.verdict, d.reason) == ("inconclusive", m.shortfall)
-    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1)
+    report = build_report("t:f", m, None, [], budget=1_000_000, duration=0.1, thresholds=THRESHOLDS)
     assert (report.passed, report.failed) == (False, False)
     report.raise_for_leaks()  # no leak was found: nothing to raise
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from memwatch.config.schema import SeverityBytes
 from memwatch.errors import LeakDetected
 from memwatch.model.base import dump_document, load_document, read_document, write_document
 from memwatch.model.leaks import (
@@ -18,6 +19,9 @@ from memwatch.model.leaks import (
     TypeGrowth,
     severity_for,
 )
+
+#: the schema's severity thresholds (5 / 20 / 50 MB per 1,000 calls)
+DEFAULTS = SeverityBytes().model_dump()
 
 
 def estimate(signal: str = "py_blocks", decided: bool = True, per: float = 2.0) -> GrowthEstimate:
@@ -50,7 +54,7 @@ def report(
         verdict=verdict or ("leak" if leak else "clean"),  # type: ignore[arg-type]
         reason="py_blocks grew on every one of 4 stretches" if leak else "no signal grew",
         leak_detected=leak,
-        severity=severity_for(leak, bytes_per_iteration * 1000),
+        severity=severity_for(leak, bytes_per_iteration * 1000, DEFAULTS),
         kind="python" if leak else "none",
         deciding_signal="py_blocks" if leak else "",
         signals=(estimate(), estimate("native_heap", decided=False, per=0.0)),
@@ -88,11 +92,11 @@ def report(
     ],
 )
 def test_severity_defaults(leak: bool, per_1000: float, expected: str) -> None:
-    assert severity_for(leak, per_1000) == expected
+    assert severity_for(leak, per_1000, DEFAULTS) == expected
 
 
 def test_severity_thresholds_are_configurable() -> None:
-    assert severity_for(True, 2_000, {"minor": 1_000}) == "minor"
+    assert severity_for(True, 2_000, {**DEFAULTS, "minor": 1_000}) == "minor"
 
 
 @pytest.mark.parametrize(

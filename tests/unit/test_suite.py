@@ -48,17 +48,46 @@ def test_plan_follows_levels_and_component_filters() -> None:
     ("components", "checks", "message"),
     [
         ([{"operation": "os.path:join"}], {}, r"components\[0\]\.name: required"),
-        ([{"name": "a", "operation": "nocolon"}], {}, r"components\[0\]\.operation: required"),
+        (
+            [{"name": "a", "operation": "nocolon"}],
+            {},
+            r"components\[0\]\.operation: 'nocolon' is not an import path",
+        ),
         (
             [{"name": "a", "operation": "os.path:join"}, {"name": "a", "operation": "os.path:split"}],
             {},
             "duplicate component name 'a'",
         ),
-        ([{"name": "a", "operation": "os.path:join", "checks": ["leakz"]}], {}, "unknown check 'leakz'"),
+        (
+            [{"name": "a", "operation": "os.path:join", "checks": ["leakz"]}],
+            {},
+            "unknown check 'leakz' \\(did you mean 'leaks'\\?\\)",
+        ),
         ([{"name": "a", "operation": "os.path:join", "factory": 3}], {}, "factory"),
-        ([], {"lekas": {}}, "checks.lekas: unknown check"),
+        ([], {"lekas": {}}, "checks.lekas: unknown check \\(did you mean 'leaks'\\?\\)"),
         ([], {"gc": {"levels": ["weekly"]}}, r"checks\.gc\.levels"),
-        (["x"], {}, r"components\.0: Input should be a valid dictionary"),
+        (["x"], {}, r"components\[0\]: Input should be a valid dictionary"),
+        (
+            [{"name": "a", "opration": "os.path:join"}],
+            {},
+            r"components\[0\]\.opration: unknown key \(did you mean 'operation'\?\)",
+        ),
+        (
+            [{"name": "a", "operation": "os.path:join", "leaks": {"max_growt": "1 kB"}}],
+            {},
+            r"components\[0\]\.leaks\.max_growt: unknown key \(did you mean 'max_growth'\?\)",
+        ),
+        ([], {"leaks": {"fail_on": "trace2"}}, r"checks\.leaks\.fail_on: 'trace2' is not one of budget"),
+        (
+            [{"name": "a", "operation": "os.path:join", "gc": {"levels": ["quick"]}}],
+            {},
+            r"components\[0\]\.gc\.levels: a component's check block cannot set levels",
+        ),
+        (
+            [{"name": "a", "operation": "os.path:join", "mycheck": {}}],
+            {},
+            r"components\[0\]\.mycheck: unknown key",
+        ),
     ],
 )
 def test_bad_suite_config_names_the_key(
@@ -69,23 +98,30 @@ def test_bad_suite_config_names_the_key(
 
 
 @pytest.mark.parametrize(
-    ("severity", "threshold", "status"),
+    ("severity", "threshold", "over_budget", "status"),
     [
-        ("none", "critical", "pass"),
-        ("trace", "critical", "warn"),
-        ("major", "critical", "warn"),
-        ("critical", "critical", "fail"),
-        ("minor", "minor", "fail"),
-        ("trace", "minor", "warn"),
-        ("critical", "never", "warn"),
+        ("none", "critical", False, "pass"),
+        ("trace", "critical", False, "warn"),
+        ("major", "critical", False, "warn"),
+        ("critical", "critical", False, "fail"),
+        ("minor", "minor", False, "fail"),
+        ("trace", "minor", False, "warn"),
+        ("trace", "trace", False, "fail"),
+        ("critical", "never", False, "warn"),
+        ("critical", "never", True, "warn"),
+        ("trace", "budget", False, "warn"),
+        ("critical", "budget", False, "warn"),
+        ("trace", "budget", True, "fail"),
+        ("trace", "critical", True, "fail"),  # a budget is a promise whatever the severity bar
+        ("none", "budget", True, "fail"),
     ],
 )
-def test_policy(severity: str, threshold: str, status: str) -> None:
-    assert status_for(severity, threshold) == status  # type: ignore[arg-type]
+def test_policy(severity: str, threshold: str, over_budget: bool, status: str) -> None:
+    assert status_for(severity, threshold, over_budget) == status  # type: ignore[arg-type]
 
 
 def test_policy_rejects_unknown_threshold() -> None:
-    assert fail_threshold({}) == "critical"
+    assert fail_threshold({}) == "budget"
     with pytest.raises(ConfigError, match="fail_on: 'sometimes'"):
         fail_threshold({"fail_on": "sometimes"})
 

@@ -77,7 +77,7 @@ BENCHMARKS: tuple[BenchSpec, ...] = (
         "allocation_rate",
         "objects/s",
         "min",
-        250_000,
+        1_000_000,  # document 001's object_allocation_rate
         workloads.allocation_rate,
         _median,
         "small objects created per second",
@@ -86,7 +86,7 @@ BENCHMARKS: tuple[BenchSpec, ...] = (
         "pool_rate",
         "pairs/s",
         "min",
-        100_000,
+        2_000_000,  # document 001's pool_allocation_rate
         workloads.pool_rate,
         _median,
         "ObjectPool acquire+release pairs per second (10 KiB objects)",
@@ -95,7 +95,7 @@ BENCHMARKS: tuple[BenchSpec, ...] = (
         "memory_bandwidth",
         "GB/s",
         "min",
-        1.0,
+        1.0,  # document 001's memory_bandwidth (1,000 MB/s)
         workloads.memory_bandwidth,
         _median,
         "numpy copy, bytes copied per second",
@@ -104,7 +104,7 @@ BENCHMARKS: tuple[BenchSpec, ...] = (
         "gc_pause_avg_ms",
         "ms",
         "max",
-        5.0,
+        10.0,  # document 001's gc_pause_avg (0.01 s)
         workloads.gc_pauses,
         _mean,
         "mean garbage-collection pause while churning cyclic garbage",
@@ -113,7 +113,7 @@ BENCHMARKS: tuple[BenchSpec, ...] = (
         "gc_pause_p99_ms",
         "ms",
         "max",
-        50.0,
+        50.0,  # document 001's gc_pause_p99 (0.05 s)
         workloads.gc_pauses,
         _p99,
         "99th percentile garbage-collection pause",
@@ -122,7 +122,10 @@ BENCHMARKS: tuple[BenchSpec, ...] = (
         "cache_hit_rate",
         "fraction",
         "min",
-        0.5,
+        # Not document 001's 0.85: its workload looks up 1,000 keys in a cache of 1,000 (a hit
+        # rate of 1.0 by construction); this one draws Zipf(1.2) keys over ten times the cache,
+        # where LRU reaches 0.73 (seeded, so the same on every machine).
+        0.7,
         workloads.cache_hit_rate,
         _median,
         "LRUCache(1000) hit rate on Zipf(1.2) keys over 10,000",
@@ -131,7 +134,7 @@ BENCHMARKS: tuple[BenchSpec, ...] = (
         "cache_get_latency_us",
         "µs",
         "max",
-        1.0,
+        1.0,  # document 001's cache_access_latency (1 µs)
         workloads.cache_get_latency,
         _median,
         "LRUCache.get on a hit, per call",

@@ -10,13 +10,15 @@ import os
 
 import click
 
+from memwatch.config.options import gc_options
+from memwatch.config.schema import load_config
 from memwatch.config.target import resolve_target
 from memwatch.errors import ConfigError, UsageError
 from memwatch.gcwatch.advisor import advise
 from memwatch.gcwatch.latency import check_iterations
 from memwatch.gcwatch.optimizer import GCOptimizer
 from memwatch.gcwatch.reclamation import measure_reclamation
-from memwatch.gcwatch.validator import GCPerformanceValidator, GCThresholds
+from memwatch.gcwatch.validator import GCPerformanceValidator
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.gc import GCReport
 
@@ -26,15 +28,18 @@ __all__ = ["command"]
 @click.command("gc")
 @click.argument("target")
 @click.option(
-    "-n", "--iterations", default=1000, show_default=True, type=int, help="How many times to call the target."
+    "-n",
+    "--iterations",
+    default=None,
+    type=int,
+    help="How many times to call the target (default: gc.iterations from the config file, else 1000).",
 )
 @click.option(
     "--max-pause-p95",
     "max_p95",
-    default=100.0,
-    show_default=True,
+    default=None,
     type=float,
-    help="Fail (exit 1) when the pause p95 in ms is above this.",
+    help="Fail (exit 1) when the pause p95 in ms is above this (default: gc.pause_p95_ms, else 100).",
 )
 @click.option(
     "--thresholds",
@@ -57,8 +62,8 @@ __all__ = ["command"]
 @click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON document.")
 def command(
     target: str,
-    iterations: int,
-    max_p95: float,
+    iterations: int | None,
+    max_p95: float | None,
     thresholds_text: str | None,
     freeze: bool,
     reclaim: bool,
@@ -71,11 +76,14 @@ def command(
     under a monitor on gc.callbacks, then prints pauses per generation, collections
     per call, objects reclaimed per ms of pause, the latency of calls with and
     without a collection, and tuning advice (--thresholds and --freeze try it).
-    Exit 1 when the pause p95 is above
-    --max-pause-p95, 2 for a bad target or option, 3 when TARGET raises.
+    Limits come from the gc section of memwatch.yaml / [tool.memwatch.gc] (pause p95
+    100 ms by default; --max-pause-p95 overrides it). Exit 1 when a limit is broken,
+    2 for a bad target, option or config, 3 when TARGET raises.
     """
-    n = check_iterations(iterations)
-    validator = GCPerformanceValidator(GCThresholds(max_pause_p95_ms=max_p95))
+    flags = {"iterations": iterations, "thresholds": {"max_pause_p95_ms": max_p95}}
+    options = gc_options(door=flags, config=load_config())
+    n = check_iterations(options.iterations)
+    validator = GCPerformanceValidator(options.thresholds)
     if output and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
         raise UsageError(
             f"cannot write {output}: folder {os.path.dirname(os.path.abspath(output))} does not exist"

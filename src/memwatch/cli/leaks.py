@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from memwatch.config.options import leak_options
 from memwatch.config.schema import load_config
 from memwatch.config.target import load_exception, resolve_target
 from memwatch.errors import EXIT_CHECK_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, OperationError
@@ -20,7 +21,7 @@ from memwatch.leaks.isolate import run_isolated
 from memwatch.leaks.runner import detect_leaks
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.leaks import LeakReport
-from memwatch.units import Size, parse_duration
+from memwatch.units import Size
 
 __all__ = ["command", "exit_code"]
 
@@ -42,8 +43,8 @@ __all__ = ["command", "exit_code"]
 @click.option(
     "--max-growth",
     default=None,
-    help="Budget per 1,000 calls: growth above it is a leak and exits 1 (default: "
-    "leaks.max_growth from memwatch.yaml / pyproject.toml, else 1 MB).",
+    help="Budget per 1,000 calls; a leak above it exits 1 (default: leaks.max_growth "
+    "from memwatch.yaml / pyproject.toml, else 1 MB).",
 )
 @click.option(
     "--time-budget", default=None, help="Time for the measurement (default: leaks.time_budget, else 10s)."
@@ -80,32 +81,31 @@ def command(
     """Decide with statistics whether TARGET (module:callable) leaks memory.
 
     Calls it repeatedly, measures allocated blocks, the native heap, RSS, open files
-    and threads after each round, and decides with a trend test. Exit codes: 0 passed
-    (no growth, or growth within --max-growth), 1 a leak (over the budget, or file
-    descriptors or threads), 2 a bad target or option, 3 the operation raised or
-    crashed, 4 inconclusive. Defaults come from the 'leaks' section of memwatch.yaml
-    or [tool.memwatch.leaks] in pyproject.toml.
+    and threads after each round, and decides with a trend test. Exit codes: 0 no
+    leak (or one within --max-growth, or inconclusive), 1 a leak over the budget,
+    2 a bad target or option, 3 the operation raised or crashed. Defaults come from
+    the 'leaks' section of memwatch.yaml or [tool.memwatch.leaks] in pyproject.toml.
     """
-    config = load_config().leaks
-    budget = Size.parse(max_growth) if max_growth is not None else Size(config.max_growth)
-    seconds = parse_duration(time_budget) if time_budget is not None else config.time_budget
-    expected = tuple(load_exception(name) for name in expect)
-    options: dict[str, Any] = {
-        "iterations": iterations if iterations is not None else config.iterations,
-        "warmup": warmup if warmup is not None else config.warmup,
-        "max_growth": budget.typed or int(budget),  # the text travels to an --isolate child
-        "time_budget": seconds,
-        "attribute": not no_attribution,
-        "reset_caches": config.reset_caches,
-        "severity": config.severity.model_dump(),
+    flags: dict[str, Any] = {
+        "iterations": iterations,
+        "warmup": warmup,
+        "max_growth": max_growth,
+        "time_budget": time_budget,
+        "attribute": False if no_attribution else None,
     }
+    options = leak_options(door=flags, config=load_config())
+    expected = tuple(load_exception(name) for name in expect)
     try:
         report: LeakReport
         if isolate:
-            report = run_isolated(target, expected_exceptions=expected, **options)
+            child = options.as_kwargs()
+            budget = options.max_growth
+            # the text travels to the child, so its report echoes the budget as typed
+            child["max_growth"] = budget.typed if isinstance(budget, Size) and budget.typed else int(budget)
+            report = run_isolated(target, expected_exceptions=expected, **child)
         else:
             func = resolve_target(target, no_args=True)
-            report = detect_leaks(func, expected_exceptions=expected, **options)
+            report = detect_leaks(func, expected_exceptions=expected, options=options)
     except OperationError as exc:
         if exc.traceback_text:
             click.echo(exc.traceback_text.rstrip(), err=True)

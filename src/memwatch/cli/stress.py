@@ -26,7 +26,6 @@ __all__ = ["command", "parse_hours"]
 _SCENARIOS = ("ramp", "spike", "fragmentation", "concurrent", "soak")
 _NUMBER = re.compile(r"^\s*(\d+(\.\d*)?|\.\d+)\s*$")
 MB = 10**6
-DEFAULT_LIMIT = 512 * 2**20
 # Concurrent workers: each thread reserves a stack (8 MiB) under the cap; beyond this
 # the scenario measures thread creation failing, not the code under test.
 MAX_WORKERS = 1024
@@ -121,14 +120,15 @@ def _emit(report: StressReport, as_json: bool, output: str | None) -> int:
     "--limit",
     default=None,
     metavar="SIZE",
-    help="Memory cap of the child, e.g. 512MiB (default 512MiB; harness: CPU pressure + 256MiB).",
+    help="Memory cap of the child, e.g. 512MiB (default: stress.limit from the config file, else "
+    "512MiB; harness: CPU pressure + 256MiB).",
 )
 @click.option(
     "--duration",
-    default="60s",
-    show_default=True,
+    default=None,
     metavar="TIME",
-    help="Soak and harness length; a bare number is hours (1.0), else 30s, 10min, 1h.",
+    help="Soak and harness length; a bare number is hours (1.0), else 30s, 10min, 1h "
+    "(default: stress.duration, else 60s).",
 )
 @click.option("--load", type=int, default=None, help="Argument passed to the target (not in ramp).")
 @click.option("--start", type=int, default=1, show_default=True, help="Ramp: first load tried.")
@@ -144,14 +144,14 @@ def _emit(report: StressReport, as_json: bool, output: str | None) -> int:
 @click.option("--threads", type=int, default=4, show_default=True, help="Concurrent: threads.")
 @click.option("--tasks", type=int, default=4, show_default=True, help="Concurrent: asyncio tasks.")
 @click.option("--iterations", type=int, default=10, show_default=True, help="Concurrent: calls per worker.")
-@click.option("--timeout", default="300s", show_default=True, help="Time limit of one child.")
+@click.option("--timeout", default=None, help="Time limit of one child (default: stress.timeout, else 300s).")
 @click.option(
     "--cap",
     "cap_method",
     type=click.Choice(["auto", "rlimit", "cgroup"]),
-    default="auto",
-    show_default=True,
-    help="How to cap the child: a cgroup v2 group where writable, else RLIMIT_DATA.",
+    default=None,
+    help="How to cap the child: a cgroup v2 group where writable, else RLIMIT_DATA "
+    "(default: stress.cap, else auto).",
 )
 @click.option("--cpu-pressure", type=float, default=None, metavar="MB", help="Harness: MB held in on-phases.")
 @click.option(
@@ -178,7 +178,7 @@ def command(
     target: str,
     scenarios: tuple[str, ...],
     limit: str | None,
-    duration: str,
+    duration: str | None,
     load: int | None,
     start: int,
     max_load: int,
@@ -188,8 +188,8 @@ def command(
     threads: int,
     tasks: int,
     iterations: int,
-    timeout: str,
-    cap_method: str,
+    timeout: str | None,
+    cap_method: str | None,
     cpu_pressure: float | None,
     gpu_pressure: float | None,
     toggle_interval: float | None,
@@ -208,8 +208,16 @@ def command(
     memwatch stress app.jobs:step --scenario spike --scenario soak --duration 10min
     memwatch stress --duration 1.0 --cpu-pressure 500 --gpu-pressure 1000 --toggle-interval 30
     """
-    seconds = parse_hours(duration)
-    child_timeout = parse_duration(timeout)
+    from memwatch.config.options import stress_options
+    from memwatch.config.schema import load_config
+
+    flags = {
+        "duration": parse_hours(duration) if duration is not None else None,
+        "timeout": timeout,
+        "cap_method": cap_method,
+    }
+    resolved = stress_options(door=flags, config=load_config())
+    seconds, child_timeout, cap_method = resolved.duration, resolved.timeout, resolved.cap_method
     if output:
         check_writable(output)  # before the run, which may take an hour
     harness = any(v is not None for v in (cpu_pressure, gpu_pressure, toggle_interval))
@@ -249,7 +257,7 @@ def command(
     from memwatch.stress.scenarios import StressOptions, run_stress
 
     opts = StressOptions(
-        limit=DEFAULT_LIMIT if cap is None else cap,
+        limit=resolved.limit if cap is None else cap,
         cap_method=cap_method,  # type: ignore[arg-type]
         timeout=child_timeout,
         load=load,

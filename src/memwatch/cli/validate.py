@@ -60,17 +60,14 @@ def command(
     from memwatch.suite import run_suite, write_reports
     from memwatch.suite.history import record_report
     from memwatch.suite.output import prepare_report_dir
-    from memwatch.suite.runner import check_components, default_report_dir
+    from memwatch.suite.runner import check_suite, default_report_dir
 
     config = load_config(config_path)
     if not config.components:
         where = config.source or "no memwatch.yaml or [tool.memwatch] found"
         raise ConfigError(f"no components to validate ({where}); see docs/validation.md")
     folder = Path(report_dir) if report_dir else default_report_dir(config)
-    from memwatch.suite.checks import available_checks
-    from memwatch.suite.spec import suite_spec
-
-    check_components(suite_spec(config, available_checks()))  # config errors before anything is created
+    check_suite(config, level or config.level)  # config errors before anything is created or measured
     store = None
     if not no_db:
         from memwatch.store import open_store

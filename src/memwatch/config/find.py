@@ -6,20 +6,37 @@ then is the file loaded and validated (:func:`memwatch.config.schema.load_config
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
-__all__ = ["DEFAULT_FILES", "find_config", "has_section"]
+from memwatch.errors import ConfigError
+
+__all__ = ["DEFAULT_FILES", "find_config", "has_section", "tool_memwatch"]
 
 DEFAULT_FILES = ("memwatch.yaml", "memwatch.yml", "pyproject.toml")
 
 
-def _tool_memwatch(path: Path) -> dict[str, object] | None:
+def tool_memwatch(path: Path, text: str | None = None) -> dict[str, Any] | None:
+    """``[tool.memwatch]`` of a pyproject.toml (None: no such table).
+
+    A file that cannot be read or parsed is a :class:`ConfigError` naming the file and the
+    line, never skipped: skipping it would silently drop the budgets it holds."""
     import tomllib  # only where a pyproject.toml exists (pytest may not have loaded it)
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
+        if text is None:
+            text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = re.search(r"\s*\(at line (\d+), column \d+\)$", message)
+        where = f"{path}:{found.group(1)}" if found else str(path)
+        if found:
+            message = message[: found.start()]
+        raise ConfigError(f"{where}: invalid TOML: {message}") from None
     tool = data.get("tool")
     section = tool.get("memwatch") if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
@@ -33,7 +50,7 @@ def find_config(start: str | Path = ".") -> Path | None:
             path = candidate / name
             if not path.is_file():
                 continue
-            if name == "pyproject.toml" and _tool_memwatch(path) is None:
+            if name == "pyproject.toml" and tool_memwatch(path) is None:
                 continue
             return path
     return None
@@ -43,12 +60,10 @@ def has_section(path: Path, name: str) -> bool:
     """Whether the config file at ``path`` has a top-level section ``name`` (a cheap look:
     TOML is parsed, YAML only scanned for a ``name:`` line at column 0)."""
     if path.suffix == ".toml":
-        section = _tool_memwatch(path)
+        section = tool_memwatch(path)
         return section is not None and name in section
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return True  # let the real loader report it
-    import re
-
     return re.search(rf"^{re.escape(name)}\s*:", text, re.MULTILINE) is not None

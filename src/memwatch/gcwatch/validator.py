@@ -8,30 +8,35 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from memwatch.config.options import gc_options
 from memwatch.errors import ConfigError
 from memwatch.gcwatch.latency import measure_latency_async
 from memwatch.model.gc import GCCheck, GCReport, GCValidation
 
 __all__ = ["GCPerformanceValidator", "GCThresholds"]
 
+#: the schema's gc limits by GCThresholds name (the schema is their only home)
+_DEFAULTS = gc_options().thresholds
+
 
 @dataclass(frozen=True)
 class GCThresholds:
     """Limits a GC report must stay within; None switches a check off.
 
-    ``max_pause_p95_ms`` defaults to 100 ms (the seed target); ``max_time_share`` is
+    The defaults are the ``gc:`` section's (:class:`memwatch.config.schema.GCConfig`: a
+    p95 of 100 ms, no uncollectable objects, the rest off). ``max_time_share`` is
     a fraction of wall time (0.05 = 5%); ``max_uncollectable`` counts objects the
     collector could not free. Negative limits, a share above 1 and a p95 limit above
     the max-pause limit are rejected with :class:`~memwatch.errors.ConfigError`.
     """
 
-    max_pause_p95_ms: float | None = 100.0
-    max_pause_p99_ms: float | None = None
-    max_pause_ms: float | None = None
-    max_time_share: float | None = None
-    max_collections_per_operation: float | None = None
-    max_uncollectable: int | None = 0
-    min_objects_per_ms: float | None = None
+    max_pause_p95_ms: float | None = _DEFAULTS["max_pause_p95_ms"]
+    max_pause_p99_ms: float | None = _DEFAULTS["max_pause_p99_ms"]
+    max_pause_ms: float | None = _DEFAULTS["max_pause_ms"]
+    max_time_share: float | None = _DEFAULTS["max_time_share"]
+    max_collections_per_operation: float | None = _DEFAULTS["max_collections_per_operation"]
+    max_uncollectable: int | None = _DEFAULTS["max_uncollectable"]  # type: ignore[assignment]
+    min_objects_per_ms: float | None = _DEFAULTS["min_objects_per_ms"]
 
     def __post_init__(self) -> None:
         for f in fields(self):

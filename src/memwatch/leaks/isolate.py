@@ -33,6 +33,7 @@ _OPTIONS = (
     "reset_caches",
     "expected_exceptions",
     "severity",
+    "signals",
 )
 
 
@@ -93,6 +94,9 @@ def _signal_name(number: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """The child's entry point: detect, write the report, exit with memwatch's codes."""
+    from dataclasses import fields
+
+    from memwatch.config.options import LeakOptions
     from memwatch.config.target import load_exception, resolve_target
     from memwatch.leaks.runner import detect_leaks
 
@@ -107,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
             load_exception(name) for name in options.get("expected_exceptions", ())
         )
         func = resolve_target(target, no_args=True)
+        names = {f.name for f in fields(LeakOptions)}
+        if names <= set(options):  # resolved by the parent: the child reads no config of its own
+            given = {k: options.pop(k) for k in names}
+            signals = given["signals"]
+            given["signals"] = tuple(signals) if signals is not None else None
+            options["options"] = LeakOptions(**given)
         report = detect_leaks(func, **options)
         write_document(report, output)
     except OperationError as exc:

@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
+from memwatch.config.lifecycle import is_async_callable
 from memwatch.errors import ConfigError, OperationError
 
 __all__ = ["Operation", "drive", "is_async_callable", "target_name"]
@@ -25,14 +26,6 @@ def target_name(func: Callable[..., Any]) -> str:
     module = getattr(func, "__module__", None) or "?"
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
     return f"{module}:{name}"
-
-
-def is_async_callable(func: Any) -> bool:
-    """True for ``async def`` functions (and callables whose ``__call__`` is one)."""
-    if inspect.iscoroutinefunction(func):
-        return True
-    call = getattr(func, "__call__", None)  # noqa: B004 - we want the bound method
-    return call is not None and inspect.iscoroutinefunction(call)
 
 
 class Operation:

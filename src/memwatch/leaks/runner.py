@@ -15,14 +15,15 @@ import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
+from memwatch.config.lifecycle import component_operation, is_async_callable
+from memwatch.config.options import LeakOptions, leak_options
 from memwatch.errors import ConfigError, UsageError
 from memwatch.leaks import caches
 from memwatch.leaks.attribution import Attribution, attribute
 from memwatch.leaks.engine import CONFIRMING, DECIDING, Measurement, Plan, measure
-from memwatch.leaks.operation import Operation, drive, is_async_callable, target_name
+from memwatch.leaks.operation import Operation, drive, target_name
 from memwatch.leaks.verdict import build_report
-from memwatch.model.leaks import DEFAULT_SEVERITY, LeakReport
-from memwatch.units import Size, parse_duration, parse_size
+from memwatch.model.leaks import LeakReport
 
 __all__ = ["MemoryLeakDetector", "adetect_leaks", "detect_leaks"]
 
@@ -30,7 +31,7 @@ MAX_ITERATIONS = 100_000_000
 _ACTIVE = threading.Lock()
 
 
-def _plan(iterations: Any, warmup: Any, time_budget: Any, signals: Any) -> Plan:
+def _plan(iterations: Any, warmup: Any, time_budget: float, signals: Any) -> Plan:
     for name, value, low in (("iterations", iterations, 1), ("warmup", warmup, 0)):
         if value is None:
             continue
@@ -38,7 +39,6 @@ def _plan(iterations: Any, warmup: Any, time_budget: Any, signals: Any) -> Plan:
             raise ConfigError(f"{name} must be a whole number, got {value!r}")
         if value < low or value > MAX_ITERATIONS:
             raise ConfigError(f"{name}={value} is out of range: use {low} to {MAX_ITERATIONS:,}")
-    budget = parse_duration(time_budget)
     known = DECIDING + CONFIRMING
     if signals is None:
         chosen = known
@@ -53,27 +53,7 @@ def _plan(iterations: Any, warmup: Any, time_budget: Any, signals: Any) -> Plan:
             raise ConfigError(
                 f"signals must include at least one of {', '.join(DECIDING)} (rss never decides alone)"
             )
-    return Plan(iterations=iterations, warmup=warmup, time_budget=budget, signals=chosen)
-
-
-def _thresholds(severity: Mapping[str, str | int] | None) -> dict[str, int]:
-    out = dict(DEFAULT_SEVERITY)
-    if severity is None:
-        return out
-    if not isinstance(severity, Mapping):
-        raise ConfigError("severity must map minor/major/critical to sizes, e.g. {'minor': '5 MB'}")
-    unknown = set(severity) - set(out)
-    if unknown:
-        raise ConfigError(
-            f"unknown severity level(s) {', '.join(sorted(map(str, unknown)))}; use minor, major, critical"
-        )
-    out.update({level: parse_size(value) for level, value in severity.items()})
-    if not out["minor"] <= out["major"] <= out["critical"]:
-        raise ConfigError(
-            f"severity thresholds must grow: minor {out['minor']} <= major "
-            f"{out['major']} <= critical {out['critical']}"
-        )
-    return out
+    return Plan(iterations=iterations, warmup=warmup, time_budget=time_budget, signals=chosen)
 
 
 def _protocol(
@@ -109,25 +89,33 @@ def _protocol(
         _ACTIVE.release()
 
 
+#: the keyword arguments of detect_leaks that are engine options (None: not given)
+_OPTION_NAMES = ("iterations", "warmup", "max_growth", "signals", "time_budget", "reset_caches", "attribute")
+
+
+def resolve(explicit: dict[str, Any], options: LeakOptions | None) -> LeakOptions:
+    """The options a detection runs with: explicit arguments over ``options`` (a door's
+    resolved options), else over the config file found from here and the schema's defaults."""
+    if options is not None:
+        return leak_options(explicit, base=options)
+    from memwatch.config.schema import load_config
+
+    return leak_options(explicit, config=load_config())
+
+
 def _prepare(
     func: Callable[..., Any],
     args: Sequence[Any],
     kwargs: Mapping[str, Any] | None,
     setup: Callable[[], Any] | None,
     teardown: Callable[[], Any] | None,
-    iterations: Any,
-    warmup: Any,
-    max_growth: Any,
-    signals: Any,
-    time_budget: Any,
     expected_exceptions: tuple[type[BaseException], ...],
-) -> tuple[Operation, Plan, int]:
+    opts: LeakOptions,
+) -> tuple[Operation, Plan]:
     op = Operation(
         func, args, kwargs, setup=setup, teardown=teardown, expected_exceptions=expected_exceptions
     )
-    plan = _plan(iterations, warmup, time_budget, signals)
-    budget = Size.parse(max_growth)  # keeps the text it was typed as, for the report
-    return op, plan, budget
+    return op, _plan(opts.iterations, opts.warmup, opts.time_budget, opts.signals)
 
 
 def detect_leaks(
@@ -139,13 +127,14 @@ def detect_leaks(
     teardown: Callable[[], Any] | None = None,
     iterations: int | None = None,
     warmup: int | None = None,
-    max_growth: str | int = "1 MB",
+    max_growth: str | int | None = None,
     signals: Sequence[str] | None = None,
-    time_budget: float | str = 10.0,
+    time_budget: float | str | None = None,
     expected_exceptions: tuple[type[BaseException], ...] = (),
-    reset_caches: bool = True,
-    attribute: bool = True,
+    reset_caches: bool | None = None,
+    attribute: bool | None = None,
     severity: Mapping[str, str | int] | None = None,
+    options: LeakOptions | None = None,
 ) -> LeakReport:
     """Call ``func`` repeatedly and decide, with statistics, whether it leaks memory.
 
@@ -159,48 +148,59 @@ def detect_leaks(
     ``reset_caches`` clears the caches the interpreter fills on its own first
     (:mod:`memwatch.leaks.caches`); ``attribute=False`` skips allocation sites,
     types and retention paths; ``severity`` overrides the projected growth per 1,000
-    calls from which a leak is ``minor``/``major``/``critical`` (defaults 5/20/50 MB).
+    calls from which a leak is ``minor``/``major``/``critical``.
+
+    An option left None comes from ``options`` (options a door resolved with
+    :func:`memwatch.config.options.leak_options`), else from the ``leaks`` section of the
+    config file found from the current folder (memwatch.yaml / pyproject.toml), else from
+    the schema's defaults (1 MB per 1,000 calls, 10 s, severity 5/20/50 MB).
     A coroutine function is run in a fresh event loop;
     inside a running loop use :func:`adetect_leaks`. An unexpected exception from
     ``func`` raises :class:`~memwatch.errors.OperationError` (no verdict).
     """
-    op, plan, budget = _prepare(
-        func,
-        args,
-        kwargs,
-        setup,
-        teardown,
-        iterations,
-        warmup,
-        max_growth,
-        signals,
-        time_budget,
-        expected_exceptions,
-    )
-    thresholds = _thresholds(severity)
+    explicit = {
+        "iterations": iterations,
+        "warmup": warmup,
+        "max_growth": max_growth,
+        "signals": signals,
+        "time_budget": time_budget,
+        "reset_caches": reset_caches,
+        "attribute": attribute,
+        "severity": severity,
+    }
+    opts = resolve(explicit, options)
+    op, plan = _prepare(func, args, kwargs, setup, teardown, expected_exceptions, opts)
     began = time.perf_counter()
+    protocol = _protocol(plan, opts.attribute, opts.reset_caches)
     if op.is_async or is_async_callable(setup) or is_async_callable(teardown):
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             pass
         else:
+            protocol.close()
             raise UsageError(
                 "detect_leaks() was called inside a running event loop; use `await adetect_leaks(...)` there"
             )
-        outcome = asyncio.run(_adrive(_protocol(plan, attribute, reset_caches), op))
+        outcome = asyncio.run(_adrive(protocol, op))
     else:
-        outcome = drive(_protocol(plan, attribute, reset_caches), op.run)
+        outcome = drive(protocol, op.run)
+    return _report(func, outcome, opts, op, began)
+
+
+def _report(
+    func: Callable[..., Any], outcome: Any, opts: LeakOptions, op: Operation, began: float
+) -> LeakReport:
     measurement, window, notes = outcome
     return build_report(
         target_name(func),
         measurement,
         window,
         notes,
-        budget=budget,
+        budget=opts.max_growth,
         duration=time.perf_counter() - began,
         expected_raised=op.expected_raised,
-        thresholds=thresholds,
+        thresholds=dict(opts.severity),
     )
 
 
@@ -226,140 +226,86 @@ async def adetect_leaks(
     teardown: Callable[[], Any] | None = None,
     iterations: int | None = None,
     warmup: int | None = None,
-    max_growth: str | int = "1 MB",
+    max_growth: str | int | None = None,
     signals: Sequence[str] | None = None,
-    time_budget: float | str = 10.0,
+    time_budget: float | str | None = None,
     expected_exceptions: tuple[type[BaseException], ...] = (),
-    reset_caches: bool = True,
-    attribute: bool = True,
+    reset_caches: bool | None = None,
+    attribute: bool | None = None,
     severity: Mapping[str, str | int] | None = None,
+    options: LeakOptions | None = None,
 ) -> LeakReport:
     """:func:`detect_leaks` for use inside a running event loop (awaits ``func``)."""
-    op, plan, budget = _prepare(
-        func,
-        args,
-        kwargs,
-        setup,
-        teardown,
-        iterations,
-        warmup,
-        max_growth,
-        signals,
-        time_budget,
-        expected_exceptions,
-    )
-    thresholds = _thresholds(severity)
+    explicit = {
+        "iterations": iterations,
+        "warmup": warmup,
+        "max_growth": max_growth,
+        "signals": signals,
+        "time_budget": time_budget,
+        "reset_caches": reset_caches,
+        "attribute": attribute,
+        "severity": severity,
+    }
+    opts = resolve(explicit, options)
+    op, plan = _prepare(func, args, kwargs, setup, teardown, expected_exceptions, opts)
     began = time.perf_counter()
     if not op.is_async:
         op.is_async = True  # arun awaits only what is awaitable
-    measurement, window, notes = await _adrive(_protocol(plan, attribute, reset_caches), op)
-    return build_report(
-        target_name(func),
-        measurement,
-        window,
-        notes,
-        budget=budget,
-        duration=time.perf_counter() - began,
-        expected_raised=op.expected_raised,
-        thresholds=thresholds,
-    )
+    outcome = await _adrive(_protocol(plan, opts.attribute, opts.reset_caches), op)
+    return _report(func, outcome, opts, op, began)
 
 
 class MemoryLeakDetector:
-    """Leak checks with shared defaults, and the component lifecycle mode.
+    """Leak checks with shared options, and the component lifecycle mode.
 
-    ``detect_leaks_in_component(factory, operation)`` repeats: create a component
-    with ``factory()``, run ``operation(component)``, shut it down (``aclose()``,
-    ``close()``, ``shutdown()`` or ``stop()``, whichever exists) and drop it. It
-    returns a coroutine when ``operation`` (or the factory) is async.
+    ``detect_leaks_in_component(factory, operation)`` repeats one component's life
+    (:func:`memwatch.config.lifecycle.component_operation`): create it with ``factory()``,
+    run ``operation(component)``, close it (``aclose()``, ``close()``, ``shutdown()`` or
+    ``stop()``, whichever exists) and drop it. It returns a coroutine when ``operation``
+    (or the factory) is async. Options left None resolve as in :func:`detect_leaks`.
     """
 
     def __init__(
         self,
         *,
-        max_growth: str | int = "1 MB",
-        time_budget: float | str = 10.0,
-        reset_caches: bool = True,
-        attribute: bool = True,
+        max_growth: str | int | None = None,
+        time_budget: float | str | None = None,
+        reset_caches: bool | None = None,
+        attribute: bool | None = None,
+        options: LeakOptions | None = None,
     ) -> None:
         self.max_growth = max_growth
         self.time_budget = time_budget
         self.reset_caches = reset_caches
         self.attribute = attribute
+        self.options = options
 
-    def detect_leaks(
-        self, func: Callable[..., Any], *args: Any, iterations: int | None = None, **kwargs: Any
-    ) -> LeakReport:
-        return detect_leaks(
-            func,
-            args,
-            kwargs,
-            iterations=iterations,
-            max_growth=self.max_growth,
-            time_budget=self.time_budget,
-            reset_caches=self.reset_caches,
-            attribute=self.attribute,
-        )
-
-    def detect_leaks_in_component(
-        self,
-        component_factory: Callable[[], Any],
-        operation_func: Callable[[Any], Any],
-        iterations: int | None = 100,
-    ) -> Any:
-        if not callable(component_factory) or not callable(operation_func):
-            raise ConfigError(
-                "detect_leaks_in_component needs a component factory and an operation function, both callable"
-            )
-        options: dict[str, Any] = {
+    def _options(self, iterations: int | None) -> dict[str, Any]:
+        return {
             "iterations": iterations,
             "max_growth": self.max_growth,
             "time_budget": self.time_budget,
             "reset_caches": self.reset_caches,
             "attribute": self.attribute,
+            "options": self.options,
         }
-        if is_async_callable(operation_func) or is_async_callable(component_factory):
 
-            async def acycle() -> None:
-                component = component_factory()
-                if asyncio.iscoroutine(component):
-                    component = await component
-                try:
-                    await operation_func(component)
-                finally:
-                    await _ashutdown(component)
+    def detect_leaks(
+        self, func: Callable[..., Any], *args: Any, iterations: int | None = None, **kwargs: Any
+    ) -> LeakReport:
+        return detect_leaks(func, args, kwargs, **self._options(iterations))
 
-            acycle.__qualname__ = target_name(operation_func).split(":", 1)[1]
-            return adetect_leaks(acycle, **options)
-
-        def cycle() -> None:
-            component = component_factory()
-            try:
-                operation_func(component)
-            finally:
-                _shutdown(component)
-
-        cycle.__qualname__ = target_name(operation_func).split(":", 1)[1]
-        cycle.__module__ = getattr(operation_func, "__module__", "?")
-        return detect_leaks(cycle, **options)
-
-
-_SHUTDOWN = ("close", "shutdown", "stop")
-
-
-def _shutdown(component: Any) -> None:
-    for name in _SHUTDOWN:
-        method = getattr(component, name, None)
-        if callable(method):
-            method()
-            return
-
-
-async def _ashutdown(component: Any) -> None:
-    for name in ("aclose", *_SHUTDOWN):
-        method = getattr(component, name, None)
-        if callable(method):
-            result = method()
-            if asyncio.iscoroutine(result):
-                await result
-            return
+    def detect_leaks_in_component(
+        self,
+        component_factory: Callable[[], Any],
+        operation_func: Callable[[Any], Any],
+        iterations: int | None = None,
+    ) -> Any:
+        if not callable(component_factory) or not callable(operation_func):
+            raise ConfigError(
+                "detect_leaks_in_component needs a component factory and an operation function, both callable"
+            )
+        cycle = component_operation(operation_func, component_factory)
+        if is_async_callable(cycle):
+            return adetect_leaks(cycle, **self._options(iterations))
+        return detect_leaks(cycle, **self._options(iterations))

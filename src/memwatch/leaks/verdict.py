@@ -33,7 +33,6 @@ import numpy as np
 from memwatch.leaks.attribution import Attribution
 from memwatch.leaks.engine import SIGNAL_UNITS, Measurement
 from memwatch.model.leaks import (
-    DEFAULT_SEVERITY,
     RESOURCE_KINDS,
     GrowthEstimate,
     LeakKind,
@@ -109,7 +108,7 @@ def decide(
     window: Attribution | None,
     *,
     budget: int,
-    thresholds: dict[str, int] | None = None,
+    thresholds: dict[str, int],
 ) -> Decision:
     """The one place a leak verdict is decided; see the module docstring for the rules."""
     if m.finding == "settled":
@@ -249,7 +248,7 @@ def build_report(
     budget: int,
     duration: float,
     expected_raised: int = 0,
-    thresholds: dict[str, int] | None = None,
+    thresholds: dict[str, int],
 ) -> LeakReport:
     """The report of a measurement: :func:`decide`'s verdict with the figures behind it."""
     d = decide(m, window, budget=budget, thresholds=thresholds)
@@ -282,7 +281,7 @@ def build_report(
         types=window.types if window and grew else (),
         retention_paths=window.paths if window and grew else (),
         notes=tuple(all_notes + (window.notes if window else [])),
-        thresholds=dict(thresholds or DEFAULT_SEVERITY),
+        thresholds=dict(thresholds),
         attribution_seconds=window.seconds if window else 0.0,
     )
 

@@ -20,7 +20,6 @@ from memwatch.errors import LeakDetected
 from memwatch.model.base import Record, register_kind
 
 __all__ = [
-    "DEFAULT_SEVERITY",
     "RESOURCE_KINDS",
     "AllocationSite",
     "GrowthEstimate",
@@ -43,15 +42,15 @@ Severity = Literal["none", "trace", "minor", "major", "critical"]
 LeakKind = Literal["python", "native", "fds", "threads", "none"]
 Role = Literal["decides", "confirms", "context"]
 
-#: Projected bytes per 1,000 operations from which a leak is minor / major / critical.
-DEFAULT_SEVERITY: dict[str, int] = {"minor": 5_000_000, "major": 20_000_000, "critical": 50_000_000}
 
+def severity_for(leak: bool, bytes_per_1000: float, thresholds: dict[str, int]) -> Severity:
+    """ "none" without a leak; else the highest threshold reached, "trace" below minor.
 
-def severity_for(leak: bool, bytes_per_1000: float, thresholds: dict[str, int] | None = None) -> Severity:
-    """ "none" without a leak; else the highest threshold reached, "trace" below minor."""
+    ``thresholds`` are the projected bytes per 1,000 operations from which a leak is
+    minor / major / critical (their defaults live in :mod:`memwatch.config.schema`)."""
     if not leak:
         return "none"
-    limits = {**DEFAULT_SEVERITY, **(thresholds or {})}
+    limits = thresholds
     if bytes_per_1000 >= limits["critical"]:
         return "critical"
     if bytes_per_1000 >= limits["major"]:
@@ -193,7 +192,7 @@ class LeakReport(Record):
     sites: tuple[AllocationSite, ...] = ()
     types: tuple[TypeGrowth, ...] = ()
     retention_paths: tuple[RetentionPath, ...] = ()
-    thresholds: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SEVERITY))
+    thresholds: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     attribution_seconds: float = 0.0
     #: ``max_growth`` as the user typed it (``"100 kB"``), shown instead of the bytes

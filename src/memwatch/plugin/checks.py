@@ -102,7 +102,7 @@ class LeakResult:
         return CheckOutcome(
             "no_leaks",
             self.passed,
-            self.max_growth,
+            None if self.max_growth is None else int(self.max_growth),  # plain int: xdist sends it
             self._projected(),
             "" if self.passed else self.failure_text(),
             detail,

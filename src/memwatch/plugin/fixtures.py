@@ -75,11 +75,12 @@ class MemwatchHandle:
     def detect_leaks(self, func: Callable[..., Any], *args: Any, **options: Any) -> Any:
         """``memwatch.leaks.runner.detect_leaks(func, args, **options)``, [tool.memwatch] defaults."""
         from memwatch.leaks.runner import detect_leaks
-        from memwatch.plugin.leakloop import engine_kwargs, run_config
+        from memwatch.plugin.leakloop import engine_options, run_config
         from memwatch.plugin.specs import LeakSpec
 
-        merged = {**engine_kwargs(LeakSpec(), run_config(self.config)), **options}
-        return detect_leaks(func, args, **merged)
+        return detect_leaks(
+            func, args, options=engine_options(LeakSpec(), run_config(self.config)), **options
+        )
 
     def profile(self, **options: Any) -> Any:
         """A new ``MemoryProfiler(**options)``; use it as a context manager."""

@@ -9,8 +9,8 @@ inside the test's own event loop, so each call is a plain ``await``).
 
 A body that raises inside the loop raises its own exception (the engine's
 ``OperationError`` is unwrapped), so pytest reports the test's error, not a leak.
-Defaults come from ``[tool.memwatch] leaks`` (max_growth, iterations, warmup,
-time_budget, reset_caches) unless the marker names them.
+Options: the marker's arguments over ``[tool.memwatch] leaks`` over the defaults, merged
+by :func:`memwatch.config.options.leak_options` like every other door.
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ from memwatch.plugin.options import PluginSettings
 from memwatch.plugin.specs import LeakSpec
 
 if TYPE_CHECKING:
+    from memwatch.config.options import LeakOptions
     from memwatch.config.schema import Config
 
-__all__ = ["CONFIG", "LoopOutcome", "engine_kwargs", "leak_spec_for", "looped_body", "run_config"]
+__all__ = ["CONFIG", "LoopOutcome", "engine_options", "leak_spec_for", "looped_body", "run_config"]
 
 #: the [tool.memwatch] / memwatch.yaml configuration of the run (set when the plugin activates)
 CONFIG = pytest.StashKey["Config | None"]()
@@ -49,11 +50,15 @@ def run_config(config: pytest.Config) -> Config | None:
     """
     if CONFIG in config.stash:
         return config.stash[CONFIG]
-    from memwatch.config.schema import find_config, load_config
+    from memwatch.config.find import find_config
 
     try:
         found = find_config(config.rootpath)
-        loaded = load_config(found) if found is not None else None
+        loaded = None
+        if found is not None:
+            from memwatch.config.schema import load_config
+
+            loaded = load_config(found)
     except MemwatchError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[CONFIG] = loaded
@@ -81,29 +86,13 @@ def leak_spec_for(
     return spec
 
 
-def engine_kwargs(spec: LeakSpec, config: Config | None) -> dict[str, Any]:
-    """Keyword arguments for ``detect_leaks``: the marker's, else the config file's."""
-    leaks = config.leaks if config is not None else None
-    kwargs: dict[str, Any] = {}
-    max_growth = (
-        spec.max_growth if spec.max_growth is not None else (leaks.max_growth if leaks is not None else None)
-    )
-    if max_growth is not None:
-        kwargs["max_growth"] = max_growth
-    iterations = spec.iterations if spec.iterations is not None else (leaks.iterations if leaks else None)
-    if iterations is not None:
-        kwargs["iterations"] = iterations
-    warmup = spec.warmup if spec.warmup is not None else (leaks.warmup if leaks else None)
-    if warmup is not None:
-        kwargs["warmup"] = warmup
-    if spec.signals is not None:
-        kwargs["signals"] = spec.signals
-    budget = spec.time_budget if spec.time_budget is not None else (leaks.time_budget if leaks else None)
-    if budget is not None:
-        kwargs["time_budget"] = budget
-    if leaks is not None:
-        kwargs["reset_caches"] = leaks.reset_caches
-    return kwargs
+def engine_options(spec: LeakSpec, config: Config | None) -> LeakOptions:
+    """The leak engine's options for a ``no_leaks`` test: the marker's, else the config file's."""
+    from dataclasses import asdict
+
+    from memwatch.config.options import leak_options
+
+    return leak_options(door=asdict(spec), config=config)
 
 
 def _reraise(exc: MemwatchError, nodeid: str) -> NoReturn:
@@ -144,9 +133,9 @@ def looped_body(
     original: Callable[..., Any], spec: LeakSpec, config: pytest.Config, nodeid: str
 ) -> tuple[Callable[..., Any], LoopOutcome]:
     """A stand-in for the test function that runs it through the leak engine."""
-    kwargs = engine_kwargs(spec, run_config(config))
+    options = engine_options(spec, run_config(config))
     outcome = LoopOutcome()
-    max_growth = kwargs.get("max_growth")
+    max_growth = options.max_growth
 
     if inspect.iscoroutinefunction(original):
 
@@ -155,7 +144,7 @@ def looped_body(
             from memwatch.leaks.runner import adetect_leaks
 
             try:
-                report = await adetect_leaks(original, args, call_kwargs, **kwargs)
+                report = await adetect_leaks(original, args, call_kwargs, options=options)
             except (OperationError, ConfigError) as exc:
                 error: MemwatchError = exc
             else:
@@ -172,7 +161,7 @@ def looped_body(
 
         try:
             with _quiet_subtests(original):
-                report = detect_leaks(original, args, call_kwargs, **kwargs)
+                report = detect_leaks(original, args, call_kwargs, options=options)
         except (OperationError, ConfigError) as exc:
             error: MemwatchError = exc
         else:

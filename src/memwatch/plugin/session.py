@@ -282,13 +282,13 @@ class MemwatchPlugin:
     def _gc_check(self) -> GCCheck | None:
         if importlib.util.find_spec("memwatch.gcwatch") is None:
             return None
+        from memwatch.config.options import gc_options
         from memwatch.plugin.leakloop import run_config
         from memwatch.plugin.optional import GCCheck
 
-        loaded = run_config(self.config)
-        if loaded is not None:
-            return GCCheck(loaded.gc.pause_p95_ms, loaded.gc.pause_max_ms)
-        return GCCheck(100.0, None)  # memwatch.config.schema.GCConfig's defaults
+        limits = gc_options(config=run_config(self.config)).thresholds
+        p95 = limits["max_pause_p95_ms"]
+        return GCCheck(p95 if p95 is not None else float("inf"), limits["max_pause_ms"])
 
     @pytest.hookimpl(tryfirst=True)  # before xdist's worker sends the report to the controller
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

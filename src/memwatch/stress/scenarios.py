@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memwatch.config.options import stress_options
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.stress import (
     LoadTrial,
@@ -52,16 +53,20 @@ __all__ = ["SCENARIOS", "StressOptions", "run_scenario", "run_stress"]
 
 SCENARIOS: tuple[ScenarioName, ...] = ("ramp", "spike", "fragmentation", "concurrent", "soak")
 MiB = 2**20
+#: the ``stress:`` section's defaults (cap, timeout, soak length, cap method): the schema holds them
+_DEFAULTS = stress_options()
 
 
 @dataclass(frozen=True)
 class StressOptions:
     """Knobs of every scenario; sizes in bytes, times in seconds. ``load`` is passed to
-    ``func`` by the scenarios other than ramp (as its only argument) when set."""
+    ``func`` by the scenarios other than ramp (as its only argument) when set. With
+    ``factory`` (``module:callable``) each call in the child is one component lifecycle
+    (:func:`memwatch.config.lifecycle.component_operation`): create, ``func(component)``, close."""
 
-    limit: int = 512 * MiB
-    cap_method: CapMethod = "auto"
-    timeout: float = 300.0
+    limit: int = _DEFAULTS.limit
+    cap_method: CapMethod = _DEFAULTS.cap_method  # type: ignore[assignment]
+    timeout: float = _DEFAULTS.timeout
     grace: float = 2.0
     load: int | None = None
     start: int = 1
@@ -79,12 +84,13 @@ class StressOptions:
     tasks: int = 4
     iterations: int = 10
     ballast: float = 0.5
-    duration: float = 60.0
+    duration: float = _DEFAULTS.duration
     interval: float | None = None
     warmup: float = 0.1
     rate_target: float = 1e6
     hourly_target: float = 100e6
     band: float = 0.10
+    factory: str | None = None
 
 
 def _child(
@@ -103,7 +109,7 @@ def _child(
         limit=opts.limit,
         target=target,
         args=args,
-        params=dict(params or {}),
+        params={**(params or {}), **({"factory": opts.factory} if opts.factory else {})},
         cap_method=opts.cap_method,
         timeout=timeout or opts.timeout,
         grace=opts.grace,

@@ -122,6 +122,11 @@ def main(argv: list[str]) -> int:
     try:
         task = {**tasks.TASKS, **harness.TASKS}[spec["task"]]
         func = resolve_target(spec["target"]) if spec.get("target") else None
+        factory = spec.get("params", {}).get("factory")
+        if func is not None and factory:  # a component: each call is one lifecycle
+            from memwatch.config.lifecycle import component_operation
+
+            func = component_operation(func, resolve_target(factory))
         data = task(func, list(spec.get("args", [])), dict(spec.get("params", {})), reporter)
     except BadTarget as exc:
         reporter.emit("error", kind="bad-target", type="BadTarget", message=str(exc))

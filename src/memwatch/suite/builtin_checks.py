@@ -1,62 +1,44 @@
 """The built-in checks: thin adapters from a component to memwatch's engines.
 
-Each imports its engine when it runs; the policy (:mod:`memwatch.suite.policy`)
-turns the engine's severity into pass / warn / fail.
+Each check resolves its options (:mod:`memwatch.suite.check_options`: its block over the
+config file's section over the schema's defaults), calls the component the one way
+(:mod:`memwatch.config.lifecycle`: sync or async, with or without a factory) and lets the
+policy (:mod:`memwatch.suite.policy`) turn the finding into a status.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from memwatch.config.lifecycle import is_async_callable, sync_calls
 from memwatch.model.base import dump_document
 from memwatch.model.suite import Chart, CheckOutcome, Severity
+from memwatch.suite.check_options import (
+    bench_options,
+    component_call,
+    gc_check_options,
+    leak_check_options,
+    regression_check_options,
+    stress_check_options,
+)
 from memwatch.suite.checks import SuiteContext, register_check
-from memwatch.suite.policy import fail_threshold, status_for
-from memwatch.suite.spec import CheckSpec, ComponentSpec, resolve_target
+from memwatch.suite.policy import SEVERITY_ORDER, status_for
+from memwatch.suite.spec import CheckSpec, ComponentSpec, check_block
 
-__all__ = ["leaks_check", "level_option"]
-
-
-def level_option(options: dict[str, Any], key: str, level: str, default: Any = None) -> Any:
-    """An option that may be one value or a mapping of level -> value."""
-    value = options.get(key, default)
-    if isinstance(value, dict):
-        return value.get(level, default)
-    return value
-
-
-def _options(component: ComponentSpec, spec: CheckSpec) -> dict[str, Any]:
-    own = component.options.get(spec.name, {})
-    return {**spec.options, **(own if isinstance(own, dict) else {})}
+__all__ = ["leaks_check"]
 
 
 @register_check("leaks")
 def leaks_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -> CheckOutcome:
-    """Leak detection on the component's operation (component mode when a factory is named)."""
-    from memwatch.leaks.runner import MemoryLeakDetector, detect_leaks
+    """Leak detection on the component's operation (one lifecycle per call with a factory)."""
+    from memwatch.leaks.runner import detect_leaks
 
-    options = _options(component, spec)
-    threshold = fail_threshold(options)
-    operation = resolve_target(component.operation)
-    iterations = level_option(options, "iterations", ctx.level)
-    max_growth = options.get("max_growth", ctx.config.leaks.max_growth)
-    time_budget = level_option(options, "time_budget", ctx.level, ctx.config.leaks.time_budget)
-    if component.factory:
-        factory = resolve_target(component.factory)
-        report = MemoryLeakDetector(max_growth=max_growth).detect_leaks_in_component(
-            factory, operation, iterations=iterations or 100
-        )
-    else:
-        report = detect_leaks(
-            operation,
-            iterations=iterations,
-            max_growth=max_growth,
-            time_budget=time_budget,
-            reset_caches=ctx.config.leaks.reset_caches,
-        )
+    fail_on = check_block(component, spec).fail_on
+    report = detect_leaks(component_call(component), options=leak_check_options(component, spec, ctx))
     severity: Severity = report.severity if report.leak_detected else "none"
-    status = status_for(severity, threshold)
-    if report.verdict == "inconclusive":
+    status = status_for(severity, fail_on, over_budget=not report.passed)
+    if report.verdict == "inconclusive" and status == "pass":
         status = "warn"
     metrics = {f"growth.{e.signal}": float(e.per_iteration) for e in report.signals}
     units = {f"growth.{e.signal}": e.unit for e in report.signals}
@@ -101,19 +83,18 @@ def _leak_charts(report: Any) -> tuple[Chart, ...]:
 
 @register_check("gc")
 def gc_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -> CheckOutcome:
-    """GC pauses and frequency of the operation, against ``config.gc`` and the check's limits."""
-    from memwatch.gcwatch import GCPerformanceValidator, measure_latency
+    """GC pauses and frequency of the operation, against ``gc:`` and the check's ``thresholds``."""
+    from memwatch.gcwatch.latency import measure_latency, measure_latency_async
+    from memwatch.gcwatch.validator import GCPerformanceValidator
 
-    options = _options(component, spec)
-    threshold = fail_threshold(options, default="major")
-    iterations = int(level_option(options, "iterations", ctx.level, 1000))
-    limits: dict[str, Any] = {
-        "max_pause_p95_ms": ctx.config.gc.pause_p95_ms,
-        "max_pause_ms": ctx.config.gc.pause_max_ms,
-    }
-    limits.update(options.get("thresholds", {}))
-    report = measure_latency(resolve_target(component.operation), iterations, component=component.name)
-    verdict = GCPerformanceValidator(limits).validate_gc_efficiency(report)
+    fail_on = check_block(component, spec).fail_on
+    options = gc_check_options(component, spec, ctx)
+    call = component_call(component)
+    if is_async_callable(call):
+        report = asyncio.run(measure_latency_async(call, options.iterations, component=component.name))
+    else:
+        report = measure_latency(call, options.iterations, component=component.name)
+    verdict = GCPerformanceValidator(options.thresholds).validate_gc_efficiency(report)
     severity: Severity = "none" if verdict.passed else "major"
     allp = report.pauses["all"]
     metrics = {
@@ -141,7 +122,7 @@ def gc_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -> Ch
     return CheckOutcome(
         component=component.name,
         check="gc",
-        status=status_for(severity, threshold),
+        status=status_for(severity, fail_on, over_budget=not verdict.passed),
         severity=severity,
         summary=failures or report.summary().splitlines()[0],
         details=report.summary(),
@@ -150,9 +131,6 @@ def gc_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -> Ch
         document=dump_document(report),
         charts=charts,
     )
-
-
-_SAMPLES = {"quick": 5, "comprehensive": 9, "nightly": 15}
 
 
 @register_check("regression")
@@ -166,12 +144,10 @@ def regression_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContex
     from memwatch.regression.abtest import METRIC_UNITS, measure_operation
     from memwatch.regression.check import check_regressions, parse_gates
 
-    options = _options(component, spec)
-    threshold = fail_threshold(options)
-    samples = int(level_option(options, "samples", ctx.level, _SAMPLES.get(ctx.level, 5)))
-    measured = measure_operation(
-        resolve_target(component.operation), samples=samples, batch=int(options.get("batch", 10))
-    )
+    fail_on = check_block(component, spec).fail_on
+    options = regression_check_options(component, spec, ctx)
+    with sync_calls(component_call(component)) as call:
+        measured = measure_operation(call, samples=options.samples, batch=options.batch)
     test_id = f"{component.name}::regression"
     rows = [ResultRow(test_id, m, METRIC_UNITS[m], measured.metric(m)) for m in ("peak", "growth")]
     metrics = {r.metric: r.value for r in rows}
@@ -195,7 +171,7 @@ def regression_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContex
         env_key=env_key,
         env=ctx.environment,
         config=ctx.config.regression,
-        gates=tuple(options.get("gates", ())),
+        gates=options.gates,
     )
     updated = False
     for c in report.checks:
@@ -205,17 +181,14 @@ def regression_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContex
             )
             updated = True
     regressed = [c for c in report.checks if c.status == "regressed"]
-    order = ("none", "trace", "minor", "major", "critical")
-    severity: Severity = max((c.severity for c in regressed), key=order.index, default="none")
-    status = status_for(severity, threshold)
-    if any(c.gates_failed for c in report.checks):
-        status = "fail"
+    severity: Severity = max((c.severity for c in regressed), key=SEVERITY_ORDER.index, default="none")
+    status = status_for(severity, fail_on, over_budget=any(c.gates_failed for c in report.checks))
     summary = ", ".join(
         f"{c.metric} {c.status}" + (f" ({c.severity})" if c.status == "regressed" else "")
         for c in report.checks
     )
     if report.unmatched_gates:  # a gate that checks nothing must not pass silently
-        own = {str(g) for g in parse_gates(options.get("gates", ()))}
+        own = {str(g) for g in parse_gates(options.gates)}
         if own & set(report.unmatched_gates):
             status = "error"  # this check's own gate: a typo, as it measures only peak and growth
         summary += (
@@ -241,25 +214,30 @@ def regression_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContex
 
 @register_check("stress")
 def stress_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -> CheckOutcome:
-    """A stress scenario (default ``spike``) on the operation, in a memory-capped child."""
+    """Stress scenarios (default ``spike``) on the operation, in a memory-capped child; with a
+    factory, each call in the child is one component lifecycle."""
     from memwatch.stress.scenarios import StressOptions, run_stress
-    from memwatch.units import parse_duration, parse_size
 
-    options = _options(component, spec)
-    threshold = fail_threshold(options, default="major")
-    scenarios = options.get("scenarios", ["spike"])
+    block = check_block(component, spec)
+    options = stress_check_options(component, spec, ctx)
     opts = StressOptions(
-        limit=parse_size(options.get("limit", "512 MiB")),
-        duration=parse_duration(options.get("duration", "10s")),
+        limit=options.limit,
+        duration=options.duration,
+        timeout=options.timeout,
+        cap_method=options.cap_method,  # type: ignore[arg-type]
+        factory=component.factory,
     )
-    report = run_stress(component.operation, list(scenarios), opts)
+    report = run_stress(component.operation, list(block.scenarios), opts)
     failed = [f"{r.scenario}: {c.name}" for r in report.scenarios for c in r.failed_checks]
     severity: Severity = "major" if failed else "none"
+    status = status_for(severity, block.fail_on, over_budget=bool(failed))
+    if status == "pass" and any(r.inconclusive for r in report.scenarios):
+        status = "warn"
     metrics = {f"{r.scenario}.{k}": v for r in report.scenarios for k, v in r.metrics.items()}
     return CheckOutcome(
         component.name,
         "stress",
-        status_for(severity, threshold),
+        status,
         severity,
         summary=("failed " + ", ".join(failed)) if failed else "all scenarios within their targets",
         metrics=metrics,
@@ -268,10 +246,16 @@ def stress_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -
 
 
 def _bench(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -> CheckOutcome:
+    """The memory benchmark set (it does not call the component); a failed threshold is over budget."""
+    import dataclasses
+
     from memwatch.benchset.history import memory_benchmarks_check
 
-    outcome: CheckOutcome = memory_benchmarks_check(component, spec, ctx)
-    return outcome
+    block = bench_options(component, spec, ctx)
+    narrowed = CheckSpec(spec.name, spec.levels, {"only": list(block.only)} if block.only else {})
+    outcome: CheckOutcome = memory_benchmarks_check(dataclasses.replace(component, options={}), narrowed, ctx)
+    over = outcome.severity != "none"
+    return dataclasses.replace(outcome, status=status_for(outcome.severity, block.fail_on, over_budget=over))
 
 
 register_check("bench")(_bench)

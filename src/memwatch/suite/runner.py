@@ -34,7 +34,7 @@ from memwatch.suite.spec import (
     suite_spec,
 )
 
-__all__ = ["Progress", "check_components", "run_suite"]
+__all__ = ["Progress", "check_components", "check_suite", "run_suite"]
 
 # progress(done, total, label) — the CLI draws a progress bar with it
 Progress = Callable[[int, int, str], None]
@@ -52,8 +52,7 @@ def run_suite(
     if not isinstance(config, Config):
         config = load_config(config)
     level = level or config.level
-    spec = suite_spec(config, available_checks())
-    plan = spec.plan(level)
+    spec, plan = check_suite(config, level)
     environment = _environment()
     ctx = SuiteContext(
         config=config, level=level, base_dir=spec.base_dir, store=store, environment=environment, debug=debug
@@ -62,7 +61,6 @@ def run_suite(
     t0 = time.perf_counter()
     outcomes: list[CheckOutcome] = []
     with importable_from(spec.base_dir):
-        check_components(spec)
         for index, (component, check) in enumerate(plan):
             label = f"{component.name}: {check.name}"
             if progress is not None:
@@ -80,6 +78,19 @@ def run_suite(
         exit_code=EXIT_CHECK_FAILED if failed else EXIT_OK,
         environment=environment,
     )
+
+
+def check_suite(config: Config, level: str) -> tuple[SuiteSpec, list[tuple[ComponentSpec, CheckSpec]]]:
+    """Everything that can be wrong with the configuration, found before anything runs:
+    the suite sections, the level, every component's import paths and every planned
+    check's options. Returns the suite and the plan at ``level``."""
+    from memwatch.suite.check_options import preflight
+
+    spec = suite_spec(config, available_checks())
+    plan = spec.plan(level)
+    check_components(spec)
+    preflight(plan, SuiteContext(config=config, level=level, base_dir=spec.base_dir))
+    return spec, plan
 
 
 def check_components(spec: SuiteSpec) -> None:

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from memwatch.config.schema import Config
+from memwatch.config.schema import (
+    CHECK_BLOCKS,
+    LEVELS,
+    ComponentConfig,
+    Config,
+    did_you_mean,
+)
 from memwatch.config.target import resolve_target
 from memwatch.errors import ConfigError
 
@@ -35,31 +41,34 @@ __all__ = [
     "CheckSpec",
     "ComponentSpec",
     "SuiteSpec",
+    "check_block",
     "resolve_target",
     "suite_spec",
 ]
 
-LEVELS = ("quick", "comprehensive", "nightly")
+#: the built-in checks' default levels (the schema's check blocks hold them)
 DEFAULT_LEVELS: dict[str, tuple[str, ...]] = {
-    "leaks": LEVELS,
-    "regression": LEVELS,
-    "gc": ("comprehensive", "nightly"),
-    "stress": ("nightly",),
-    "bench": ("nightly",),
+    name: tuple(block.model_fields["levels"].default) for name, block in CHECK_BLOCKS.items()
 }
+_FAIL_ON = ("budget", "trace", "minor", "major", "critical", "never")
 
 
 @dataclass(frozen=True)
 class ComponentSpec:
+    """A component; ``options`` holds its own check blocks (check name -> the keys it sets)."""
+
     name: str
     operation: str
     factory: str | None = None
     checks: tuple[str, ...] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    index: int = 0
 
 
 @dataclass(frozen=True)
 class CheckSpec:
+    """A check of ``checks:``; ``options`` holds the keys its block sets (without ``levels``)."""
+
     name: str
     levels: tuple[str, ...]
     options: dict[str, Any] = field(default_factory=dict)
@@ -86,63 +95,94 @@ class SuiteSpec:
         return pairs
 
 
-_COMPONENT_KEYS = {"name", "operation", "factory", "checks"}
+def check_block(component: ComponentSpec, spec: CheckSpec) -> Any:
+    """A built-in check's options for one component: its block in the component over
+    ``checks.<name>`` over the schema's defaults (validated again: the result is the block)."""
+    own = component.options.get(spec.name) or {}
+    return CHECK_BLOCKS[spec.name].model_validate({**spec.options, **own})
+
+
+def _dump(block: Any) -> dict[str, Any]:
+    if block is None:
+        return {}
+    if isinstance(block, dict):
+        return dict(block)
+    out: dict[str, Any] = block.model_dump(exclude_unset=True)
+    return out
 
 
 def suite_spec(config: Config, known_checks: set[str]) -> SuiteSpec:
-    """Validate the suite sections of ``config``; errors name the source and the key."""
-    source = config.source or "<config>"
+    """The suite sections of ``config`` (validated by the schema) against the checks that exist;
+    errors name the file, the line and the key, with the closest known name."""
     base = Path(config.source).resolve().parent if config.source else Path.cwd()
-    components: list[ComponentSpec] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(config.components):
-        where = f"{source}: components[{index}]"
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{where}: expected a mapping with name and operation")
-        name = raw.get("name")
-        operation = raw.get("operation")
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"{where}.name: required, a non-empty string")
-        if name in seen:
-            raise ConfigError(f"{where}.name: duplicate component name {name!r}")
-        seen.add(name)
-        if not isinstance(operation, str) or ":" not in operation:
-            raise ConfigError(f"{where}.operation: required, an import path like 'pkg.mod:func'")
-        factory = raw.get("factory")
-        if factory is not None and (not isinstance(factory, str) or ":" not in factory):
-            raise ConfigError(f"{where}.factory: an import path like 'pkg.mod:make'")
-        checks = raw.get("checks")
-        if checks is not None:
-            if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
-                raise ConfigError(f"{where}.checks: a list of check names")
-            for check in checks:
-                if check not in known_checks:
-                    raise ConfigError(
-                        f"{where}.checks: unknown check {check!r}; "
-                        f"known checks: {', '.join(sorted(known_checks))}"
-                    )
-        options = {k: v for k, v in raw.items() if k not in _COMPONENT_KEYS}
-        components.append(
-            ComponentSpec(name, operation, factory, tuple(checks) if checks is not None else None, options)
-        )
+    known = sorted(known_checks)
+    components = [_component(config, index, raw, known_checks) for index, raw in enumerate(config.components)]
     checks_out: dict[str, CheckSpec] = {}
-    raw_checks = dict(config.checks)
-    for name in raw_checks:
+    extras = dict(config.checks.model_extra or {})
+    for name in extras:
         if name not in known_checks:
-            raise ConfigError(
-                f"{source}: checks.{name}: unknown check; known checks: {', '.join(sorted(known_checks))}"
+            raise config.error(
+                f"unknown check{did_you_mean(name, known)}; known checks: {', '.join(known)}", "checks", name
             )
     for name in known_checks:
-        raw = raw_checks.get(name, {}) or {}
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{source}: checks.{name}: expected a mapping of options")
-        levels = raw.get("levels", list(DEFAULT_LEVELS.get(name, LEVELS)))
-        if not isinstance(levels, list) or any(lv not in LEVELS for lv in levels):
-            raise ConfigError(f"{source}: checks.{name}.levels: a list drawn from {', '.join(LEVELS)}")
-        options = {k: v for k, v in raw.items() if k != "levels"}
+        if name in CHECK_BLOCKS:
+            options = _dump(getattr(config.checks, name))
+            levels = options.pop("levels", DEFAULT_LEVELS[name])
+        else:
+            options = dict(extras.get(name) or {})
+            levels = _custom_levels(config, name, options.pop("levels", list(LEVELS)))
+            fail_on = options.get("fail_on", "budget")
+            if fail_on not in _FAIL_ON:
+                raise config.error(
+                    f"{fail_on!r} is not one of {', '.join(_FAIL_ON)}{did_you_mean(str(fail_on), _FAIL_ON)}",
+                    "checks",
+                    name,
+                    "fail_on",
+                )
         checks_out[name] = CheckSpec(name, tuple(levels), options)
     ordered = dict(sorted(checks_out.items(), key=lambda kv: _order(kv[0])))
     return SuiteSpec(tuple(components), ordered, base)
+
+
+def _component(config: Config, index: int, raw: ComponentConfig, known_checks: set[str]) -> ComponentSpec:
+    known = sorted(known_checks)
+    if raw.checks is not None:
+        for check in raw.checks:
+            if check not in known_checks:
+                raise config.error(
+                    f"unknown check {check!r}{did_you_mean(check, known)}; known checks: {', '.join(known)}",
+                    "components",
+                    index,
+                    "checks",
+                )
+    options: dict[str, Any] = {}
+    for name in CHECK_BLOCKS:
+        block = getattr(raw, name)
+        if block is None:
+            continue
+        own = _dump(block)
+        if "levels" in own:
+            raise config.error(
+                "a component's check block cannot set levels (set them under checks:, or list the "
+                "component's checks with checks: [...])",
+                "components",
+                index,
+                name,
+                "levels",
+            )
+        options[name] = own
+    for key, value in (raw.model_extra or {}).items():
+        if key not in known_checks:
+            words = [*ComponentConfig.model_fields, *known]
+            raise config.error(f"unknown key{did_you_mean(key, words)}", "components", index, key)
+        options[key] = dict(value)
+    return ComponentSpec(raw.name, raw.operation, raw.factory, raw.checks, options, index)
+
+
+def _custom_levels(config: Config, name: str, levels: Any) -> list[str]:
+    if not isinstance(levels, list) or any(level not in LEVELS for level in levels):
+        raise config.error(f"a list drawn from {', '.join(LEVELS)}", "checks", name, "levels")
+    return levels
 
 
 def _order(name: str) -> tuple[int, str]:

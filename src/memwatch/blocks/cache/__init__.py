@@ -1,6 +1,6 @@
 """Memory-bounded caches: LRU, TTL and memory-aware (adaptive), thread-safe, reclaimable.
 
-``import memwatch.blocks.cache`` loads only cachetools (no numpy)::
+``import memwatch.blocks.cache`` loads only the standard library (no numpy, no cachetools)::
 
     from memwatch.blocks.cache import LRUCache, TTLCache, AdaptiveCache
     LRUCache(max_size=1000, on_evict=callback, use_weak_refs=False)

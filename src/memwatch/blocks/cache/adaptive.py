@@ -7,23 +7,37 @@ import sys
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from memwatch.blocks.cache.base import BaseCache, EvictCallback, check_positive_int, unhashable
-from memwatch.blocks.cache.lru import _CaptureLRU
-from memwatch.blocks.cache.sizing import SizeEstimateError, estimate_size
+from memwatch.blocks.cache.base import (
+    BaseCache,
+    Dropped,
+    EvictCallback,
+    check_hashable,
+    check_positive_int,
+    unhashable,
+)
+from memwatch.blocks.cache.sizing import FLAT_EXACT, SizeEstimateError, estimate_size
 from memwatch.errors import ConfigError, UsageError
 from memwatch.units import format_size
 
 __all__ = ["ENTRY_OVERHEAD", "TABLE_BYTES_PER_ITEM", "TABLE_FACTOR", "AdaptiveCache", "CacheValueTooLarge"]
 
-#: Bytes charged per item on top of key and value: the ordering node cachetools keeps
+#: Bytes charged per item on top of key and value: the OrderedDict's linked-list node
 #: and the size record kept here (an approximation for 64-bit CPython, on the high side).
 ENTRY_OVERHEAD = 200
-#: The hash tables (cachetools' data dict and ordered dict, and the size dict here) hold
-#: the same keys, so they are charged as this many times the size dict's own table.
+#: The hash tables (the OrderedDict's table and its node index, and the size dict here)
+#: hold the same keys, so they are charged as this many times the size dict's own table
+#: (three tables are charged as four: on the high side).
 TABLE_FACTOR = 4
 #: Worst case table bytes per item (a dict just after it grew, times TABLE_FACTOR):
 #: max_size * this must fit in the memory bound.
 TABLE_BYTES_PER_ITEM = 400
+
+
+def _not_count(size: Any) -> bool:
+    """Not a non-negative int (an exact int is checked first: the common case, cheaply)."""
+    if size.__class__ is not int and (isinstance(size, bool) or not isinstance(size, int)):
+        return True
+    return bool(size < 0)
 
 
 class CacheValueTooLarge(UsageError, ValueError):
@@ -78,7 +92,6 @@ class AdaptiveCache(BaseCache):
         self._sizes: dict[Hashable, int] = {}
         self._items = 0  # sum of the items' charges
         self._tables = self._table_bytes()
-        self._store = _CaptureLRU(self.max_size)
         self._start()
 
     @property
@@ -88,30 +101,50 @@ class AdaptiveCache(BaseCache):
             return self._items + self._tables
 
     def put(self, key: Hashable, value: Any, size: int | None = None) -> None:
-        """Store ``value``, evicting least-recently-used batches until it fits the bound."""
+        """Store ``value``, evicting least-recently-used batches until it fits the bound.
+
+        The cost is the value's size estimate (skipped with ``size=`` or a cheap
+        ``sizeof``) plus O(1) bookkeeping and O(1) per evicted item: the cache keeps a
+        running total, it never walks its items.
+        """
         charge = self._charge(key, value, size)
-        stored = self._wrap(key, value)
+        stored = self._wrap(key, value) if self._weak else value
+        data = self._data
+        sizes = self._sizes
+        dropped: Dropped = []
         refused: CacheValueTooLarge | None = None
         with self._lock:
-            self._purge_dead()
+            if self._dead:
+                self._purge_dead()
             if charge + self._tables > self.max_memory:
                 raise self._too_large(value, charge)
+            if not sizes:  # an empty dict's pop() does not hash the key
+                check_hashable(key)
             try:
-                if key in self._store:
-                    self._remove(key)  # replaced: its old charge goes, no on_evict
+                old = sizes.pop(key, None)
             except TypeError:
                 raise unhashable(key) from None
-            dropped = self._evict_until(charge, keep=0)
-            self._store[key] = stored  # may evict one item by count (drained below)
-            self._sizes[key] = charge
+            if old is not None:  # replaced: its old charge goes, no on_evict
+                del data[key]
+                self._items -= old
+            if len(data) >= self.max_size:  # the count bound: make one place
+                item = data.popitem(last=False)
+                self._items -= sizes.pop(item[0], 0)
+                self._evictions += 1
+                dropped.append(item)
+            if self._items + self._tables + charge > self.max_memory:
+                dropped += self._evict_until(charge, keep=0)
+            data[key] = stored
+            sizes[key] = charge
             self._items += charge
-            dropped += self._drain()
-            self._tables = self._table_bytes()  # grows when the dicts resize
-            dropped += self._evict_until(0, keep=1)  # never the new item: it is the most recent
-            if self._items + self._tables > self.max_memory:  # the tables grew past the room left
-                self._remove(key)
-                refused = self._too_large(value, charge)
-        self._notify(dropped)  # outside the lock: the callback may use the cache
+            self._tables = TABLE_FACTOR * sys.getsizeof(sizes)  # grows when the dict resizes
+            if self._items + self._tables > self.max_memory:  # rare: the tables grew past the room
+                dropped += self._evict_until(0, keep=1)  # never the new item: it is the most recent
+                if self._items + self._tables > self.max_memory:
+                    self._remove(key)
+                    refused = self._too_large(value, charge)
+        if dropped and self._on_evict is not None:
+            self._notify(dropped)  # outside the lock: the callback may use the cache
         if refused is not None:
             raise refused
 
@@ -142,14 +175,15 @@ class AdaptiveCache(BaseCache):
     def _charge(self, key: Hashable, value: Any, size: int | None) -> int:
         if size is None:
             size = self._sizeof(value)
-            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            if _not_count(size):
                 raise SizeEstimateError(
                     f"sizeof() returned {size!r} for a {type(value).__name__} "
                     "value; it must return a non-negative integer"
                 )
-        elif isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        elif _not_count(size):
             raise ConfigError(f"size must be a non-negative integer number of bytes, got {size!r}")
-        return size + estimate_size(key) + ENTRY_OVERHEAD
+        key_size = sys.getsizeof(key) if type(key) in FLAT_EXACT else estimate_size(key)
+        return size + key_size + ENTRY_OVERHEAD
 
     def _too_large(self, value: Any, charge: int) -> CacheValueTooLarge:
         return CacheValueTooLarge(
@@ -161,21 +195,15 @@ class AdaptiveCache(BaseCache):
     def _evict_until(self, extra: int, keep: int) -> list[tuple[Any, Any]]:
         """Evict least-recent batches until ``extra`` more bytes fit, leaving ``keep`` items."""
         dropped: list[tuple[Any, Any]] = []
-        while self._items + self._tables + extra > self.max_memory and len(self._store) > keep:
-            for _ in range(min(self.eviction_batch_size, len(self._store) - keep)):
-                self._store.popitem()
-            dropped += self._drain()
+        while self._items + self._tables + extra > self.max_memory and len(self._data) > keep:
+            dropped += self._evict(min(self.eviction_batch_size, len(self._data) - keep))
         return dropped
 
     def _table_bytes(self) -> int:
         return TABLE_FACTOR * sys.getsizeof(self._sizes)
 
-    def _forget(self, key: Hashable, stored: Any) -> None:
+    def _forget(self, key: Hashable) -> None:
         self._items -= self._sizes.pop(key, 0)
-
-    def _remove(self, key: Hashable) -> None:
-        del self._store[key]
-        self._forget(key, None)
 
     def _after_clear(self) -> None:
         self._sizes.clear()  # dict.clear() also gives its table back

@@ -1,7 +1,9 @@
-"""What every memwatch cache shares: the lock, eviction callbacks, weak values, reclaim.
+"""What every memwatch cache shares: the store, the lock, eviction callbacks, weak values, reclaim.
 
-The ordering and eviction policy come from a cachetools cache (``self._store``);
-this layer adds what cachetools leaves to the caller:
+The store is an :class:`collections.OrderedDict` kept in least-recently-used order
+(the oldest first): a hit is ``move_to_end``, an eviction ``popitem(last=False)``,
+all single C calls, so a hit costs one lock section and two dict operations. On top of
+it this layer adds:
 
 - **thread safety**: one lock around every operation on the store;
 - **eviction callback** ``on_evict(key, value)``: called for each item the cache
@@ -14,6 +16,10 @@ this layer adds what cachetools leaves to the caller:
   support weak references (instances of most classes do; int, str, list, dict do not);
 - **reclaim**: the cache registers with :mod:`memwatch.blocks.reclaim`, so the guard's
   recovery ladder can ``shrink(fraction)`` or ``clear()`` it under memory pressure.
+
+The extras cost nothing when unused: without a callback nothing is collected for
+it, and without weak values ``get`` pays one attribute test. Used, each is O(1) per
+evicted or collected item.
 """
 
 from __future__ import annotations
@@ -22,17 +28,26 @@ import logging
 import math
 import threading
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from memwatch.blocks import reclaim
 from memwatch.errors import ConfigError, UsageError
 
-__all__ = ["BaseCache", "CacheKeyError", "EvictCallback", "check_positive_int", "unhashable"]
+__all__ = [
+    "BaseCache",
+    "CacheKeyError",
+    "Dropped",
+    "EvictCallback",
+    "check_hashable",
+    "check_positive_int",
+    "unhashable",
+]
 
 _log = logging.getLogger("memwatch.blocks.cache")
 EvictCallback = Callable[[Any, Any], object]
+Dropped = list[tuple[Any, Any]]
 
 
 class CacheKeyError(UsageError, TypeError):
@@ -53,10 +68,15 @@ def unhashable(key: Any) -> CacheKeyError:
     )
 
 
-class BaseCache:
-    """Shared machinery; subclasses set ``self._store`` (a cachetools cache with capture)."""
+def check_hashable(key: Any) -> None:
+    try:
+        hash(key)
+    except TypeError:
+        raise unhashable(key) from None
 
-    _store: Any  # a cachetools cache whose popitem/expire record what they drop
+
+class BaseCache:
+    """Shared machinery: an LRU-ordered store under a lock; subclasses add bounds and expiry."""
 
     def __init__(self, max_size: int, on_evict: EvictCallback | None, use_weak_refs: bool) -> None:
         self.max_size = check_positive_int("max_size", max_size)
@@ -65,6 +85,7 @@ class BaseCache:
         self._on_evict = on_evict
         self._weak = bool(use_weak_refs)
         self._lock = threading.Lock()
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()  # least recently used first
         self._dead: deque[tuple[Hashable, weakref.ref[Any]]] = deque()  # filled by weakref callbacks
         self._hits = 0
         self._misses = 0
@@ -72,27 +93,39 @@ class BaseCache:
 
     # -- the public mapping-like API ------------------------------------------------
     def put(self, key: Hashable, value: Any) -> None:
-        """Store ``value`` under ``key``, evicting least-recently-used items if full."""
-        stored = self._wrap(key, value)
+        """Store ``value`` under ``key``, evicting the least recently used item if full."""
+        stored = self._wrap(key, value) if self._weak else value
+        data = self._data
+        dropped: Dropped | None = None
         with self._lock:
-            self._purge_dead()
+            if self._dead:
+                self._purge_dead()
             try:
-                self._store[key] = stored
+                data[key] = stored
             except TypeError:
                 raise unhashable(key) from None
-            dropped = self._drain()
-        self._notify(dropped)
+            data.move_to_end(key)
+            if len(data) > self.max_size:
+                item = data.popitem(last=False)
+                self._evictions += 1
+                if self._on_evict is not None:
+                    dropped = [item]
+        if dropped is not None:
+            self._notify(dropped)
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         """The value stored under ``key`` (now the most recently used), else ``default``."""
         with self._lock:
             try:
-                value = self._store[key]
+                self._data.move_to_end(key)
             except KeyError:
+                if not self._data:  # an empty OrderedDict says KeyError before hashing
+                    check_hashable(key)
                 self._misses += 1
                 return default
             except TypeError:
                 raise unhashable(key) from None
+            value = self._data[key]
             if self._weak:
                 value = value()
                 if value is None:  # collected since it was stored
@@ -105,24 +138,26 @@ class BaseCache:
     def delete(self, key: Hashable) -> bool:
         """Remove ``key``; True when it was there. ``on_evict`` is not called."""
         with self._lock:
+            dropped = self._refresh()
             try:
-                present = key in self._store
+                present = key in self._data
             except TypeError:
                 raise unhashable(key) from None
             if present:
                 self._remove(key)
-            dropped = self._drain()
         self._notify(dropped)
         return present
 
     def __contains__(self, key: Hashable) -> bool:
-        """Whether ``key`` is held (a collected weak value is not); does not count as a use."""
+        """Whether ``key`` is held (a collected or expired value is not); does not count as a use."""
         with self._lock:
-            self._purge_dead()
+            dropped = self._refresh()
             try:
-                return key in self._store
+                present = key in self._data
             except TypeError:
                 raise unhashable(key) from None
+        self._notify(dropped)
+        return present
 
     def __len__(self) -> int:
         return self.size
@@ -131,19 +166,18 @@ class BaseCache:
     def size(self) -> int:
         """How many items the cache holds now."""
         with self._lock:
-            self._purge_dead()
-            self._refresh()
-            count = len(self._store)
-            dropped = self._drain()
+            dropped = self._refresh()
+            count = len(self._data)
         self._notify(dropped)
         return count
 
     def clear(self) -> int:
         """Drop every item (``on_evict`` is called for each); returns how many were dropped."""
         with self._lock:
-            self._refresh()
-            dropped = self._drain() + [(k, self._store[k]) for k in list(self._store)]
-            self._store.clear()
+            dropped = self._refresh()
+            dropped += list(self._data.items())
+            self._data.clear()
+            self._dead.clear()
             self._after_clear()
         self._notify(dropped)
         return len(dropped)
@@ -156,12 +190,10 @@ class BaseCache:
         if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1:
             raise ConfigError(f"fraction must be in (0, 1], got {fraction!r}")
         with self._lock:
-            self._refresh()
-            count = min(len(self._store), math.ceil(len(self._store) * fraction))
-            for _ in range(count):
-                self._store.popitem()
-            dropped = self._drain()
-        self._notify(dropped)
+            expired = self._refresh()
+            count = min(len(self._data), math.ceil(len(self._data) * fraction))
+            dropped = self._evict(count)
+        self._notify(expired + dropped)
         return len(dropped)
 
     def close(self) -> None:
@@ -188,27 +220,37 @@ class BaseCache:
         return f"{type(self).__name__}(size={self.size}, max_size={self.max_size})"
 
     # -- hooks for subclasses (called with the lock held) ---------------------------
-    def _refresh(self) -> None:
-        """Drop what has expired (TTLCache)."""
+    def _refresh(self) -> Dropped:
+        """Drop collected weak values (and, in TTLCache, expired items); returns what expired."""
+        if self._dead:
+            self._purge_dead()
+        return []
 
-    def _remove(self, key: Hashable) -> None:
-        del self._store[key]
+    def _forget(self, key: Hashable) -> None:
+        """An item left the store (AdaptiveCache gives its charge back)."""
 
     def _after_clear(self) -> None:
         """Reset accounting after clear() (AdaptiveCache)."""
 
-    def _forget(self, key: Hashable, stored: Any) -> None:
-        """An item left the cache (AdaptiveCache subtracts its size)."""
-
-    # -- internals ---------------------------------------------------------------------
+    # -- internals (lock held) -----------------------------------------------------------
     def _start(self) -> None:
-        """Call at the end of a subclass's __init__, once ``_store`` exists."""
-        self._store.dropped = []
+        """Call at the end of a subclass's __init__, once it is ready to be shrunk."""
         reclaim.register(self)
 
+    def _remove(self, key: Hashable) -> None:
+        del self._data[key]
+        self._forget(key)
+
+    def _evict(self, count: int) -> Dropped:
+        """Evict the ``count`` least recently used items; returns them (counted as evictions)."""
+        data = self._data
+        dropped = [data.popitem(last=False) for _ in range(min(count, len(data)))]
+        for key, _ in dropped:
+            self._forget(key)
+        self._evictions += len(dropped)
+        return dropped
+
     def _wrap(self, key: Hashable, value: Any) -> Any:
-        if not self._weak:
-            return value
         dead = self._dead
         try:
             return weakref.ref(value, lambda ref: dead.append((key, ref)))
@@ -221,19 +263,10 @@ class BaseCache:
     def _purge_dead(self) -> None:
         while self._dead:
             key, ref = self._dead.popleft()
-            if key in self._store and self._store[key] is ref:
+            if self._data.get(key) is ref:
                 self._remove(key)
 
-    def _drain(self) -> list[tuple[Any, Any]]:
-        dropped: list[tuple[Any, Any]] = self._store.dropped
-        if dropped:
-            self._store.dropped = []
-            self._evictions += len(dropped)
-            for key, stored in dropped:
-                self._forget(key, stored)
-        return dropped
-
-    def _notify(self, dropped: list[tuple[Any, Any]]) -> None:
+    def _notify(self, dropped: Dropped) -> None:
         callback = self._on_evict
         if callback is None or not dropped:
             return

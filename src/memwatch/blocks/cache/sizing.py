@@ -36,7 +36,7 @@ from typing import Any
 
 from memwatch.errors import UsageError
 
-__all__ = ["SizeEstimateError", "estimate_size"]
+__all__ = ["FLAT_EXACT", "SizeEstimateError", "estimate_size"]
 
 _FLAT = (bytes, str, int, float, complex, bool, bytearray, type(None), range)
 _NOT_OWNED = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
@@ -82,10 +82,16 @@ def _children(obj: Any) -> tuple[Iterable[Any], int] | None:
     return (iter(held), len(held)) if held else None
 
 
+# Exact types that are flat (no children, no ``nbytes``): one sys.getsizeof, no walk.
+FLAT_EXACT = frozenset({bytes, str, int, float, complex, bool, bytearray, type(None), range})
+
+
 def estimate_size(value: Any, *, max_depth: int = 4, max_items: int = 1000) -> int:
     """Estimated bytes ``value`` keeps alive; see the module docstring for the rules."""
     if max_depth < 0 or max_items < 1:
         raise ValueError("max_depth must be >= 0 and max_items >= 1")
+    if type(value) in FLAT_EXACT:
+        return sys.getsizeof(value)
     seen: set[int] = set()
     try:
         return _estimate(value, max_depth, max_items, seen)

@@ -1,0 +1,137 @@
+"""A component's lifecycle: the one way every check calls a configured operation.
+
+A validation component names an ``operation`` and, optionally, a ``factory``. With a
+factory, one call of the operation is one life of a component::
+
+    component = factory()            # awaited when the factory is async
+    operation(component)             # awaited when the operation is async
+    component.aclose() / close() / shutdown() / stop()   # the first that exists, awaited if needed
+
+so what a component keeps after it is closed is what a check sees. Without a factory the
+operation is called with no arguments. :func:`component_operation` builds that call (a
+coroutine function when anything in it is async); :func:`sync_calls` turns a coroutine
+function into a plain callable that runs each call in one event loop kept for the block,
+for engines that time or trace plain calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = [
+    "CLOSE_METHODS",
+    "aclose_component",
+    "close_component",
+    "component_operation",
+    "is_async_callable",
+    "sync_calls",
+]
+
+#: tried in this order; ``aclose`` only where the lifecycle runs in an event loop
+CLOSE_METHODS = ("close", "shutdown", "stop")
+
+
+def is_async_callable(func: Any) -> bool:
+    """True for ``async def`` functions (and callables whose ``__call__`` is one)."""
+    if inspect.iscoroutinefunction(func):
+        return True
+    call = getattr(func, "__call__", None)  # noqa: B004 - we want the bound method
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+def close_component(component: Any) -> None:
+    """Close a component synchronously: ``close()``, ``shutdown()`` or ``stop()``; a close that
+    hands back an awaitable (or only ``aclose()``) is run to completion in a fresh loop."""
+    for name in CLOSE_METHODS:
+        method = getattr(component, name, None)
+        if callable(method):
+            result = method()
+            if inspect.isawaitable(result):
+                asyncio.run(_await(result))
+            return
+    aclose = getattr(component, "aclose", None)
+    if callable(aclose):
+        asyncio.run(_await(aclose()))
+
+
+async def aclose_component(component: Any) -> None:
+    """Close a component inside a running loop: ``aclose()`` first, then the plain names."""
+    for name in ("aclose", *CLOSE_METHODS):
+        method = getattr(component, name, None)
+        if callable(method):
+            result = method()
+            if inspect.isawaitable(result):
+                await result
+            return
+
+
+async def _await(value: Any) -> Any:
+    return await value
+
+
+def _name_like(wrapper: Callable[..., Any], operation: Callable[..., Any]) -> None:
+    wrapper.__qualname__ = getattr(operation, "__qualname__", getattr(operation, "__name__", "operation"))
+    wrapper.__name__ = getattr(operation, "__name__", "operation")
+    wrapper.__module__ = getattr(operation, "__module__", None) or "?"
+
+
+def component_operation(
+    operation: Callable[..., Any], factory: Callable[[], Any] | None = None
+) -> Callable[[], Any]:
+    """The call a check repeats: ``operation()``, or one component lifecycle with ``factory``.
+
+    The result is a coroutine function when the operation or the factory is async; it
+    carries the operation's name (reports name the operation, not the wrapper)."""
+    if factory is None:
+        return operation
+    if is_async_callable(operation) or is_async_callable(factory):
+
+        async def acycle() -> None:
+            component = factory()
+            if inspect.isawaitable(component):
+                component = await component
+            try:
+                result = operation(component)
+                if inspect.isawaitable(result):
+                    await result
+            finally:
+                await aclose_component(component)
+
+        _name_like(acycle, operation)
+        return acycle
+
+    def cycle() -> None:
+        component = factory()
+        try:
+            operation(component)
+        finally:
+            close_component(component)
+
+    _name_like(cycle, operation)
+    return cycle
+
+
+@contextmanager
+def sync_calls(func: Callable[[], Any]) -> Iterator[Callable[[], Any]]:
+    """``func`` as a plain callable: a coroutine function runs each call to completion in one
+    event loop, kept open for the block (so a component's loop-bound state stays valid)."""
+    if not is_async_callable(func):
+        yield func
+        return
+    loop = asyncio.new_event_loop()
+
+    def call() -> Any:
+        return loop.run_until_complete(func())
+
+    _name_like(call, func)
+    try:
+        yield call
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
