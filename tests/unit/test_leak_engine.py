@@ -211,7 +211,7 @@ def test_decelerating_growth_is_inconclusive_with_the_budget_that_would_decide()
     m = measurement()
     m.finding, m.signal, m.slowing = "decelerating", "py_blocks", (3.1, 0.4)
     m.calls, m.warmup_calls, m.seconds = 31, 10, 7.0
-    d = decide(m, None, budget=1_000_000)
+    d = decide(m, None, budget=1_000_000, thresholds=THRESHOLDS)
     assert d.verdict == "inconclusive"
     assert d.reason.startswith(
         "41 calls in 7 s; growth slowing from 3.1 blocks to 0.4 blocks per call (py_blocks)"
