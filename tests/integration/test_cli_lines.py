@@ -48,16 +48,21 @@ def test_lines_prints_the_memory_profiler_layout(tmp_path: Path, capsys: pytest.
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "done 2000" in captured.out
-    assert "Line #" in captured.out and "Line Contents" in captured.out
+    assert "Line #" in captured.out
+    assert "Line Contents" in captured.out
     blob_line = next(line for line in captured.out.splitlines() if "blob = bytearray" in line)
-    assert "+24.0 MiB" in blob_line and " 24.0 MiB" in blob_line  # increment and peak
+    assert "+24.0 MiB" in blob_line
+    assert " 24.0 MiB" in blob_line
     assert "Parser.parse" not in captured.out  # only the chosen function
     data = json.loads(out_json.read_text())
     assert data["kind"] == "line_profile"
     rows = {r["lineno"]: r for r in data["data"]["functions"][0]["lines"]}
-    assert rows[5]["hits"] == 1 and rows[5]["kept"] >= 2000 * 1024  # the rows list comprehension
+    assert rows[5]["hits"] == 1
+    assert rows[5]["kept"] >= 2000 * 1024
     page = out_html.read_text()
-    assert "<table" in page and "blob = bytearray" in page and "<script" not in page
+    assert "<table" in page
+    assert "blob = bytearray" in page
+    assert "<script" not in page
     assert not tracemalloc.is_tracing()
 
 
@@ -65,7 +70,8 @@ def test_qualified_method_name_and_sort(tmp_path: Path, capsys: pytest.CaptureFi
     path = _script(tmp_path)
     assert main(["lines", "-f", "Parser.parse", "--sort", "peak", str(path), "10"]) == 0
     out = capsys.readouterr().out
-    assert "Function: Parser.parse" in out and "+6.0 MiB" in out
+    assert "Function: Parser.parse" in out
+    assert "+6.0 MiB" in out
 
 
 @pytest.mark.parametrize(
@@ -156,4 +162,5 @@ def test_profile_decorator_prints_at_exit(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Function: grow (line 4), 2 calls" in done.stdout
     row = next(line for line in done.stdout.splitlines() if "data = bytearray" in line)
-    assert "+14.0 MiB" in row and "7.0 MiB" in row
+    assert "+14.0 MiB" in row
+    assert "7.0 MiB" in row

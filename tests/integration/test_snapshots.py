@@ -44,7 +44,9 @@ def test_top_and_compare_find_the_growing_line(tmp_path: Path) -> None:
     assert top[0].where.endswith(f"{__file__}:{_line_of('blocks = [bytearray')}")
     assert 10 * MIB <= top[0].size < 11 * MIB
     growth = compare_snapshots(a, b, limit=1)[0]
-    assert growth.where == top[0].where and growth.size_diff >= 10 * MIB and growth.count_diff >= 160
+    assert growth.where == top[0].where
+    assert growth.size_diff >= 10 * MIB
+    assert growth.count_diff >= 160
     by_file = compare_snapshots(a, b, by="file", limit=1)[0]
     assert by_file.where == __file__
     del blocks
