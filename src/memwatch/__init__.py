@@ -30,6 +30,7 @@ _LAZY: dict[str, str] = {
     "MemoryProfiler": "memwatch.sampling.profiler",
     "memory_usage": "memwatch.sampling.profiler",
     "Sampler": "memwatch.sampling.sampler",
+    "profile": "memwatch.lines.decorator",
     "detect_leaks": "memwatch.leaks.runner",
     "MemoryLeakDetector": "memwatch.leaks.runner",
     "LeakReport": "memwatch.model.leaks",
@@ -79,6 +80,7 @@ __all__ = [
     "oom_protected",
     "parse_duration",
     "parse_size",
+    "profile",
 ]
 
 
