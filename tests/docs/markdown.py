@@ -15,7 +15,7 @@ FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 DIRECTIVE = re.compile(r"^\s*<!--\s*docs:(?P<body>.*?)-->\s*$")
 COMMAND_LANGS = {"console", "bash", "sh", "shell"}
 OUTPUT_LANGS = {"", "text", "output"}
-KNOWN_DIRECTIVES = {"skip", "file", "cwd", "output", "exact", "timeout", "columns"}
+KNOWN_DIRECTIVES = {"skip", "file", "config", "cwd", "output", "exact", "timeout", "columns"}
 
 
 @dataclass

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import traceback
+import types
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,11 @@ def run_shell(step: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     plan = json.loads(Path(sys.argv[1]).read_text())
     results: list[dict[str, Any]] = []
-    namespace: dict[str, Any] = {"__name__": "__main__"}
+    # The blocks run as the __main__ module of a script would, so names they define are
+    # module globals (a retention path reads "module __main__._LOG", as it would for the reader).
+    main_module = types.ModuleType("__main__")
+    sys.modules["__main__"] = main_module
+    namespace = main_module.__dict__
     for step in plan:
         if step["kind"] == "python":
             results.append(run_python(step, namespace))

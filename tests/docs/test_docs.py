@@ -81,7 +81,18 @@ def plan_document(path: Path, work: Path) -> Plan:
             continue
         cwd = str(work / d.get("cwd", "."))
         timeout = int(d.get("timeout", DEFAULT_TIMEOUT))
-        if "file" in d:
+        if "config" in d:
+            # A config snippet is "run" by loading it the way memwatch loads its config files.
+            name = "pyproject.toml" if block.lang == "toml" else "memwatch.yaml"
+            code = (
+                "import pathlib as _p, tempfile as _t\n"
+                "from memwatch.config.schema import load_config as _load\n"
+                f"_f = _p.Path(_t.mkdtemp()) / {name!r}\n"
+                f"_f.write_text({block.text!r})\n"
+                "_load(_f, search=False)\n"
+            )
+            plan.steps.append({"kind": "python", "code": code, "cwd": cwd, "timeout": timeout, "name": block.where})
+        elif "file" in d:
             plan.steps.append({"kind": "file", "path": str(Path(cwd) / d["file"]), "text": block.text + "\n"})
         elif block.lang == "python":
             plan.steps.append(
