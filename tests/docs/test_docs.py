@@ -138,6 +138,7 @@ def plan_document(path: Path, work: Path) -> Plan:
 def make_workdir(base: Path) -> Path:
     work = base / "work"
     shutil.copytree(ROOT / "examples", work / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")  # pytest reads its settings, as in a clone
     (work / "tests").mkdir()
     shutil.copy(ROOT / "tests" / "__init__.py", work / "tests" / "__init__.py")
     shutil.copytree(
@@ -162,11 +163,13 @@ def run_plan(plan: Plan, work: Path) -> list[dict[str, Any]]:
     return results
 
 
-def _actual(check: Check, results: list[dict[str, Any]]) -> list[str] | None:
+def _actual(check: Check, results: list[dict[str, Any]], work: Path) -> list[str] | None:
     if check.step >= len(results):
         return None
     result = results[check.step]
     text = result["output"] if check.command is None else (result["outputs"] + [""] * 99)[check.command]
+    # The temporary folder's path changes from run to run: it is shown as "..." (an elision).
+    text = text.replace(str(work.resolve()), "...").replace(str(work), "...")
     lines = [line.rstrip() for line in text.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
@@ -208,7 +211,7 @@ def test_document_runs_as_shown(doc: Path, tmp_path: Path) -> None:
     by_block: dict[int, list[Check]] = {}
     new: dict[int, list[str]] = {}
     for check in plan.checks:
-        actual = _actual(check, results)
+        actual = _actual(check, results, work)
         if actual is None:
             continue
         by_block.setdefault(id(check.block), []).append(check)
