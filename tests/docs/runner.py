@@ -34,6 +34,7 @@ def _alarm(signum: int, frame: object) -> None:
 
 def run_python(step: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
     cwd = step["cwd"]
+    os.makedirs(cwd, exist_ok=True)
     os.chdir(cwd)
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
@@ -58,6 +59,7 @@ def run_shell(step: dict[str, Any]) -> dict[str, Any]:
         lines += [f"printf '%s\\n' {MARK.format(i)}", "(exit $__docs_rc)", command, "__docs_rc=$?"]
     env = dict(os.environ)
     env.update(step.get("env", {}))
+    os.makedirs(step["cwd"], exist_ok=True)
     try:
         done = subprocess.run(
             ["bash", "-c", "\n".join(lines)],
