@@ -45,11 +45,11 @@ def parse_directives(body: str, where: str) -> dict[str, str]:
     body, skip, reason = body.partition("skip:")  # a reason is free text: it ends the comment
     if skip:
         found["skip"] = reason.strip()
-    for part in body.split(";"):
-        part = part.strip()
+    for raw in body.split(";"):
+        part = raw.strip()
         if not part:
             continue
-        name, _, value = part.partition(":") if ":" in part else (part, "", "")
+        name, _, value = part.partition(":")
         name = name.strip()
         if name not in KNOWN_DIRECTIVES:
             raise ValueError(f"{where}: unknown docs directive {name!r} (known: {sorted(KNOWN_DIRECTIVES)})")
@@ -88,7 +88,9 @@ def blocks(path: Path) -> list[Block]:
             end += 1
         if end == len(lines):
             raise ValueError(f"{path.name}:{i + 1}: fenced block never closed")
-        body = [text[len(indent) :] if text.startswith(indent) else text.lstrip() for text in lines[i + 1 : end]]
+        body = [
+            text[len(indent) :] if text.startswith(indent) else text.lstrip() for text in lines[i + 1 : end]
+        ]
         found.append(
             Block(
                 path=path,

@@ -111,7 +111,9 @@ def _rebuild(pattern: str, actual: str, exact: bool) -> str:
     m = compiled.regex.match(actual.rstrip())
     if m is None:
         return actual.rstrip()
-    return "".join("..." if kind == "dots" else (m.group(i + 1) or "") for i, kind in enumerate(compiled.kinds))
+    return "".join(
+        "..." if kind == "dots" else (m.group(i + 1) or "") for i, kind in enumerate(compiled.kinds)
+    )
 
 
 def _is_dots(line: str) -> bool:

@@ -35,7 +35,7 @@ DEFAULT_TIMEOUT = 120
 DEFAULT_COLUMNS = "80"
 # Blocks that cannot run here, each with its reason in the document. Keep this small: a new
 # skip must be argued for (tests/docs/README.md lists them).
-MAX_SKIPS = 12
+MAX_SKIPS = 8
 
 
 @dataclass
@@ -61,7 +61,8 @@ def _env(columns: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PYTEST_", "MEMWATCH_", "COV_", "GITHUB_")) and k not in ("PYTHONPATH", "COLUMNS")
+        if not k.startswith(("PYTEST_", "MEMWATCH_", "COV_", "GITHUB_"))
+        and k not in ("PYTHONPATH", "COLUMNS")
     }
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env.update({"COLUMNS": columns, "TERM": "dumb", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"})
@@ -91,7 +92,9 @@ def plan_document(path: Path, work: Path) -> Plan:
                 f"_f.write_text({block.text!r})\n"
                 "_load(_f, search=False)\n"
             )
-            plan.steps.append({"kind": "python", "code": code, "cwd": cwd, "timeout": timeout, "name": block.where})
+            plan.steps.append(
+                {"kind": "python", "code": code, "cwd": cwd, "timeout": timeout, "name": block.where}
+            )
         elif "file" in d:
             plan.steps.append({"kind": "file", "path": str(Path(cwd) / d["file"]), "text": block.text + "\n"})
         elif block.lang == "python":
@@ -108,7 +111,14 @@ def plan_document(path: Path, work: Path) -> Plan:
             ):
                 consumed.add(index + 1)
                 plan.checks.append(
-                    Check(nxt, len(plan.steps) - 1, None, nxt.text.splitlines(), "exact" in nxt.directives, block.where)
+                    Check(
+                        nxt,
+                        len(plan.steps) - 1,
+                        None,
+                        nxt.text.splitlines(),
+                        "exact" in nxt.directives,
+                        block.where,
+                    )
                 )
         elif block.has_commands and block.lang in markdown.COMMAND_LANGS | markdown.OUTPUT_LANGS:
             cmds = markdown.commands(block)
@@ -142,7 +152,9 @@ def make_workdir(base: Path) -> Path:
     (work / "tests").mkdir()
     shutil.copy(ROOT / "tests" / "__init__.py", work / "tests" / "__init__.py")
     shutil.copytree(
-        ROOT / "tests" / "leak_corpus", work / "tests" / "leak_corpus", ignore=shutil.ignore_patterns("__pycache__")
+        ROOT / "tests" / "leak_corpus",
+        work / "tests" / "leak_corpus",
+        ignore=shutil.ignore_patterns("__pycache__"),
     )
     return work
 
