@@ -360,6 +360,7 @@ def test_freeze_removes_the_gen2_pause_of_long_lived_objects_and_the_advisor_say
     assert before.tracked_objects >= 300_000
 
 
+@pytest.mark.untraced  # coverage's tracer allocates, so the collector runs before the peak is read
 def test_cycle_garbage_comes_back_after_a_full_collection() -> None:
     from memwatch.gcwatch import measure_reclamation
 

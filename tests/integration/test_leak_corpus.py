@@ -22,6 +22,7 @@ def _reset_corpus() -> Iterator[None]:
     gc.collect()
 
 
+@pytest.mark.untraced  # coverage's tracer keeps objects per thread started: measure untraced
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_corpus_case(case: Case) -> None:
     if case.kind == "native" and native.native_reason():
