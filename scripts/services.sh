@@ -124,19 +124,26 @@ _memwatch_services_pg() {
 # Stop the cluster if services.sh started it and no other shell that sourced this file
 # is still alive. Never fails: it only says what it did.
 memwatch_services_stop() {
-    local dir=${MEMWATCH_PG_DIR:-/tmp/memwatch-pg} user pid started bindir as=""
-    rm -f "$dir.users/$$" 2>/dev/null || true
-    [ -s "$dir.started" ] || return 0
+    local dir=${MEMWATCH_PG_DIR:-/tmp/memwatch-pg} user pid started bindir as="" others=""
     _memwatch_services_lock
+    rm -f "$dir.users/$$" 2>/dev/null || true
     for user in "$dir.users"/*; do
         pid=${user##*/}
         if [[ "$pid" =~ ^[0-9]+$ ]] && [ -d "/proc/$pid" ]; then
-            echo "== services: PostgreSQL left running in $dir: still used by pid $pid"
-            _memwatch_services_unlock
-            return 0
+            others="$others $pid"
+        else
+            rm -f "$user" 2>/dev/null || true  # a shell that exited without stopping
         fi
-        rm -f "$user" 2>/dev/null || true
     done
+    if [ ! -s "$dir.started" ]; then  # not started by services.sh: not ours to stop
+        _memwatch_services_unlock
+        return 0
+    fi
+    if [ -n "$others" ]; then
+        echo "== services: PostgreSQL left running in $dir: still used by pid$others"
+        _memwatch_services_unlock
+        return 0
+    fi
     started=$(cat "$dir.started" 2>/dev/null || true)
     pid=$(_memwatch_postmaster_pid)
     if [ -n "$pid" ] && [ "$pid" = "$started" ]; then
