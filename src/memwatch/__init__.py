@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the real names for type checkers; at run time ``__getattr__
     from memwatch.guard import MemoryAlertSystem, MemoryGuard, MemoryMonitor, oom_protected
     from memwatch.leaks.runner import MemoryLeakDetector, detect_leaks
     from memwatch.leaks.watch import assert_freed, expect_freed
+    from memwatch.lines.decorator import profile
     from memwatch.model.leaks import LeakReport
     from memwatch.sampling.profiler import MemoryProfiler, memory_usage
     from memwatch.sampling.sampler import Sampler
