@@ -48,7 +48,7 @@ def test_a_function_lines_get_exact_bytes() -> None:
         return keep
 
     kept = build()
-    f = _only(build.line_profile())
+    f = _only(build.line_profile())  # type: ignore[attr-defined]
     hits, inc, peak, kept_bytes = _line(f, "keep = bytearray")
     assert hits == 1
     assert 40 * MIB <= inc < 40 * MIB + 4096
@@ -75,7 +75,7 @@ def test_threads_each_see_their_own_lines() -> None:
         t.start()
     for t in threads:
         t.join()
-    f = _only(worker.line_profile())
+    f = _only(worker.line_profile())  # type: ignore[attr-defined]
     hits, inc, peak, kept = _line(f, "block = bytearray")
     assert hits == 3
     assert 48 * MIB <= inc < 48 * MIB + 64 * 1024
@@ -92,7 +92,7 @@ def test_generator_is_profiled_across_resumes() -> None:
             yield block
 
     got = list(chunks(4))
-    f = _only(chunks.line_profile())
+    f = _only(chunks.line_profile())  # type: ignore[attr-defined]
     hits, inc, _, kept = _line(f, "block = bytearray")
     assert hits == 4
     assert 20 * MIB <= inc < 20 * MIB + 64 * 1024
@@ -126,7 +126,7 @@ def test_coroutine_is_profiled() -> None:
         return len(data) + len(more)
 
     assert asyncio.run(fetch()) == 18 * MIB
-    f = _only(fetch.line_profile())
+    f = _only(fetch.line_profile())  # type: ignore[attr-defined]
     assert _line(f, "data = bytearray")[1] >= 12 * MIB
     assert _line(f, "more = bytearray")[2] >= 6 * MIB
 
@@ -158,7 +158,7 @@ def test_recursion_counts_memory_once() -> None:
 
     out: list[bytearray] = []
     nest(4, out)
-    f = _only(nest.line_profile())
+    f = _only(nest.line_profile())  # type: ignore[attr-defined]
     hits, inc, _, _ = _line(f, "out.append")
     assert hits == 5
     assert 2 * MIB <= inc < 2 * MIB + 64 * 1024  # the inner levels are inside the outer call's line
@@ -189,7 +189,7 @@ def test_exception_inside_closes_the_line() -> None:
 
     with pytest.raises(RuntimeError):
         boom()
-    f = _only(boom.line_profile())
+    f = _only(boom.line_profile())  # type: ignore[attr-defined]
     assert _line(f, "block = bytearray")[1] >= 4 * MIB
 
 
@@ -203,7 +203,7 @@ def test_tracemalloc_already_on_is_left_on() -> None:
 
         block = grab()
         assert tracemalloc.is_tracing()
-        f = _only(grab.line_profile())
+        f = _only(grab.line_profile())  # type: ignore[attr-defined]
         assert _line(f, "return bytearray")[3] >= 9 * MIB
         del block
     finally:
@@ -233,7 +233,7 @@ def test_kept_ignores_another_threads_allocations() -> None:
     finally:
         stop.set()
         background.join()
-    f = _only(steady.line_profile())
+    f = _only(steady.line_profile())  # type: ignore[attr-defined]
     row = next(s for s in f.lines if "out.append" in s.source)
     assert row.hits == 40
     assert 10 * MIB <= row.kept < 10 * MIB + 64 * 1024  # the traces say who allocated
