@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # Sourced by scripts/test.sh: make headless Chromium available for the HTML-report test.
-# Debian's chromium package, driven by Playwright's Python package (no browser download).
+# Debian's chromium package (scripts/setup.sh installs it; this file installs it too when
+# sourced alone as root), driven by Playwright's Python package (no browser download).
 if [ -x /usr/bin/chromium ]; then
   export MEMWATCH_TEST_CHROMIUM=/usr/bin/chromium
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

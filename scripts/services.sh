@@ -3,11 +3,17 @@
 # the tests need and export their addresses. Never exits the caller: when a service
 # cannot be had, it prints why and the tests that need it skip with that reason.
 #
-#   PostgreSQL: a throw-away cluster from Debian's `postgresql` package, on a local
+#   PostgreSQL: a throw-away cluster from Debian's `postgresql` package (scripts/setup.sh
+#   installs it; this file installs it too when sourced alone as root), on a local
 #   port (127.0.0.1:${MEMWATCH_PG_PORT:-55432}, trust auth, fsync off) in
 #   ${MEMWATCH_PG_DIR:-/tmp/memwatch-pg}; exports MEMWATCH_TEST_PG_URL. Idempotent:
 #   a cluster already running is reused (a second call takes well under a second).
-#   Stop it with: pg_ctl -D /tmp/memwatch-pg stop   (as the postgres user when root)
+#
+#   memwatch_services_stop (scripts/test.sh runs it on EXIT) stops the cluster when
+#   services.sh started it and no other shell that sourced this file is still alive
+#   (each registers its pid in ${MEMWATCH_PG_DIR}.users/). A cluster it did not start
+#   (started by hand, or one whose postmaster is not the one it started) is left running.
+#   Stop one by hand with: pg_ctl -D /tmp/memwatch-pg stop   (as the postgres user when root)
 
 _memwatch_pg_bindir() {
     local dirs
@@ -61,6 +67,7 @@ _memwatch_start_postgres() {
             echo "PostgreSQL did not start on port $port (see $dir/server.log)"
             return 1
         fi
+        echo "== services: started PostgreSQL in $dir"
     fi
     local psql="$bindir/psql -X -q -h 127.0.0.1 -p $port -U postgres"
     if ! $psql -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" postgres 2>/dev/null | grep -q 1; then
@@ -72,30 +79,85 @@ _memwatch_start_postgres() {
     echo "== services: PostgreSQL at $MEMWATCH_TEST_PG_URL"
 }
 
-# Two shells sourcing this at once must not both run initdb: take a lock.
-_memwatch_services_pg() {
-    local why
+_memwatch_postmaster_pid() {
+    # The running server's pid (first line of postmaster.pid), empty when none.
+    head -n 1 "${MEMWATCH_PG_DIR:-/tmp/memwatch-pg}/postmaster.pid" 2>/dev/null || true
+}
+
+# Two shells sourcing this at once must not both run initdb, nor one stop the cluster
+# while another starts using it: both paths take this lock.
+_memwatch_services_lock() {
     _memwatch_lock_fd=""
     if command -v flock >/dev/null 2>&1 && exec {_memwatch_lock_fd}>>/tmp/memwatch-services.lock; then
         flock -w 120 "$_memwatch_lock_fd" || true
     fi
-    why=$(_memwatch_start_postgres 2>&1 | tail -n 1) || true
+}
+
+_memwatch_services_unlock() {
+    if [ -n "${_memwatch_lock_fd:-}" ]; then
+        exec {_memwatch_lock_fd}>&-
+    fi
+    _memwatch_lock_fd=""
+}
+
+_memwatch_services_pg() {
+    local out why dir=${MEMWATCH_PG_DIR:-/tmp/memwatch-pg}
+    _memwatch_services_lock
+    out=$(_memwatch_start_postgres 2>&1) || true
+    why=$(printf '%s\n' "$out" | tail -n 1)
     if [[ "$why" == "== services: PostgreSQL at "* ]]; then
         export MEMWATCH_TEST_PG_URL="${why#== services: PostgreSQL at }"
-        echo "$why"
+        printf '%s\n' "$out"
+        # this shell uses the cluster until it exits; note who started the server
+        { mkdir -p "$dir.users" && : >"$dir.users/$$"; } 2>/dev/null || true
+        if [[ "$out" == *"== services: started PostgreSQL"* ]]; then
+            _memwatch_postmaster_pid >"$dir.started" 2>/dev/null || true
+        fi
     else
         unset MEMWATCH_TEST_PG_URL
         export MEMWATCH_TEST_PG_SKIP_REASON="$why"
         echo "== services: PostgreSQL unavailable ($why); tests marked 'postgres' will skip"
     fi
-    if [ -n "$_memwatch_lock_fd" ]; then
-        exec {_memwatch_lock_fd}>&-
+    _memwatch_services_unlock
+}
+
+# Stop the cluster if services.sh started it and no other shell that sourced this file
+# is still alive. Never fails: it only says what it did.
+memwatch_services_stop() {
+    local dir=${MEMWATCH_PG_DIR:-/tmp/memwatch-pg} user pid started bindir as="" others=""
+    _memwatch_services_lock
+    rm -f "$dir.users/$$" 2>/dev/null || true
+    for user in "$dir.users"/*; do
+        pid=${user##*/}
+        if [[ "$pid" =~ ^[0-9]+$ ]] && [ -d "/proc/$pid" ]; then
+            others="$others $pid"
+        else
+            rm -f "$user" 2>/dev/null || true  # a shell that exited without stopping
+        fi
+    done
+    if [ ! -s "$dir.started" ]; then  # not started by services.sh: not ours to stop
+        _memwatch_services_unlock
+        return 0
     fi
+    if [ -n "$others" ]; then
+        echo "== services: PostgreSQL left running in $dir: still used by pid$others"
+        _memwatch_services_unlock
+        return 0
+    fi
+    started=$(cat "$dir.started" 2>/dev/null || true)
+    pid=$(_memwatch_postmaster_pid)
+    if [ -n "$pid" ] && [ "$pid" = "$started" ]; then
+        bindir=$(_memwatch_pg_bindir)
+        [ "$(id -u)" != 0 ] || as="runuser -u postgres --"
+        if $as "$bindir/pg_ctl" -D "$dir" stop -m fast -w -t 60 >/dev/null 2>&1; then
+            echo "== services: PostgreSQL stopped (pid $pid, started by scripts/services.sh)"
+        else
+            echo "== services: could not stop PostgreSQL in $dir (pid $pid)"
+        fi
+    fi
+    rm -f "$dir.started" 2>/dev/null || true
+    _memwatch_services_unlock
+    return 0
 }
 
 _memwatch_services_pg || true
-
-# ---------------------------------------------------------------------------
-# Chromium for the HTML report test (headless, /usr/bin/chromium driven by
-# Playwright): the validation-suite engineer adds its install/start here.
-# ---------------------------------------------------------------------------

@@ -1,22 +1,18 @@
 #!/usr/bin/env bash
-# Install the test dependencies and run the whole test suite, as README.md says.
-# Also what CI runs (.ci/run calls this and nothing else).
-#   - a virtual environment in .venv (created if missing) with memwatch[test]
-#   - the real services some tests need, from Debian's packages: PostgreSQL
-#     (a throw-away cluster on a local port) and Chromium (for the HTML report)
-#   - ruff, mypy --strict, the import-layer contract, then pytest
+# The README's test command, and all that CI runs (.ci/run calls this and nothing else):
+#   1. scripts/setup.sh     .venv with memwatch[test]; Debian's postgresql and chromium when root
+#   2. scripts/services.sh  start a throw-away PostgreSQL (or reuse a running one); browser.sh
+#                           finds Chromium. Stopped again on exit, whatever happens, if this
+#                           run started it and no other run still uses it.
+#   3. scripts/check.sh     ruff, ruff format, mypy, the import layers, pytest with coverage
+# Arguments go to pytest (then without the coverage floor): bash scripts/test.sh tests/unit
+# The exit code is check.sh's: non-zero when any check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+bash scripts/setup.sh
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
+trap memwatch_services_stop EXIT
 # shellcheck source=scripts/browser.sh
 source scripts/browser.sh
-echo "== ruff";        .venv/bin/ruff check src tests benchmarks examples
-echo "== mypy";        .venv/bin/mypy
-echo "== import layers"; .venv/bin/lint-imports
-echo "== pytest"
-exec .venv/bin/python -m pytest -n 2 "$@"
+bash scripts/check.sh "$@"

@@ -8,14 +8,13 @@ numpy, for the guard and the caches) load only when something needs them.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memwatch.errors import (
     CheckFailed,
     ConfigError,
     DataError,
     LeakDetected,
-    MemoryLimitExceeded,
     MemwatchError,
     OperationError,
     UnavailableError,
@@ -25,11 +24,24 @@ from memwatch.units import format_size, parse_duration, parse_size
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it (loaded on first attribute access)
+if TYPE_CHECKING:  # the real names for type checkers; at run time ``__getattr__`` loads them
+    from memwatch.gcwatch import GCMonitor, GCOptimizer, GCPerformanceValidator, gc_performance_monitor
+    from memwatch.guard import MemoryAlertSystem, MemoryGuard, MemoryMonitor, oom_protected
+    from memwatch.leaks.runner import MemoryLeakDetector, detect_leaks
+    from memwatch.leaks.watch import assert_freed, expect_freed
+    from memwatch.lines.decorator import profile
+    from memwatch.model.leaks import LeakReport
+    from memwatch.sampling.profiler import MemoryProfiler, memory_usage
+    from memwatch.sampling.sampler import Sampler
+    from memwatch.stress.simulator import MemoryPressureSimulator, MemoryStressTester
+
+# public name -> module that defines it (loaded on first attribute access); keep in step
+# with the TYPE_CHECKING imports above (tests/unit/test_public_api.py checks both)
 _LAZY: dict[str, str] = {
     "MemoryProfiler": "memwatch.sampling.profiler",
     "memory_usage": "memwatch.sampling.profiler",
     "Sampler": "memwatch.sampling.sampler",
+    "profile": "memwatch.lines.decorator",
     "detect_leaks": "memwatch.leaks.runner",
     "MemoryLeakDetector": "memwatch.leaks.runner",
     "LeakReport": "memwatch.model.leaks",
@@ -43,8 +55,8 @@ _LAZY: dict[str, str] = {
     "MemoryAlertSystem": "memwatch.guard",
     "MemoryMonitor": "memwatch.guard",
     "oom_protected": "memwatch.guard",
-    "MemoryPressureSimulator": "memwatch.stress",
-    "MemoryStressTester": "memwatch.stress",
+    "MemoryPressureSimulator": "memwatch.stress.simulator",
+    "MemoryStressTester": "memwatch.stress.simulator",
 }
 
 __all__ = [
@@ -59,7 +71,6 @@ __all__ = [
     "MemoryAlertSystem",
     "MemoryGuard",
     "MemoryLeakDetector",
-    "MemoryLimitExceeded",
     "MemoryMonitor",
     "MemoryPressureSimulator",
     "MemoryProfiler",
@@ -79,6 +90,7 @@ __all__ = [
     "oom_protected",
     "parse_duration",
     "parse_size",
+    "profile",
 ]
 
 

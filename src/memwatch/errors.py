@@ -11,11 +11,17 @@ mapping lives in one place (``memwatch.cli.main``)::
      +-- OperationError           exit 3  the code under test raised; carries the original exception
      +-- CheckFailed              exit 1  a memory check failed (budget, leak, regression)
           +-- LeakDetected                a leak engine verdict; carries ``.report``
-          +-- MemoryLimitExceeded         a peak above a budget; carries ``.limit`` and ``.peak``
 
 Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error, 3 other (the code under
 test raised or crashed), 4 no verdict (a measurement that could not decide: ``memwatch leaks``
 on an inconclusive verdict).
+
+There is no "memory limit exceeded" exception: a budget that is exceeded is a
+failed check of the engine that measured it (``@pytest.mark.limit_memory`` fails
+its test with the measured peak and the limit; the results' ``raise_for_leaks``,
+``raise_for_regressions`` and ``raise_for_failures`` raise :class:`CheckFailed`),
+and memory that really runs out is Python's own ``MemoryError``, which
+:func:`memwatch.oom_protected` and the stress tests handle.
 """
 
 from __future__ import annotations
@@ -32,7 +38,6 @@ __all__ = [
     "ConfigError",
     "DataError",
     "LeakDetected",
-    "MemoryLimitExceeded",
     "MemwatchError",
     "OperationError",
     "UnavailableError",
@@ -112,15 +117,6 @@ class LeakDetected(CheckFailed):
         self.report = report
 
 
-class MemoryLimitExceeded(CheckFailed):
-    """Memory peaked above a budget."""
-
-    def __init__(self, message: str, *, limit: int, peak: int) -> None:
-        super().__init__(message)
-        self.limit = limit
-        self.peak = peak
-
-
 for _cls in (
     MemwatchError,
     ConfigError,
@@ -130,7 +126,6 @@ for _cls in (
     OperationError,
     CheckFailed,
     LeakDetected,
-    MemoryLimitExceeded,
 ):
     _cls.__module__ = "memwatch"
 del _cls

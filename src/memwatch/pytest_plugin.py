@@ -23,6 +23,7 @@ from memwatch.plugin.fixtures import (
     memory_guard,
     memory_pressure,
     memory_profiler,
+    memory_snapshots,
     memwatch,
 )
 from memwatch.plugin.markers import CHECK_MARKERS, marker_names, register_markers
@@ -35,6 +36,7 @@ __all__ = [
     "memory_guard",
     "memory_pressure",
     "memory_profiler",
+    "memory_snapshots",
     "memwatch",
     "pytest_addoption",
     "pytest_collection_modifyitems",

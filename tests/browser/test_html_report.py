@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,7 @@ def test_report_renders_tables_and_charts_without_console_errors(tmp_path: Path)
             browser.close()
 
 
-def _pytest_session() -> object:
+def _pytest_session() -> Any:
     import numpy as np
 
     from memwatch.model.pytest import CheckOutcome, ItemRecord, PytestSession

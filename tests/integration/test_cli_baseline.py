@@ -30,21 +30,21 @@ def db(tmp_path: Path) -> str:
     with open_store(url) as store:
         store.record_run(
             "pytest",
-            [ResultRow("t::a", "peak", "bytes", [1e6, 2e6, 3e6]), ResultRow("t::b", "peak", "bytes", [5e6])],
+            [ResultRow("t::a", "peak", "bytes", (1e6, 2e6, 3e6)), ResultRow("t::b", "peak", "bytes", (5e6,))],
             env=ENV,
             git_sha="a" * 40,
             git_branch="main",
         )
         store.record_run(
             "pytest",
-            [ResultRow("t::a", "peak", "bytes", [9e6])],
+            [ResultRow("t::a", "peak", "bytes", (9e6,))],
             env=ENV,
             git_sha="b" * 40,
             git_branch="feature",
         )
         store.record_run(
             "validate",
-            [ResultRow("t::a", "peak", "bytes", [7e6])],
+            [ResultRow("t::a", "peak", "bytes", (7e6,))],
             env=ENV,
             git_sha="c" * 40,
             git_branch="main",
@@ -128,7 +128,7 @@ def test_history_and_baseline_commands_on_both_backends(
         for k in range(8):
             store.record_run(
                 "pytest",
-                [ResultRow("t::a", "peak", "bytes", [1e6 if k < 4 else 2e6])],
+                [ResultRow("t::a", "peak", "bytes", (1e6 if k < 4 else 2e6,))],
                 env=ENV,
                 git_sha=None,
                 git_branch="main",

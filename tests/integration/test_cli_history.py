@@ -27,8 +27,8 @@ def db(tmp_path: Path) -> str:
             store.record_run(
                 "pytest",
                 [
-                    ResultRow(TEST, "peak", "bytes", rng.normal(level, 3e5, 5)),
-                    ResultRow(TEST, "growth", "bytes", [0.0, 1.0, 0.0]),
+                    ResultRow(TEST, "peak", "bytes", tuple(rng.normal(level, 3e5, 5))),
+                    ResultRow(TEST, "growth", "bytes", (0.0, 1.0, 0.0)),
                 ],
                 git_sha=f"{k:040x}",
                 git_branch="main",
@@ -139,7 +139,7 @@ def test_mixed_environments_are_flagged_and_filtered(
         for k in range(8):
             store.record_run(
                 "pytest",
-                [ResultRow("t", "peak", "bytes", [1e6 * (1 + k % 2)])],
+                [ResultRow("t", "peak", "bytes", (1e6 * (1 + k % 2),))],
                 env=envs[k % 2],
                 git_sha=None,
                 git_branch=None,
@@ -165,7 +165,7 @@ def test_markup_like_ids_print_verbatim_with_the_baseline(
         for k in range(6):
             store.record_run(
                 "pytest",
-                [ResultRow(odd, "peak", "bytes", [1e6 if k < 3 else 2e6])],
+                [ResultRow(odd, "peak", "bytes", (1e6 if k < 3 else 2e6,))],
                 git_sha=None,
                 git_branch=None,
                 created_at=T0 + k,
@@ -194,7 +194,7 @@ def test_rates_print_with_separators_not_exponents(
                         "memwatch.benchset",
                         "allocation_rate",
                         "objects/s",
-                        [1_275_160.0 + k, 1_275_160.0 + k],
+                        (1_275_160.0 + k, 1_275_160.0 + k),
                     )
                 ],
             )

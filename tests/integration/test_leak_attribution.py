@@ -6,7 +6,7 @@ import collections
 import gc
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 import pytest
@@ -38,7 +38,7 @@ class Cache:
 
 
 @pytest.fixture(autouse=True)
-def _clear() -> None:
+def _clear() -> Iterator[None]:
     gc.collect()
     yield
     _STORE.clear()
@@ -191,4 +191,4 @@ def _target_in(holder: object) -> Session:
         return first.held  # type: ignore[return-value]
     if isinstance(first, Frozen):
         return first.payload  # type: ignore[return-value]
-    return first()  # type: ignore[no-any-return]
+    return first()

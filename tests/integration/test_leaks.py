@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections.abc import Iterator
 from typing import ClassVar
 
 import pytest
@@ -28,7 +29,7 @@ def clean_work() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _release() -> None:
+def _release() -> Iterator[None]:
     gc.collect()
     yield
     _KEPT.clear()

@@ -139,6 +139,7 @@ def test_statm_reader_for_a_child_and_its_exit() -> None:
         assert child.stdin is not None
         child.stdin.close()
         child.wait()
+        assert child.stdout is not None
         child.stdout.close()
     with pytest.raises(ProcessLookupError):
         reader.read_rss()

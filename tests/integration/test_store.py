@@ -25,9 +25,9 @@ ENV_B = {**ENV_A, "python": "3.12.1", "python_minor": "3.12"}
 
 def rows(value: float, n: int = 3) -> list[ResultRow]:
     return [
-        ResultRow("tests/test_a.py::test_one", "peak", "bytes", [value + i for i in range(n)]),
-        ResultRow("tests/test_a.py::test_one", "growth", "bytes", [0.0] * n),
-        ResultRow("tests/test_b.py::test_two[<x>]", "peak", "bytes", [value * 2]),
+        ResultRow("tests/test_a.py::test_one", "peak", "bytes", tuple(value + i for i in range(n))),
+        ResultRow("tests/test_a.py::test_one", "growth", "bytes", (0.0,) * n),
+        ResultRow("tests/test_b.py::test_two[<x>]", "peak", "bytes", (value * 2,)),
     ]
 
 
@@ -81,13 +81,13 @@ def test_duplicate_rows_in_one_run_merge_their_samples(db_url: str) -> None:
     with open_store(db_url) as store:
         run_id = store.record_run(
             "pytest",
-            [ResultRow("t", "peak", "bytes", [1.0]), ResultRow("t", "peak", "bytes", [2.0, 3.0])],
+            [ResultRow("t", "peak", "bytes", (1.0,)), ResultRow("t", "peak", "bytes", (2.0, 3.0))],
             env=ENV_A,
         )
         assert store.results(run_id) == [ResultRow("t", "peak", "bytes", (1.0, 2.0, 3.0))]
         with pytest.raises(UsageError, match="both 'bytes' and 'count'"):
             store.record_run(
-                "pytest", [ResultRow("t", "peak", "bytes", [1.0]), ResultRow("t", "peak", "count", [2.0])]
+                "pytest", [ResultRow("t", "peak", "bytes", (1.0,)), ResultRow("t", "peak", "count", (2.0,))]
             )
 
 
@@ -96,7 +96,8 @@ def test_bad_samples_are_refused_and_nothing_is_written(db_url: str, bad: list[f
     with open_store(db_url) as store:
         with pytest.raises(UsageError, match="t peak"):
             store.record_run(
-                "pytest", [ResultRow("ok", "peak", "bytes", [1.0]), ResultRow("t", "peak", "bytes", bad)]
+                "pytest",
+                [ResultRow("ok", "peak", "bytes", (1.0,)), ResultRow("t", "peak", "bytes", tuple(bad))],
             )
         assert store.runs() == []
 
@@ -312,7 +313,7 @@ def test_check_run_gates_and_moves_baselines_on_confirmed_improvement(db_url: st
     from memwatch.store import check_run
 
     def peak(mb: float) -> list[ResultRow]:
-        return [ResultRow("t", "peak", "bytes", [mb * 1e6 + d for d in (0, 1e4, -1e4, 2e4, -2e4)])]
+        return [ResultRow("t", "peak", "bytes", tuple(mb * 1e6 + d for d in (0, 1e4, -1e4, 2e4, -2e4)))]
 
     with open_store(db_url) as store:
         first = store.record_run("pytest", peak(100), env=ENV_A)
@@ -377,7 +378,7 @@ def test_very_long_test_ids_are_stored_shortened_and_found_again(db_url: str) ->
     )
     with open_store(db_url) as store:
         run_id = store.record_run(
-            "pytest", [ResultRow(long_id, "peak", "bytes", [3.0])], env=ENV_A, git_sha=None, git_branch=None
+            "pytest", [ResultRow(long_id, "peak", "bytes", (3.0,))], env=ENV_A, git_sha=None, git_branch=None
         )
         (row,) = store.results(run_id)
         assert row.test_id == stored_test_id(long_id)
@@ -392,9 +393,9 @@ def test_very_long_test_ids_are_stored_shortened_and_found_again(db_url: str) ->
 @pytest.mark.parametrize(
     ("kind", "row"),
     [
-        ("x" * 40, ResultRow("t", "peak", "bytes", [1.0])),
-        ("pytest", ResultRow("t", "m" * 65, "bytes", [1.0])),
-        ("pytest", ResultRow("t", "peak", "u" * 33, [1.0])),
+        ("x" * 40, ResultRow("t", "peak", "bytes", (1.0,))),
+        ("pytest", ResultRow("t", "m" * 65, "bytes", (1.0,))),
+        ("pytest", ResultRow("t", "peak", "u" * 33, (1.0,))),
     ],
 )
 def test_overlong_names_are_usage_errors(db_url: str, kind: str, row: ResultRow) -> None:

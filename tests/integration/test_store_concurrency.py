@@ -65,10 +65,10 @@ def test_simultaneous_writers_lose_no_record(db_url: str, tmp_path: Path) -> Non
                 proc.kill()
                 proc.communicate()
     with open_store(db_url) as store, store._tx() as conn:
-        per_label = dict(
+        per_label: dict[str, int] = dict(
             conn.execute(sa.select(S.runs.c.label, sa.func.count()).group_by(S.runs.c.label)).all()
         )
-        results = dict(
+        results: dict[str, int] = dict(
             conn.execute(
                 sa.select(S.runs.c.label, sa.func.count())
                 .join(S.results, S.results.c.run_id == S.runs.c.id)

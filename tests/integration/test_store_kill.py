@@ -37,7 +37,7 @@ def _assert_whole_runs(url: str) -> dict[int, int]:
     """Every run has exactly its results; no result without a run. Returns {run id: results}."""
     with open_store(url) as store, store._tx() as conn:
         declared = dict(conn.execute(sa.select(S.runs.c.id, S.runs.c.result_count)).all())
-        actual = dict(
+        actual: dict[int, int] = dict(
             conn.execute(sa.select(S.results.c.run_id, sa.func.count()).group_by(S.results.c.run_id)).all()
         )
     assert actual == {k: v for k, v in declared.items() if v}
@@ -66,7 +66,7 @@ def test_sigkill_inside_the_transaction_leaves_the_committed_run_only(db_url: st
     assert list(runs.values()) == [500]
     with open_store(db_url) as store:  # the write lock was released: writing works again
         run_id = store.record_run(
-            "pytest", [ResultRow("t", "peak", "bytes", [1.0])], git_sha=None, git_branch=None
+            "pytest", [ResultRow("t", "peak", "bytes", (1.0,))], git_sha=None, git_branch=None
         )
         assert store.results(run_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 
 import pytest
 
@@ -21,7 +22,7 @@ _KEEP: list[Request] = []
 
 
 @pytest.fixture(autouse=True)
-def _clean() -> None:
+def _clean() -> Iterator[None]:
     default_watcher().clear()
     yield
     _KEEP.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 import pytest
@@ -150,8 +151,13 @@ def test_skip_logic_with_a_fake_getrusage(monkeypatch: pytest.MonkeyPatch) -> No
     if not mark.works:
         pytest.skip("the kernel refused the clear_refs write here")
     writes: list[bytes] = []
-    real_write = hwm_module.os.write
-    monkeypatch.setattr(hwm_module.os, "write", lambda fd, data: writes.append(data) or real_write(fd, data))
+    real_write = os.write  # the os module hwm writes through
+
+    def spy_write(fd: int, data: bytes) -> int:
+        writes.append(data)
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", spy_write)
     reported = types.SimpleNamespace(ru_maxrss=100_000)  # KiB
     fake = types.SimpleNamespace(RUSAGE_SELF=resource.RUSAGE_SELF, getrusage=lambda who: reported)
     monkeypatch.setattr(hwm_module, "resource", fake)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,7 @@ def make_run(
     return replace(run, host="host", python="3.11.0", platform="Linux")
 
 
-def job_run(scale: float = 1.0, **meta: object) -> RunResult:
+def job_run(scale: float = 1.0, **meta: Any) -> RunResult:
     """Load to 70 MiB, transform peaking at 100, release back to 20 (phases of those names)."""
     values = [10, 20, 40, 70, 70, 90, 100, 80, 20, 20]
     return make_run(

@@ -65,7 +65,7 @@ class TestReport:
         )
         doc = dump_document(original)
         assert doc["kind"] == "bench_report"
-        again = load_document(json.loads(json.dumps(doc)))
+        again: BenchReport = load_document(json.loads(json.dumps(doc)))
         assert again.to_dict() == original.to_dict()  # NaN != NaN, so compare the encoding
         assert again.metrics[:2] == original.metrics[:2]
         path = write_document(original, tmp_path / "bench.json")

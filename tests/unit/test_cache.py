@@ -164,7 +164,7 @@ class TestLRU:
     @pytest.mark.parametrize("op", ["put", "get", "delete", "contains"])
     def test_unhashable_key(self, op: str) -> None:
         cache = LRUCache()
-        key = ["a", "list"]
+        key: Any = ["a", "list"]
         calls = {
             "put": lambda: cache.put(key, 1),
             "get": lambda: cache.get(key),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -198,7 +199,7 @@ def test_percentile_bounds_and_efficiency() -> None:
 
 
 def test_rows_recorded_by_a_monitor_give_the_same_collections_as_the_event_stream() -> None:
-    rows = [
+    rows: list[Any] = [
         (0, 2 * MS, 0, 701, False, 10, 0, -1.0, -1, -1, -1),
         (5 * MS, 35 * MS, 2, 120, True, 300, 2, -1.0, -1, 9000, 1000),
         (50 * MS, 60 * MS, 1, 701, False, 5, 0, 4 * MS, 42, -1, -1),

@@ -106,5 +106,5 @@ def test_sync_calls_keeps_one_loop_for_the_block() -> None:
         for _ in range(3):
             call()
     assert len(loops) == 1
-    with sync_calls(operate) as same:  # a plain function is handed back as it is
+    with sync_calls(operate) as same:  # type: ignore[arg-type]  # a plain function is handed back as it is
         assert same is operate

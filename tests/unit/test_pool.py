@@ -337,8 +337,8 @@ def test_pool_invariants_under_random_use(
     min_size: int, extra: int, ttl: float | None, ops: list[tuple[str, int]]
 ) -> None:
     clock = FakeClock()
-    original = pool_module.time
-    pool_module.time = clock  # type: ignore[assignment]
+    original = pool_module.time  # type: ignore[attr-defined]
+    pool_module.time = clock  # type: ignore[assignment, attr-defined]
     try:
         max_size = max(1, min_size + extra)
         pool = ObjectPool(Conn, min_size=min_size, max_size=max_size, ttl=ttl)
@@ -376,4 +376,4 @@ def test_pool_invariants_under_random_use(
             pool.release(obj)
         assert pool.stats["objects_created"] == pool.stats["closed"]
     finally:
-        pool_module.time = original  # type: ignore[assignment]
+        pool_module.time = original  # type: ignore[attr-defined]

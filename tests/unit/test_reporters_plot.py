@@ -51,7 +51,7 @@ def test_bad_targets_and_results(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"folder .* does not exist"):
         write_plot(job_run(), tmp_path / "missing" / "run.png")
     with pytest.raises(UsageError, match="cannot plot a 'comparison' result"):
-        write_plot(compare_runs(job_run(), job_run()), tmp_path / "c.png")  # type: ignore[arg-type]
+        write_plot(compare_runs(job_run(), job_run()), tmp_path / "c.png")
     with pytest.raises(UsageError, match="holds no runs"):
         write_plot(sample_benchmark(), tmp_path / "b.png")
     with pytest.raises(UsageError, match="nothing to plot"):

@@ -93,7 +93,7 @@ def test_buffer_without_cap_pressure_keeps_everything() -> None:
         buf.add(i * 0.01, [i, -i])
     assert buf.n == 3000
     assert buf.factor == 1
-    assert buf.v[1, 2999] == -2999
+    assert buf.v[1][2999] == -2999
 
 
 # -- signals ---------------------------------------------------------------------

@@ -50,8 +50,8 @@ def test_min_p_value(n1: int, n2: int, expected: float) -> None:
 
 def test_bootstrap_ci_brackets_the_true_ratio_and_is_deterministic() -> None:
     rng = np.random.default_rng(3)
-    base = rng.normal(1000.0, 10.0, 30)
-    cur = rng.normal(1500.0, 15.0, 30)
+    base = rng.normal(1000.0, 10.0, 30).tolist()
+    cur = rng.normal(1500.0, 15.0, 30).tolist()
     ci = bootstrap_ratio_ci(base, cur, seed=7)
     assert ci is not None
     low, high = ci

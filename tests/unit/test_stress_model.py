@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from memwatch.model.stress import (
 
 
 def outcome(**kw: object) -> ChildOutcome:
-    base = {
+    base: dict[str, Any] = {
         "exit": "signal",
         "exit_code": None,
         "signal": 9,
@@ -35,7 +36,7 @@ def outcome(**kw: object) -> ChildOutcome:
         "events": 3,
     }
     base.update(kw)
-    return ChildOutcome(**base)  # type: ignore[arg-type]
+    return ChildOutcome(**base)
 
 
 def report() -> StressReport:

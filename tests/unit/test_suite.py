@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from memwatch.config.schema import validate_config
+from memwatch.config.schema import Config, validate_config
 from memwatch.config.target import resolve_target
 from memwatch.errors import ConfigError, UsageError
 from memwatch.model.base import dump_document, load_document
-from memwatch.model.suite import CheckOutcome, SuiteReport
+from memwatch.model.suite import CheckOutcome, Severity, SuiteReport
 from memwatch.suite import checks as registry
 from memwatch.suite.policy import fail_threshold, status_for
 from memwatch.suite.runner import run_suite
@@ -19,7 +19,7 @@ from memwatch.suite.spec import CheckSpec, ComponentSpec, suite_spec
 KNOWN = {"leaks", "gc", "regression", "stress"}
 
 
-def config(**data: object) -> object:
+def config(**data: object) -> Config:
     return validate_config(dict(data), source="/tmp/x/memwatch.yaml")
 
 
@@ -31,7 +31,7 @@ def test_plan_follows_levels_and_component_filters() -> None:
         ],
         checks={"gc": {"levels": ["comprehensive"]}},
     )
-    spec = suite_spec(cfg, KNOWN)  # type: ignore[arg-type]
+    spec = suite_spec(cfg, KNOWN)
     quick = [(c.name, k.name) for c, k in spec.plan("quick")]
     assert quick == [("a", "leaks"), ("a", "regression"), ("b", "leaks")]
     comp = [(c.name, k.name) for c, k in spec.plan("comprehensive")]
@@ -94,7 +94,7 @@ def test_bad_suite_config_names_the_key(
     components: list[object], checks: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ConfigError, match=message):
-        suite_spec(config(components=components, checks=checks), KNOWN)  # type: ignore[arg-type]
+        suite_spec(config(components=components, checks=checks), KNOWN)
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,7 @@ def fake_checks(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
         calls["leaks"].append(component.name)
         if component.name == "boom":
             raise RuntimeError("engine bug")
-        severity = "critical" if component.name == "leaky" else "none"
+        severity: Severity = "critical" if component.name == "leaky" else "none"
         return CheckOutcome(
             component.name,
             "leaks",
@@ -178,7 +178,7 @@ def test_runner_policy_and_progress(fake_checks: dict[str, list[str]]) -> None:
         checks={"gc": {"levels": ["quick"]}},
     )
     seen: list[tuple[int, int, str]] = []
-    report = run_suite(cfg, level="quick", progress=lambda d, t, s: seen.append((d, t, s)))  # type: ignore[arg-type]
+    report = run_suite(cfg, level="quick", progress=lambda d, t, s: seen.append((d, t, s)))
     assert [(o.component, o.check, o.status) for o in report.outcomes] == [
         ("clean", "leaks", "pass"),
         ("clean", "gc", "warn"),
@@ -199,7 +199,7 @@ def test_warnings_pass_and_a_crashing_check_is_an_error(fake_checks: dict[str, l
             {"name": "boom", "operation": "os.path:join", "checks": ["leaks"]},
         ]
     )
-    report = run_suite(cfg, level="quick")  # type: ignore[arg-type]
+    report = run_suite(cfg, level="quick")
     statuses = {(o.component, o.check): o for o in report.outcomes}
     assert statuses[("clean", "leaks")].status == "pass"
     boom = statuses[("boom", "leaks")]
@@ -214,13 +214,13 @@ def test_warnings_pass_and_a_crashing_check_is_an_error(fake_checks: dict[str, l
             checks={"gc": {"levels": ["quick"]}},
         ),
         level="quick",
-    )  # type: ignore[arg-type]
+    )
     assert only_warn.exit_code == 0
     assert only_warn.passed
 
 
 def test_report_round_trips(fake_checks: dict[str, list[str]], tmp_path: Path) -> None:
-    report = run_suite(config(components=[{"name": "c", "operation": "os.path:join"}]), level="quick")  # type: ignore[arg-type]
+    report = run_suite(config(components=[{"name": "c", "operation": "os.path:join"}]), level="quick")
     again = load_document(dump_document(report), expected=SuiteReport)
     assert again == report
 

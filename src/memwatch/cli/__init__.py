@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("memwatch.cli.history", "Show a test's metric over past runs, with change points."),
     "baseline": ("memwatch.cli.baseline", "Set or show regression baselines."),
     "validate": ("memwatch.cli.validate", "Run the configured validation suite at a level."),
+    "lines": ("memwatch.cli.lines", "Line-by-line memory of a script's functions (exact, tracemalloc)."),
     "probes": ("memwatch.cli.probes", "Show what each memory probe reads on this machine."),
 }
 

@@ -8,6 +8,9 @@ every engine is imported when a fixture is first used.
   kept in the test's record (and so in the JSON report).
 - ``assert_freed``: ``assert_freed(obj, label=None)``; the test fails, with the
   retention path, when a watched object survives the end of the test body.
+- ``memory_snapshots``: a :class:`memwatch.snapshots.SnapshotSession` (take, top, compare,
+  most_common_types, type_growth since the test began, plot); tracemalloc is stopped after
+  the test when the fixture started it.
 - ``gc_monitor``, ``memory_guard``, ``memory_pressure``: the GC monitor and the guard,
   skipped with the reason where this build lacks them.
 """
@@ -35,6 +38,7 @@ __all__ = [
     "memory_guard",
     "memory_pressure",
     "memory_profiler",
+    "memory_snapshots",
     "memwatch",
 ]
 
@@ -43,6 +47,7 @@ FIXTURE_NAMES = frozenset(
         "memwatch",
         "leak_detector",
         "memory_profiler",
+        "memory_snapshots",
         "assert_freed",
         "gc_monitor",
         "memory_guard",
@@ -144,6 +149,17 @@ def memory_profiler(request: pytest.FixtureRequest) -> Generator[Any, None, None
         yield profiler
     finally:
         keys.state_of(request.node).profile = profiler.stop().to_dict()
+
+
+@pytest.fixture
+def memory_snapshots() -> Generator[Any, None, None]:
+    from memwatch.snapshots.session import SnapshotSession
+
+    session = SnapshotSession()
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 @pytest.fixture

@@ -23,15 +23,14 @@ import platform
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal, Self
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from memwatch.errors import UsageError
-from memwatch.model.timeline import PhaseStats, RunResult, Timeline
 from memwatch.sampling.sampler import DEFAULT_MAX_SAMPLES, Sampler
 from memwatch.sampling.sources import Mode
-from memwatch.stats.summary import interval_summary
+
+if TYPE_CHECKING:  # numpy, the model and the statistics load when a result is asked for
+    from memwatch.model.timeline import PhaseStats, RunResult, Timeline
 
 __all__ = ["MemoryProfiler", "build_run_result", "memory_usage", "phase_stats", "primary_signal"]
 
@@ -54,6 +53,9 @@ def primary_signal(timeline: Timeline, preferred: str | None = None) -> str:
 
 def phase_stats(timeline: Timeline, signal: str | None = None) -> tuple[PhaseStats, ...]:
     """Memory of every phase occurrence in ``timeline`` (open phases end at the last sample)."""
+    from memwatch.model.timeline import PhaseStats
+    from memwatch.stats.summary import interval_summary
+
     name = primary_signal(timeline, signal)
     values = timeline.signal(name)
     t_end = float(timeline.t[-1]) if len(timeline) else 0.0
@@ -95,6 +97,10 @@ def build_run_result(
     ``extra_peak`` (e.g. the kernel's ru_maxrss of a child) when that is larger;
     ``peak_source`` says which decided. Growth is last sample minus first.
     """
+    import numpy as np
+
+    from memwatch.model.timeline import RunResult
+
     name = primary_signal(timeline, primary)
     values = timeline.signal(name)
     valid = values[~np.isnan(values)]

@@ -27,12 +27,11 @@ import math
 import os
 import threading
 import time
+from array import array
 from collections.abc import Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from memwatch.errors import ConfigError, UsageError
-from memwatch.model.timeline import Phase, Timeline
 from memwatch.sampling.sources import (
     Mode,
     ProcessSource,
@@ -41,6 +40,9 @@ from memwatch.sampling.sources import (
     TreeSource,
     validate_signals,
 )
+
+if TYPE_CHECKING:  # numpy (via the model) loads only when a timeline is built
+    from memwatch.model.timeline import Phase, Timeline
 
 __all__ = [
     "DEFAULT_MAX_SAMPLES",
@@ -90,6 +92,8 @@ class PhaseBook:
         return [self._phases[i][0] for i in self._open]
 
     def snapshot(self, origin: float) -> tuple[Phase, ...]:
+        from memwatch.model.timeline import Phase
+
         return tuple(
             Phase(name=name, start=start - origin, end=None if end is None else end - origin, depth=depth)
             for name, start, end, depth in self._phases
@@ -97,21 +101,23 @@ class PhaseBook:
 
 
 class _Buffer:
-    """Growing arrays up to ``cap`` samples; past it, keep every second one."""
+    """Compact growing buffers (``array('d')``, 8 bytes a value) up to ``cap`` samples; past
+    it, keep every second one. No numpy while sampling: arrays are built in ``timeline()``."""
 
     def __init__(self, width: int, cap: int) -> None:
         self.cap = cap
         self.size = min(cap, 1024)
-        self.t = np.empty(self.size)
-        self.v = np.empty((width, self.size))
+        self.t = array("d", bytes(8 * self.size))
+        self.v = [array("d", bytes(8 * self.size)) for _ in range(width)]
         self.n = 0
         self.seen = 0
         self.factor = 1
-        self.peaks = np.full(width, -np.inf)
+        self.peaks = [-math.inf] * width
 
     def add(self, t: float, values: Sequence[float]) -> None:
+        peaks = self.peaks
         for i, value in enumerate(values):
-            self.peaks[i] = max(self.peaks[i], value)
+            peaks[i] = max(peaks[i], value)
         seen = self.seen
         self.seen += 1
         if seen % self.factor:
@@ -123,21 +129,25 @@ class _Buffer:
                 self._halve()
                 if seen % self.factor:
                     return
-        self.t[self.n] = t
-        self.v[:, self.n] = values
-        self.n += 1
+        n = self.n
+        self.t[n] = t
+        for column, value in zip(self.v, values, strict=True):
+            column[n] = value
+        self.n = n + 1
 
     def _grow(self) -> None:
-        self.size = min(self.cap, self.size * 4)
-        self.t = np.resize(self.t, self.size)
-        grown = np.empty((self.v.shape[0], self.size))
-        grown[:, : self.n] = self.v[:, : self.n]
-        self.v = grown
+        extra = min(self.cap, self.size * 4) - self.size
+        self.size += extra
+        zeros = bytes(8 * extra)
+        self.t.frombytes(zeros)
+        for column in self.v:
+            column.frombytes(zeros)
 
     def _halve(self) -> None:
         keep = (self.n + 1) // 2
         self.t[:keep] = self.t[: self.n : 2]
-        self.v[:, :keep] = self.v[:, : self.n : 2]
+        for column in self.v:
+            column[:keep] = column[: self.n : 2]
         self.n = keep
         self.factor *= 2
 
@@ -327,12 +337,18 @@ class Sampler:
 
     def timeline(self) -> Timeline:
         """A snapshot of what was sampled so far (a copy; sampling may go on)."""
+        import numpy as np
+
+        from memwatch.model.timeline import Timeline
+
         with self._lock:
             buf = self._buffer
-            t = buf.t[: buf.n].copy()
-            values = buf.v[:, : buf.n].copy()
+            t = np.array(buf.t[: buf.n], dtype=float)
+            values = np.empty((len(buf.v), buf.n))
+            for i, column in enumerate(buf.v):
+                values[i] = np.frombuffer(column, dtype=float, count=buf.n)
             peaks = {
-                name: float(buf.peaks[i]) for i, name in enumerate(self.names) if np.isfinite(buf.peaks[i])
+                name: float(buf.peaks[i]) for i, name in enumerate(self.names) if math.isfinite(buf.peaks[i])
             }
             phases = self.phases.snapshot(self._t0)
             factor = buf.factor
