@@ -316,10 +316,11 @@ def reset() -> None:
     _PLUGINS.__dict__.pop("loaded", None)
     if hasattr(_LOCAL, "seen"):
         del _LOCAL.seen
-    for finalizer in [
-        f for f in list(weakref.finalize._registry) if f.peek() and isinstance(f.peek()[0], _Resource)
-    ]:  # type: ignore[attr-defined]
-        finalizer.detach()
+    registry: dict[weakref.finalize[Any, Any], Any] = weakref.finalize._registry  # type: ignore[attr-defined]
+    for finalizer in list(registry):
+        held = finalizer.peek()
+        if held is not None and isinstance(held[0], _Resource):
+            finalizer.detach()
     _RESOURCES.clear()
 
 
