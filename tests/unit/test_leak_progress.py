@@ -34,7 +34,7 @@ def test_line_shown_after_a_second_and_erased() -> None:
     assert drive(steps, calls.append) == "verdict"
     assert calls == [10] * 8
     text = out.getvalue()
-    assert "\r\x1b[Kleaks app:handle: 40 calls, 1.2 s, allocated blocks +0.17 per call so far" in text
+    assert "\r\x1b[Kleaks app:handle: 40 calls, 1.2 s, +0.17 allocated blocks per call so far" in text
     assert text.endswith("\r\x1b[K")
 
 

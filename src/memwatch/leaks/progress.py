@@ -45,21 +45,21 @@ def with_progress(
     if not force and not _is_terminal(out):
         return (yield from steps)
     began = clock()
-    blocks0 = blocks()
     calls = 0
     shown = False
     last = began
     try:
-        request = next(steps)
+        request = next(steps)  # the protocol's set-up (cache resets, freezing) is done now
+        blocks0, calls0 = blocks(), 0
         while True:
             yield request
             calls += request
             now = clock()
             if now - began >= after and now - last >= REFRESH:
-                per_call = (blocks() - blocks0) / calls
+                per_call = (blocks() - blocks0) / max(calls - calls0, 1)
                 out.write(
                     f"\r\x1b[K{label}: {calls:,} calls, {now - began:.1f} s, "
-                    f"allocated blocks {per_call:+.2g} per call so far"
+                    f"{per_call:+.2g} allocated blocks per call so far"
                 )
                 out.flush()
                 shown, last = True, now
