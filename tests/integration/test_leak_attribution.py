@@ -167,7 +167,7 @@ _GETTERS: list[Callable[[], object]] = []
         (lambda s: _MEMBERS.add(Frozen(s)), "_MEMBERS -> set member -> Frozen.payload -> Session"),
         (
             lambda s: _GETTERS.append(_make_getter(s)),
-            "_GETTERS -> list[0] -> function _make_getter.<locals>.<lambda> -> tuple[0] -> cell -> Session",
+            "_GETTERS -> list[0] -> function _make_getter.<locals>.<lambda> closure variable 'value' -> Session",
         ),
     ],
 )

@@ -22,8 +22,14 @@ class Case:
 LEAKS: tuple[Case, ...] = (
     Case("module_list", leaky.module_list, True, "leaky._SESSIONS", "python"),
     Case("module_dict", leaky.module_dict, True, "leaky._STORE", "python"),
-    Case("unbounded_lru", leaky.unbounded_lru, True, "leaky._render", "python"),
-    Case("unique_loggers", leaky.unique_loggers, True, "loggerDict", "python"),
+    Case(
+        "unbounded_lru",
+        leaky.unbounded_lru,
+        True,
+        "functools.lru_cache of tests.leak_corpus.leaky._render",
+        "python",
+    ),
+    Case("unique_loggers", leaky.unique_loggers, True, "logging.getLogger('corpus.request.", "python"),
     Case("observers", leaky.observers, True, "leaky._BUS", "python"),
     Case("stored_exceptions", leaky.stored_exceptions, True, "leaky._ERRORS", "python"),
     Case("task_set", leaky.task_set, True, "leaky._TASKS", "python"),
@@ -34,7 +40,24 @@ LEAKS: tuple[Case, ...] = (
     Case("bytes_cache", leaky.bytes_cache, True, "leaky._PAYLOADS", "python"),  # untracked dict
     Case("closures", leaky.closures, True, "leaky._CALLBACKS", "python"),
     Case("bound_methods", leaky.bound_methods, True, "leaky._HANDLERS", "python"),
-    Case("atexit_hooks", leaky.atexit_hooks, True, "gc root", "python"),  # held by C
+    Case(
+        "atexit_hooks",
+        leaky.atexit_hooks,
+        True,
+        "atexit.register(tests.leak_corpus.leaky._ExitHook)",
+        "python",
+    ),
+    Case("handmade_module", leaky.handmade_module, True, "sys.modules['corpus_plugins'].loaded", "python"),
+    Case(
+        "thread_local_store",
+        leaky.thread_local_store,
+        True,
+        "threading.local (per-thread data) -> dict['seen']",
+        "python",
+    ),
+    Case("finalizers", leaky.finalizers, True, "weakref.finalize registry", "python"),
+    Case("slow_leak", leaky.slow_leak, True, "leaky._SLOW_KEPT", "python"),
+    Case("slow_sparse_leak", leaky.slow_sparse_leak, True, "leaky._SLOW_EVERY_FIFTH", "python"),
     Case("ctypes_malloc", native.malloc_leak, True, None, "native"),
     Case("fd_leak", leaky.fd_leak, True, None, "fds"),
     Case("thread_leak", leaky.thread_leak, True, "thread Thread-", "threads"),
@@ -58,6 +81,9 @@ CLEAN: tuple[Case, ...] = (
     Case("numpy_temporaries", clean.numpy_temporaries, False),
     Case("same_logger", clean.same_logger, False),
     Case("ctypes_malloc_free", native.malloc_free, False),
+    Case("slow_plateau", clean.slow_plateau, False),
+    Case("slow_sawtooth", clean.slow_sawtooth, False),
+    Case("slow_warmup", clean.slow_warmup, False),
     Case("fd_open_close", clean.fd_open_close, False),
     Case("thread_start_join", clean.thread_start_join, False),
 )

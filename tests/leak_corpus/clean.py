@@ -190,3 +190,49 @@ def thread_start_join() -> None:
     worker = threading.Thread(target=lambda: None)
     worker.start()
     worker.join()
+
+
+# --- millisecond-scale operations: few calls fit in the time budget -------------------
+
+
+def _busy(ms: float) -> None:
+    """About ``ms`` milliseconds of work: half CPU, half waiting (like a request handler)."""
+    import time
+
+    end = time.perf_counter() + ms / 2000.0
+    while time.perf_counter() < end:
+        pass
+    time.sleep(ms / 2000.0)
+
+
+_SLOW_CACHE: dict[int, bytes] = {}
+
+
+def slow_plateau() -> None:
+    """A 2 ms call that caches one of 150 results: fills for 150 calls, then stays."""
+    _busy(2.0)
+    key = next(_counter) % 150
+    if key not in _SLOW_CACHE:
+        _SLOW_CACHE[key] = bytes(1024) + str(key).encode()
+
+
+_SLOW_BUFFER: list[bytes] = []
+
+
+def slow_sawtooth() -> None:
+    """A 2 ms call that buffers 1 KB and flushes every 25 calls."""
+    _busy(2.0)
+    _SLOW_BUFFER.append(bytes(1024))
+    if len(_SLOW_BUFFER) >= 25:
+        _SLOW_BUFFER.clear()
+
+
+_DRAWS = np.random.default_rng(20261204).integers(0, 300, 1_000_000)
+_DRAW = itertools.count()
+
+
+def slow_warmup() -> None:
+    """A 1 ms call compiling one of 300 patterns drawn at random: Python's regex cache warms
+    up ever more slowly (each new pattern is rarer), then stops growing."""
+    _busy(1.0)
+    re.compile(rf"item-{int(_DRAWS[next(_DRAW) % _DRAWS.size])}-(\d+)")

@@ -8,7 +8,10 @@ import functools
 import itertools
 import logging
 import os
+import sys
 import threading
+import types
+import weakref
 from typing import Any, ClassVar
 
 import numpy as np
@@ -241,6 +244,39 @@ def thread_leak() -> None:
     _THREADS.append(worker)
 
 
+_PLUGINS = types.ModuleType("corpus_plugins")  # a module made by hand, registered in sys.modules
+
+
+def handmade_module() -> None:
+    """A module created at run time and put in sys.modules keeps a list that grows."""
+    module = sys.modules.setdefault("corpus_plugins", _PLUGINS)
+    module.__dict__.setdefault("loaded", []).append(Session(f"plugin-{next(_counter)}"))
+
+
+_LOCAL = threading.local()
+
+
+def thread_local_store() -> None:
+    """A per-thread list kept in a threading.local, never cleared."""
+    if not hasattr(_LOCAL, "seen"):
+        _LOCAL.seen = []
+    _LOCAL.seen.append(Session(f"local-{next(_counter)}"))
+
+
+class _Resource:
+    pass
+
+
+_RESOURCES: list[_Resource] = []
+
+
+def finalizers() -> None:
+    """A weakref.finalize per call whose object never dies: the registry keeps each payload."""
+    resource = _Resource()
+    _RESOURCES.append(resource)
+    weakref.finalize(resource, list.clear, [Session(f"final-{next(_counter)}")])
+
+
 def _release_resources() -> None:
     global _RELEASE
     for fd in range(len(_FDS)):
@@ -274,3 +310,46 @@ def reset() -> None:
     _ARRAYS.clear()
     _PAYLOADS.clear()
     _CALLBACKS.clear()
+    _SLOW_KEPT.clear()
+    _SLOW_EVERY_FIFTH.clear()
+    sys.modules.pop("corpus_plugins", None)
+    _PLUGINS.__dict__.pop("loaded", None)
+    if hasattr(_LOCAL, "seen"):
+        del _LOCAL.seen
+    registry: dict[weakref.finalize[Any, Any], Any] = weakref.finalize._registry  # type: ignore[attr-defined]
+    for finalizer in list(registry):
+        held = finalizer.peek()
+        if held is not None and isinstance(held[0], _Resource):
+            finalizer.detach()
+    _RESOURCES.clear()
+
+
+# --- millisecond-scale leaks ----------------------------------------------------------
+
+
+def _busy(ms: float) -> None:
+    import time
+
+    end = time.perf_counter() + ms / 2000.0
+    while time.perf_counter() < end:
+        pass
+    time.sleep(ms / 2000.0)
+
+
+_SLOW_KEPT: list[bytes] = []
+
+
+def slow_leak() -> None:
+    """A 4 ms call that keeps 1 KB every time."""
+    _busy(4.0)
+    _SLOW_KEPT.append(bytes(1000) + str(next(_counter)).encode())
+
+
+_SLOW_EVERY_FIFTH: list[bytes] = []
+
+
+def slow_sparse_leak() -> None:
+    """A 3 ms call that keeps 5 KB every fifth call."""
+    _busy(3.0)
+    if next(_counter) % 5 == 0:
+        _SLOW_EVERY_FIFTH.append(bytes(5000))

@@ -244,6 +244,40 @@ def test_the_leak_corpus_through_the_plugin_keeps_the_engines_answers(
     result.assert_outcomes(passed=len(CLEAN), failed=len(LEAKS))
 
 
+def test_unittest_subtests_are_not_kept_by_pytest_in_the_loop(pytester: pytest.Pytester) -> None:
+    # Each subTest report would be kept in pytest's terminal statistics: a false leak.
+    pytester.makepyfile(
+        """
+        import unittest
+
+        class Cases(unittest.TestCase):
+            def test_each(self):
+                for n in range(3):
+                    with self.subTest(n=n):
+                        self.assertEqual(n * 2, n + n)
+        """
+    )
+    result = pytester.runpytest_subprocess("--memwatch-leaks", "-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+
+
+def test_unittest_failing_subtest_fails_in_the_loop(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import unittest
+
+        class Cases(unittest.TestCase):
+            def test_each(self):
+                for n in range(3):
+                    with self.subTest(n=n):
+                        self.assertLess(n, 2)
+        """
+    )
+    result = pytester.runpytest_subprocess("--memwatch-leaks", "-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*AssertionError: 2 not less than 2*"])
+
+
 def test_inconclusive_no_leaks_passes_with_a_warning(pytester: pytest.Pytester) -> None:
     """Too slow for the time budget: no verdict, so the test passes, and says so in a warning."""
     pytester.makepyfile(

@@ -165,7 +165,10 @@ def test_too_few_rounds_is_inconclusive_with_the_shortfall() -> None:
     ("per_call", "plan", "expected"),
     [
         (1e-7, Plan(), 10_000),  # 1 ms of 0.1 µs calls
-        (1e-3, Plan(), 10),  # slow calls: at least 10
+        (3e-7, Plan(), 2_000),  # 3,333 calls in 1 ms: down to the 1-2-5 series
+        (1e-3, Plan(), 100),  # slow calls: 16 rounds must reach min_calls (1,000)
+        (4e-3, Plan(), 50),  # ... unless half the budget cannot afford it
+        (1e-3, Plan(min_calls=0), 10),  # at least 10
         (1e-6, Plan(iterations=160), 10),  # the cap leaves 16 rounds of 10
         (1e-6, Plan(iterations=40), 2),
         (0.05, Plan(time_budget=1.0), 1),  # the budget wins
@@ -173,3 +176,44 @@ def test_too_few_rounds_is_inconclusive_with_the_shortfall() -> None:
 )
 def test_batch_size(per_call: float, plan: Plan, expected: int) -> None:
     assert _choose_batch(per_call, plan) == expected
+
+
+def _linear(n: int, slope: float) -> tuple[np.ndarray, np.ndarray]:
+    x = np.arange(n, dtype=np.float64) * 100.0
+    return x, slope * x
+
+
+@pytest.mark.parametrize(
+    ("name", "series", "slowing"),
+    [
+        ("linear", _linear(12, 2.0)[1], False),
+        ("linear with steps", np.floor(np.arange(12) * 100.0 / 30.0), False),
+        ("concave (1 - exp)", 500.0 * (1 - np.exp(-np.arange(12) / 4.0)), True),
+        ("logarithmic", 100.0 * np.log1p(np.arange(12) * 2.0), True),
+        ("square root: slows, but less than half", 40.0 * np.sqrt(np.arange(12) * 100.0), False),
+        ("plateau", np.minimum(np.arange(12), 6) * 50.0, True),
+        ("convex (speeding up)", (np.arange(12) ** 2) * 3.0, False),
+        ("step then linear", np.r_[np.zeros(3), 400.0 + np.arange(9) * 200.0], False),
+    ],
+)
+def test_slowing_tells_decelerating_from_steady_growth(name: str, series: np.ndarray, slowing: bool) -> None:
+    from memwatch.leaks.engine import _slowing
+
+    x = np.arange(series.size, dtype=np.float64) * 100.0
+    found = _slowing(series.astype(np.float64), x)
+    assert (found is not None) is slowing, (name, found)
+    if found is not None:
+        early, late = found
+        assert late < 0.5 * early
+
+
+def test_decelerating_growth_is_inconclusive_with_the_budget_that_would_decide() -> None:
+    m = measurement()
+    m.finding, m.signal, m.slowing = "decelerating", "py_blocks", (3.1, 0.4)
+    m.calls, m.warmup_calls, m.seconds = 31, 10, 7.0
+    d = decide(m, None, budget=1_000_000, thresholds=THRESHOLDS)
+    assert d.verdict == "inconclusive"
+    assert d.reason.startswith(
+        "41 calls in 7 s; growth slowing from 3.1 blocks to 0.4 blocks per call (py_blocks)"
+    )
+    assert d.reason.endswith("a time_budget of about 40 s would decide")

@@ -20,14 +20,18 @@ measurement protocol):
 
 from __future__ import annotations
 
+import atexit
 import collections
+import contextlib
 import gc
+import math
 import os
 import sys
 import time
 import tracemalloc
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -77,13 +81,20 @@ def attribute(
     nframes: int = 10,
     max_paths: int = 3,
     freeze: bool = False,
+    seconds: float = math.inf,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Generator[int, None, Attribution]:
     """Run the windows (see the module docstring); yields batch sizes.
 
     ``freeze``: the caller owns the frozen generation (see :func:`memwatch.leaks.engine.measure`);
     it is used to make collections cheap and unfrozen before retention paths are searched.
+    ``seconds`` is the time left in the caller's budget: the window stops its rounds
+    early and the survivor batch shrinks so that the whole attribution fits (a note
+    says what was cut); a trend needs at least 3 window rounds, else the window only
+    gives the allocation sites.
     """
-    began = time.perf_counter()
+    began = clock()
+    deadline = began + seconds
     batch = window_batch(batch)
     out = Attribution(batch=batch)
     started = not tracemalloc.is_tracing()
@@ -91,37 +102,58 @@ def attribute(
         tracemalloc.start(nframes)
     readings = np.full((rounds + 1, len(WINDOW_SIGNALS)), np.nan)
     before = after = None
+    done = 0
+    per_call = 0.0
     try:
+        t0 = clock()
         yield batch  # let tracemalloc's own start-up allocations settle
+        per_call = (clock() - t0) / batch  # a traced call
         settle(freeze)
         if detail:
             before = tracemalloc.take_snapshot()
         _read(readings[0])
         for rnd in range(1, rounds + 1):
+            # keep the time for this round, and for the survivor batch after the window
+            if clock() + per_call * batch * (2 if detail else 1) > deadline:
+                break
             yield batch
             gc.collect()
             _read(readings[rnd])
+            done = rnd
         if detail:
             after = tracemalloc.take_snapshot()
     finally:
         if started:
             tracemalloc.stop()
+    if done < rounds:
+        out.notes.append(
+            f"the attribution window ran {done} of {rounds} rounds to stay within the time budget"
+        )
+    readings = readings[: done + 1]
+    rounds = done
     out.calls = batch * (rounds + 1)
     calls_axis = np.arange(rounds + 1, dtype=np.float64) * batch
     for i, name in enumerate(WINDOW_SIGNALS):
         series = readings[:, i]
-        if np.isnan(series).any():
+        if np.isnan(series).any() or rounds < 3:
             continue
         out.window[name] = series
         out.trends[name] = assess(series, calls_axis, stretches=min(4, rounds), alpha=0.05)
-    if before is not None and after is not None:
+    if before is not None and after is not None and rounds > 0:
         out.sites = _sites(before, after, batch * rounds)
     del before, after
     if detail:
-        extra = max(batch, 20)
-        out.types, out.paths = yield from _survivors(extra, max_paths, freeze)
-        out.calls += extra
-    out.seconds = time.perf_counter() - began
+        # an untraced call costs about a third of a traced one; keep 0.15 s for the paths
+        left = deadline - clock() - 0.15
+        affordable = int(left / max(per_call / 3, 1e-9)) if math.isfinite(left) else 1 << 30
+        extra = min(max(batch, 20), affordable)
+        if extra >= 2:
+            budget = min(0.15, max(deadline - clock(), 0.0))
+            out.types, out.paths = yield from _survivors(extra, max_paths, freeze, budget)
+            out.calls += extra
+        else:
+            out.notes.append("no time was left in the time budget to look for retention paths")
+    out.seconds = clock() - began
     return out
 
 
@@ -159,7 +191,7 @@ def _own_file(filename: str) -> bool:
 
 
 def _survivors(
-    calls: int, max_paths: int, freeze: bool
+    calls: int, max_paths: int, freeze: bool, budget: float = 0.15
 ) -> Generator[int, None, tuple[tuple[TypeGrowth, ...], tuple[RetentionPath, ...]]]:
     # Everything alive now goes out of the way (frozen, or listed by id); the collector is
     # off during the batch, so new container objects stay young; a collection of the young
@@ -168,8 +200,10 @@ def _survivors(
     old: set[int] = set() if freeze else {id(obj) for obj in gc.get_objects()}
     was_enabled = gc.isenabled()
     gc.disable()
+    registered: dict[int, str] = {}
     try:
-        yield calls
+        with _recording_atexit(registered):
+            yield calls
         gc.collect(0)
         young = (
             gc.get_objects(generation=1) + gc.get_objects(generation=2)
@@ -204,7 +238,7 @@ def _survivors(
         samples.append(sample)
         inside.update(_held_by(sample, depth=3))
     del survivors
-    paths = _paths_to(samples, max_paths)
+    paths = _paths_to(samples, max_paths, registered, budget)
     del samples
     if not paths:
         grown, direct = yield from _growing_containers(calls)
@@ -228,7 +262,36 @@ def _held_by(obj: object, depth: int) -> set[int]:
     return seen
 
 
-def _paths_to(samples: list[object], limit: int, budget: float = 0.15) -> tuple[RetentionPath, ...]:
+@contextlib.contextmanager
+def _recording_atexit(registered: dict[int, str]) -> Iterator[None]:
+    """Note the callbacks (and their arguments) given to ``atexit.register`` meanwhile.
+
+    The interpreter keeps them in a C array no referrer search can see; knowing them
+    turns a "gc root" into ``atexit.register(app.Conn.close)``. Code that bound
+    ``register`` before the window (``from atexit import register``) is not seen.
+    """
+    real = atexit.register
+
+    def register(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        name = getattr(func, "__qualname__", None) or type(func).__qualname__
+        text = f"atexit.register({getattr(func, '__module__', None) or '?'}.{name})"
+        for held in (func, *args, *kwargs.values()):
+            registered.setdefault(id(held), text)
+        return real(func, *args, **kwargs)
+
+    atexit.register = register
+    try:
+        yield
+    finally:
+        atexit.register = real
+
+
+def _paths_to(
+    samples: list[object],
+    limit: int,
+    registered: dict[int, str] | None = None,
+    budget: float = 0.15,
+) -> tuple[RetentionPath, ...]:
     """One path per distinct root, library-internal roots last.
 
     Each search level scans the heap, so after the first sample the searches stop once
@@ -240,7 +303,7 @@ def _paths_to(samples: list[object], limit: int, budget: float = 0.15) -> tuple[
     for index, sample in enumerate(samples):
         if index and time.perf_counter() - began > budget:
             break
-        path = find_path(sample, {id(samples)}, max_depth=8)
+        path = find_path(sample, {id(samples)}, max_depth=8, registered=registered)
         if path is not None and path.chain[0] not in roots:
             roots.add(path.chain[0])
             paths.append(path)

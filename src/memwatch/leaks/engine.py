@@ -38,7 +38,7 @@ import numpy as np
 
 from memwatch.probes import native, process
 from memwatch.probes import python as pyprobe
-from memwatch.stats.trend import Trend, assess
+from memwatch.stats.trend import Trend, assess, stretch_levels, theil_sen
 
 __all__ = ["DECIDING", "SIGNAL_UNITS", "Measurement", "Plan", "evaluate", "measure", "readers", "settle"]
 
@@ -75,6 +75,9 @@ class Plan:
     signals: tuple[str, ...] = DECIDING + CONFIRMING
     min_rounds: int = 8
     max_rounds: int = 48
+    #: A growing signal ends the rounds early only after this many measured calls: with
+    #: fewer, a cache still warming up looks like a straight line.
+    min_calls: int = 1000
     alpha: float = 0.01
     stretches: int = 4
     round_seconds: float = 0.001
@@ -83,14 +86,24 @@ class Plan:
     memory_cap: int = 256 * 2**20
 
 
-Finding = Literal["", "growing", "irregular", "settled"]
+Finding = Literal["", "growing", "irregular", "settled", "decelerating"]
+
+#: Growth whose second half is slower than this fraction of its first half is decelerating.
+DECELERATION = 0.5
+#: Share of the time budget the rounds may use when nothing else is known: the rest is
+#: kept for the attribution window and the retention paths, so the whole check stays
+#: within the budget.
+ROUNDS_SHARE = 0.7
 
 
 @dataclass
 class Measurement:
     """What the rounds showed, before any verdict.
 
-    ``finding`` is ``"growing"`` (``signal`` rose on every stretch), ``"irregular"``
+    ``finding`` is ``"growing"`` (``signal`` rose on every stretch), ``"decelerating"``
+    (it rose on every stretch, but ever more slowly: ``slowing`` holds the early and
+    late slopes per call, and the time budget ran out before it settled or kept on at
+    the late rate), ``"irregular"
     (``signal`` rose on some stretches, significantly, but not all), ``"settled"``
     (every deciding signal flat, a plateau, a step, a sawtooth or shrinking) or ``""``
     (too few rounds for the trend tests: ``shortfall`` says why).
@@ -107,6 +120,8 @@ class Measurement:
     finding: Finding = ""
     signal: str = ""
     shortfall: str = ""
+    slowing: tuple[float, float] = (0.0, 0.0)
+    seconds: float = 0.0
     trends: dict[str, Trend] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -152,9 +167,10 @@ _CAPPED = "stopped early: the process grew by more than the memory cap during th
 def _choose_batch(per_call: float, plan: Plan, bytes_per_call: float = 0.0) -> int:
     """Calls per round: ~``round_seconds`` of them, at least 10, within the call, time and
     memory budgets (``bytes_per_call``: RSS or native heap growth per call seen so far)."""
-    batch = max(10, math.ceil(plan.round_seconds / max(per_call, 1e-9)))
-    batch = min(batch, 20_000)
     rounds_wanted = 2 * plan.min_rounds
+    floor = _quantize(math.ceil(plan.min_calls / rounds_wanted), up=True)
+    batch = max(10, math.ceil(plan.round_seconds / max(per_call, 1e-9)), floor)
+    batch = min(batch, 20_000)
     if plan.iterations is not None:
         batch = min(batch, max(1, plan.iterations // rounds_wanted))
     affordable = int(plan.time_budget * 0.5 / max(per_call * rounds_wanted, 1e-12))
@@ -162,7 +178,30 @@ def _choose_batch(per_call: float, plan: Plan, bytes_per_call: float = 0.0) -> i
         planned = plan.max_warmup_batches + rounds_wanted + 8
         affordable = min(affordable, int(plan.memory_cap / (bytes_per_call * planned)))
     batch = max(1, min(batch, affordable))
-    return batch - batch % 10 if batch >= 20 else batch
+    return _quantize(batch)
+
+
+def _quantize(batch: int, up: bool = False) -> int:
+    """The largest 1-2-5 number (1, 2, 5, 10, 20, 50, ...) not above ``batch`` (the smallest
+    not below it with ``up``, for a batch that is a floor rather than a ceiling).
+
+    Timing on a loaded machine moves the batch by tens of percent; on this coarse scale
+    most runs pick the same one, so the rounds (and so the verdict) do not follow the
+    load. From 10 up every size is a multiple of 10 (a leak "every 10th call" grows
+    the same on every round).
+    """
+    scale = 1
+    while scale * 10 <= batch:
+        scale *= 10
+    for step in (5, 2, 1):
+        if step * scale <= batch:
+            low = step * scale
+            break
+    else:
+        low = 1
+    if up and low < batch:
+        return {1: 2, 2: 5, 5: 10}[low // scale] * scale
+    return low
 
 
 def settle(freeze: bool) -> None:
@@ -250,7 +289,7 @@ def measure(
         result.rounds = rnd
         result.calls += size
         result.x[rnd] = result.calls
-        out_of_time = clock() - start > plan.time_budget
+        out_of_time = clock() - start > plan.time_budget * ROUNDS_SHARE
         capped = max(process.rss() - rss0, _native_now() - heap0) > plan.memory_cap
         following = int(sizes[rnd]) if rnd < plan.max_rounds else 0
         out_of_calls = plan.iterations is not None and result.calls + following > plan.iterations
@@ -260,6 +299,7 @@ def measure(
         if rnd >= plan.min_rounds:
             result.seconds_per_call = float(np.median(spent[:rnd]))
             if evaluate(result, plan, final=final):
+                result.seconds = clock() - start
                 return result
             gc.collect()
             _read_into(after, funcs)
@@ -268,6 +308,7 @@ def measure(
         if final:
             break
     result.seconds_per_call = float(np.median(spent[: max(rnd, 1)]))
+    result.seconds = clock() - start
     result.finding = ""
     limit = f"time budget of {plan.time_budget:g} s" if out_of_time else "iteration cap"
     calls_text = f"{batch} call" + ("s" if batch != 1 else "")
@@ -327,6 +368,28 @@ def _settled(prev: np.ndarray, cur: np.ndarray, names: tuple[str, ...]) -> bool:
     return True
 
 
+def _slowing(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
+    """(early, late) slopes per call when growth decelerates, else None.
+
+    Decelerating: the Theil–Sen slope of the second half of the rounds is below
+    :data:`DECELERATION` times the first half's, and the rises between the four
+    stretches' levels never speed up. A steady leak passes both halves at about the
+    same slope, whatever the noise of a few rounds.
+    """
+    n = int(y.size)
+    if n < 8:
+        return None
+    half = n // 2
+    early = theil_sen(y[: half + 1], x[: half + 1])[0]
+    late = theil_sen(y[half:], x[half:])[0]
+    if early <= 0 or late >= DECELERATION * early:
+        return None
+    rises = np.diff(stretch_levels(y, 4))
+    if rises.size and bool(np.any(np.diff(rises) > 0.25 * abs(rises[0]))):
+        return None
+    return early, late
+
+
 def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
     """Run the trend tests and set the finding; True when the rounds may stop (a
     signal grows on every stretch, every signal has settled, or this round is ``final``)."""
@@ -341,7 +404,30 @@ def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
     deciding = [name for name in DECIDING if name in trends]
     growing = [name for name in deciding if trends[name].growing]
     if growing:
-        result.finding, result.signal = "growing", growing[0]
+        name = growing[0]
+        slowing = _slowing(result.series(name), x)
+        if slowing is None and (result.calls >= plan.min_calls or final):
+            result.finding, result.signal = "growing", name
+            return True
+        if slowing is None:
+            return False
+        # Ever slower growth (a cache warming up, interpreter state filling): not yet a
+        # leak. Keep measuring; at the end, the late half alone must grow on its own.
+        if not final:
+            return False
+        half = result.rounds // 2
+        late = assess(
+            result.series(name)[half:],
+            x[half:],
+            alpha=plan.alpha,
+            stretches=plan.stretches,
+            min_rise=MIN_RISE[name],
+        )
+        if late.growing and _slowing(result.series(name)[half:], x[half:]) is None:
+            result.finding, result.signal = "growing", name
+            result.trends[name] = late
+            return True
+        result.finding, result.signal, result.slowing = "decelerating", name, slowing
         return True
     unsettled = [name for name in deciding if trends[name].shape not in SETTLED_SHAPES]
     if unsettled and not final:

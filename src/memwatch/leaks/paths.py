@@ -4,7 +4,13 @@ The search walks *backwards* from the object, one breadth-first level at a time;
 each level is one :func:`gc.get_referrers` call (a scan of the tracked heap), so a
 path of length d costs d scans, not one per object. It stops at the first root:
 
-- a module (``module app.cache._STORE``) or a class (``class app.Registry.items``),
+- a module (``module app.cache._STORE``; ``sys.modules['name']`` for a module made by
+  hand) or a class (``class app.Registry.items``),
+- a well-known registry, named the way its user wrote it: a ``functools.lru_cache``
+  wrapper (``functools.lru_cache of app.render (maxsize=None), 4,210 entries``),
+  ``sys.modules['name']``, ``logging.getLogger('name')``, ``atexit.register(hook)``
+  (callbacks recorded while the survivor window ran) and the ``weakref.finalize``
+  registry,
 - a local variable of a frame on some thread's stack (``thread MainThread:
   handler() local 'pending'``), found by reading the stacks' locals once,
 - failing those, an object nothing tracked refers to (held by C code: a "gc root").
@@ -17,17 +23,20 @@ list[3] -> Session``.
 from __future__ import annotations
 
 import collections
+import functools
 import gc
 import os
 import sys
 import threading
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from memwatch.model.leaks import RetentionPath
 
 __all__ = ["find_path", "is_internal_module", "type_name"]
+
+_LRU_WRAPPER = type(functools.lru_cache(maxsize=None)(lambda: None))
 
 _OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _INTERNAL_PREFIXES = ("memwatch", "_pytest", "pytest", "pluggy", "importlib", "asyncio", "logging")
@@ -69,17 +78,26 @@ class _Stacks:
                     for var, value in frame_locals.items():
                         self.locals.setdefault(id(value), f"{where} local {var!r}")
                 frame = frame.f_back
+        self.registered: dict[int, str] = {}
         self.ignore.update({id(self.frames), id(self.locals)})
 
 
 def find_path(
-    target: Any, ignore: Iterable[int] = (), *, max_depth: int = 12, max_frontier: int = 40
+    target: Any,
+    ignore: Iterable[int] = (),
+    *,
+    max_depth: int = 12,
+    max_frontier: int = 40,
+    registered: Mapping[int, str] | None = None,
 ) -> RetentionPath | None:
     """The shortest retention path found to ``target``, or None when nothing holds it.
 
-    ``ignore`` holds ids of the caller's own containers that refer to the target.
+    ``ignore`` holds ids of the caller's own containers that refer to the target;
+    ``registered`` maps ids of objects held by C-level registries (atexit) to the
+    root's text.
     """
     stacks = _Stacks()
+    stacks.registered = dict(registered or {})
     toward: dict[int, Any] = {id(target): None}
     frontier: list[Any] = [target]
     skip = set(ignore) | stacks.ignore | {id(toward)}
@@ -157,11 +175,25 @@ def _child_of(ref: Any, frontier: list[Any]) -> Any:
     return None
 
 
+def _logger_dict() -> Any:
+    logging = sys.modules.get("logging")
+    manager = getattr(getattr(logging, "Logger", None), "manager", None)
+    return getattr(manager, "loggerDict", None)
+
+
 def _root_of(obj: Any, stacks: _Stacks) -> str | None:
     if isinstance(obj, types.ModuleType):
         return "module"
     if isinstance(obj, type):
         return "class"
+    if isinstance(obj, _LRU_WRAPPER):
+        return "lru"
+    if obj is sys.modules:
+        return "sysmodules"
+    if isinstance(obj, dict) and obj is _logger_dict():
+        return "logging"
+    if id(obj) in stacks.registered:
+        return "registered:" + stacks.registered[id(obj)]
     if id(obj) in stacks.locals:
         return "thread:" + stacks.locals[id(obj)]
     return None
@@ -174,31 +206,58 @@ def _build(start: Any, toward: dict[int, Any], root: str, target: Any) -> Retent
         chain_objs.append(node)
         node = toward.get(id(node))
     kind = root.split(":", 1)[0]
-    parts: list[str] = []
-    internal = False
-    i = 0
-    head = chain_objs[0]
-    if kind in ("module", "class"):
-        name = head.__name__ if kind == "module" else type_name(head)
-        internal = is_internal_module(head.__name__ if kind == "module" else head.__module__)
-        if len(chain_objs) > 2 and isinstance(chain_objs[1], dict):
-            key = _dict_key(chain_objs[1], chain_objs[2])
-            if key is not None:
-                parts.append(f"{kind} {name}.{key if isinstance(key, str) else repr(key)}")
-                i = 2
-        if not parts:
-            parts.append(f"{kind} {name}")
-            i = 1
-    elif kind == "thread":
-        parts.append(root.split(":", 1)[1])
-    else:
-        parts.append("gc root (held by C code or an untracked object)")
+    parts, i, internal = _head(kind, root, chain_objs)
     while i < len(chain_objs) - 1:
-        text, skip = _edge(chain_objs[i], chain_objs[i + 1], chain_objs[i + 2 : i + 3])
+        text, skip = _edge(chain_objs[i], chain_objs[i + 1], chain_objs[i + 2 : i + 4])
         parts.append(text)
         i += 1 + skip
     parts.append(type(target).__qualname__)
     return RetentionPath(target=type_name(target), root_kind=kind, chain=tuple(parts), internal=internal)
+
+
+def _module_label(module: types.ModuleType) -> str:
+    """``module name`` for an imported module, ``sys.modules['key']`` for one made by hand."""
+    name = module.__name__
+    if getattr(module, "__spec__", None) is not None and sys.modules.get(name) is module:
+        return f"module {name}"
+    key = next((k for k, m in list(sys.modules.items()) if m is module), None)
+    return f"sys.modules[{key!r}]" if key is not None else f"module {name} (not in sys.modules)"
+
+
+def _head(kind: str, root: str, chain: list[Any]) -> tuple[list[str], int, bool]:
+    """The root's text, how many chain nodes it covers, and whether it is library-internal."""
+    head = chain[0]
+    second = chain[1] if len(chain) > 1 else None
+    third = chain[2] if len(chain) > 2 else None
+    if kind in ("module", "class"):
+        module_name = head.__name__ if kind == "module" else head.__module__
+        internal = is_internal_module(module_name)
+        if kind == "module":
+            name = _module_label(head)
+        elif head is getattr(sys.modules.get("weakref"), "finalize", None):
+            return ["weakref.finalize registry"], 3 if third is not None else 1, False
+        else:
+            name = f"class {type_name(head)}"
+        if isinstance(second, dict) and third is not None:
+            key = _dict_key(second, third)
+            if key is not None:
+                return [f"{name}.{key if isinstance(key, str) else repr(key)}"], 2, internal
+        return [name], 1, internal
+    if kind == "lru":
+        wrapped = getattr(head, "__wrapped__", head)
+        owner = f"{getattr(wrapped, '__module__', '?')}.{getattr(wrapped, '__qualname__', '?')}"
+        info = head.cache_info()
+        text = f"functools.lru_cache of {owner} (maxsize={info.maxsize}), {info.currsize:,} entries"
+        return [text], 1, is_internal_module(getattr(wrapped, "__module__", "") or "")
+    if kind in ("sysmodules", "logging") and isinstance(head, dict) and second is not None:
+        key = _dict_key(head, second)
+        text = f"sys.modules[{key!r}]" if kind == "sysmodules" else f"logging.getLogger({key!r})"
+        return [text], 1, False
+    if kind == "registered":
+        return [root.split(":", 1)[1]], 0, False
+    if kind == "thread":
+        return [root.split(":", 1)[1]], 0, False
+    return ["gc root (held by C code or an untracked object)"], 0, False
 
 
 def _dict_key(mapping: dict[Any, Any], value: Any) -> Any:
@@ -238,5 +297,15 @@ def _edge(obj: Any, nxt: Any, after: list[Any]) -> tuple[str, int]:
         if isinstance(slot, str) and getattr(obj, slot, None) is nxt:
             return f"{type(obj).__qualname__}.{slot}", 0
     if isinstance(obj, types.FunctionType):
+        closure = obj.__closure__
+        if closure is not None and nxt is closure and after:
+            for index, cell in enumerate(closure):
+                if cell is after[0]:
+                    return (
+                        f"function {obj.__qualname__} closure variable {obj.__code__.co_freevars[index]!r}",
+                        2,
+                    )
         return f"function {obj.__qualname__}", 0
+    if type(obj).__name__ == "_local" and type(obj).__module__ == "_thread" and isinstance(nxt, dict):
+        return "threading.local (per-thread data)", 1 if after and isinstance(after[0], dict) else 0
     return type(obj).__qualname__, 0

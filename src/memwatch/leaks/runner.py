@@ -22,6 +22,7 @@ from memwatch.leaks import caches
 from memwatch.leaks.attribution import Attribution, attribute
 from memwatch.leaks.engine import CONFIRMING, DECIDING, Measurement, Plan, measure
 from memwatch.leaks.operation import Operation, drive, target_name
+from memwatch.leaks.progress import with_progress
 from memwatch.leaks.verdict import build_report
 from memwatch.model.leaks import LeakReport
 
@@ -67,6 +68,7 @@ def _protocol(
             "process-wide)"
         )
     try:
+        began = time.perf_counter()
         notes: list[str] = []
         if reset:
             notes.extend(caches.reset_caches())
@@ -78,7 +80,8 @@ def _protocol(
             if result.finding == "growing":
                 # A native leak has no Python objects to attribute: only the confirmation window.
                 detail = attribute_leaks and result.signal != "native_heap"
-                window = yield from attribute(result.batch, detail=detail, freeze=freeze)
+                left = plan.time_budget - (time.perf_counter() - began)
+                window = yield from attribute(result.batch, detail=detail, freeze=freeze, seconds=left)
         finally:
             if freeze:
                 gc.unfreeze()
@@ -169,7 +172,10 @@ def detect_leaks(
     opts = resolve(explicit, options)
     op, plan = _prepare(func, args, kwargs, setup, teardown, expected_exceptions, opts)
     began = time.perf_counter()
-    protocol = _protocol(plan, opts.attribute, opts.reset_caches)
+    # on a terminal, a verdict that takes more than a second shows a live line
+    protocol = with_progress(
+        _protocol(plan, opts.attribute, opts.reset_caches), f"memwatch: {target_name(func)}"
+    )
     if op.is_async or is_async_callable(setup) or is_async_callable(teardown):
         try:
             asyncio.get_running_loop()
@@ -249,7 +255,10 @@ async def adetect_leaks(
     began = time.perf_counter()
     if not op.is_async:
         op.is_async = True  # arun awaits only what is awaitable
-    outcome = await _adrive(_protocol(plan, opts.attribute, opts.reset_caches), op)
+    protocol = with_progress(
+        _protocol(plan, opts.attribute, opts.reset_caches), f"memwatch: {target_name(func)}"
+    )
+    outcome = await _adrive(protocol, op)
     return _report(func, outcome, opts, op, began)
 
 

@@ -4,8 +4,10 @@
 the attribution window and the budget, and returns a :class:`Decision`: the verdict,
 the signal that decided it, its kind, severity and reason. Rules, in order:
 
-- No finding (too few rounds) or an irregular rise: ``"inconclusive"``. Every signal
-  settled: ``"clean"``.
+- No finding (too few rounds), an irregular rise, or growth that slowed down on every
+  stretch without levelling off before the time budget ran out (a slow operation whose
+  caches warm up over hundreds of calls): ``"inconclusive"``, with the time budget that
+  would decide. Every signal settled: ``"clean"``.
 - A deciding signal that grew during the rounds but not during the tracemalloc window
   (less than a fifth of its rate, and no significant trend) belonged to a structure
   that filled up: ``"clean"``.
@@ -80,6 +82,13 @@ class Decision:
         return self.verdict in ("leak", "growth")
 
 
+def _longer_budget(m: Measurement) -> float:
+    """A time budget four times the rounds' time, in round seconds: enough calls for a
+    decelerating series to show its plateau, or steady growth on its late stretches."""
+    wanted = max(4 * m.seconds / 0.7, 1.0)
+    return float(f"{wanted:.1g}") if wanted < 10 else float(round(wanted, -1))
+
+
 def _amount(name: str, value: float) -> str:
     if SIGNAL_UNITS.get(name) == "bytes":
         return format_value(value, "bytes")
@@ -111,6 +120,15 @@ def decide(
             "inconclusive",
             f"{m.signal} rose on some stretches but not all (levels {levels}); "
             "more iterations or a longer time budget may decide",
+        )
+    if m.finding == "decelerating":
+        early, late = m.slowing
+        return Decision(
+            "inconclusive",
+            f"{m.calls + m.warmup_calls:,} calls in {m.seconds:.3g} s; growth slowing from "
+            f"{_amount(m.signal, early)} to {_amount(m.signal, late)} per call ({m.signal}): "
+            "it may level off (a cache or interpreter state warming up) or keep growing; "
+            f"a time_budget of about {_longer_budget(m):g} s would decide",
         )
     if m.finding != "growing":
         return Decision("inconclusive", m.shortfall or "no rounds were measured")

@@ -15,9 +15,11 @@ by :func:`memwatch.config.options.leak_options` like every other door.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -104,6 +106,29 @@ def _reraise(exc: MemwatchError, nodeid: str) -> NoReturn:
     raise exc
 
 
+@contextlib.contextmanager
+def _quiet_subtests(body: Callable[..., Any]) -> Iterator[None]:
+    """Inside the loop, a unittest test's ``subTest`` blocks report nothing.
+
+    Each ``subTest`` of a ``unittest.TestCase`` method sends a report to pytest, which
+    keeps it (terminal statistics): looped a thousand times, that is pytest's memory
+    growing, not the test's. With the case's ``_outcome`` unset, ``subTest`` is a plain
+    block, as when a method is called outside ``run()``; a failing sub-test then raises,
+    and the test fails with that error.
+    """
+    case = getattr(body, "__self__", None)
+    unittest = sys.modules.get("unittest")
+    if unittest is None or not isinstance(case, unittest.TestCase) or not hasattr(case, "_outcome"):
+        yield
+        return
+    saved = case._outcome
+    case._outcome = None
+    try:
+        yield
+    finally:
+        case._outcome = saved
+
+
 def looped_body(
     original: Callable[..., Any], spec: LeakSpec, config: pytest.Config, nodeid: str
 ) -> tuple[Callable[..., Any], LoopOutcome]:
@@ -135,7 +160,8 @@ def looped_body(
         from memwatch.leaks.runner import detect_leaks
 
         try:
-            report = detect_leaks(original, args, call_kwargs, options=options)
+            with _quiet_subtests(original):
+                report = detect_leaks(original, args, call_kwargs, options=options)
         except (OperationError, ConfigError) as exc:
             error: MemwatchError = exc
         else:
