@@ -6,13 +6,11 @@ A :class:`BenchReport` is saved as document kind ``"bench_report"``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
 from memwatch.errors import CheckFailed
 from memwatch.model.base import Record, register_kind
-from memwatch.units import format_size
 
 __all__ = ["BenchMachine", "BenchMetric", "BenchReport", "Direction"]
 
@@ -63,9 +61,9 @@ class BenchMetric(Record):
 
     def line(self) -> str:
         """``name  value unit  (>= threshold)  PASS``, for people."""
-        op = ">=" if self.direction == "min" else "<="
-        bar = f"({op} {_fmt(self.threshold)})"
-        return f"{self.name:<22} {_fmt(self.value):>12} {self.unit:<10} {bar:<14} {self.verdict}"
+        from memwatch.reporters.bench import metric_line
+
+        return metric_line(self)
 
 
 @register_kind("bench_report")
@@ -97,34 +95,14 @@ class BenchReport(Record):
 
     def summary(self) -> str:
         """A header naming the machine, one line per benchmark, and the overall verdict."""
-        mc = self.machine
-        head = (
-            f"memory benchmarks on {mc.host} ({mc.system} {mc.machine}, {mc.cpu_count} CPUs, "
-            f"{mc.cpu or 'unknown CPU'}; {mc.implementation} {mc.python})"
-            f"{' [quick]' if self.quick else ''}"
-        )
-        load = f", load {mc.load_1m:.2f}" if mc.load_1m is not None else ""
-        memory = (
-            f"memory {format_size(mc.memory_total)}, limit {format_size(mc.memory_limit)} "
-            f"from {mc.memory_limit_source}{load}"
-        )
-        lines = [head, memory, *(m.line() for m in self.metrics)]
-        failed = len(self.failures)
-        lines.append(f"{len(self.metrics) - failed} passed, {failed} failed in {self.duration:.1f} s")
-        return "\n".join(lines)
+        from memwatch.reporters.bench import bench_summary
+
+        return bench_summary(self)
 
     def raise_for_failures(self) -> None:
         """Raise :class:`~memwatch.errors.CheckFailed` naming each benchmark that failed."""
         if self.failures:
-            names = ", ".join(f"{m.name} {_fmt(m.value)} {m.unit}" for m in self.failures)
+            from memwatch.reporters.bench import fmt_number
+
+            names = ", ".join(f"{m.name} {fmt_number(m.value)} {m.unit}" for m in self.failures)
             raise CheckFailed(f"{len(self.failures)} memory benchmark(s) failed: {names}")
-
-
-def _fmt(value: float) -> str:
-    if math.isnan(value):
-        return "nan"
-    if abs(value) >= 1e5:
-        return f"{value:,.0f}"
-    if abs(value) >= 100:
-        return f"{value:.1f}"
-    return f"{value:.3g}"

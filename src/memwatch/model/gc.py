@@ -210,7 +210,9 @@ class GCAdvice(Record):
     freeze: bool = False
 
     def summary(self) -> str:
-        return "\n".join(f"- {r.action}: {r.reason}" for r in self.recommendations)
+        from memwatch.reporters.gc import advice_summary
+
+        return advice_summary(self)
 
 
 @dataclass(frozen=True)
@@ -281,52 +283,6 @@ class GCReport(Record):
 
     def summary(self) -> str:
         """A few lines for people: pauses per generation, frequency, efficiency, latency."""
-        head = self.component + ": " if self.component else ""
-        lines = [
-            f"{head}{_n(self.collections, 'collection')} "
-            f"({self.automatic:,} automatic, {self.forced:,} forced) "
-            f"in {self.wall_ms:,.1f} ms on Python {self.interpreter.version} "
-            f"({self.interpreter.collector}, thresholds {self.interpreter.thresholds})"
-        ]
-        for key in ("gen0", "gen1", "gen2"):
-            p = self.pauses[key]
-            if p.count:
-                lines.append(
-                    f"  {key}: {_n(p.count, 'pause')}, total {p.total_ms:.2f} ms "
-                    f"({p.share:.2%} of wall), "
-                    f"p50 {p.p50_ms:.3f} / p95 {p.p95_ms:.3f} / p99 {p.p99_ms:.3f} / "
-                    f"max {p.max_ms:.3f} ms"
-                )
-        lines.append(
-            f"  collected {self.collected:,} objects, {self.efficiency:,.0f} per ms of pause; "
-            f"promoted {self.promotions.get('gen0->gen1', 0):,} gen0->gen1, "
-            f"{self.promotions.get('gen1->gen2', 0):,} gen1->gen2"
-        )
-        if self.collections_per_operation is not None:
-            lines.append(
-                f"  {self.collections_per_operation:.4f} collections per operation "
-                f"({self.operations:,} operations)"
-            )
-        if self.uncollectable.count or self.uncollectable.garbage_growth:
-            lines.append(
-                f"  uncollectable: {self.uncollectable.count} "
-                f"(gc.garbage +{self.uncollectable.garbage_growth}: {self.uncollectable.types})"
-            )
-        if self.latency is not None and self.latency.calls:
-            lat = self.latency
-            lines.append(
-                f"  latency: {_n(lat.calls_with_gc, 'call')} overlapped a collection, "
-                f"p50 {lat.p50_with_ms:.3f} / p99 {lat.p99_with_ms:.3f} ms; "
-                f"{lat.calls_without_gc:,} did not, p50 {lat.p50_without_ms:.3f} / "
-                f"p99 {lat.p99_without_ms:.3f} ms"
-            )
-        if self.dropped_collections:
-            lines.append(
-                f"  note: {self.dropped_collections} collections beyond the recording limit were "
-                "counted but not recorded; pause statistics cover the recorded ones"
-            )
-        return "\n".join(lines)
+        from memwatch.reporters.gc import gc_summary
 
-
-def _n(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+        return gc_summary(self)

@@ -113,17 +113,9 @@ class RegressionReport(Record):
 
     def summary(self) -> str:
         """One line: counts per status and the verdict."""
-        counts = {s: len(self._with(s)) for s in ("regressed", "improved", "unchanged", "new", "skipped")}
-        parts = [f"{n} {s}" for s, n in counts.items() if n]
-        verdict = "FAILED" if self.failed else "passed"
-        text = f"regression check {verdict}: " + (", ".join(parts) or "nothing to compare")
-        if self.unmatched_gates:
-            metrics = sorted({c.metric for c in self.checks})
-            text += (
-                f"; gate {', '.join(self.unmatched_gates)} matched no metric of this run "
-                f"({', '.join(metrics) or 'none'}) and checked nothing"
-            )
-        return text
+        from memwatch.reporters.regression import regression_summary
+
+        return regression_summary(self)
 
     def raise_for_regressions(self) -> None:
         """Raise :class:`~memwatch.errors.CheckFailed` when the failure policy says so."""
