@@ -228,10 +228,10 @@ def test_a_cap_above_what_is_available_now_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"limit 23\.0 GiB is more than is available now: 20\.0 GiB"):
         prepare_cap(23 * 2**30, "rlimit", host_memory=int(23.5 * 2**30), available=20 * 2**30)
     # the margin: 10% of what is available, at least 64 MiB
-    with pytest.raises(ConfigError, match="margin of 204.8 MiB"):
+    with pytest.raises(ConfigError, match=r"margin of 204\.8 MiB"):
         prepare_cap(1900 * MiB, "rlimit", host_memory=None, available=2048 * MiB)
     assert prepare_cap(1800 * MiB, "rlimit", host_memory=None, available=2048 * MiB).limit == 1800 * MiB
-    with pytest.raises(ConfigError, match="margin of 64.0 MiB"):
+    with pytest.raises(ConfigError, match=r"margin of 64\.0 MiB"):
         prepare_cap(100 * MiB, "rlimit", host_memory=None, available=150 * MiB)
     assert (
         prepare_cap(2**30, "rlimit", host_memory=None, available=None).limit == 2**30
