@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import signal
 import sqlite3
 import sys
@@ -158,7 +159,7 @@ def damaged(tmp_path: Path) -> Path:
     assert pages > 10
     with open(path, "r+b") as handle:  # one page in the middle: random garbage
         handle.seek(page_size * (pages // 2))
-        handle.write(os.urandom(page_size))
+        handle.write(random.Random(14).randbytes(page_size))
     return path
 
 
@@ -285,3 +286,87 @@ def test_record_run_killed_at_every_step_twice_leaves_whole_runs(tmp_path: Path)
             path.unlink()
             for extra in ("-wal", "-shm"):
                 Path(url + extra).unlink(missing_ok=True)
+
+
+# -- record_run killed inside SQLite's own I/O (strace syscall fault injection) ----------
+
+WRITER = """
+import sys
+from memwatch.model.history import ResultRow
+from memwatch.store import open_store
+run = int(sys.argv[2])
+with open_store(sys.argv[1]) as store:
+    store.record_run("pytest", [ResultRow(f"t::{i}", "peak", "bytes", (float(run * 1000 + i),))
+                                for i in range(ROWS)], env=ENV, git_sha=None, git_branch=None, label=f"r{run}")
+    print("committed", flush=True)
+""".replace("ROWS", str(ROWS)).replace("ENV", repr(ENV))
+IO_CALLS = ("pwrite64", "fdatasync", "fsync")
+
+
+def strace_usable() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("strace") is None:
+        return False
+    probe = subprocess.run(["strace", "-o", "/dev/null", "true"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def traced_writer(url: str, run: int, kill: tuple[str, int] | None, log: Path | None = None) -> bool:
+    """Run the writer under strace, SIGKILLed at the n-th call of one I/O syscall;
+    True when it said it committed."""
+    import subprocess
+
+    command = ["strace", "-f", "-qq", "-o", str(log or os.devnull), "-e", f"trace={','.join(IO_CALLS)}"]
+    if kill is not None:
+        command += ["-e", f"inject={kill[0]}:signal=SIGKILL:when={kill[1]}"]
+    done = subprocess.run(
+        [*command, sys.executable, "-c", WRITER, url, str(run)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    if kill is None:
+        assert done.returncode == 0, done.stderr
+    return "committed" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not strace_usable(), reason="needs strace with ptrace allowed")
+def test_record_run_killed_at_every_write_and_sync_of_sqlite_keeps_whole_runs(tmp_path: Path) -> None:
+    template = tmp_path / "template.db"
+    record(str(template), 1)
+    dry = tmp_path / "dry.db"
+    dry.write_bytes(template.read_bytes())
+    log = tmp_path / "strace.log"
+    assert traced_writer(str(dry), 2, None, log)
+    calls = [line.split()[1].split("(")[0] for line in log.read_text().splitlines() if "(" in line]
+    counts = {name: calls.count(name) for name in IO_CALLS if name in calls}
+    assert counts.get("pwrite64", 0) >= 3, counts  # the WAL frames at least
+    points = [(name, n) for name, total in counts.items() for n in range(1, total + 1)]
+    writes = counts["pwrite64"]
+    seen_committed = False
+    for index, point in enumerate(points):
+        path = tmp_path / f"{point[0]}-{point[1]}.db"
+        path.write_bytes(template.read_bytes())
+        url = str(path)
+        said = traced_writer(url, 2, point)
+        labels = whole_runs(url)
+        assert labels in ({1: "r1"}, {1: "r1", 2: "r2"}), labels
+        if said:
+            assert 2 in labels, f"run 2 said it committed but is lost after a kill at {point}"
+        seen_committed |= 2 in labels
+        if point[0] == "pwrite64" and index % 3:
+            continue
+        # restart, killed again at another write: still whole runs, nothing committed lost
+        said_again = traced_writer(url, 3, ("pwrite64", (index * 7) % writes + 1))
+        again = whole_runs(url)
+        assert set(labels.items()) <= set(again.items()), f"a committed run was lost: {labels} -> {again}"
+        if said_again:
+            assert "r3" in again.values()
+        record(url, 4)  # and the store takes writes again (it passes quick_check)
+        assert list(whole_runs(url).values())[-1] == "r4"
+    assert seen_committed  # some kill came after the commit: both outcomes were exercised

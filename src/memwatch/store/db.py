@@ -156,7 +156,8 @@ class Store:
         except sa.exc.DatabaseError as exc:
             found = [first_line(exc)]
         if found != ["ok"]:
-            raise DataError(self._damaged(f"quick_check: {'; '.join(found)[:200]}"))
+            problems = " ".join("; ".join(found).split())  # its lines hold newlines of their own
+            raise DataError(self._damaged(f"quick_check: {problems[:200]}"))
         self._checked = True
 
     def _ensure_schema(self) -> None:
