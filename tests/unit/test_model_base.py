@@ -191,3 +191,25 @@ def test_atomic_write_refuses_a_directory_target(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="it is a directory"):
         atomic_write_text(tmp_path / "d", "x")
     assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+
+def test_atomic_writes_honour_the_umask_and_keep_a_replaced_files_mode(tmp_path: Path) -> None:
+    import os
+
+    from memwatch.model.base import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "report.md", "one\n")
+        assert (tmp_path / "report.md").stat().st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "private.json", "{}\n")
+        assert (tmp_path / "private.json").stat().st_mode & 0o777 == 0o600
+        os.umask(0o002)
+        (tmp_path / "report.md").chmod(0o640)  # the user's choice survives a rewrite
+        atomic_write_text(tmp_path / "report.md", "two\n")
+        assert (tmp_path / "report.md").stat().st_mode & 0o777 == 0o640
+        assert (tmp_path / "report.md").read_text() == "two\n"
+    finally:
+        os.umask(old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["private.json", "report.md"]

@@ -62,3 +62,15 @@ def test_import_memwatch_does_not_import_matplotlib() -> None:
     code = "import sys, memwatch, memwatch.reporters; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_plot_file_honours_the_umask(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        out = write_plot(job_run(), tmp_path / "run.png")
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["run.png"]

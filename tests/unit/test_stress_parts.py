@@ -221,3 +221,47 @@ def test_a_cap_above_the_machine_is_refused() -> None:
         prepare_cap(2 * 2**30, "rlimit", host_memory=2**30)
     assert prepare_cap(2**30, "rlimit", host_memory=2**30).limit == 2**30
     assert prepare_cap(2**30, "rlimit", host_memory=None).method == "rlimit"  # RAM unknown: not judged
+
+
+def test_a_cap_above_what_is_available_now_is_refused() -> None:
+    # the shared host of issue 14: 23.5 GiB of RAM, 20 GiB available, a 23 GiB cap
+    with pytest.raises(ConfigError, match=r"limit 23\.0 GiB is more than is available now: 20\.0 GiB"):
+        prepare_cap(23 * 2**30, "rlimit", host_memory=int(23.5 * 2**30), available=20 * 2**30)
+    # the margin: 10% of what is available, at least 64 MiB
+    with pytest.raises(ConfigError, match=r"margin of 204\.8 MiB"):
+        prepare_cap(1900 * MiB, "rlimit", host_memory=None, available=2048 * MiB)
+    assert prepare_cap(1800 * MiB, "rlimit", host_memory=None, available=2048 * MiB).limit == 1800 * MiB
+    with pytest.raises(ConfigError, match=r"margin of 64\.0 MiB"):
+        prepare_cap(100 * MiB, "rlimit", host_memory=None, available=150 * MiB)
+    assert (
+        prepare_cap(2**30, "rlimit", host_memory=None, available=None).limit == 2**30
+    )  # unknown: not judged
+
+
+def test_available_memory_is_at_most_what_the_machine_and_cgroup_have() -> None:
+    import psutil
+
+    from memwatch.probes.cgroup import read_cgroup
+    from memwatch.stress.cap import available_memory
+
+    available, source = available_memory()
+    assert available is not None
+    assert 0 < available <= psutil.virtual_memory().total
+    assert source
+    cg = read_cgroup()
+    if cg.limit is not None:
+        assert available <= cg.limit
+
+
+def test_the_ballast_is_bounded() -> None:
+    from memwatch.stress.cap import available_memory
+    from memwatch.stress.tasks import MAX_BALLAST, _ballast, _vm_data
+
+    available, _ = available_memory()
+    assert available is not None
+    big = _ballast({"ballast": 0.5, "limit": 64 * 2**30}, 9)
+    assert 0 < big <= min(MAX_BALLAST, available // 2)
+    # a small cap: half the room left under it (the cap less this process's data), as before
+    small = _ballast({"ballast": 0.5, "limit": _vm_data() + 9 * 8 * MiB + 200 * MiB}, 9)
+    assert 60 * MiB < small < 110 * MiB
+    assert _ballast({"ballast": 0.0, "limit": 256 * MiB}, 9) == 0

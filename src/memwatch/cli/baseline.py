@@ -102,7 +102,7 @@ def show(test_id: str | None, metric: str | None, env: str | None, db: str | Non
     from memwatch.store.db import open_store
     from memwatch.store.engine import configured_url
 
-    with open_store(configured_url(db), create=False) as store:
+    with open_store(configured_url(db), read_only=True) as store:
         items = store.baselines(test_id, metric, env=env)
         where = store.display_url
     if as_json:

@@ -141,7 +141,7 @@ def _stored(before: int, after: int, db_url: str | None, tol: float, floor: int)
     from memwatch.regression.check import check_regressions
     from memwatch.store import open_store
 
-    with open_store(db_url) as store:
+    with open_store(db_url, read_only=True) as store:  # reads only: never changes the file
         old, new = store.run(before), store.run(after)
         old_rows, new_rows = store.results(before), store.results(after)
     baselines = [

@@ -96,7 +96,7 @@ def command(
     threshold = _percent(min_change)
     if plot:
         check_writable(plot)
-    with open_store(configured_url(db), create=False) as store:
+    with open_store(configured_url(db), read_only=True) as store:
         history = build_history(store, test_id, metric, env=env, limit=limit, min_change=threshold)
     if plot:
         _plot(history, Path(plot))

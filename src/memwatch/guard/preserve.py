@@ -11,6 +11,17 @@ accept: before the rename it lists the new *and* the previous checksum, after it
 only the new one, so whichever moment the process dies the file on disk is one
 complete version whose checksum the sidecar lists (:func:`verify`).
 
+"The previous checksum" is the checksum of the file *on disk*, and only when the
+sidecar accepts it: a writer killed between the two renames leaves a sidecar whose
+first line names a version that never reached ``path``, so a restarted writer must
+not take that line for the previous version (two kills in a row would otherwise
+leave a complete file its sidecar rejects). A file the sidecar does not accept is
+never made acceptable. tests/integration/test_preserve_faults.py kills the writer
+before every write, fsync and rename, restarts it and kills it again, and checks
+that the newest complete version is always the one accepted.
+
+Files are created with mode 0o666 less the umask, as any other tool's.
+
 Memory for the flush is reserved in advance: an anonymous mapping of ``reserve``
 bytes, every page touched so it is really resident, unmapped just before the
 flush so the kernel has that much to give back even at the edge of the limit.
@@ -82,14 +93,14 @@ class _Target:
         self.count = 0
         self.data_tmp: tuple[int, Path] | None = None
         self.sum_tmp: tuple[int, Path] | None = None
-        self.previous = _accepted(path)[0] if path.exists() and _accepted(path) else ""
+        self.previous = _accepted_on_disk(path)
         _remove_stale(path)
         self.open_ahead()
 
     def _tmp(self, suffix: str) -> tuple[int, Path]:
         self.count += 1
         tmp = self.path.with_name(f".{self.path.name}.memwatch-{os.getpid()}-{self.count}{suffix}")
-        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), tmp
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666), tmp
 
     def open_ahead(self) -> None:
         if self.data_tmp is None:
@@ -126,6 +137,7 @@ class _Target:
         os.close(sfd)
         self.sum_tmp = None
         os.replace(stmp, _sidecar(self.path))  # accepts old and new
+        _fsync_dir(self.path.parent)  # on disk before the switch, even across a power cut
         os.replace(tmp, self.path)  # the switch
         _fsync_dir(self.path.parent)
         sfd, stmp = self._tmp(".sha256.tmp")
@@ -238,6 +250,26 @@ def _remove_stale(path: Path) -> None:
             continue
 
 
+def _accepted_on_disk(path: Path) -> str:
+    """The checksum of the file at ``path`` when its sidecar accepts it, else ""."""
+    accepted = _accepted(path)
+    if not accepted:
+        return ""
+    try:
+        digest = _file_digest(path)
+    except OSError:
+        return ""
+    return digest if digest in accepted else ""
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _accepted(path: Path) -> list[str]:
     try:
         text = _sidecar(path).read_text(encoding="ascii")
@@ -253,7 +285,7 @@ def verify(path: str | os.PathLike[str]) -> bool:
     if not accepted:
         return False
     try:
-        digest = hashlib.sha256(target.read_bytes()).hexdigest()
+        digest = _file_digest(target)
     except OSError:
         return False
     return digest in accepted

@@ -17,8 +17,8 @@ import dataclasses
 import json
 import math
 import os
+import stat
 import sys
-import tempfile
 import types
 import typing
 from collections.abc import Mapping
@@ -33,6 +33,7 @@ __all__ = [
     "atomic_write_text",
     "dump_document",
     "load_document",
+    "open_temp_beside",
     "read_document",
     "register_kind",
     "write_document",
@@ -231,8 +232,39 @@ def load_document(doc: Any, *, expected: type[T] | None = None, source: str = "d
         raise DataError(f"{source}: corrupt {kind!r} result ({exc})") from None
 
 
+def open_temp_beside(target: Path) -> tuple[int, str]:
+    """A new temp file (descriptor, path) in ``target``'s folder, to be renamed over it.
+
+    Unlike :func:`tempfile.mkstemp` (always mode 0o600) the file gets the mode any
+    other tool would give ``target``: the mode of the file it replaces, else 0o666
+    less the umask (the kernel applies the umask; nothing here reads or changes it).
+    Raises OSError.
+    """
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode) if target.is_file() else None
+    except OSError:
+        mode = None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{target.name}.{os.urandom(4).hex()}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        if mode is not None:
+            try:
+                os.fchmod(fd, mode)
+            except OSError:
+                pass
+        return fd, tmp
+    raise FileExistsError(f"no free temp file name beside {target}")
+
+
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` atomically: temp file in the same folder, fsync, rename."""
+    """Write ``text`` to ``path`` atomically: temp file in the same folder, fsync, rename.
+
+    The file gets the mode of the one it replaces, else 0o666 less the umask."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
@@ -240,7 +272,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     if target.is_dir():
         raise UsageError(f"cannot write {target}: it is a directory")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = open_temp_beside(target)
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:

@@ -9,7 +9,6 @@ axes to compare them; phases and the peak marker are drawn for a single run.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from memwatch.errors import UsageError
-from memwatch.model.base import Record
+from memwatch.model.base import Record, open_temp_beside
 from memwatch.model.timeline import BenchmarkResult, RunResult
 from memwatch.stats.summary import smoothed_rate
 
@@ -149,7 +148,7 @@ def write_plot(result: Record | Sequence[RunResult], path: str | os.PathLike[str
     fig = Figure(figsize=(10, 6), dpi=110, layout="constrained")
     _draw(fig, runs)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = open_temp_beside(target)  # the umask's mode, not mkstemp's 0o600
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:

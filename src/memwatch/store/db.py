@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Self
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from memwatch.store.engine import (
     WRITE_OPTION,
     create_engine,
     display_url,
+    foreign_tables,
     refuse_missing_sqlite_file,
     resolve_url,
 )
@@ -45,28 +47,37 @@ _PG_INIT_LOCK = 0x6D656D77  # "memw": serialises schema creation between Postgre
 _UNSET: Any = object()
 
 
-def open_store(url: str | None = None, *, create: bool = True) -> Store:
+def open_store(url: str | None = None, *, create: bool = True, read_only: bool = False) -> Store:
     """Open (creating or upgrading when needed) the history database at ``url``.
 
     ``url`` is a file path, ``sqlite:///path`` or ``postgresql://user@host/db``;
     ``None`` means ``$MEMWATCH_DB``, else ``.memwatch/history.db``. Raises
     :class:`~memwatch.errors.DataError` for a corrupt, foreign or newer-schema
-    database and an unreachable server. ``create=False`` (commands that only read)
-    raises DataError for a SQLite file that does not exist instead of creating it.
+    database and an unreachable server. ``create=False`` raises DataError for a
+    SQLite file that does not exist instead of creating it.
+
+    ``read_only=True`` (commands that only read; implies ``create=False``) opens the
+    database read-only: it never creates or upgrades the schema and never changes a
+    byte of the file; a file that is not a memwatch database is a DataError.
+    A write to a database that fails ``PRAGMA quick_check`` is refused (DataError
+    saying how to recover), checked once per Store before its first write.
     """
+    create = create and not read_only
     resolved = resolve_url(url, create=create)
     if not create:
         refuse_missing_sqlite_file(resolved)
-    return Store(resolved)
+    return Store(resolved, read_only=read_only)
 
 
 class Store:
     """A connection to one history database. Use :func:`open_store` to get one."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
         self.url = url
         self.display_url = display_url(url)
-        self._engine = create_engine(url)
+        self.read_only = read_only
+        self._checked = False  # PRAGMA quick_check passed (before the first write)
+        self._engine = create_engine(url, read_only=read_only)
         self.backend = self._engine.dialect.name
         mark = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_results_sql = (
@@ -95,6 +106,8 @@ class Store:
 
     @contextmanager
     def _tx(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        if write and self.read_only:
+            raise UsageError(f"{self.display_url} was opened read-only: open_store(read_only=False) to write")
         try:
             conn = self._engine.connect()
         except sa.exc.DBAPIError as exc:
@@ -103,25 +116,74 @@ class Store:
             with conn:
                 conn.execution_options(**{WRITE_OPTION: write})
                 with conn.begin():
+                    if write and not self._checked:
+                        self._check_integrity(conn)
                     yield conn
         except sa.exc.OperationalError as exc:
             raise DataError(self._describe(exc, connecting=False)) from None
         except sa.exc.DatabaseError as exc:
+            reason = first_line(exc)
+            if "malformed" in reason:
+                raise DataError(self._damaged(reason)) from None
             raise DataError(
-                f"{self.display_url}: not a memwatch history database (corrupt or foreign: {first_line(exc)})"
+                f"{self.display_url}: not a memwatch history database (corrupt or foreign: {reason})"
             ) from None
+
+    def _damaged(self, reason: str) -> str:
+        where = self.display_url
+        return (
+            f"{where}: the history database is damaged ({reason}); memwatch will not write to it. "
+            f"Recover what is readable with `sqlite3 {where} .recover | sqlite3 recovered.db` "
+            f"and use --db recovered.db (or move {where} away to start a new history)"
+        )
 
     def _describe(self, exc: sa.exc.DBAPIError, *, connecting: bool) -> str:
         reason = first_line(exc)
         if self.backend == "postgresql" and connecting:
             return f"cannot connect to the history database {self.display_url}: {reason}"
-        if "not a database" in reason or "malformed" in reason:
+        if "malformed" in reason:
+            return self._damaged(reason)
+        if "not a database" in reason:
             return f"{self.display_url}: not a memwatch history database (corrupt or foreign: {reason})"
         return f"history database {self.display_url}: {reason}"
+
+    def _check_integrity(self, conn: sa.Connection) -> None:
+        """Refuse to write to a SQLite file that fails ``PRAGMA quick_check``."""
+        if self.backend != "sqlite" or self.read_only:
+            return
+        try:
+            found = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check(5)")]
+        except sa.exc.DatabaseError as exc:
+            found = [first_line(exc)]
+        if found != ["ok"]:
+            problems = " ".join("; ".join(found).split())  # its lines hold newlines of their own
+            raise DataError(self._damaged(f"quick_check: {problems[:200]}"))
+        self._checked = True
 
     def _ensure_schema(self) -> None:
         with self._tx() as conn:
             version = self._read_version(conn)
+            foreign = foreign_tables(conn.connection.dbapi_connection) if self.backend == "sqlite" else []
+        if version is None and foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise DataError(
+                f"{self.display_url}: not a memwatch history database (it holds other tables: {shown}); "
+                "point --db / $MEMWATCH_DB at a memwatch database or a new file"
+            )
+        if self.read_only:
+            if version is None:
+                raise DataError(
+                    f"{self.display_url}: not a memwatch history database "
+                    f"({'an empty file' if self._empty_file() else 'no memwatch tables'}); "
+                    "record runs first, or check --db / $MEMWATCH_DB"
+                )
+            if version < S.SCHEMA_VERSION:
+                raise DataError(
+                    f"{self.display_url}: history database schema version {version} is older than "
+                    f"this memwatch's ({S.SCHEMA_VERSION}); a command that writes (memwatch baseline "
+                    "set, a recorded run) upgrades it"
+                )
+            return
         if version == S.SCHEMA_VERSION:
             return
         with self._tx(write=True) as conn:
@@ -138,6 +200,12 @@ class Store:
                 conn.execute(
                     sa.update(S.meta).where(S.meta.c.key == "schema_version").values(value=str(version))
                 )
+
+    def _empty_file(self) -> bool:
+        try:
+            return self.backend == "sqlite" and Path(self.display_url).stat().st_size == 0
+        except OSError:
+            return False
 
     def _read_version(self, conn: sa.Connection) -> int | None:
         if not sa.inspect(conn).has_table(S.meta.name):

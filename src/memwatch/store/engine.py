@@ -6,12 +6,20 @@
   several processes can write one file; writes take the write lock at ``BEGIN``
   (``BEGIN IMMEDIATE``) so two writers never deadlock upgrading a read lock;
 - ``postgresql://...``: PostgreSQL through psycopg 3 (the ``postgres`` extra).
+
+``read_only=True`` (commands that only read) opens a SQLite file with the URI
+``mode=ro`` and ``PRAGMA query_only``: no schema creation, no switch to WAL, no
+byte of a file that is not memwatch's (someone else's database, a 0-byte file)
+changes. A new database file is created with mode 0o666 less the umask, as any
+other tool's (SQLite itself would make it 0o644).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import sqlite3
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +34,7 @@ __all__ = [
     "configured_url",
     "create_engine",
     "display_url",
+    "foreign_tables",
     "refuse_missing_sqlite_file",
     "resolve_url",
 ]
@@ -104,20 +113,26 @@ def refuse_missing_sqlite_file(url: str) -> None:
     )
 
 
-def create_engine(url: str) -> sa.Engine:
-    """A configured engine for a URL from :func:`resolve_url`."""
+def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
+    """A configured engine for a URL from :func:`resolve_url` (see the module docstring)."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, read_only=read_only)
     if importlib.util.find_spec("psycopg") is None:
         raise UnavailableError("PostgreSQL needs the psycopg driver: pip install 'memwatch[postgres]'")
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = 10
+    if read_only:
+        connect_args["options"] = "-c default_transaction_read_only=on"
     return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
 
 
-def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
+def _is_file(database: str) -> bool:
+    return bool(database) and database != ":memory:" and not database.startswith("file:")
+
+
+def _sqlite_engine(parsed: sa.URL, *, read_only: bool = False) -> sa.Engine:
     database = parsed.database or ""
     if database and database != ":memory:":
         folder = Path(database).expanduser().parent
@@ -125,7 +140,19 @@ def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
             raise DataError(f"cannot open history database {database}: folder {folder} does not exist")
         if Path(database).is_dir():
             raise DataError(f"cannot open history database {database}: it is a directory")
-    engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    timeout = BUSY_TIMEOUT_MS / 1000
+    if read_only and _is_file(database):
+        # mode=ro: SQLite opens the file O_RDONLY, so nothing it does can change it.
+        uri = "file:" + urllib.parse.quote(os.path.abspath(Path(database).expanduser())) + "?mode=ro"
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+
+        engine = sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.QueuePool)
+    else:
+        if _is_file(database):
+            _create_with_umask(Path(database).expanduser())
+        engine = sa.create_engine(parsed, connect_args={"timeout": timeout})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -137,7 +164,10 @@ def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA cache_size = -65536")  # KiB: 64 MiB of page cache at most
-            if database and database != ":memory:":
+            if read_only:
+                cursor.execute("PRAGMA query_only = ON")
+            elif database and database != ":memory:" and not foreign_tables(cursor):
+                # (someone else's database is left in its journal mode: the Store refuses it)
                 cursor.execute("PRAGMA journal_mode = WAL")
                 # WAL + NORMAL: a killed process never corrupts the file or loses a
                 # committed transaction; only a power cut may lose the last ones.
@@ -151,3 +181,22 @@ def _sqlite_engine(parsed: sa.URL) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def foreign_tables(cursor: Any) -> list[str]:
+    """The tables of a SQLite database that are neither memwatch's nor SQLite's own."""
+    rows = cursor.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'memwatch!_%' ESCAPE '!' "
+        "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name"
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def _create_with_umask(path: Path) -> None:
+    """Create a missing database file as an empty file with mode 0o666 less the umask
+    (SQLite reads an empty file as an empty database)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError:
+        return  # it exists (or cannot be made: SQLite will say why)
+    os.close(fd)

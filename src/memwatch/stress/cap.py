@@ -14,6 +14,12 @@ controller to children (``cgroup.subtree_control`` lists ``memory``) and the
 folder is writable; the kernel then kills the child inside its group, never
 anything else. Paths are rooted at ``proc_root``/``fs_root`` so tests can use a
 fake tree on disk.
+
+A cap is checked against the machine's RAM and against what is available *now*
+(:func:`available_memory`: ``MemAvailable``, and the room left under this process's
+cgroup limit, its working set subtracted) less a margin of 10% (at least 64 MiB):
+on a shared host a cap that the other tenants' memory leaves no room for would
+protect nothing.
 """
 
 from __future__ import annotations
@@ -28,12 +34,23 @@ from typing import Any, Literal
 from memwatch.errors import ConfigError
 from memwatch.units import format_size
 
-__all__ = ["Cap", "CapMethod", "apply_cap_in_child", "cgroup_parent", "physical_memory", "prepare_cap"]
+__all__ = [
+    "Cap",
+    "CapMethod",
+    "apply_cap_in_child",
+    "available_memory",
+    "cgroup_parent",
+    "physical_memory",
+    "prepare_cap",
+]
 
 CapMethod = Literal["auto", "rlimit", "cgroup"]
 _counter = itertools.count()
 # Below this a Python interpreter cannot even start its stress worker.
 MIN_CAP = 32 * 2**20
+# What must stay free beside a cap: a fraction of what is available, at least MIN_MARGIN.
+MARGIN = 0.10
+MIN_MARGIN = 64 * 2**20
 _UNSET: Any = object()
 
 
@@ -90,6 +107,41 @@ def physical_memory() -> int | None:
     return pages * page if pages > 0 and page > 0 else None
 
 
+def available_memory() -> tuple[int | None, str]:
+    """(bytes this process can still get now, where that figure comes from).
+
+    The smaller of ``MemAvailable`` and the room under the cgroup's limit (the
+    tightest ``memory.max``/``memory.high`` on its path, less its working set).
+    None when neither is known."""
+    from memwatch.probes.cgroup import read_cgroup
+    from memwatch.probes.system import host_memory
+
+    found: list[tuple[int, str]] = []
+    try:
+        found.append((host_memory().available, "MemAvailable"))
+    except Exception:  # psutil cannot say on this platform
+        pass
+    try:
+        cg = read_cgroup()
+    except OSError:
+        cg = None
+    if cg is not None:
+        bound = min((v for v in (cg.limit, cg.high) if v is not None), default=None)
+        used = cg.working_set
+        if bound is not None and used is not None:
+            found.append(
+                (max(0, bound - used), f"cgroup limit {format_size(bound)} less {format_size(used)} in use")
+            )
+    if not found:
+        return None, ""
+    return min(found)
+
+
+def margin_for(available: int) -> int:
+    """The memory left free beside a cap when ``available`` bytes are available."""
+    return max(MIN_MARGIN, int(available * MARGIN))
+
+
 def prepare_cap(
     limit: int,
     method: CapMethod = "auto",
@@ -97,11 +149,14 @@ def prepare_cap(
     proc_root: str | os.PathLike[str] = "/proc",
     fs_root: str | os.PathLike[str] = "/sys/fs/cgroup",
     host_memory: int | None = _UNSET,
+    available: int | None = _UNSET,
 ) -> Cap:
     """Choose and set up the cap for one child; ConfigError for an unusable limit or method.
 
     A limit above the machine's RAM (``host_memory``, read when not given) is refused:
     it would cap nothing, and the child could push the machine into the OOM killer.
+    So is a limit above what is available now less the margin (``available``, read
+    with :func:`available_memory` when not given; None: not judged).
     """
     if limit < MIN_CAP:
         raise ConfigError(
@@ -113,6 +168,16 @@ def prepare_cap(
         raise ConfigError(
             f"memory limit {format_size(limit)} is more than this machine has "
             f"({format_size(host)}): it would not protect the machine from the OOM killer"
+        )
+    source = "given"
+    if available is _UNSET:
+        available, source = available_memory()
+    if available is not None and limit > available - margin_for(available):
+        room = max(0, available - margin_for(available))
+        raise ConfigError(
+            f"memory limit {format_size(limit)} is more than is available now: "
+            f"{format_size(available)} ({source}) less a margin of {format_size(margin_for(available))} "
+            f"leaves {format_size(room)}; use a smaller limit"
         )
     if method not in ("auto", "rlimit", "cgroup"):
         raise ConfigError(f"unknown cap method {method!r}: use auto, rlimit or cgroup")

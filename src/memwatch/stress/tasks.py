@@ -229,16 +229,29 @@ def task_concurrent(
     }
 
 
+# The ballast only needs to bring the workload near its cap; touching more than this
+# costs a shared machine memory for nothing.
+MAX_BALLAST = 1 << 30
+
+
 def _ballast(params: dict[str, Any], threads: int) -> int:
     """``ballast`` x the room left under the cap: the cap minus the data already mapped
-    (VmData) and a default-size stack per thread to come (RLIMIT_DATA counts stacks)."""
+    (VmData) and a default-size stack per thread to come (RLIMIT_DATA counts stacks).
+
+    Bounded by MAX_BALLAST and by half of what the machine has available now."""
     fraction = float(params.get("ballast", 0.0))
     limit = int(params.get("limit", 0))
     if fraction <= 0 or limit <= 0:
         return 0
     stack = threading.stack_size() or 8 * 2**20
     room = limit - _vm_data() - threads * stack
-    return max(0, int(fraction * room))
+    wanted = min(int(fraction * room), MAX_BALLAST)
+    from memwatch.stress.cap import available_memory
+
+    available, _ = available_memory()
+    if available is not None:
+        wanted = min(wanted, available // 2)
+    return max(0, wanted)
 
 
 def _vm_data() -> int:
