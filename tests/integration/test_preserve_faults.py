@@ -42,7 +42,7 @@ def install_hooks(kill_at: int | None, log: list[tuple[str, str]]) -> None:
         def hooked(*args: object, _real: Callable[..., object] = real, _name: str = name) -> object:
             if kill_at is not None and len(log) == kill_at:
                 os.kill(os.getpid(), signal.SIGKILL)
-            detail = os.path.basename(os.fspath(args[1])) if _name == "replace" else ""  # type: ignore[arg-type]
+            detail = os.path.basename(os.fspath(args[1])) if _name == "replace" else ""  # type: ignore[call-overload]
             log.append((_name, detail))
             return _real(*args)
 

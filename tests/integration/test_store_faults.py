@@ -191,7 +191,7 @@ def whole_runs(url: str) -> dict[int, str]:
     """{run id: label}, asserting every run holds exactly its results (none partial)."""
     with open_store(url, read_only=True) as store, store._tx() as conn:
         declared = dict(conn.execute(sa.select(S.runs.c.id, S.runs.c.result_count)).all())
-        actual = dict(
+        actual: dict[int, int] = dict(
             conn.execute(sa.select(S.results.c.run_id, sa.func.count()).group_by(S.results.c.run_id)).all()
         )
         labels = dict(conn.execute(sa.select(S.runs.c.id, S.runs.c.label)).all())
@@ -225,7 +225,7 @@ def killing_record(
                     steps[0] += 1
                 return 0
 
-            real = db.create_engine
+            real = db.create_engine  # type: ignore[attr-defined]
 
             def hooked_engine(url: str, **kwargs: Any) -> sa.Engine:
                 engine = real(url, **kwargs)
@@ -237,7 +237,7 @@ def killing_record(
 
                 return engine
 
-            db.create_engine = hooked_engine  # type: ignore[assignment]
+            db.create_engine = hooked_engine  # type: ignore[attr-defined]
             with db.open_store(url) as store:
                 armed[0] = True
                 store.record_run("pytest", rows(run), env=ENV, git_sha=None, git_branch=None, label=f"r{run}")
