@@ -56,6 +56,13 @@ LEAKS: tuple[Case, ...] = (
         "python",
     ),
     Case("finalizers", leaky.finalizers, True, "weakref.finalize registry", "python"),
+    Case(
+        "class_per_call",
+        leaky.class_per_call,
+        True,
+        "module tests.leak_corpus.leaky._CLASS_REGISTRY -> dict key",
+        "python",
+    ),
     Case("slow_leak", leaky.slow_leak, True, "leaky._SLOW_KEPT", "python"),
     Case("slow_sparse_leak", leaky.slow_sparse_leak, True, "leaky._SLOW_EVERY_FIFTH", "python"),
     Case("ctypes_malloc", native.malloc_leak, True, None, "native"),

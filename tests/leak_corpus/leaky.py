@@ -244,6 +244,19 @@ def thread_leak() -> None:
     _THREADS.append(worker)
 
 
+_CLASS_REGISTRY: dict[type, tuple[str, ...]] = {}
+
+
+def class_per_call() -> None:
+    """A class defined per call and registered by type (as toolz's signature registry is
+    filled by a test on Python 3.11.8 and older): each class stays a dict key."""
+
+    class Wrapped:
+        pass
+
+    _CLASS_REGISTRY[Wrapped] = ("func",)
+
+
 _PLUGINS = types.ModuleType("corpus_plugins")  # a module made by hand, registered in sys.modules
 
 
@@ -310,6 +323,7 @@ def reset() -> None:
     _ARRAYS.clear()
     _PAYLOADS.clear()
     _CALLBACKS.clear()
+    _CLASS_REGISTRY.clear()
     _SLOW_KEPT.clear()
     _SLOW_EVERY_FIFTH.clear()
     sys.modules.pop("corpus_plugins", None)

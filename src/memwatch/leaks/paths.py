@@ -107,7 +107,8 @@ def find_path(
     local: tuple[Any, str] | None = None
     local_level = 0
     try:
-        root = _root_of(target, stacks)
+        # A leaked class or module is what is kept, not what keeps it: look for its holder.
+        root = None if isinstance(target, type | types.ModuleType) else _root_of(target, stacks)
         if root is not None and not root.startswith("thread:"):
             return _build(target, toward, root, target)
         if root is not None:
