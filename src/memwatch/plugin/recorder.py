@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pytest
 
 from memwatch.probes.hwm import HighWaterMark
-from memwatch.probes.process import rss
+from memwatch.probes.statm import rss
 
 if TYPE_CHECKING:
     import tracemalloc

@@ -13,7 +13,7 @@ when a thread exits). So at each reset ru_maxrss is compared with the RSS:
   the RSS (the stale ``signal.maxrss``), the peak is read from ``/proc/self/status``
   instead (about 8 µs).
 
-The RSS is :func:`memwatch.probes.process.rss` (``/proc/self/statm``, the same kernel
+The RSS is :func:`memwatch.probes.statm.rss` (``/proc/self/statm``, the same kernel
 counters as the mark). The descriptors stay open; a fork handler marks them stale, and
 the child reopens its own on first use (no ``getpid`` per read). They are raw
 descriptors rather than :class:`memwatch.probes.kept.KeptFile`: this is the per-test
@@ -28,7 +28,7 @@ import os
 import resource
 import sys
 
-from memwatch.probes.process import rss as current_rss
+from memwatch.probes.statm import rss as current_rss
 
 __all__ = ["HighWaterMark", "current_rss"]
 

@@ -6,8 +6,8 @@ readings (USS walks every mapping: ~10 ms per GiB, so it is read on demand only)
 psutil is imported only on those paths, so reading this process's RSS on Linux
 loads nothing but the standard library.
 
-This process's own statm descriptor is opened on first use and marked stale by a
-fork handler (the child opens its own): no ``getpid`` per read.
+This process's own statm is read through :mod:`memwatch.probes.statm` (one kept-open
+descriptor, standard library only).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from memwatch.probes.base import Reading, unavailable
+from memwatch.probes.statm import PAGE_SIZE, data_size, rss, vms
 
 if TYPE_CHECKING:
     import psutil
@@ -41,7 +42,6 @@ __all__ = [
     "vms",
 ]
 
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _LINUX = sys.platform.startswith("linux")
 
 
@@ -116,59 +116,6 @@ class StatmReader:
             self.close()
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
-
-
-_self_statm = -1  # this process's /proc/self/statm, kept open; -1: not open yet
-_self_reader: StatmReader | None = None  # the psutil fallback where /proc is missing
-_self_lock = threading.Lock()
-
-
-def _after_fork() -> None:
-    global _self_statm, _self_reader
-    if _self_statm >= 0:
-        os.close(_self_statm)  # the parent's descriptor, inherited (same file, but keep none shared)
-    _self_statm, _self_reader = -1, None
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork)
-
-
-def _self_field(index: int) -> int:
-    """Field ``index`` of this process's statm, in bytes."""
-    global _self_statm, _self_reader
-    if _self_statm < 0:
-        with _self_lock:
-            if _self_statm < 0 and _self_reader is None:
-                try:
-                    _self_statm = os.open("/proc/self/statm", os.O_RDONLY)
-                except OSError:
-                    _self_reader = StatmReader(os.getpid())
-    if _self_statm >= 0:
-        return int(os.pread(_self_statm, 128, 0).split()[index]) * PAGE_SIZE
-    assert _self_reader is not None
-    if index == 0:
-        return _self_reader.read_vms()
-    return _self_reader.read_rss()  # RSS stands in for the data size off Linux
-
-
-def rss() -> int:
-    """Resident set size of this process in bytes (the cheap path: about 1 µs on Linux)."""
-    if _self_statm >= 0:  # inlined: the pytest plugin reads this twice per test
-        return int(os.pread(_self_statm, 128, 0).split()[1]) * PAGE_SIZE
-    return _self_field(1)
-
-
-def vms() -> int:
-    """Virtual memory size of this process in bytes."""
-    return _self_field(0)
-
-
-def data_size() -> int:
-    """The data segment of this process (statm field 6: what ``RLIMIT_DATA`` counts), in bytes.
-
-    Off Linux, where statm is missing, the RSS stands in."""
-    return _self_field(5)
 
 
 def process_tree(pid: int) -> set[int]:
