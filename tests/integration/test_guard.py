@@ -12,11 +12,11 @@ import psutil
 import pytest
 
 from memwatch.guard import MemoryGuard, MemoryMonitor
-from memwatch.guard.procfs import PsiTrigger
 from memwatch.guard.source import SystemSource, gpu_usage
 from memwatch.probes.cgroup import read_cgroup
 from memwatch.probes.gpu import nvml_devices
 from memwatch.probes.native import native_reason
+from memwatch.probes.psi import PsiTrigger
 
 pytestmark = [
     pytest.mark.integration,

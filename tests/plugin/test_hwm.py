@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from memwatch.plugin.hwm import HighWaterMark
 from memwatch.plugin.recorder import BodyMeter
+from memwatch.probes.hwm import HighWaterMark
 from memwatch.probes.native import malloc_trim
 from memwatch.probes.process import rss
 
@@ -44,7 +44,7 @@ def test_stale_rusage_mark_falls_back_to_proc_status(monkeypatch: pytest.MonkeyP
     import resource
     import types
 
-    import memwatch.plugin.hwm as hwm_module
+    import memwatch.probes.hwm as hwm_module
 
     _settle()
     mark = HighWaterMark()
@@ -145,7 +145,7 @@ def test_skip_logic_with_a_fake_getrusage(monkeypatch: pytest.MonkeyPatch) -> No
     import resource
     import types
 
-    import memwatch.plugin.hwm as hwm_module
+    import memwatch.probes.hwm as hwm_module
 
     mark = HighWaterMark()
     if not mark.works:

@@ -52,7 +52,7 @@ def test_marked_tests_run_in_a_child_and_report_here(
     result.stdout.fnmatch_lines(
         [
             "memwatch --memwatch-isolate: the child process running *::test_child_dies "
-            "ended before the test did (exit code 3)"
+            "ended before the test did (exited with code 3)"
         ]
     )
     result.stdout.fnmatch_lines(["@pytest.mark.limit_memory: the test body's peak RSS exceeded its limit"])

@@ -10,10 +10,10 @@ import pytest
 from memwatch.errors import ConfigError
 from memwatch.guard import MemoryGuard
 from memwatch.guard.fakes import FakeClock
-from memwatch.guard.procfs import PsiTrigger, parse_keyed, parse_psi_avg10
 from memwatch.guard.source import SystemSource
-from memwatch.probes.cgroup import CgroupReader
+from memwatch.probes.cgroup import CgroupReader, parse_keyed
 from memwatch.probes.kept import KeptFile
+from memwatch.probes.psi import PsiFile, PsiTrigger, parse_psi
 
 MIB = 1 << 20
 PSI = (
@@ -202,8 +202,17 @@ def test_usage_cgroup_without_a_group_is_a_config_error(tmp_path: Path) -> None:
         (b"garbage\nsome avg10=x\n", (None, None)),
     ],
 )
-def test_parse_psi_avg10(text: bytes, expected: tuple[float | None, float | None]) -> None:
-    assert parse_psi_avg10(text) == expected
+def test_parse_psi_avg10(text: bytes, expected: tuple[float | None, float | None], tmp_path: Path) -> None:
+    for values in (parse_psi(text, avg10_only=True), parse_psi(text)):  # the fast path and the full one agree
+        assert (values.get(b"some_avg10"), values.get(b"full_avg10")) == expected
+    path = tmp_path / "memory.pressure"
+    path.write_bytes(text)
+    psi = PsiFile(str(path))
+    assert psi.available == (expected[0] is not None)
+    if psi.available:
+        assert psi.avg10() == expected
+    else:
+        assert "no PSI lines" in psi.reason
 
 
 def test_parse_keyed_and_kept_file(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ import os
 import select
 import threading
 
-from memwatch.guard.procfs import drain
 from memwatch.model.guard import GuardSample
+from memwatch.probes.psi import drain
 from memwatch.units import parse_size
 
 __all__ = ["FakeClock", "FakeSource", "FakeTrigger"]

@@ -21,26 +21,23 @@ attributes can replace this source (see :class:`memwatch.guard.fakes.FakeSource`
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from memwatch.errors import ConfigError
-from memwatch.guard.procfs import PsiTrigger, parse_keyed, parse_psi_avg10
 from memwatch.model.guard import GuardSample
 from memwatch.probes import gpu as gpu_probe
-from memwatch.probes.cgroup import CgroupReader
-from memwatch.probes.kept import KeptFile
-from memwatch.probes.process import PAGE_SIZE, StatmReader
+from memwatch.probes import process
+from memwatch.probes.cgroup import CgroupReader, GroupFiles
+from memwatch.probes.psi import PsiFile, PsiTrigger
 from memwatch.probes.system import Budget, memory_budget
 from memwatch.units import parse_size
 
 __all__ = ["USAGE_MODES", "MemorySource", "SystemSource", "gpu_usage"]
 
 USAGE_MODES = ("auto", "cgroup", "rss", "vms", "data")
-_STAT_KEYS = frozenset({b"inactive_file", b"total_inactive_file"})
 GpuReader = Callable[[], "tuple[int, int] | None"]
 
 
@@ -108,13 +105,8 @@ class SystemSource:
         self._stat_interval = stat_interval
         self._gpu_interval = gpu_interval
         self._usage_mode = usage
-        self._statm_reader = StatmReader()
-        self._statm_file: KeptFile | None = None
-        self._pid = os.getpid()
-        self._current: KeptFile | None = None
-        self._stat: KeptFile | None = None
-        self._events_file: KeptFile | None = None
-        self._psi: KeptFile | None = None
+        self._group: GroupFiles | None = None
+        self._psi: PsiFile | None = None
         self._trigger: PsiTrigger | None = None
         self._inactive = 0
         self._stat_at = float("-inf")
@@ -146,18 +138,20 @@ class SystemSource:
                 mode = "vms" if found.detail == "RLIMIT_AS" else "data"
             else:
                 mode = "rss"
+        if mode == "cgroup" and (cg is None or not cg.directory):
+            raise ConfigError(
+                "usage 'cgroup' needs a readable memory cgroup: "
+                + (cg.reason if cg is not None else "none found")
+            )
+        if cg is not None:
+            self._group = GroupFiles(cg, usage=mode == "cgroup", events=True)
+            if mode == "cgroup" and not self._group.has_usage:
+                raise ConfigError(f"usage 'cgroup' cannot read {self._group.reasons['usage']}")
+            if "events" in self._group.reasons:
+                self.reasons["events"] = self._group.reasons["events"]
         if mode == "cgroup":
-            name = "memory.current" if cg is not None and cg.version == 2 else "memory.usage_in_bytes"
-            if cg is None or not cg.directory:
-                raise ConfigError(
-                    "usage 'cgroup' needs a readable memory cgroup: "
-                    + (cg.reason if cg is not None else "none found")
-                )
-            self._current = KeptFile(os.path.join(cg.directory, name), 64)
-            if not self._current.available:
-                raise ConfigError(f"usage 'cgroup' cannot read {self._current.reason}")
-            self._stat = KeptFile(os.path.join(cg.directory, "memory.stat"), 16384)
-            self.usage_source = f"cgroup working set ({name} - inactive_file)"
+            assert self._group is not None
+            self.usage_source = f"cgroup working set ({self._group.usage_name} - inactive_file)"
         else:
             self.usage_source = {
                 "rss": "rss (/proc/self/statm)",
@@ -165,23 +159,13 @@ class SystemSource:
                 "data": "data segment (/proc/self/statm)",
             }[mode]
         self._usage_mode = mode
-        if cg is not None and cg.directory and cg.version == 2:
-            events = KeptFile(os.path.join(cg.directory, "memory.events"), 1024)
-            if events.available:
-                self._events_file = events
-            else:
-                self.reasons["events"] = events.reason
-        elif cg is not None:
-            self.reasons["events"] = "memory.events needs cgroup v2"
         if psi:
             path = psi_path or (cg.pressure_file if cg is not None and cg.pressure_file else "")
-            path = path or "/proc/pressure/memory"
-            kept = KeptFile(path, 256)
-            if kept.available and parse_psi_avg10(kept.read())[0] is not None:
-                self._psi, self.psi_source = kept, path
+            psi_file = PsiFile(path or "/proc/pressure/memory")
+            if psi_file.available:
+                self._psi, self.psi_source = psi_file, psi_file.path
             else:
-                self.reasons["psi"] = kept.reason or f"{path}: no PSI lines"
-                kept.close()
+                self.reasons["psi"] = psi_file.reason
 
     def _setup_gpu(self, gpu: bool | GpuReader | None) -> None:
         if callable(gpu):
@@ -215,35 +199,21 @@ class SystemSource:
                 self.reasons["psi_trigger"] = self._trigger.reason
         return self._trigger if self._trigger.available else None
 
-    def _statm(self, field: int) -> int:
-        """One field of /proc/self/statm in bytes, read holding the GIL; psutil elsewhere."""
-        kept = self._statm_file
-        if kept is None or self._pid != os.getpid():  # first use, or after fork
-            if kept is not None:
-                kept.close()
-            self._pid = os.getpid()
-            kept = self._statm_file = KeptFile(f"/proc/{self._pid}/statm", 128)
-        data = kept.read() if kept.available else None
-        if data:
-            return int(data.split()[field]) * PAGE_SIZE
-        if field == 0:
-            return self._statm_reader.read_vms()
-        return self._statm_reader.read_rss()  # data size needs /proc: RSS elsewhere
-
     def _usage(self, now: float) -> int:
         mode = self._usage_mode
         if mode == "cgroup":
-            assert self._current is not None
-            assert self._stat is not None
+            group = self._group
+            assert group is not None
             if now - self._stat_at >= self._stat_interval:
-                stat = parse_keyed(self._stat.read(), _STAT_KEYS)
-                self._inactive = stat.get("inactive_file", stat.get("total_inactive_file", 0))
+                self._inactive = group.inactive_file() or 0
                 self._stat_at = now
-            current = self._current.read_int()
+            current = group.usage()
             if current is not None:
                 return max(0, current - self._inactive)
-            return self._statm(1)
-        return self._statm({"rss": 1, "vms": 0, "data": 5}[mode])
+            return process.rss()
+        if mode == "rss":
+            return process.rss()
+        return process.vms() if mode == "vms" else process.data_size()
 
     def read(self) -> GuardSample:
         now = self._clock()
@@ -252,10 +222,10 @@ class SystemSource:
         usage = self._usage(now)
         some = full = None
         if self._psi is not None:
-            some, full = parse_psi_avg10(self._psi.read())
+            some, full = self._psi.avg10()
         deltas: dict[str, int] = {}
-        if self._events_file is not None:
-            events = parse_keyed(self._events_file.read())
+        events = self._group.events() if self._group is not None else None
+        if events is not None:
             prev = self._prev_events
             if prev is not None:
                 deltas = {k: v - prev.get(k, 0) for k, v in events.items() if v != prev.get(k, 0)}
@@ -285,11 +255,9 @@ class SystemSource:
         )
 
     def close(self) -> None:
-        for kept in (self._current, self._stat, self._events_file, self._psi):
-            if kept is not None:
-                kept.close()
+        if self._group is not None:
+            self._group.close()
+        if self._psi is not None:
+            self._psi.close()
         if self._trigger is not None:
             self._trigger.close()
-        self._statm_reader.close()
-        if self._statm_file is not None:
-            self._statm_file.close()

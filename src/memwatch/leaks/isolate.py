@@ -2,7 +2,8 @@
 
 An operation that crashes the interpreter (a segfault in a C extension, ``os._exit``,
 the OOM killer) then takes only the child with it; the parent reports how the
-child ended. The child writes the report as a versioned JSON document (atomically)
+child ended. The child is run by :func:`memwatch.runs.child.run_child`: in its own
+process group, stopped (SIGTERM, then SIGKILL) past ``timeout``. The child writes the report as a versioned JSON document (atomically)
 to a file the parent names, and exits with memwatch's usual codes on errors.
 
 Run as ``python -m memwatch.leaks.isolate TARGET OPTIONS_JSON OUTPUT``.
@@ -12,15 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 from typing import Any
 
 from memwatch.errors import EXIT_USAGE, MemwatchError, OperationError, UsageError
-from memwatch.model.base import read_document, write_document
+from memwatch.model.base import load_document, write_document
 from memwatch.model.leaks import LeakReport
+from memwatch.runs.child import run_child, signal_name
 
 __all__ = ["main", "run_isolated"]
 
@@ -60,36 +60,27 @@ def run_isolated(target: str, *, timeout: float | None = None, **options: Any) -
             **os.environ,
             "PYTHONPATH": os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH", "")) if p),
         }
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
-        except subprocess.TimeoutExpired:
-            raise OperationError(
-                f"the isolated run of {target} took longer than {timeout:g} s and was stopped"
-            ) from None
-        if proc.returncode < 0:
-            name = _signal_name(-proc.returncode)
-            raise OperationError(
-                f"the operation crashed the child process ({name}); memwatch itself is unaffected",
-                traceback_text=proc.stderr,
-            )
-        if proc.returncode != 0:
-            lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-            message = (
-                lines[-1].removeprefix("memwatch: error: ")
-                if lines
-                else (f"the child process exited with code {proc.returncode}")
-            )
-            if proc.returncode == EXIT_USAGE:
-                raise UsageError(message)
-            raise OperationError(message, traceback_text=proc.stderr)
-        return read_document(output, expected=LeakReport)
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
+        run = run_child(cmd, timeout=timeout, env=env, document=output)
+    ending = run.ending
+    if ending.kind == "timeout":
+        raise OperationError(f"the isolated run of {target} {ending.describe()}", traceback_text=run.stderr)
+    if ending.kind == "failed-to-start":
+        raise OperationError(f"the isolated run of {target} {ending.describe()}")
+    if ending.signal is not None:
+        raise OperationError(
+            f"the operation crashed the child process ({signal_name(ending.signal)}); "
+            "memwatch itself is unaffected",
+            traceback_text=run.stderr,
+        )
+    if ending.exit_code != 0:
+        lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
+        message = (
+            lines[-1].removeprefix("memwatch: error: ") if lines else f"the child process {ending.describe()}"
+        )
+        if ending.exit_code == EXIT_USAGE:
+            raise UsageError(message)
+        raise OperationError(message, traceback_text=run.stderr)
+    return load_document(run.document, expected=LeakReport, source=output)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,19 +5,22 @@ child runs that one test as usual (fixtures included), and writes each of its
 reports, serialised by pytest's own ``pytest_report_to_serializable`` hook, as a
 line of FILE. The parent replays them through ``pytest_runtest_logreport``, so the
 terminal, JUnit XML and memwatch's records see an ordinary test. A child that dies
-or reports nothing becomes a failed test with its exit code and the end of its output.
+or reports nothing becomes a failed test that says how the child ended and shows the
+end of its output. The child is run by :func:`memwatch.runs.child.run_child`, in its
+own process group: whatever the test started ends with it.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from memwatch.runs.child import ChildRun, run_child
 
 __all__ = ["absolute_db_url", "child_args", "run_isolated", "write_child_report"]
 
@@ -72,11 +75,11 @@ def write_child_report(config: pytest.Config, report: pytest.TestReport, out: st
         handle.write(json.dumps(data, default=str) + "\n")
 
 
-def _crashed(item: pytest.Item, proc: subprocess.CompletedProcess[str]) -> pytest.TestReport:
-    tail = (proc.stdout + proc.stderr)[-_OUTPUT_TAIL:]
+def _crashed(item: pytest.Item, run: ChildRun) -> pytest.TestReport:
+    tail = run.output[-_OUTPUT_TAIL:]
     text = (
         f"memwatch --memwatch-isolate: the child process running {item.nodeid} ended before the test did "
-        f"(exit code {proc.returncode})\n{tail}"
+        f"({run.ending.describe()})\n{tail}"
     )
     return pytest.TestReport(
         item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed", text, "call"
@@ -90,18 +93,13 @@ def run_isolated(item: pytest.Item) -> None:
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     with tempfile.TemporaryDirectory(prefix="memwatch-isolate-") as tmp:
         out = Path(tmp) / "reports.jsonl"
-        proc = subprocess.run(
-            child_args(item, out), cwd=config.rootpath, capture_output=True, text=True, check=False
-        )
-        lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
+        run = run_child(child_args(item, out), cwd=config.rootpath, document=out, document_lines=True)
     reports: list[Any] = [
-        config.hook.pytest_report_from_serializable(config=config, data=json.loads(line))
-        for line in lines
-        if line.strip()
+        config.hook.pytest_report_from_serializable(config=config, data=data) for data in run.document
     ]
     reports = [r for r in reports if isinstance(r, pytest.TestReport) and r.nodeid == item.nodeid]
     if not any(report.when == "teardown" for report in reports):  # the child died mid-test
-        reports = [r for r in reports if r.when == "setup"] + [_crashed(item, proc)]
+        reports = [r for r in reports if r.when == "setup"] + [_crashed(item, run)]
     for report in reports:
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)

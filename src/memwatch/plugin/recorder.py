@@ -20,7 +20,6 @@ import gc
 import heapq
 import os
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
@@ -28,14 +27,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from memwatch.plugin.hwm import HighWaterMark
-from memwatch.plugin.hwm import current_rss as rss
+from memwatch.probes.hwm import HighWaterMark
+from memwatch.probes.statm import rss
 
 if TYPE_CHECKING:
     import tracemalloc
 
     from memwatch.model.pytest import AllocationSite, CheckOutcome, ItemRecord
     from memwatch.plugin.keys import ItemState
+    from memwatch.sampling.peak import PeakSampler
 
 __all__ = ["REPORT_ATTR", "BodyFigures", "BodyMeter", "SessionRecords", "record_from_report"]
 
@@ -86,30 +86,10 @@ def _native_reason() -> str:
     return native_reason()
 
 
-class _PeakSampler:
-    """A thread that keeps the maximum of some readers, read every millisecond."""
+def _traced() -> float:
+    import tracemalloc
 
-    def __init__(self, readers: dict[str, Callable[[], int]]) -> None:
-        self._readers = readers
-        self.peaks = {name: read() for name, read in readers.items()}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="memwatch-peak", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(_SAMPLE_INTERVAL):
-            self._sample()
-
-    def _sample(self) -> None:
-        for name, read in self._readers.items():
-            value = read()
-            self.peaks[name] = max(self.peaks[name], value)
-
-    def stop(self) -> dict[str, int]:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-        return self.peaks
+    return float(tracemalloc.get_traced_memory()[0])
 
 
 class _PeakSnapshots:
@@ -118,21 +98,24 @@ class _PeakSnapshots:
     A new snapshot is taken when the traced memory exceeds the last snapshot's level
     by 10 % (and by 256 KiB), at most :data:`_MAX_SNAPSHOTS` times, so the last one
     shows the allocation sites live near the peak (within a thread switch; the switch
-    interval is lowered to 1 ms meanwhile).
+    interval is lowered to 1 ms meanwhile). The thread is a :class:`PeakSampler` of the
+    traced memory that calls :meth:`check` after each reading.
     """
 
     def __init__(self, start: int) -> None:
+        from memwatch.sampling.peak import PeakSampler
+
         self._switch = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch, _SAMPLE_INTERVAL))  # let the thread in often
         self.level = start
         self.snapshot: tracemalloc.Snapshot | None = None
         self.taken = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="memwatch-snapshots", daemon=True)
-        self._thread.start()
+        self._sampler = PeakSampler(
+            {"traced": _traced}, _SAMPLE_INTERVAL, on_sample=self._on_sample, name="memwatch-snapshots"
+        ).start()
 
-    def _run(self) -> None:
-        while not self._stop.wait(_SAMPLE_INTERVAL) and self.taken < _MAX_SNAPSHOTS:
+    def _on_sample(self, values: dict[str, float]) -> None:
+        if self.taken < _MAX_SNAPSHOTS:
             self.check()
 
     def check(self) -> None:
@@ -147,8 +130,7 @@ class _PeakSnapshots:
             self.taken += 1
 
     def stop(self) -> tracemalloc.Snapshot | None:
-        self._stop.set()
-        self._thread.join()
+        self._sampler.stop()
         sys.setswitchinterval(self._switch)
         self.check()
         return self.snapshot
@@ -179,7 +161,7 @@ class BodyMeter:
         self._mark = self.hwm()
         #: only the kernel's mark to read: the path of every test under ``--memwatch``
         self._plain = self._mark.works and not (self.native or self.settle or self.python)
-        self._sampler: _PeakSampler | None = None
+        self._sampler: PeakSampler | None = None
         self._snapshot: tracemalloc.Snapshot | None = None
         self._peaks: _PeakSnapshots | None = None
         self._py_start = 0
@@ -231,7 +213,7 @@ class BodyMeter:
             self._py_start = tracemalloc.get_traced_memory()[0]
             if self.sites:
                 self._peaks = _PeakSnapshots(self._py_start)
-        readers: dict[str, Callable[[], int]] = {}
+        readers: dict[str, Callable[[], float]] = {}
         if not self._mark.works:
             readers["rss"] = rss
         if self.native:
@@ -239,7 +221,11 @@ class BodyMeter:
 
             self._start_native = native_heap_bytes()
             readers["native"] = native_heap_bytes
-        self._sampler = _PeakSampler(readers) if readers else None
+        self._sampler = None
+        if readers:
+            from memwatch.sampling.peak import PeakSampler
+
+            self._sampler = PeakSampler(readers, _SAMPLE_INTERVAL).start()
         self._start_rss = rss()
         if "rss" not in readers:
             self._mark.reset(self._start_rss)
@@ -258,7 +244,7 @@ class BodyMeter:
         peaks = self._sampler.stop() if self._sampler is not None else {}
         end_rss = rss()
         if "rss" in peaks:
-            peak_abs, source = max(peaks["rss"], end_rss), "sampler"
+            peak_abs, source = max(int(peaks["rss"]), end_rss), "sampler"
         else:
             peak_abs, source = max(self._mark.peak(), end_rss), "VmHWM"
         python_peak = None
@@ -275,7 +261,7 @@ class BodyMeter:
         if "native" in peaks:
             from memwatch.probes.native import native_heap_bytes
 
-            native_peak = max(0, max(peaks["native"], native_heap_bytes()) - self._start_native)
+            native_peak = max(0, max(int(peaks["native"]), native_heap_bytes()) - self._start_native)
         return BodyFigures(
             duration=duration,
             start_rss=start_rss,

@@ -1,78 +1,44 @@
-"""Readings only, no policy. Each probe says "unavailable" with a reason where it cannot read.
+"""Readings only, no policy: the only code in memwatch that reads ``/proc``, cgroup and PSI files.
 
-:func:`signal` returns a :class:`~memwatch.probes.base.Signal` by name, the unit a
-sampler records; :data:`CHEAP` is the default set (RSS, allocated blocks, native heap).
+Each probe says "unavailable" with a reason where it cannot read. One module per source:
+:mod:`.process` (RSS, VMS, USS, fds, threads, other processes), :mod:`.statm` (this
+process's statm, standard library only), :mod:`.hwm` (the RSS high-water mark and its
+per-test reset), :mod:`.python`, :mod:`.native` (glibc heap), :mod:`.system` (host memory and
+the budget), :mod:`.cgroup` (control group files), :mod:`.psi` (pressure stall
+information and its trigger), :mod:`.gpu`; :mod:`.kept` keeps a kernel file open for
+cheap repeated reads.
+
+Importing the package loads nothing else (no psutil, no tracemalloc): the pytest plugin
+reads the high-water mark on every test through :mod:`.hwm` and :mod:`.statm` alone. The signal registry
+(:func:`signal`, :data:`CHEAP`, :data:`SIGNALS`, in :mod:`.signals`) loads on first use.
 """
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
-from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from memwatch.errors import ConfigError
-from memwatch.probes import native, process
-from memwatch.probes import python as pyprobe
-from memwatch.probes.base import Reading, Signal, Unit
+if TYPE_CHECKING:
+    from memwatch.probes.base import Reading, Signal
+    from memwatch.probes.signals import CHEAP, SIGNALS, signal, signal_names
 
 __all__ = ["CHEAP", "SIGNALS", "Reading", "Signal", "signal", "signal_names"]
 
-CHEAP: tuple[str, ...] = ("rss", "py_blocks", "native_heap")
-
-
-def _tracemalloc_current() -> float:
-    return float(tracemalloc.get_traced_memory()[0]) if tracemalloc.is_tracing() else float("nan")
-
-
-def _gc_count(generation: int) -> Callable[[], float]:
-    return lambda: float(gc.get_count()[generation])
-
-
-_DEFS: dict[str, tuple[Unit, Callable[[], float], Callable[[], str], str]] = {
-    "rss": ("bytes", process.rss, lambda: "", "resident set size of the process"),
-    "vms": ("bytes", process.vms, lambda: "", "virtual memory size"),
-    "peak_rss": (
-        "bytes",
-        lambda: process.peak_rss().require(),
-        lambda: "",
-        "VmHWM (peak RSS since start or reset)",
-    ),
-    "py_blocks": (
-        "count",
-        pyprobe.allocated_blocks,
-        lambda: "",
-        "memory blocks held by the interpreter (sys.getallocatedblocks)",
-    ),
-    "native_heap": (
-        "bytes",
-        native.native_heap_bytes,
-        native.native_reason,
-        "in-use bytes of the glibc heap (mallinfo2)",
-    ),
-    "py_heap": (
-        "bytes",
-        _tracemalloc_current,
-        lambda: "" if tracemalloc.is_tracing() else "tracemalloc is not tracing",
-        "bytes traced by tracemalloc",
-    ),
-    "fds": ("count", lambda: float(process.open_fds()), lambda: "", "open file descriptors"),
-    "threads": ("count", lambda: float(process.thread_count()), lambda: "", "OS threads"),
-    "gc_gen0": ("count", _gc_count(0), lambda: "", "gc generation 0 count"),
-    "gc_gen1": ("count", _gc_count(1), lambda: "", "gc generation 1 count"),
-    "gc_gen2": ("count", _gc_count(2), lambda: "", "gc generation 2 count"),
+_LAZY = {
+    "CHEAP": "memwatch.probes.signals",
+    "SIGNALS": "memwatch.probes.signals",
+    "signal": "memwatch.probes.signals",
+    "signal_names": "memwatch.probes.signals",
+    "Reading": "memwatch.probes.base",
+    "Signal": "memwatch.probes.base",
 }
 
-SIGNALS: tuple[str, ...] = tuple(_DEFS)
 
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'memwatch.probes' has no attribute {name!r}")
+    import importlib
 
-def signal_names() -> tuple[str, ...]:
-    return SIGNALS
-
-
-def signal(name: str) -> Signal:
-    """The named signal of this process; ConfigError lists the known names."""
-    try:
-        unit, read, reason, description = _DEFS[name]
-    except KeyError:
-        raise ConfigError(f"unknown probe {name!r}; known probes: {', '.join(SIGNALS)}") from None
-    return Signal(name=name, unit=unit, read=read, reason=reason(), description=description)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

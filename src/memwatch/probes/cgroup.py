@@ -9,7 +9,9 @@ is read as a fallback: ``memory.limit_in_bytes``, ``hierarchical_memory_limit``
 and ``memory.usage_in_bytes`` minus ``total_inactive_file``.
 
 Every path is rooted at ``proc_root`` and ``fs_root`` so tests can point the
-reader at a fake tree on disk.
+reader at a fake tree on disk. :class:`GroupFiles` keeps a group's usage, ``memory.stat``
+and ``memory.events`` open for readings every few milliseconds (the guard's);
+:func:`parse_keyed` is the one parser of the ``key value`` files.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CgroupInfo", "CgroupReader", "read_cgroup"]
+from memwatch.probes.kept import KeptFile
+
+__all__ = ["CgroupInfo", "CgroupReader", "GroupFiles", "membership", "parse_keyed", "read_cgroup"]
 
 # v1 reports "no limit" as a huge page-aligned number; anything above this is unlimited.
 _UNLIMITED = 2**62
@@ -69,21 +73,11 @@ class CgroupReader:
 
     def _membership(self) -> tuple[str | None, str | None]:
         """(v2 path, v1 memory path) from /proc/<pid>/cgroup."""
-        v2 = v1 = None
         try:
             text = (self.proc_root / str(self.pid) / "cgroup").read_text()
         except OSError:
             return None, None
-        for line in text.splitlines():
-            parts = line.split(":", 2)
-            if len(parts) != 3:
-                continue
-            hid, controllers, path = parts
-            if hid == "0" and controllers == "":
-                v2 = path
-            elif "memory" in controllers.split(","):
-                v1 = path
-        return v2, v1
+        return membership(text)
 
     def _v2_mount(self) -> Path | None:
         for candidate in (self.fs_root, self.fs_root / "unified"):
@@ -176,6 +170,106 @@ def read_cgroup() -> CgroupInfo:
     return CgroupReader().read()
 
 
+def membership(text: str) -> tuple[str | None, str | None]:
+    """(v2 path, v1 memory-controller path) from the text of ``/proc/<pid>/cgroup``."""
+    v2 = v1 = None
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hid, controllers, path = parts
+        if hid == "0" and controllers == "":
+            v2 = path.strip()
+        elif "memory" in controllers.split(","):
+            v1 = path.strip()
+    return v2, v1
+
+
+def parse_keyed(data: bytes | None, keys: frozenset[bytes] | None = None) -> dict[str, int]:
+    """``key value`` lines (memory.events, memory.stat, memory.oom_control) to a dict;
+    only ``keys`` when given. A line whose value is not an integer is left out."""
+    out: dict[str, int] = {}
+    if not data:
+        return out
+    for line in data.splitlines():
+        key, _, value = line.partition(b" ")
+        if keys is not None and key not in keys:
+            continue
+        try:
+            out[key.decode()] = int(value)
+        except ValueError:
+            continue
+    return out
+
+
+_INACTIVE = frozenset({b"inactive_file", b"total_inactive_file"})
+
+
+class GroupFiles:
+    """A group's memory files kept open for readings every few milliseconds.
+
+    ``usage=True`` opens the usage counter (``memory.current``, v1
+    ``memory.usage_in_bytes``) and ``memory.stat``; ``events=True`` opens
+    ``memory.events`` (cgroup v2 only). What cannot be opened is None with its reason
+    in ``reasons`` (keys ``"usage"`` and ``"events"``).
+    """
+
+    def __init__(self, info: CgroupInfo, *, usage: bool = True, events: bool = True) -> None:
+        self.reasons: dict[str, str] = {}
+        self.usage_name = "memory.current" if info.version == 2 else "memory.usage_in_bytes"
+        self._current: KeptFile | None = None
+        self._stat: KeptFile | None = None
+        self._events: KeptFile | None = None
+        folder = info.directory
+        if usage:
+            if not folder:
+                self.reasons["usage"] = info.reason or "no memory cgroup found"
+            else:
+                current = KeptFile(os.path.join(folder, self.usage_name), 64)
+                if current.available:
+                    self._current = current
+                    self._stat = KeptFile(os.path.join(folder, "memory.stat"), 16384)
+                else:
+                    self.reasons["usage"] = current.reason
+        if events:
+            if folder and info.version == 2:
+                kept = KeptFile(os.path.join(folder, "memory.events"), 1024)
+                if kept.available:
+                    self._events = kept
+                else:
+                    self.reasons["events"] = kept.reason
+            else:
+                self.reasons["events"] = "memory.events needs cgroup v2"
+
+    @property
+    def has_usage(self) -> bool:
+        return self._current is not None
+
+    @property
+    def has_events(self) -> bool:
+        return self._events is not None
+
+    def usage(self) -> int | None:
+        """The group's usage in bytes (``memory.current``), None when unreadable."""
+        return self._current.read_int() if self._current is not None else None
+
+    def inactive_file(self) -> int | None:
+        """``inactive_file`` of ``memory.stat`` (v1: ``total_inactive_file``); None when unreadable."""
+        if self._stat is None:
+            return None
+        stat = parse_keyed(self._stat.read(), _INACTIVE)
+        return stat.get("inactive_file", stat.get("total_inactive_file"))
+
+    def events(self) -> dict[str, int] | None:
+        """The ``memory.events`` counters, None without the file."""
+        return parse_keyed(self._events.read()) if self._events is not None else None
+
+    def close(self) -> None:
+        for kept in (self._current, self._stat, self._events):
+            if kept is not None:
+                kept.close()
+
+
 def _join(mount: Path, rel: str) -> Path:
     return mount / rel.lstrip("/") if rel not in ("", "/") else mount
 
@@ -213,16 +307,7 @@ def _read_limit(path: Path) -> int | None:
 
 
 def _read_keyed(path: Path) -> dict[str, int]:
-    out: dict[str, int] = {}
     try:
-        text = path.read_text()
+        return parse_keyed(path.read_bytes())
     except OSError:
-        return out
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2:
-            try:
-                out[parts[0]] = int(parts[1])
-            except ValueError:
-                continue
-    return out
+        return {}

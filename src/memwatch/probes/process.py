@@ -1,118 +1,137 @@
-"""Process memory: RSS, VMS, USS, peak RSS (VmHWM) and its reset, open fds, threads.
+"""Process memory: RSS, VMS, data size, USS, peak RSS (VmHWM) and its reset, open fds, threads.
 
 On Linux the cheap path reads ``/proc/<pid>/statm`` through a file descriptor kept
 open and ``os.pread`` (about 1 µs); psutil serves other platforms and the costly
 readings (USS walks every mapping: ~10 ms per GiB, so it is read on demand only).
+psutil is imported only on those paths, so reading this process's RSS on Linux
+loads nothing but the standard library.
+
+This process's own statm is read through :mod:`memwatch.probes.statm` (one kept-open
+descriptor, standard library only).
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import struct
 import sys
 import threading
-
-import psutil
+from typing import TYPE_CHECKING, Any
 
 from memwatch.probes.base import Reading, unavailable
-from memwatch.probes.kept import KeptFile
+from memwatch.probes.statm import PAGE_SIZE, data_size, rss, vms
+
+if TYPE_CHECKING:
+    import psutil
 
 __all__ = [
     "PAGE_SIZE",
+    "STATM_RECORD",
+    "STATM_SAMPLER",
     "StatmReader",
+    "data_size",
     "open_fds",
     "peak_rss",
+    "process_tree",
     "reset_peak_rss",
     "rss",
+    "status_bytes",
     "thread_count",
     "uss",
     "vms",
 ]
 
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _LINUX = sys.platform.startswith("linux")
 
 
 class StatmReader:
     """Reads RSS and VMS of one process from ``/proc/<pid>/statm`` with a kept-open fd.
 
-    Falls back to psutil where /proc is missing. ``read_rss()`` raises
-    ``ProcessLookupError`` once the process is gone.
+    Falls back to psutil where /proc cannot be opened. Raises ``ProcessLookupError``
+    when the process does not exist, and from a read once it has exited (a zombie's
+    statm reads all zeros: its memory is gone).
     """
 
     def __init__(self, pid: int | None = None) -> None:
         self.pid = os.getpid() if pid is None else pid
-        self._file: KeptFile | None = None
+        self._fd = -1
         self._proc: psutil.Process | None = None
         self.source = "psutil"
         if _LINUX:
-            kept = KeptFile(f"/proc/{self.pid}/statm", 128)
-            if kept.available:
-                self._file, self.source = kept, "/proc/statm"
-        if self._file is None:
+            try:
+                self._fd = os.open(f"/proc/{self.pid}/statm", os.O_RDONLY)
+                self.source = "/proc/statm"
+            except FileNotFoundError:
+                raise ProcessLookupError(self.pid) from None
+            except OSError:
+                pass
+        if self._fd < 0:
+            import psutil
+
             try:
                 self._proc = psutil.Process(self.pid)
-            except psutil.NoSuchProcess:
+            except psutil.Error:
                 raise ProcessLookupError(self.pid) from None
 
     def _fields(self) -> list[bytes]:
-        assert self._file is not None
-        data = self._file.read()
-        if not data:  # unreadable or empty: the process is gone
+        try:
+            fields = os.pread(self._fd, 128, 0).split()
+        except OSError:
+            raise ProcessLookupError(self.pid) from None
+        if len(fields) < 2 or fields[0] == b"0":  # empty, or a zombie: gone
             raise ProcessLookupError(self.pid)
-        return data.split()
+        return fields
+
+    def _info(self) -> Any:
+        import psutil
+
+        assert self._proc is not None
+        try:
+            return self._proc.memory_info()
+        except psutil.Error:
+            raise ProcessLookupError(self.pid) from None
+
+    def read(self) -> tuple[int, int]:
+        """(rss, vms) in bytes from one read."""
+        if self._fd >= 0:
+            fields = self._fields()
+            return int(fields[1]) * PAGE_SIZE, int(fields[0]) * PAGE_SIZE
+        info = self._info()
+        return int(info.rss), int(info.vms)
 
     def read_rss(self) -> int:
-        if self._file is not None:
-            return int(self._fields()[1]) * PAGE_SIZE
-        assert self._proc is not None
-        try:
-            return int(self._proc.memory_info().rss)
-        except psutil.NoSuchProcess:
-            raise ProcessLookupError(self.pid) from None
+        return self.read()[0]
 
     def read_vms(self) -> int:
-        if self._file is not None:
-            return int(self._fields()[0]) * PAGE_SIZE
-        assert self._proc is not None
-        try:
-            return int(self._proc.memory_info().vms)
-        except psutil.NoSuchProcess:
-            raise ProcessLookupError(self.pid) from None
+        return self.read()[1]
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
 
 
-_self_reader: StatmReader | None = None
-_self_lock = threading.Lock()
+def process_tree(pid: int) -> set[int]:
+    """The pids of every live descendant of ``pid`` (psutil); empty once it is gone."""
+    import psutil
 
-
-def _reader() -> StatmReader:
-    global _self_reader
-    pid = os.getpid()
-    reader = _self_reader
-    if reader is None or reader.pid != pid:  # first use, or after fork
-        with _self_lock:
-            if _self_reader is None or _self_reader.pid != pid:
-                _self_reader = StatmReader(pid)
-            reader = _self_reader
-    return reader
-
-
-def rss() -> int:
-    """Resident set size of this process in bytes (the cheap path)."""
-    return _reader().read_rss()
-
-
-def vms() -> int:
-    """Virtual memory size of this process in bytes."""
-    return _reader().read_vms()
+    try:
+        return {p.pid for p in psutil.Process(pid).children(recursive=True)}
+    except psutil.Error:
+        return set()
 
 
 def uss(pid: int | None = None) -> Reading:
     """Unique set size: memory freed if the process ended. Costly (~10 ms per GiB)."""
+    import psutil
+
     try:
         info = psutil.Process(pid).memory_full_info()
     except (psutil.AccessDenied, psutil.NoSuchProcess) as exc:
@@ -121,6 +140,11 @@ def uss(pid: int | None = None) -> Reading:
     if value is None:
         return unavailable("psutil.memory_full_info", "USS is not reported on this platform")
     return Reading(float(value), "bytes", "psutil.memory_full_info")
+
+
+def status_bytes(key: str, pid: int | None = None) -> int | None:
+    """A ``kB`` line of ``/proc/<pid>/status`` (``"VmData"``, ``"VmHWM"``, ...) in bytes; None where unreadable."""
+    return _status_field("self" if pid is None else pid, key.encode() + b":") if _LINUX else None
 
 
 def _status_field(pid: int | str, key: bytes) -> int | None:
@@ -171,6 +195,8 @@ def open_fds(pid: int | None = None) -> int:
             return len(os.listdir(f"/proc/{'self' if pid is None else pid}/fd"))
         except OSError:
             pass
+    import psutil
+
     proc = psutil.Process(pid)
     num = getattr(proc, "num_fds", None) or getattr(proc, "num_handles", None)
     return int(num()) if num is not None else 0
@@ -180,11 +206,45 @@ def thread_count(pid: int | None = None) -> int:
     """Number of OS threads of the process."""
     if pid is None:
         return threading.active_count() if not _LINUX else _linux_threads("self")
-    return _linux_threads(pid) if _LINUX else psutil.Process(pid).num_threads()
+    if _LINUX:
+        return _linux_threads(pid)
+    import psutil
+
+    return int(psutil.Process(pid).num_threads())
 
 
 def _linux_threads(pid: int | str) -> int:
     value = _status_field(pid, b"Threads:")
     if value is None:
+        import psutil
+
         return psutil.Process(None if pid == "self" else int(pid)).num_threads()
     return value // 1024
+
+
+#: A helper process's script that reads ``/proc/<pid>/statm`` on its own clock (not slowed
+#: by the watching interpreter's GIL): ``python -I -S -c STATM_SAMPLER PID INTERVAL PARENT
+#: FIRST_DEADLINE``. It writes :data:`STATM_RECORD` records (deadline, time, rss, vms) to
+#: stdout; each ``os.write`` is atomic (< PIPE_BUF), so a terminated helper never leaves
+#: half a record. It stops when the target or its parent goes away, or on SIGTERM.
+STATM_SAMPLER = r"""
+import os, struct, sys, time
+pid, interval, parent = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+page = os.sysconf("SC_PAGE_SIZE")
+fd = os.open("/proc/%d/statm" % pid, os.O_RDONLY)
+pack, write, mono, sleep, pread = struct.Struct("<dddd").pack, os.write, time.monotonic, time.sleep, os.pread
+deadline = float(sys.argv[4])
+while os.getppid() == parent:
+    now = mono()
+    if now < deadline:
+        sleep(deadline - now)
+        now = mono()
+    if now - deadline >= interval:
+        deadline += int((now - deadline) // interval) * interval
+    fields = pread(fd, 128, 0).split()
+    if len(fields) < 2 or fields[0] == b"0":
+        break
+    write(1, pack(deadline, now, int(fields[1]) * page, int(fields[0]) * page))
+    deadline += interval
+"""
+STATM_RECORD = struct.Struct("<dddd")

@@ -1,5 +1,6 @@
 """Run a command and sample the memory of its process tree until it exits (``memwatch run``).
 
+The command runs under the one child runner (:func:`memwatch.runs.child.run_child`).
 RSS is summed over the child and its descendants (psutil finds them every 0.25 s).
 The child's own peak from the kernel (``ru_maxrss`` from ``wait4``) is a floor
 for the peak: a spike between two samples is not lost for the top process.
@@ -38,6 +39,7 @@ from memwatch.errors import UsageError
 
 if TYPE_CHECKING:
     from memwatch.model.timeline import RunResult
+    from memwatch.sampling.sampler import Sampler
 
 __all__ = [
     "PHASE_ENV",
@@ -156,25 +158,6 @@ def _check_command(argv: Sequence[str]) -> None:
         raise UsageError(f"command not found: {exe}")
 
 
-def _stop_child(pid: int, grace: float) -> tuple[int, Any]:
-    """Ask the child to stop (SIGINT, then SIGTERM, then SIGKILL); return its wait4 status."""
-    for sig, wait in (
-        (signals_module.SIGINT, grace),
-        (signals_module.SIGTERM, 2.0),
-        (signals_module.SIGKILL, 5.0),
-    ):
-        with suppress(ProcessLookupError):
-            os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            done, status, usage = os.wait4(pid, os.WNOHANG)
-            if done:
-                return status, usage
-            time.sleep(0.01)
-    _, status, usage = os.wait4(pid, 0)
-    return status, usage
-
-
 def run_command(
     argv: Sequence[str],
     *,
@@ -192,8 +175,7 @@ def run_command(
     ``interrupted`` after Ctrl-C or SIGTERM to memwatch, which stop the child first).
     A command that does not exist raises :class:`UsageError` before anything runs.
     """
-    import subprocess
-
+    from memwatch.runs.child import run_child
     from memwatch.sampling.profiler import build_run_result
     from memwatch.sampling.sampler import Sampler
     from memwatch.sampling.sources import validate_signals
@@ -204,52 +186,57 @@ def run_command(
     fd, phase_path = tempfile.mkstemp(prefix="memwatch-phases-", suffix=".txt")
     os.close(fd)
     env = dict(os.environ, **{PHASE_ENV: phase_path})
+    reader = PhaseFileReader(phase_path)
+    samplers: list[Sampler] = []
+
+    def start_sampling(pid: int) -> None:
+        samplers.append(Sampler(interval, signals, mode=mode, pid=pid, include_children=include_children))
+        samplers[0].start()
+
+    def apply_marks() -> None:
+        if samplers:
+            _apply_marks(samplers[0], reader)
+
+    previous = None
+    with suppress(ValueError):  # not the main thread: no SIGTERM handler
+        previous = signals_module.signal(signals_module.SIGTERM, _on_sigterm)
     try:
-        try:
-            proc = subprocess.Popen(argv, env=env)
-        except OSError as exc:
-            raise UsageError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
-        sampler = Sampler(interval, signals, mode=mode, pid=proc.pid, include_children=include_children)
-        reader = PhaseFileReader(phase_path)
-        previous = None
-        with suppress(ValueError):  # not the main thread: no SIGTERM handler
-            previous = signals_module.signal(signals_module.SIGTERM, _on_sigterm)
-        interrupted = False
-        try:
-            sampler.start()
-            try:
-                while True:
-                    done, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                    if done:
-                        break
-                    _apply_marks(sampler, reader)
-                    time.sleep(min(interval, 0.02))
-            except (KeyboardInterrupt, _Terminated):
-                interrupted = True
-                status, usage = _stop_child(proc.pid, grace)
-        finally:
-            if previous is not None:
-                signals_module.signal(signals_module.SIGTERM, previous)
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        _apply_marks(sampler, reader)
+        # In memwatch's own process group: Ctrl-C in a terminal reaches the command too,
+        # and an interactive command keeps its terminal.
+        run = run_child(
+            argv,
+            env=env,
+            capture="none",
+            new_session=False,
+            interrupts=(KeyboardInterrupt, _Terminated),
+            interrupt_grace=grace,
+            on_start=start_sampling,
+            while_running=apply_marks,
+            poll=min(interval, 0.02),
+        )
+        if run.ending.kind == "failed-to-start":
+            raise UsageError(f"cannot run {argv[0]}: {run.ending.error}")
+        sampler = samplers[0]
+        apply_marks()
         timeline = sampler.stop()
     finally:
+        if previous is not None:
+            signals_module.signal(signals_module.SIGTERM, previous)
         with suppress(OSError):
             os.unlink(phase_path)
-    exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-    killed_by = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    ending = run.ending
     exit_kind: Literal["exited", "signal", "interrupted"] = (
-        "interrupted" if interrupted else "signal" if killed_by is not None else "exited"
+        "interrupted" if ending.kind == "interrupted" else "signal" if ending.signal is not None else "exited"
     )
     return build_run_result(
         timeline,
         exit=exit_kind,
-        extra_peak=float(usage.ru_maxrss) * 1024.0,
+        extra_peak=ending.peak_rss or 0.0,
         extra_peak_source="ru_maxrss of the top process (kernel)",
         command=tuple(argv),
-        exit_code=exit_code,
-        signal=killed_by,
-        pid=proc.pid,
+        exit_code=ending.exit_code,
+        signal=ending.signal,
+        pid=run.pid,
         label=label,
     )
 

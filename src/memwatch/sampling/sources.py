@@ -6,12 +6,13 @@
   own clock (not slowed by this interpreter's GIL), for intervals below ~5 ms.
 
 Reading a kept-open statm file with ``os.pread`` costs about 1 µs; psutil about 9 µs.
+Every reading comes from :mod:`memwatch.probes` (the helper process runs the probes'
+script :data:`memwatch.probes.process.STATM_SAMPLER`).
 """
 
 from __future__ import annotations
 
 import os
-import struct
 import subprocess
 import sys
 import threading
@@ -19,12 +20,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-import psutil
-
 from memwatch.errors import ConfigError
-from memwatch.probes import CHEAP
-from memwatch.probes import signal as probe_signal
-from memwatch.probes.process import PAGE_SIZE
+from memwatch.probes.process import STATM_RECORD, STATM_SAMPLER, StatmReader, process_tree
+from memwatch.probes.signals import CHEAP
+from memwatch.probes.signals import signal as probe_signal
 
 __all__ = ["Mode", "ProcessSource", "SelfSource", "Source", "TreeSource", "validate_signals"]
 
@@ -164,46 +163,6 @@ def validate_signals(
     return tuple(s for s in _unique(CHEAP if signals is None else signals) if probe_signal(s).available)
 
 
-class _Statm:
-    """RSS and VMS of one process in a single read: /proc/<pid>/statm, else psutil."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self._fd: int | None = None
-        self._proc: psutil.Process | None = None
-        try:
-            self._fd = os.open(f"/proc/{pid}/statm", os.O_RDONLY)
-        except FileNotFoundError:
-            raise ProcessLookupError(pid) from None
-        except OSError:
-            try:
-                self._proc = psutil.Process(pid)
-            except psutil.Error:
-                raise ProcessLookupError(pid) from None
-
-    def read(self) -> tuple[int, int]:
-        """(rss, vms) in bytes; ProcessLookupError once the process is gone or a zombie."""
-        if self._fd is not None:
-            try:
-                fields = os.pread(self._fd, 128, 0).split()
-            except OSError:
-                raise ProcessLookupError(self.pid) from None
-            if len(fields) < 2 or fields[0] == b"0":
-                raise ProcessLookupError(self.pid)
-            return int(fields[1]) * PAGE_SIZE, int(fields[0]) * PAGE_SIZE
-        assert self._proc is not None
-        try:
-            info = self._proc.memory_info()
-        except psutil.Error:
-            raise ProcessLookupError(self.pid) from None
-        return int(info.rss), int(info.vms)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
 class TreeSource(Source):
     """RSS/VMS of another process summed with its descendants (found with psutil every
     ``refresh`` seconds; children that appear and exit between two scans are missed).
@@ -220,21 +179,18 @@ class TreeSource(Source):
         self.pid = pid
         self.include_children = include_children
         self.refresh = refresh
-        self._root = _Statm(pid)
-        self._members: dict[int, _Statm] = {}
+        self._root = StatmReader(pid)
+        self._members: dict[int, StatmReader] = {}
         self._next_scan = 0.0
 
     def _scan(self) -> None:
-        try:
-            found = {p.pid for p in psutil.Process(self.pid).children(recursive=True)}
-        except psutil.Error:
-            found = set()
+        found = process_tree(self.pid)
         for pid in list(self._members):
             if pid not in found:
                 self._members.pop(pid).close()
         for pid in found - set(self._members):
             try:
-                self._members[pid] = _Statm(pid)
+                self._members[pid] = StatmReader(pid)
             except ProcessLookupError:
                 pass
 
@@ -265,32 +221,6 @@ class TreeSource(Source):
         self._members.clear()
 
 
-# The helper process: reads statm on its own clock and writes 32-byte records
-# (deadline, time, rss, vms) to stdout; each os.write is atomic (< PIPE_BUF), so a
-# terminated helper never leaves half a record. It stops when the target or its
-# parent goes away, or on SIGTERM.
-_HELPER = r"""
-import os, struct, sys, time
-pid, interval, parent = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
-page = os.sysconf("SC_PAGE_SIZE")
-fd = os.open("/proc/%d/statm" % pid, os.O_RDONLY)
-pack, write, mono, sleep, pread = struct.Struct("<dddd").pack, os.write, time.monotonic, time.sleep, os.pread
-deadline = float(sys.argv[4])
-while os.getppid() == parent:
-    now = mono()
-    if now < deadline:
-        sleep(deadline - now)
-        now = mono()
-    if now - deadline >= interval:
-        deadline += int((now - deadline) // interval) * interval
-    fields = pread(fd, 128, 0).split()
-    if len(fields) < 2 or fields[0] == b"0":
-        break
-    write(1, pack(deadline, now, int(fields[1]) * page, int(fields[0]) * page))
-    deadline += interval
-"""
-
-
 class ProcessSource(Source):
     """``rss``/``vms`` of one process, sampled by a helper process (Linux /proc only)."""
 
@@ -302,7 +232,7 @@ class ProcessSource(Source):
         self.unavailable = {}
         self.pid = pid
         self.interval = interval
-        self._statm = _Statm(pid)
+        self._statm = StatmReader(pid)
         self._proc: subprocess.Popen[bytes] | None = None
         self.thread: threading.Thread | None = None
         self.late = 0
@@ -322,7 +252,7 @@ class ProcessSource(Source):
                 "-I",
                 "-S",
                 "-c",
-                _HELPER,
+                STATM_SAMPLER,
                 str(self.pid),
                 repr(self.interval),
                 str(os.getpid()),
@@ -349,8 +279,8 @@ class ProcessSource(Source):
             if not chunk:
                 break
             pending += chunk
-            usable = len(pending) - len(pending) % _RECORD.size
-            for deadline, now, rss, vms in _RECORD.iter_unpack(pending[:usable]):
+            usable = len(pending) - len(pending) % STATM_RECORD.size
+            for deadline, now, rss, vms in STATM_RECORD.iter_unpack(pending[:usable]):
                 if previous is not None:
                     self.missed += max(round((deadline - previous) / self.interval) - 1, 0)
                 previous = deadline
@@ -375,6 +305,3 @@ class ProcessSource(Source):
 
     def close(self) -> None:
         self._statm.close()
-
-
-_RECORD = struct.Struct("<dddd")

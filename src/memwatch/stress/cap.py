@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from memwatch.errors import ConfigError
+from memwatch.probes.cgroup import membership
 from memwatch.units import format_size
 
 __all__ = [
@@ -80,7 +81,7 @@ def cgroup_parent(
         text = (Path(proc_root) / "self" / "cgroup").read_text()
     except OSError as exc:
         return None, f"cannot read /proc/self/cgroup ({exc.strerror or exc})"
-    rel = next((line[3:] for line in text.splitlines() if line.startswith("0::")), None)
+    rel, _v1 = membership(text)
     if rel is None:
         return None, "not on cgroup v2"
     root = Path(fs_root)

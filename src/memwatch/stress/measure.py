@@ -1,4 +1,4 @@
-"""Child-side readings: snapshots of memory and a thread that tracks peaks between them.
+"""Child-side readings: snapshots of memory and the peak sampler's thread between them.
 
 Runs inside the capped child, so it stays on the standard library and the cheap
 probes (no numpy). Signals, in bytes: ``rss`` (resident set), ``heap`` (bytes
@@ -10,7 +10,6 @@ arenas, its own fragmentation figure).
 from __future__ import annotations
 
 import math
-import threading
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from memwatch.probes import native, process
+from memwatch.sampling.peak import PeakSampler as _Sampler
 
 __all__ = ["PeakSampler", "clock", "snapshot", "touch"]
 
@@ -54,10 +54,11 @@ def snapshot(label: str = "") -> dict[str, Any]:
 
 
 class PeakSampler:
-    """A thread that reads RSS and the native heap every ``interval`` seconds and keeps the peaks.
+    """The stress tasks' view of :class:`memwatch.sampling.peak.PeakSampler`: RSS and the
+    native heap every ``interval`` seconds, their peaks as ``rss_peak`` and ``native_peak``.
 
-    ``on_sample`` (optional) receives a snapshot every ``emit_every`` readings, so a
-    long run reports as it goes. Used as a context manager.
+    ``on_sample`` (optional) receives a :func:`snapshot` every ``emit_every`` readings, so
+    a long run reports as it goes. Used as a context manager.
     """
 
     def __init__(
@@ -67,43 +68,44 @@ class PeakSampler:
         on_sample: Callable[[dict[str, Any]], None] | None = None,
         emit_every: int = 1,
     ) -> None:
-        self.interval = interval
+        readers: dict[str, Callable[[], float]] = {"rss": process.rss}
+        if native.mallinfo() is not None:
+            readers["native"] = _native_in_use
         self.on_sample = on_sample
-        self.emit_every = max(1, emit_every)
-        self.rss_peak = 0.0
-        self.native_peak = 0.0
-        self.readings = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="memwatch-stress-sampler", daemon=True)
+        self._sampler = _Sampler(
+            readers,
+            interval,
+            on_sample=None if on_sample is None else self._emit,
+            every=emit_every,
+            name="memwatch-stress-sampler",
+        )
 
-    def _read(self) -> None:
-        self.rss_peak = max(self.rss_peak, float(process.rss()))
-        info = native.mallinfo()
-        if info is not None:
-            self.native_peak = max(self.native_peak, float(info.in_use))
-        self.readings += 1
-        if self.on_sample is not None and self.readings % self.emit_every == 0:
-            self.on_sample(snapshot("sample"))
+    def _emit(self, values: dict[str, float]) -> None:
+        assert self.on_sample is not None
+        self.on_sample(snapshot("sample"))
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._read()
-            except MemoryError:  # at the cap: skip this reading, the next may fit
-                pass
-            self._stop.wait(self.interval)
+    @property
+    def rss_peak(self) -> float:
+        return float(self._sampler.peaks.get("rss", 0.0))
+
+    @property
+    def native_peak(self) -> float:
+        return float(self._sampler.peaks.get("native", 0.0))
+
+    @property
+    def readings(self) -> int:
+        return self._sampler.readings
 
     def __enter__(self) -> PeakSampler:
-        self._read()
-        self._thread.start()
+        self._sampler.start()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._stop.set()
-        self._thread.join()
-        try:
-            self._read()
-        except MemoryError:
-            pass
+        self._sampler.stop()
+
+
+def _native_in_use() -> float:
+    info = native.mallinfo()
+    return float(info.in_use) if info is not None else 0.0

@@ -255,14 +255,7 @@ def _ballast(params: dict[str, Any], threads: int) -> int:
 
 
 def _vm_data() -> int:
-    try:
-        with open("/proc/self/status", "rb") as handle:
-            for line in handle:
-                if line.startswith(b"VmData:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return process.status_bytes("VmData") or 0
 
 
 def task_soak(

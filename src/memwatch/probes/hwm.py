@@ -13,11 +13,13 @@ when a thread exits). So at each reset ru_maxrss is compared with the RSS:
   the RSS (the stale ``signal.maxrss``), the peak is read from ``/proc/self/status``
   instead (about 8 µs).
 
-The RSS comes from ``/proc/self/statm`` (the same kernel counters as the mark). All
-descriptors stay open; a fork handler marks them stale, and the child reopens its own
-on first use (no ``getpid`` per read). They are raw descriptors rather than
-:class:`memwatch.probes.kept.KeptFile`: importing ``memwatch.probes`` loads psutil and
-tracemalloc, which a ``pytest --memwatch`` run otherwise never needs.
+The RSS is :func:`memwatch.probes.statm.rss` (``/proc/self/statm``, the same kernel
+counters as the mark). The descriptors stay open; a fork handler marks them stale, and
+the child reopens its own on first use (no ``getpid`` per read). They are raw
+descriptors rather than :class:`memwatch.probes.kept.KeptFile`: this is the per-test
+path of ``pytest --memwatch``, where one attribute lookup less per read shows.
+:func:`memwatch.probes.process.peak_rss` / ``reset_peak_rss`` are the plain
+one-off readings of the same mark.
 """
 
 from __future__ import annotations
@@ -26,38 +28,21 @@ import os
 import resource
 import sys
 
+from memwatch.probes.statm import rss as current_rss
+
 __all__ = ["HighWaterMark", "current_rss"]
 
 _SLACK = 256 * 1024
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-_statm = -1  # kept-open descriptor of /proc/self/statm
 _forks = 0  # forks this process came through: descriptors opened before one are the parent's
 
 
 def _after_fork() -> None:
-    global _forks, _statm
+    global _forks
     _forks += 1
-    if _statm >= 0:
-        os.close(_statm)  # the parent's file, inherited
-    _statm = -1
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
-
-
-def current_rss() -> int:
-    """RSS of this process in bytes: ``/proc/self/statm`` through a kept-open descriptor
-    (about 1 µs, and no psutil import on the way); the probes' reader elsewhere."""
-    global _statm
-    if _statm < 0:
-        try:
-            _statm = os.open("/proc/self/statm", os.O_RDONLY)
-        except OSError:
-            from memwatch.probes.process import rss
-
-            return rss()
-    return int(os.pread(_statm, 128, 0).split()[1]) * _PAGE
 
 
 class HighWaterMark:
@@ -67,32 +52,27 @@ class HighWaterMark:
         self._forks = -1
         self._clear_fd = -1
         self._status_fd = -1
-        self._statm_fd = -1
         self.works = sys.platform.startswith("linux") and self._open()
         self._use_rusage = False
         #: resets that found the mark at the current RSS already (no write needed)
         self.skipped = 0
 
     def _open(self) -> bool:
-        for fd in (self._clear_fd, self._status_fd, self._statm_fd):
+        for fd in (self._clear_fd, self._status_fd):
             if fd >= 0:
                 os.close(fd)
-        self._clear_fd = self._status_fd = self._statm_fd = -1
+        self._clear_fd = self._status_fd = -1
         try:
             self._clear_fd = os.open("/proc/self/clear_refs", os.O_WRONLY)
             self._status_fd = os.open("/proc/self/status", os.O_RDONLY)
-            self._statm_fd = os.open("/proc/self/statm", os.O_RDONLY)
             os.write(self._clear_fd, b"5")
         except OSError:
             return False
         self._forks = _forks
         return True
 
-    def rss(self) -> int:
-        """The current RSS in bytes (``/proc/self/statm``); only when :attr:`works`."""
-        if self._forks != _forks:
-            self.works = self._open()
-        return int(os.pread(self._statm_fd, 128, 0).split()[1]) * _PAGE
+    #: the current RSS in bytes (``/proc/self/statm``)
+    rss = staticmethod(current_rss)
 
     def reset(self, current_rss: int) -> None:
         """Make the mark start at the current RSS (``current_rss``, bytes, read just before)."""
