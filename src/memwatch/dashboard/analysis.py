@@ -104,6 +104,7 @@ def analyse(
     config: RegressionConfig,
     gates: Sequence[Gate] | None = None,
     min_change: float = 0.05,
+    find_changes: bool = True,
 ) -> Analysed | None:
     """Cut a series to the scope and judge it; None when none of its runs is in scope."""
     mask, positions = scope.positions(run_ids)
@@ -148,7 +149,7 @@ def analyse(
         latest_run.env_key,
         baseline=base,
     )
-    for code in np.unique(envs):
+    for code in np.unique(envs) if find_changes else ():
         where = np.nonzero(envs == code)[0]
         out.findings.extend(
             _findings(

@@ -107,6 +107,7 @@ def iter_analysed(
     config: RegressionConfig,
     min_change: float = 0.05,
     baselines: dict[tuple[str, str], list[Baseline]] | None = None,
+    find_changes: bool = True,
 ) -> Iterator[list[Analysed]]:
     """The judged series of each test in turn (tests in id order, one list per test)."""
     base = _baselines_by_series(store) if baselines is None else baselines
@@ -129,6 +130,7 @@ def iter_analysed(
             config=config,
             gates=gates,
             min_change=min_change,
+            find_changes=find_changes,
         )
         if a is None:
             continue
