@@ -34,8 +34,8 @@ __all__ = [
     "overview_row",
     "run_rows",
     "runs_page_name",
-    "test_page",
-    "test_page_name",
+    "per_test_context",
+    "page_name",
 ]
 
 RUNS_PER_PAGE = 500
@@ -50,7 +50,7 @@ def metric_order(metric: str) -> tuple[int, str]:
     return (_FIRST.index(metric) if metric in _FIRST else len(_FIRST), metric)
 
 
-def test_page_name(test_id: str) -> str:
+def page_name(test_id: str) -> str:
     """``tests/<readable part>-<hash>.html``: unique per test id, safe on every file system."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", test_id).strip("-.")[:60] or "test"
     digest = hashlib.sha1(test_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
@@ -215,7 +215,7 @@ def _figure(a: Analysed, scope: Scope, markers: list[Marker], config: Regression
     )
 
 
-def test_page(
+def per_test_context(
     test_id: str,
     series: Sequence[Analysed],
     scope: Scope,

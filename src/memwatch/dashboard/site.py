@@ -182,7 +182,7 @@ def _write(
     common = _common(store, scope, cfg)
     for group in iter_analysed(store, scope, config=cfg, min_change=min_change):
         test_id = group[0].test_id
-        href = pages.test_page_name(test_id)
+        href = pages.page_name(test_id)
         anchors: dict[int, str] = {}
         for a in group:
             for f in a.findings:
@@ -195,7 +195,7 @@ def _write(
             rows.append(pages.overview_row(a, href))
         tests_per_run += seen
         tests += 1
-        ctx = pages.test_page(test_id, group, scope, anchors, leaks.get(test_id), cfg)
+        ctx = pages.per_test_context(test_id, group, scope, anchors, leaks.get(test_id), cfg)
         _put(tmp / href, test_tpl.render(root="../", page="test", **common, **ctx))
     if not rows:
         raise UsageError(f"no results in the {scope.describe()} of {store.display_url}: nothing to show")

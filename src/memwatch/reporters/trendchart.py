@@ -1,7 +1,8 @@
 """SVG for a metric over runs: a full chart (baseline band, change points, environment
 switches, a hover title per point) and a sparkline. No script, no network.
 
-Long series are drawn in buckets: above :data:`MAX_MARKS` points, each bucket of
+Long series are drawn in buckets: above :data:`MAX_MARKS` points, each of
+:data:`BUCKETS` buckets of
 consecutive runs is one hover target (its median on the line, its minimum and
 maximum as a shaded envelope, its runs and commits in the title), so a chart of
 10,000 runs stays a few tens of kB. Colours come from CSS classes (light and dark
@@ -21,6 +22,7 @@ from memwatch.reporters.svg import _axis
 from memwatch.units import format_size
 
 __all__ = [
+    "BUCKETS",
     "MAX_MARKS",
     "Marker",
     "TrendFigure",
@@ -30,7 +32,8 @@ __all__ = [
     "render_trend",
 ]
 
-MAX_MARKS = 300
+MAX_MARKS = 300  # points drawn one by one up to this many
+BUCKETS = 150  # hover targets over a longer series
 _W, _H = 760, 280
 _ML, _MR, _MT, _MB = 78, 14, 30, 42
 
@@ -190,7 +193,7 @@ def render_trend(fig: TrendFigure, *, chart_id: str) -> str:
 def _buckets(
     y: np.ndarray, fig: TrendFigure, sx: Callable[[float], float], sy: Callable[[float], float], ph: float
 ) -> list[str]:
-    starts, med = bucket_medians(y, MAX_MARKS)
+    starts, med = bucket_medians(y, BUCKETS)
     ends = np.append(starts[1:], y.size)
     mins = np.minimum.reduceat(y, starts)
     maxs = np.maximum.reduceat(y, starts)

@@ -12,7 +12,9 @@ runs a caller needs (the latest run, the runs either side of a step).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import queue
+import threading
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +26,8 @@ from memwatch.store.codec import stored_test_id
 from memwatch.store.db import Store
 
 __all__ = ["Series", "all_runs", "iter_series", "samples_of"]
+
+_Row = tuple[str, str, str, str, str]
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,25 +64,77 @@ def _series_sql(backend: str, since_run: int) -> str:
     )
 
 
-def iter_series(store: Store, *, since_run: int = 0) -> Iterator[Series]:
+def _rows(store: Store, sql: str) -> Generator[_Row, None, None]:
+    with store._tx() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=64).exec_driver_sql(sql)
+        for row in result:
+            yield row[0], row[1], row[2], row[3], row[4]
+
+
+def _prefetched(rows: Generator[_Row, None, None], depth: int) -> Iterator[_Row]:
+    """``rows`` read ahead by a thread (the database works while the caller computes;
+    both drivers release the GIL while they wait), at most ``depth`` rows ahead."""
+    box: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for row in rows:
+                while not stop.is_set():
+                    try:
+                        box.put(("row", row), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(("end", None))
+        except BaseException as exc:  # handed to the caller's thread
+            box.put(("error", exc))
+        finally:
+            rows.close()
+
+    worker = threading.Thread(target=produce, name="memwatch-series-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = box.get()
+            if kind == "row":
+                yield item  # type: ignore[misc]
+            elif kind == "error":
+                raise item  # type: ignore[misc]
+            else:
+                return
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                box.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        worker.join()
+
+
+def iter_series(store: Store, *, since_run: int = 0, read_ahead: int = 16) -> Iterator[Series]:
     """Every series with a result in run ``since_run`` or later, ordered by test id and metric.
 
     Values travel as text (SQLite prints 15 significant digits, PostgreSQL the
     shortest exact form): plenty for charts and step detection; callers that compare
-    samples read them with :func:`samples_of`.
+    samples read them with :func:`samples_of`. A reader thread keeps up to
+    ``read_ahead`` series ready (0: read in the caller's thread).
     """
-    sql = _series_sql(store.backend, since_run)
-    with store._tx() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=64).exec_driver_sql(sql)
-        for test_id, metric, unit, id_text, value_text in result:
-            run_ids = np.fromstring(id_text, dtype=np.int64, sep=",")
-            values = np.fromstring(value_text, dtype=np.float64, sep=",")
-            if run_ids.size != values.size:  # pragma: no cover - the database returned both in one group
-                raise RuntimeError(f"series {test_id} {metric}: {run_ids.size} ids, {values.size} values")
-            if run_ids.size > 1 and np.any(np.diff(run_ids) < 0):
-                order = np.argsort(run_ids, kind="stable")
-                run_ids, values = run_ids[order], values[order]
-            yield Series(test_id, metric, unit or "", run_ids, values)
+    rows = _rows(store, _series_sql(store.backend, since_run))
+    for test_id, metric, unit, id_text, value_text in (
+        _prefetched(rows, read_ahead) if read_ahead > 0 else rows
+    ):
+        run_ids = np.fromstring(id_text, dtype=np.int64, sep=",")
+        values = np.fromstring(value_text, dtype=np.float64, sep=",")
+        if run_ids.size != values.size:  # pragma: no cover - the database returned both in one group
+            raise RuntimeError(f"series {test_id} {metric}: {run_ids.size} ids, {values.size} values")
+        if run_ids.size > 1 and np.any(np.diff(run_ids) < 0):
+            order = np.argsort(run_ids, kind="stable")
+            run_ids, values = run_ids[order], values[order]
+        yield Series(test_id, metric, unit or "", run_ids, values)
 
 
 def samples_of(
