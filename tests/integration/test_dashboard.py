@@ -97,7 +97,8 @@ def test_test_page_marks_step_switch_and_hover_commits(site: Path) -> None:
     page = (site / page_name("tests/test_step.py::test_triple")).read_text(encoding="utf-8")
     assert page.count('class="step up"') == 1
     assert page.count('<g class="switch">') == 2  # peak and growth charts: runs 30 -> 31
-    assert f"run {STEP_RUN} · " in page and f"main@{STEP_RUN:04d}c0f" in page
+    assert f"run {STEP_RUN} · " in page
+    assert f"main@{STEP_RUN:04d}c0f" in page
     assert 'class="band"' in page
     switch = (site / page_name("tests/test_env.py::test_switch")).read_text(encoding="utf-8")
     assert 'class="step' not in switch

@@ -32,10 +32,10 @@ __all__ = [
     "finding_row",
     "metric_order",
     "overview_row",
+    "page_name",
+    "per_test_context",
     "run_rows",
     "runs_page_name",
-    "per_test_context",
-    "page_name",
 ]
 
 RUNS_PER_PAGE = 500

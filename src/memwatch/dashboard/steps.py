@@ -7,9 +7,9 @@ this module runs the same detector on less data, without changing its rules:
 - the **whole series** as medians of blocks of ``b`` runs (``b`` chosen so at most
   :data:`COARSE_POINTS` blocks remain), each step then placed on its exact run by
   ``detect_steps`` over the full-resolution window of four blocks around it;
-- the **newest** :data:`TAIL_POINTS` runs at full resolution, so a step in the
-  last few runs (which the blocks' minimum segment of three blocks would hide) is
-  found on its first run.
+- the **oldest and newest** :data:`TAIL_POINTS` runs at full resolution, so a step
+  in the first or last few runs (which the blocks' minimum segment of three blocks
+  would hide) is found on its first run.
 
 Series of at most :data:`FULL_POINTS` runs go through ``detect_steps`` unchanged. A
 search that provably finds nothing (:func:`cannot_step`) is skipped.
@@ -66,10 +66,12 @@ def find_steps(values: np.ndarray, *, min_change: float = 0.05) -> list[Step]:
             biggest = max(local, key=lambda s: abs(s.after - s.before))
             index = lo + biggest.index
         found.append(Step(index, step.before, step.after))
-    tail_start = n - TAIL_POINTS
-    kept = [s for s in found if s.index < tail_start + 3]
-    for step in _detect(values[tail_start:], min_change):
-        index = tail_start + step.index
-        if all(abs(index - s.index) > block for s in kept):
-            kept.append(Step(index, step.before, step.after))
+    # The first and last runs at full resolution: three blocks on either side of a
+    # coarse step would hide a step that close to an end.
+    kept = [s for s in found if 3 * block <= s.index < n - TAIL_POINTS + 3]
+    for start in (0, n - TAIL_POINTS):
+        for step in _detect(values[start : start + TAIL_POINTS], min_change):
+            index = start + step.index
+            if all(abs(index - s.index) > block for s in kept):
+                kept.append(Step(index, step.before, step.after))
     return sorted(kept, key=lambda s: s.index)

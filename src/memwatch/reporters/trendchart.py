@@ -102,11 +102,18 @@ def _value(v: float, unit: str) -> str:
     return format_value(v, unit)
 
 
+def _tick(v: float, unit: str) -> str:
+    """An axis label: a byte tick under 1 KiB keeps its fraction (``8.25 B``, not ``8 B``)."""
+    if unit == "bytes" and abs(v) < 1024 and not float(v).is_integer():
+        return f"{v:.3g} B"
+    return format_value(v, unit)
+
+
 def render_sparkline(values: np.ndarray, *, label: str, width: int = 120, height: int = 26) -> str:
-    """A small line of the series (at most 60 bucket medians) with its last point dotted."""
+    """A small line of the series (at most 40 bucket medians) with its last point dotted."""
     if values.size == 0:
         return ""
-    _, med = bucket_medians(values, 60)
+    _, med = bucket_medians(values, 40)
     lo, hi = float(med.min()), float(med.max())
     span = hi - lo or (abs(hi) or 1.0)
     n = med.size
@@ -155,7 +162,7 @@ def render_trend(fig: TrendFigure, *, chart_id: str) -> str:
         ty = sy(tick)
         parts.append(f'<line x1="{_ML}" x2="{_ML + pw}" y1="{ty:.1f}" y2="{ty:.1f}" class="grid"/>')
         parts.append(
-            f'<text x="{_ML - 6}" y="{ty + 4:.1f}" class="yl">{escape(_value(tick, fig.unit))}</text>'
+            f'<text x="{_ML - 6}" y="{ty + 4:.1f}" class="yl">{escape(_tick(tick, fig.unit))}</text>'
         )
     for i in sorted({round(k * span / 5) for k in range(6)} if n > 1 else {0}):
         parts.append(
