@@ -217,3 +217,22 @@ def test_decelerating_growth_is_inconclusive_with_the_budget_that_would_decide()
         "41 calls in 7 s; growth slowing from 3.1 blocks to 0.4 blocks per call (py_blocks)"
     )
     assert d.reason.endswith("a time_budget of about 40 s would decide")
+
+
+def test_growth_seen_in_too_few_calls_is_inconclusive() -> None:
+    m = measurement(py_blocks=100.0 + 2.0 * R)
+    m.finding, m.signal = "few_calls", "py_blocks"
+    m.trends = {"py_blocks": assess(m.series("py_blocks"), m.calls_axis())}
+    m.calls, m.warmup_calls, m.seconds = 40, 12, 7.0
+    d = decide(m, None, budget=1_000_000, thresholds=THRESHOLDS)
+    assert d.verdict == "inconclusive"
+    assert d.reason.startswith("52 calls in 7 s: too few to tell steady growth (py_blocks ")
+    assert d.reason.endswith("a time_budget of about 130 s would decide")
+
+
+def test_a_final_round_below_half_the_minimum_calls_is_few_calls() -> None:
+    m = measurement(py_blocks=100.0 + 2.0 * R)
+    assert evaluate(m, Plan(min_calls=10**9), final=True)
+    assert (m.finding, m.signal) == ("few_calls", "py_blocks")
+    m = measurement(py_blocks=100.0 + 2.0 * R)
+    assert not evaluate(m, Plan(min_calls=10**9), final=False)  # not final: measure on

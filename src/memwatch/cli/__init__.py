@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("memwatch.cli.bench", "Run the memory benchmark set with PASS/FAIL thresholds."),
     "history": ("memwatch.cli.history", "Show a test's metric over past runs, with change points."),
     "baseline": ("memwatch.cli.baseline", "Set or show regression baselines."),
+    "dashboard": (
+        "memwatch.cli.dashboard",
+        "Write the history as a static site: trends, change points, runs.",
+    ),
     "validate": ("memwatch.cli.validate", "Run the configured validation suite at a level."),
     "lines": ("memwatch.cli.lines", "Line-by-line memory of a script's functions (exact, tracemalloc)."),
     "probes": ("memwatch.cli.probes", "Show what each memory probe reads on this machine."),

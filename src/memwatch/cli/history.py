@@ -1,4 +1,6 @@
-"""``memwatch history TEST_ID``: a test's metric over past runs, and where it stepped."""
+"""``memwatch history [TEST_ID]``: a test's metric over past runs and where it stepped;
+without a test id, the recent runs and every test's latest value and status;
+``memwatch history diff --base REF --head REF``: what changed between two runs."""
 
 from __future__ import annotations
 
@@ -20,6 +22,29 @@ if TYPE_CHECKING:
 
 __all__ = ["command"]
 
+_DB_HELP = (
+    "History database: a path, sqlite:///path or postgresql://... "
+    "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db)."
+)
+
+
+class _HistoryGroup(click.Group):
+    """``history diff ...`` runs the subcommand; anything else is ``history show ...``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("history", cls=_HistoryGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def command() -> None:
+    """Show the history database: `memwatch history [TEST_ID]` (a test's trend, or the
+    recent runs and every test's status) and `memwatch history diff` (two runs, for a PR).
+
+    Exit codes: 0 shown, 1 diff with --fail-on-regression found one, 2 no such history or a bad option.
+    """
+
 
 def _fmt(value: float, unit: str) -> str:
     return format_value(value, unit)
@@ -33,8 +58,8 @@ def _commit(branch: str | None, sha: str | None) -> str:
     return "@".join(p for p in (branch or "", (sha or "")[:7]) if p) or "-"
 
 
-@click.command("history")
-@click.argument("test_id")
+@command.command("show")
+@click.argument("test_id", required=False)
 @click.option("--metric", default="peak", show_default=True, help="Metric to show (peak, growth, ...).")
 @click.option(
     "--db",
@@ -52,11 +77,14 @@ def _commit(branch: str | None, sha: str | None) -> str:
     help="Only runs of this environment key (e.g. cpython3.11-linux-x86_64).",
 )
 @click.option(
+    "--branch", "branch", metavar="NAME", default=None, help="Without TEST_ID: only runs of this branch."
+)
+@click.option(
     "--limit",
     default=100,
     show_default=True,
     type=click.IntRange(2, 100_000),
-    help="How many of the newest runs to analyse.",
+    help="How many of the newest runs to analyse (without TEST_ID: the runs listed).",
 )
 @click.option(
     "--min-change",
@@ -73,11 +101,12 @@ def _commit(branch: str | None, sha: str | None) -> str:
     help="Also draw the trend with its change points into this image.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the history as a JSON document.")
-def command(
-    test_id: str,
+def show(
+    test_id: str | None,
     metric: str,
     db: str | None,
     env: str | None,
+    branch: str | None,
     limit: int,
     min_change: str,
     plot: str | None,
@@ -85,7 +114,9 @@ def command(
 ) -> int:
     """Show TEST_ID's METRIC over past runs and the runs where it stepped up or down.
 
-    Change points come from PELT with a median check (see docs/history.md).
+    Without TEST_ID: the recent runs, then every test's metrics with the latest value, the
+    change against the baseline and a status (regressed / missing / improved / new / ok),
+    worst first. Change points come from PELT with a median check (see docs/history.md).
 
     Exit codes: 0 shown, 2 no such history or a bad database/option.
     """
@@ -94,6 +125,16 @@ def command(
     from memwatch.store.history import build_history
 
     threshold = _percent(min_change)
+    if test_id is None:
+        if plot or as_json:
+            raise UsageError("--plot and --json need a TEST_ID")
+        from memwatch.cli.history_overview import print_overview
+
+        return print_overview(configured_url(db), env=env, branch=branch, runs_shown=min(limit, 10))
+    if branch is not None:
+        raise UsageError(
+            "--branch applies to the listing without TEST_ID; use --env to narrow a test's trend"
+        )
     if plot:
         check_writable(plot)
     with open_store(configured_url(db), read_only=True) as store:
@@ -242,3 +283,12 @@ def _console() -> Console:
     # markup off: test ids such as "test_x[param]" or "[/x]" must print as they are.
     console = Console(highlight=False, markup=False)
     return console if console.is_terminal else Console(width=200, highlight=False, markup=False)
+
+
+def _register() -> None:
+    from memwatch.cli.history_diff import diff
+
+    command.add_command(diff)
+
+
+_register()

@@ -86,7 +86,7 @@ class Plan:
     memory_cap: int = 256 * 2**20
 
 
-Finding = Literal["", "growing", "irregular", "settled", "decelerating"]
+Finding = Literal["", "growing", "irregular", "settled", "decelerating", "few_calls"]
 
 #: Growth whose second half is slower than this fraction of its first half is decelerating.
 DECELERATION = 0.5
@@ -103,7 +103,8 @@ class Measurement:
     ``finding`` is ``"growing"`` (``signal`` rose on every stretch), ``"decelerating"``
     (it rose on every stretch, but ever more slowly: ``slowing`` holds the early and
     late slopes per call, and the time budget ran out before it settled or kept on at
-    the late rate), ``"irregular"
+    the late rate), ``"few_calls"`` (it rose on every stretch, but the time budget
+    allowed fewer than half of ``Plan.min_calls``: too few to tell), ``"irregular"
     (``signal`` rose on some stretches, significantly, but not all), ``"settled"``
     (every deciding signal flat, a plateau, a step, a sawtooth or shrinking) or ``""``
     (too few rounds for the trend tests: ``shortfall`` says why).
@@ -406,11 +407,19 @@ def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
     if growing:
         name = growing[0]
         slowing = _slowing(result.series(name), x)
-        if slowing is None and (result.calls >= plan.min_calls or final):
+        if slowing is None and result.calls >= plan.min_calls:
             result.finding, result.signal = "growing", name
             return True
-        if slowing is None:
+        if slowing is None and not final:
             return False
+        if slowing is None:
+            # The budget ran out below min_calls: half of it still tells a line from a
+            # cache filling up; fewer calls do not (a slow operation: say so, not "leak").
+            if result.calls >= plan.min_calls // 2:
+                result.finding, result.signal = "growing", name
+            else:
+                result.finding, result.signal = "few_calls", name
+            return True
         # Ever slower growth (a cache warming up, interpreter state filling): not yet a
         # leak. Keep measuring; at the end, the late half alone must grow on its own.
         if not final:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memwatch.leaks.attribution import Attribution
-from memwatch.leaks.engine import SIGNAL_UNITS, Measurement
+from memwatch.leaks.engine import SIGNAL_UNITS, Measurement, Plan
 from memwatch.model.leaks import (
     RESOURCE_KINDS,
     GrowthEstimate,
@@ -46,6 +46,9 @@ from memwatch.stats.trend import Trend
 from memwatch.units import Size, format_value
 
 __all__ = ["SHAPE_NOTES", "Decision", "build_report", "decide"]
+
+#: measured calls under which a growing signal is too few to judge (half of the engine's minimum)
+MIN_CALLS = Plan().min_calls
 
 SHAPE_NOTES: dict[str, str] = {
     "flat": "flat: no rise beyond noise from stretch to stretch",
@@ -85,8 +88,11 @@ class Decision:
 def _longer_budget(m: Measurement) -> float:
     """A time budget four times the rounds' time, in round seconds: enough calls for a
     decelerating series to show its plateau, or steady growth on its late stretches."""
-    wanted = max(4 * m.seconds / 0.7, 1.0)
-    return float(f"{wanted:.1g}") if wanted < 10 else float(round(wanted, -1))
+    return _round_budget(max(4 * m.seconds / 0.7, 1.0))
+
+
+def _round_budget(seconds: float) -> float:
+    return float(f"{seconds:.1g}") if seconds < 10 else float(round(seconds, -1))
 
 
 def _amount(name: str, value: float) -> str:
@@ -129,6 +135,15 @@ def decide(
             f"{_amount(m.signal, early)} to {_amount(m.signal, late)} per call ({m.signal}): "
             "it may level off (a cache or interpreter state warming up) or keep growing; "
             f"a time_budget of about {_longer_budget(m):g} s would decide",
+        )
+    if m.finding == "few_calls":
+        slope = m.trends[m.signal].slope
+        wanted = max(m.seconds * (MIN_CALLS / 2) / max(m.calls, 1) / 0.7, 1.0)
+        return Decision(
+            "inconclusive",
+            f"{m.calls + m.warmup_calls:,} calls in {m.seconds:.3g} s: too few to tell steady growth "
+            f"({m.signal} {_amount(m.signal, slope)} per call) from a cache that is still filling up; "
+            f"a time_budget of about {_round_budget(wanted):g} s would decide",
         )
     if m.finding != "growing":
         return Decision("inconclusive", m.shortfall or "no rounds were measured")

@@ -30,9 +30,28 @@ def record_report(store: Any, report: SuiteReport) -> SuiteReport:
         "level": report.level,
         "exit_code": report.exit_code,
         "config": report.config_source,
+        "duration": report.duration,
         "outcomes": {f"{o.component}::{o.check}": o.status for o in report.outcomes},
+        "leaks": _leak_notes(report),  # shown on the dashboard's test pages
     }
     run_id = store.record_run(
         "validate", rows, label=f"validate {report.level}", meta=meta, env=report.environment or None
     )
     return dataclasses.replace(report, run_id=run_id)
+
+
+def _leak_notes(report: SuiteReport) -> dict[str, dict[str, Any]]:
+    """The verdict, first retention paths and allocation sites of each leak report that found
+    something (a few lines per check, so the run's meta stays small)."""
+    notes: dict[str, dict[str, Any]] = {}
+    for o in report.outcomes:
+        doc = o.document or {}
+        data = doc.get("data") if doc.get("kind") == "leak_report" else None
+        if not isinstance(data, dict) or not (data.get("retention_paths") or data.get("leak_detected")):
+            continue
+        notes[f"{o.component}::{o.check}"] = {
+            "reason": str(data.get("reason", "")),
+            "paths": [" -> ".join(p.get("chain", ())) for p in data.get("retention_paths", ())[:3]],
+            "sites": [str(s.get("location", "")) for s in data.get("sites", ())[:3]],
+        }
+    return notes
