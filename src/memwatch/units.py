@@ -79,6 +79,10 @@ _DURATION_UNITS: dict[str, float] = {
 _DURATION_RE = r"^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)\s*$"
 
 
+#: The largest size memwatch accepts: what a signed 64-bit byte count holds (8 EiB).
+MAX_SIZE = 2**63 - 1
+
+
 def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int:
     """Return the number of bytes that ``value`` names.
 
@@ -105,9 +109,14 @@ def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int
             raise ConfigError(
                 f"invalid size {value!r}: unknown unit {unit!r} (use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB)"
             )
-        result = round(float(number) * factor)
+        scaled = float(number) * factor
+        if not math.isfinite(scaled):
+            raise ConfigError(f"invalid size {value!r}: too large (at most {MAX_SIZE:,} bytes)")
+        result = round(scaled)
     else:
         raise ConfigError(f"invalid size {value!r}: expected a number of bytes or text like '64 MiB'")
+    if abs(result) > MAX_SIZE:
+        raise ConfigError(f"invalid size {value!r}: too large (at most {MAX_SIZE:,} bytes)")
     if result < 0 and not allow_negative:
         raise ConfigError(f"invalid size {value!r}: must not be negative")
     return result

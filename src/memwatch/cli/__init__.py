@@ -10,6 +10,7 @@ imports SQLAlchemy. :func:`main` returns the exit code and maps every
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
 import sys
@@ -77,6 +78,19 @@ def cli() -> None:
     """
 
 
+#: OSError numbers that mean "this path cannot be used", a mistake in the command line.
+_PATH_ERRORS = frozenset(
+    {errno.ENAMETOOLONG, errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR}
+)
+
+
+def _path_problem(exc: OSError) -> str:
+    name = str(exc.filename) if exc.filename is not None else ""
+    if len(name) > 80:
+        name = f"{name[:40]}...{name[-30:]} ({len(name)} characters)"
+    return f"cannot use {name!r}: {exc.strerror or exc}" if name else f"{exc.strerror or exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -96,6 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("memwatch: interrupted", err=True)
         return 130
+    except OSError as exc:
+        if exc.errno not in _PATH_ERRORS:
+            raise
+        # a path the user gave that the system refuses (too long, missing folder, no permission)
+        click.echo(f"memwatch: error: {_path_problem(exc)}", err=True)
+        return EXIT_USAGE
     except Exception as exc:  # a bug in memwatch, not a user mistake: keep the traceback
         traceback.print_exc()
         click.echo(f"memwatch: internal error: {type(exc).__name__}: {exc}", err=True)

@@ -461,6 +461,15 @@ def load_config(path: str | os.PathLike[str] | None = None, *, search: bool = Tr
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    try:
+        return _parse(path, text)
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: nested too deeply, or a YAML alias refers to itself: not a memwatch configuration"
+        ) from None
+
+
+def _parse(path: Path, text: str) -> Config:
     lines: dict[tuple[str, ...], int] = {}
     if path.suffix == ".toml":
         data: Any = tool_memwatch(path, text) or {}

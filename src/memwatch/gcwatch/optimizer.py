@@ -27,6 +27,9 @@ class GCState:
         return cls(tuple(gc.get_threshold()), gc.isenabled(), gc.get_freeze_count())
 
 
+_MAX_THRESHOLD = 2**31 - 1
+
+
 def _check_thresholds(thresholds: Sequence[int] | None) -> tuple[int, ...] | None:
     if thresholds is None:
         return None
@@ -38,6 +41,8 @@ def _check_thresholds(thresholds: Sequence[int] | None) -> tuple[int, ...] | Non
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ConfigError(f"GC threshold {v!r} must be a non-negative integer (0 disables that level)")
+        if v > _MAX_THRESHOLD:  # gc.set_threshold takes a C int
+            raise ConfigError(f"GC threshold {v!r} is too large (at most {_MAX_THRESHOLD:,})")
     return values
 
 

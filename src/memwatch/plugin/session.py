@@ -206,7 +206,7 @@ class MemwatchPlugin:
             sites=limited,
             settle=limited or specs.regression is not None,
         )
-        gc_check = self._gc_check() if "memory_gc" in state.markers else None
+        gc_check = self._gc_check(specs.memory_gc) if "memory_gc" in state.markers else None
         meter.start()
         try:
             result = yield
@@ -279,14 +279,15 @@ class MemwatchPlugin:
         loaded = run_config(self.config)
         return loaded.regression if loaded is not None else RegressionConfig()
 
-    def _gc_check(self) -> GCCheck | None:
+    def _gc_check(self, marked: dict[str, float] | None) -> GCCheck | None:
         if importlib.util.find_spec("memwatch.gcwatch") is None:
             return None
         from memwatch.config.options import gc_options
         from memwatch.plugin.leakloop import run_config
         from memwatch.plugin.optional import GCCheck
 
-        limits = gc_options(config=run_config(self.config)).thresholds
+        door = {"thresholds": dict(marked)} if marked else None
+        limits = gc_options(door=door, config=run_config(self.config)).thresholds
         p95 = limits["max_pause_p95_ms"]
         return GCCheck(p95 if p95 is not None else float("inf"), limits["max_pause_ms"])
 

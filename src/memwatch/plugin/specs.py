@@ -50,6 +50,8 @@ class CheckSpecs:
     no_leaks: LeakSpec | None = None
     #: ``memory_regression``'s own gate expressions (None: not marked)
     regression: tuple[str, ...] | None = None
+    #: ``memory_gc``'s own pause limits in ms (None: not marked; empty: the config's)
+    memory_gc: dict[str, float] | None = None
 
     @property
     def any(self) -> bool:
@@ -120,6 +122,15 @@ def _parse_no_leaks(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any
                 "no_leaks",
                 f"signals={signals!r}: expected signal names such as ('py_blocks', 'native_heap')",
             )
+        from memwatch.leaks.engine import CONFIRMING, DECIDING
+
+        unknown_signals = [s for s in signals if s not in DECIDING + CONFIRMING]
+        if unknown_signals:
+            raise _fail(
+                nodeid,
+                "no_leaks",
+                f"unknown signal(s) {', '.join(map(repr, unknown_signals))}; known: {', '.join(DECIDING + CONFIRMING)}",
+            )
         spec = replace(spec, signals=tuple(signals))
     if kwargs.get("time_budget") is not None:
         budget = kwargs["time_budget"]
@@ -165,6 +176,29 @@ def _parse_regression(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, A
     return tuple(gates)
 
 
+_GC_KEYS = ("max_pause_p95_ms", "max_pause_ms")
+
+
+def _parse_gc(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, float]:
+    unknown = sorted(set(kwargs) - set(_GC_KEYS))
+    if args or unknown:
+        what = f"unknown argument {unknown[0]!r}" if unknown else f"positional argument {args[0]!r}"
+        raise _fail(nodeid, "memory_gc", f"{what} (allowed: {', '.join(_GC_KEYS)})")
+    limits: dict[str, float] = {}
+    for key, value in kwargs.items():
+        if value is None:
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise _fail(nodeid, "memory_gc", f"{key}={value!r}: expected milliseconds, a number >= 0")
+        limits[key] = float(value)
+    return limits
+
+
 def parse_checks(item: pytest.Item) -> CheckSpecs:
     """The checking markers of ``item`` (closest marker wins); :class:`MarkerError` on bad input."""
     nodeid = item.nodeid
@@ -181,4 +215,12 @@ def parse_checks(item: pytest.Item) -> CheckSpecs:
         leaks = _parse_no_leaks(nodeid, marker.args, marker.kwargs)
     marker = item.get_closest_marker("memory_regression")
     regression = None if marker is None else _parse_regression(nodeid, marker.args, marker.kwargs)
-    return CheckSpecs(limit_memory=limit, limit_native_memory=native, no_leaks=leaks, regression=regression)
+    marker = item.get_closest_marker("memory_gc")
+    gc_limits = None if marker is None else _parse_gc(nodeid, marker.args, marker.kwargs)
+    return CheckSpecs(
+        limit_memory=limit,
+        limit_native_memory=native,
+        no_leaks=leaks,
+        regression=regression,
+        memory_gc=gc_limits,
+    )

@@ -75,7 +75,10 @@ def resolve_url(url: str | os.PathLike[str] | None, *, create: bool = True) -> s
 def configured_url(explicit: str | None) -> str | None:
     """The database a command should use: ``explicit`` (``--db``), else ``$MEMWATCH_DB``,
     else ``store.url`` of the memwatch.yaml / ``[tool.memwatch]`` found from here, else
-    None (the default file). A malformed config file raises ConfigError."""
+    None (the default file). A malformed config file raises ConfigError; an empty
+    ``--db ""`` is a mistake, not a request for the default."""
+    if explicit is not None and not explicit.strip():
+        raise UsageError("--db is empty: give a file path, sqlite:///path or postgresql://user@host/db")
     if explicit:
         return explicit
     if os.environ.get("MEMWATCH_DB"):
