@@ -232,7 +232,10 @@ def test_growth_seen_in_too_few_calls_is_inconclusive() -> None:
 
 def test_a_final_round_below_half_the_minimum_calls_is_few_calls() -> None:
     m = measurement(py_blocks=100.0 + 2.0 * R)
-    assert evaluate(m, Plan(min_calls=10**9), final=True)
+    assert evaluate(m, Plan(min_calls=10**9), final=True, out_of_time=True)
     assert (m.finding, m.signal) == ("few_calls", "py_blocks")
+    m = measurement(py_blocks=100.0 + 2.0 * R)
+    assert evaluate(m, Plan(min_calls=10**9), final=True)  # a call or round cap: sized on purpose
+    assert m.finding == "growing"
     m = measurement(py_blocks=100.0 + 2.0 * R)
     assert not evaluate(m, Plan(min_calls=10**9), final=False)  # not final: measure on

@@ -299,7 +299,7 @@ def measure(
             result.notes.append(_CAPPED)
         if rnd >= plan.min_rounds:
             result.seconds_per_call = float(np.median(spent[:rnd]))
-            if evaluate(result, plan, final=final):
+            if evaluate(result, plan, final=final, out_of_time=out_of_time):
                 result.seconds = clock() - start
                 return result
             gc.collect()
@@ -391,7 +391,7 @@ def _slowing(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     return early, late
 
 
-def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
+def evaluate(result: Measurement, plan: Plan, *, final: bool, out_of_time: bool = False) -> bool:
     """Run the trend tests and set the finding; True when the rounds may stop (a
     signal grows on every stretch, every signal has settled, or this round is ``final``)."""
     x = result.calls_axis()
@@ -415,7 +415,9 @@ def evaluate(result: Measurement, plan: Plan, *, final: bool) -> bool:
         if slowing is None:
             # The budget ran out below min_calls: half of it still tells a line from a
             # cache filling up; fewer calls do not (a slow operation: say so, not "leak").
-            if result.calls >= plan.min_calls // 2:
+            # Only when time ran out: a call cap, the round cap or the memory cap (a leak too
+            # big to need more calls) ended rounds that were sized on purpose.
+            if not out_of_time or result.calls >= plan.min_calls // 2:
                 result.finding, result.signal = "growing", name
             else:
                 result.finding, result.signal = "few_calls", name
