@@ -194,6 +194,7 @@ def _linear(n: int, slope: float) -> tuple[np.ndarray, np.ndarray]:
         ("plateau", np.minimum(np.arange(12), 6) * 50.0, True),
         ("convex (speeding up)", (np.arange(12) ** 2) * 3.0, False),
         ("step then linear", np.r_[np.zeros(3), 400.0 + np.arange(9) * 200.0], False),
+        ("sawtooth", np.tile([0.0, 100.0, 200.0, 300.0], 3), False),
     ],
 )
 def test_slowing_tells_decelerating_from_steady_growth(name: str, series: np.ndarray, slowing: bool) -> None:
@@ -239,3 +240,23 @@ def test_a_final_round_below_half_the_minimum_calls_is_few_calls() -> None:
     assert m.finding == "growing"
     m = measurement(py_blocks=100.0 + 2.0 * R)
     assert not evaluate(m, Plan(min_calls=10**9), final=False)  # not final: measure on
+
+
+@pytest.mark.parametrize(
+    ("name", "series", "finding"),
+    [
+        ("linear, 12 rounds", 50_000.0 + 30.0 * R, "growing"),
+        ("concave, 12 rounds", 50_000.0 + 3000.0 * (1 - np.exp(-R / 3.0)), ""),
+        ("step, 12 rounds", 50_000.0 + 500.0 * (R >= 6), "settled"),
+        ("sawtooth, 12 rounds", 50_000.0 + 100.0 * (R % 4), "settled"),
+    ],
+)
+def test_few_rounds_at_the_time_limit(name: str, series: np.ndarray, finding: str) -> None:
+    """At the end of the budget with few points: a line is growth, a decelerating curve is
+    not (it is 'decelerating' or, once levelled, settled), a step and a sawtooth are settled."""
+    m = measurement(py_blocks=series)
+    assert evaluate(m, Plan(min_calls=0), final=True, out_of_time=True)
+    if finding:
+        assert m.finding == finding, (name, m.finding)
+    else:
+        assert m.finding in ("decelerating", "settled"), (name, m.finding)
