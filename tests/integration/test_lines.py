@@ -239,3 +239,29 @@ def test_kept_ignores_another_threads_allocations() -> None:
     assert 10 * MIB <= row.kept < 10 * MIB + 64 * 1024  # the traces say who allocated
     assert row.blocks >= 40
     del result
+
+
+def test_the_tracer_puts_back_the_trace_functions_it_found() -> None:
+    """A profiler must not switch off a debugger or coverage that runs it (coverage lost half
+    of the suite's measurements when the tracer reset the trace function to None)."""
+    import sys
+    import threading
+
+    from memwatch.lines.tracer import LineTracer
+
+    def outer(frame: object, event: str, arg: object) -> None:
+        return None
+
+    saved = (sys.gettrace(), threading.gettrace())
+    sys.settrace(outer)
+    threading.settrace(outer)
+    try:
+        tracer = LineTracer()
+        tracer.install()
+        assert sys.gettrace() is not outer
+        tracer.uninstall()
+        assert sys.gettrace() is outer
+        assert threading.gettrace() is outer
+    finally:
+        sys.settrace(saved[0])
+        threading.settrace(saved[1])

@@ -103,14 +103,19 @@ class LineTracer:
 
     # -- installing ---------------------------------------------------------
     def install(self, *, all_threads: bool = True) -> None:
-        """Trace this thread (and, with ``all_threads``, threads started from now on)."""
+        """Trace this thread (and, with ``all_threads``, threads started from now on).
+
+        The trace functions found here (a debugger's, coverage's) are put back by
+        :meth:`uninstall`: a profiler must not switch off the tools it runs under."""
+        self._previous = (sys.gettrace(), threading.gettrace())
         sys.settrace(self.global_trace)
         if all_threads:
             threading.settrace(self.global_trace)
 
     def uninstall(self) -> None:
-        sys.settrace(None)
-        threading.settrace(None)
+        previous, previous_threads = getattr(self, "_previous", (None, None))
+        sys.settrace(previous)
+        threading.settrace(previous_threads)
         self.finish()
 
     def finish(self) -> None:

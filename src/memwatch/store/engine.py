@@ -127,7 +127,11 @@ def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
     if "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = 10
     if read_only:
-        connect_args["options"] = "-c default_transaction_read_only=on"
+        # added to the URL's own server options (a search_path, say), which a keyword would replace
+        given = parsed.query.get("options", "")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        connect_args["options"] = f"{given} -c default_transaction_read_only=on".strip()
+        parsed = parsed.difference_update_query(["options"])
     return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
 
 
