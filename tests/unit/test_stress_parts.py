@@ -120,15 +120,16 @@ def test_resolve_target_dotted() -> None:
 def test_simulator_with_injected_memory_source() -> None:
     readings = iter([10e6, 11e6])
     sim = MemoryPressureSimulator(memory_source=lambda: next(readings))
-    assert sim.allocate_memory(1) == 1_000_000
-    assert sim.allocate_memory(0.5) == 500_000
-    assert sim.blocks == 2
+    assert len(sim.allocate_memory(1)) == 1_000_000
+    assert len(sim.allocate_memory(0.5)) == 500_000
+    assert sim.blocks == len(sim.allocations) == 2
     assert sim.allocated == 1_500_000
-    assert sim.get_memory_usage() == {"rss_mb": 10.0, "allocated_mb": 1.5, "blocks": 2.0}
-    assert sim.release_memory(1) == 500_000
+    assert sim.usage_details() == {"rss_mb": 10.0, "allocated_mb": 1.5, "blocks": 2.0}
+    assert sim.get_memory_usage() == 11.0
+    assert sim.release_memory(count=1) == 500_000
     assert sim.release_memory(5) == 1_000_000
     assert sim.release_memory() == 0
-    assert sim.get_memory_usage()["allocated_mb"] == 0.0
+    assert sim.allocations == []
 
 
 @pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), True, "5"])

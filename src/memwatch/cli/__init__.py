@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "validate": ("memwatch.cli.validate", "Run the configured validation suite at a level."),
     "lines": ("memwatch.cli.lines", "Line-by-line memory of a script's functions (exact, tracemalloc)."),
+    "guard": ("memwatch.cli.guard", "Run a command under a memory guard: log, signal, preserve, kill."),
     "probes": ("memwatch.cli.probes", "Show what each memory probe reads on this machine."),
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from memwatch.errors import ConfigError
 from memwatch.guard.core import MemoryGuard
 from memwatch.guard.dispatch import Handler
 from memwatch.guard.source import MemorySource, SystemSource
@@ -20,7 +21,15 @@ __all__ = ["MemoryAlertSystem", "MemoryMonitor"]
 
 
 class MemoryAlertSystem:
-    """Alerts at ``warning_threshold`` and ``critical_threshold`` (shares of the budget)."""
+    """Alerts at ``warning_threshold`` and ``critical_threshold`` (shares of the budget).
+
+    ``scope="container"`` (the default, as document 001 expects) measures the whole
+    container: the cgroup working set against the cgroup limit, else the host's used
+    memory against its total (``psutil.virtual_memory().percent``). ``scope="process"``
+    measures this process the way :class:`MemoryGuard` does (cgroup, rlimit, or RSS
+    against the host). A ``source`` given explicitly wins over ``scope``; ``budget``
+    (a size) replaces the container's limit.
+    """
 
     def __init__(
         self,
@@ -31,8 +40,15 @@ class MemoryAlertSystem:
         emergency_threshold: float | None = None,
         cooldown: float = 5.0,
         source: MemorySource | None = None,
+        scope: str = "container",
+        budget: int | str | None = None,
         **guard_options: Any,
     ) -> None:
+        if scope not in ("container", "process"):
+            raise ConfigError(f"unknown scope {scope!r}; use 'container' or 'process'")
+        if source is None:
+            source = SystemSource(budget=budget, usage="container" if scope == "container" else "auto")
+        self.scope = scope
         if emergency_threshold is None:
             emergency_threshold = max(0.95, min(1.0, critical_threshold + 0.05))
         self.guard = MemoryGuard(

@@ -14,6 +14,11 @@ limits:
 - ``RLIMIT_DATA``: the data segment (``statm`` field 6);
 - host or configured budget: the process RSS.
 
+``usage="container"`` counts the whole container instead of this process: the cgroup
+working set against a cgroup limit, else the host's used memory (total - available)
+against the host total, which is what ``psutil.virtual_memory().percent`` reports
+(``usage="host"`` forces the latter).
+
 The budget is re-read every ``refresh`` seconds (limits can be changed live).
 Any object with ``read() -> GuardSample`` and the ``budget_*``/``usage_source``
 attributes can replace this source (see :class:`memwatch.guard.fakes.FakeSource`).
@@ -32,12 +37,12 @@ from memwatch.probes import gpu as gpu_probe
 from memwatch.probes import process
 from memwatch.probes.cgroup import CgroupReader, GroupFiles
 from memwatch.probes.psi import PsiFile, PsiTrigger
-from memwatch.probes.system import Budget, memory_budget
+from memwatch.probes.system import Budget, host_memory, memory_budget
 from memwatch.units import parse_size
 
 __all__ = ["USAGE_MODES", "MemorySource", "SystemSource", "gpu_usage"]
 
-USAGE_MODES = ("auto", "cgroup", "rss", "vms", "data")
+USAGE_MODES = ("auto", "cgroup", "rss", "vms", "data", "container", "host")
 GpuReader = Callable[[], "tuple[int, int] | None"]
 
 
@@ -129,6 +134,8 @@ class SystemSource:
         found = self._read_budget()
         cg = found.cgroup
         mode = self._usage_mode
+        if mode == "container":
+            mode = "cgroup" if found.source.startswith("cgroup") else "host"
         if mode == "auto":
             if self._configured is not None:
                 mode = "rss"
@@ -157,8 +164,11 @@ class SystemSource:
                 "rss": "rss (/proc/self/statm)",
                 "vms": "vms (/proc/self/statm)",
                 "data": "data segment (/proc/self/statm)",
+                "host": "host memory used (total - available)",
             }[mode]
         self._usage_mode = mode
+        if mode == "host":
+            self._read_budget()  # the host's total, whatever rlimit applies to this process
         if psi:
             path = psi_path or (cg.pressure_file if cg is not None and cg.pressure_file else "")
             psi_file = PsiFile(path or "/proc/pressure/memory")
@@ -181,6 +191,9 @@ class SystemSource:
         if self._configured is not None:
             self.budget, self.budget_source = self._configured, "configured"
             self.budget_detail = f"set by the caller ({self._configured} bytes)"
+        elif self._usage_mode == "host":
+            self.budget, self.budget_source = host_memory().total, "host"
+            self.budget_detail = "psutil.virtual_memory().total"
         else:
             self.budget, self.budget_source, self.budget_detail = found.limit, found.source, found.detail
         self._budget_at = self._clock()
@@ -213,6 +226,9 @@ class SystemSource:
             return process.rss()
         if mode == "rss":
             return process.rss()
+        if mode == "host":
+            host = host_memory()
+            return max(0, host.total - host.available)
         return process.vms() if mode == "vms" else process.data_size()
 
     def read(self) -> GuardSample:

@@ -248,3 +248,25 @@ while os.getppid() == parent:
     deadline += interval
 """
 STATM_RECORD = struct.Struct("<dddd")
+
+
+def tree_rss(pid: int) -> tuple[int, int]:
+    """(RSS bytes, process count) of ``pid`` and every live descendant (psutil); (0, 0) once gone.
+
+    Pages shared between the processes are counted once per process, as ``ps`` does.
+    """
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0, 0
+    total = count = 0
+    for member in members:
+        try:
+            total += int(member.memory_info().rss)
+            count += 1
+        except psutil.Error:  # ended between the listing and the read
+            continue
+    return total, count

@@ -17,10 +17,10 @@ import numpy as np
 
 from memwatch.errors import UsageError
 from memwatch.model.base import Record, open_temp_beside
-from memwatch.model.timeline import BenchmarkResult, RunResult
+from memwatch.model.timeline import BenchmarkResult, RunResult, Timeline
 from memwatch.stats.summary import smoothed_rate
 
-__all__ = ["FORMATS", "write_plot"]
+__all__ = ["FORMATS", "visualize_memory_timeline", "write_plot"]
 
 FORMATS = ("png", "svg")
 _MIB = float(2**20)
@@ -72,7 +72,7 @@ def _phases(ax: Any, run: RunResult) -> None:
         )
 
 
-def _draw(fig: Any, runs: list[RunResult]) -> None:
+def _draw(fig: Any, runs: list[RunResult], title: str | None = None) -> None:
     ax_mem, ax_rate = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     single = len(runs) == 1
     for i, run in enumerate(runs):
@@ -127,11 +127,14 @@ def _draw(fig: Any, runs: list[RunResult]) -> None:
     ax_mem.grid(alpha=0.3)
     ax_rate.grid(alpha=0.3)
     ax_mem.legend(loc="upper right", fontsize=8, framealpha=0.85)
-    title = "memwatch: " + (_label(runs[0], 0) if single else f"{len(runs)} runs")
+    if title is None:
+        title = "memwatch: " + (_label(runs[0], 0) if single else f"{len(runs)} runs")
     ax_mem.set_title(title, fontsize=11)
 
 
-def write_plot(result: Record | Sequence[RunResult], path: str | os.PathLike[str]) -> Path:
+def write_plot(
+    result: Record | Sequence[RunResult], path: str | os.PathLike[str], *, title: str | None = None
+) -> Path:
     """Draw ``result`` (a run, several runs, or a benchmark) to ``path`` (.png or .svg), atomically."""
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
@@ -146,7 +149,7 @@ def write_plot(result: Record | Sequence[RunResult], path: str | os.PathLike[str
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(10, 6), dpi=110, layout="constrained")
-    _draw(fig, runs)
+    _draw(fig, runs, title)
     try:
         fd, tmp = open_temp_beside(target)  # the umask's mode, not mkstemp's 0o600
     except OSError as exc:
@@ -159,3 +162,20 @@ def write_plot(result: Record | Sequence[RunResult], path: str | os.PathLike[str
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def visualize_memory_timeline(
+    timeline: Timeline | Record | Sequence[RunResult],
+    title: str | None = None,
+    path: str | os.PathLike[str] = "memory_usage_plot.png",
+) -> Path:
+    """Document 002's name for :func:`write_plot`, with a title.
+
+    ``timeline`` is a :class:`Timeline` (``profiler.get_memory_timeline()``), a run
+    (``profiler.result()``, ``memwatch run``), several runs or a benchmark.
+    """
+    if isinstance(timeline, Timeline):
+        from memwatch.sampling.profiler import build_run_result
+
+        timeline = build_run_result(timeline)
+    return write_plot(timeline, path, title=title)

@@ -1,9 +1,10 @@
 """The seed APIs: :class:`MemoryPressureSimulator` and :class:`MemoryStressTester`.
 
 ``MemoryPressureSimulator`` holds memory on purpose: ``allocate_memory(mb)``
-allocates ``mb`` MB (10**6 bytes, as everywhere in memwatch) and writes every page
-so it is resident, ``release_memory(n)`` drops the ``n`` newest blocks (all by
-default), ``get_memory_usage()`` reports in MB. It allocates in the calling
+allocates ``mb`` MB (10**6 bytes, as everywhere in memwatch), writes every page
+so it is resident and returns the block, ``release_memory(count)`` drops the ``count``
+newest blocks (all by default), ``get_memory_usage()`` is the process RSS in MB (a
+float), ``allocations`` the blocks held. It allocates in the calling
 process: run it inside a capped child (the stress tester does) or keep the sizes
 small. The memory source is injectable for tests.
 
@@ -31,48 +32,55 @@ MB = 10**6
 
 
 class MemoryPressureSimulator:
-    """Allocates and releases resident memory in blocks; ``memory_source`` returns RSS bytes."""
+    """Allocates and releases resident memory in blocks; ``memory_source`` returns RSS bytes.
+
+    ``allocations`` is the list of blocks held (newest last); clearing it releases them all.
+    """
 
     def __init__(self, *, memory_source: Callable[[], float] | None = None) -> None:
         self._source = memory_source or process.rss
-        self._blocks: list[bytearray] = []
+        self.allocations: list[bytearray] = []
 
     @property
     def allocated(self) -> int:
         """Bytes held by this simulator."""
-        return sum(len(block) for block in self._blocks)
+        return sum(len(block) for block in self.allocations)
 
     @property
     def blocks(self) -> int:
-        return len(self._blocks)
+        return len(self.allocations)
 
-    def allocate_memory(self, mb: float) -> int:
-        """Allocate ``mb`` MB and touch every page; returns the bytes allocated.
+    def allocate_memory(self, mb: float) -> bytearray:
+        """Allocate ``mb`` MB, touch every page, keep the block and return it.
 
         Raises MemoryError when the process has no room (under a cap, that is the point).
         """
         if isinstance(mb, bool) or not isinstance(mb, int | float) or not math.isfinite(mb) or mb < 0:
             raise ConfigError(f"invalid size {mb!r} MB: expected a finite number >= 0")
         block = touch(bytearray(round(mb * MB)))
-        self._blocks.append(block)
-        return len(block)
+        self.allocations.append(block)
+        return block
 
-    def release_memory(self, n: int | None = None) -> int:
-        """Release the ``n`` newest blocks (all when None); returns the bytes released."""
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
-            raise ConfigError(f"invalid block count {n!r}: expected an integer >= 0")
-        count = len(self._blocks) if n is None else min(n, len(self._blocks))
+    def release_memory(self, count: int | None = None) -> int:
+        """Release the ``count`` newest blocks (all when None); returns the bytes released."""
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+            raise ConfigError(f"invalid block count {count!r}: expected an integer >= 0")
+        n = len(self.allocations) if count is None else min(count, len(self.allocations))
         released = 0
-        for _ in range(count):
-            released += len(self._blocks.pop())
+        for _ in range(n):
+            released += len(self.allocations.pop())
         return released
 
-    def get_memory_usage(self) -> dict[str, float]:
+    def get_memory_usage(self) -> float:
+        """The process's resident memory (RSS) in MB, as a float."""
+        return float(self._source()) / MB
+
+    def usage_details(self) -> dict[str, float]:
         """``rss_mb`` (the process), ``allocated_mb`` (this simulator) and ``blocks``."""
         return {
-            "rss_mb": float(self._source()) / MB,
+            "rss_mb": self.get_memory_usage(),
             "allocated_mb": self.allocated / MB,
-            "blocks": float(len(self._blocks)),
+            "blocks": float(len(self.allocations)),
         }
 
 
