@@ -14,7 +14,8 @@ import importlib
 import importlib.util
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
@@ -50,6 +51,7 @@ class _LazyGroup(click.Group):
             return None
         module = importlib.import_module(entry[0])
         command: click.Command = module.command
+        _refuse_empty_paths(command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -57,6 +59,40 @@ class _LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+#: options that name a file, folder or database: an empty value is a mistake, never "the default"
+_PATH_OPTIONS = frozenset(
+    {"output", "db", "db_url", "input_path", "json_path", "config_path", "plot", "report_dir"}
+)
+
+
+def _refuse_empty_paths(command: click.Command) -> None:
+    """``--db ""`` (an unset shell variable, say) is a usage error, not a silent fall-back."""
+    commands = list(command.commands.values()) if isinstance(command, click.Group) else [command]
+    for each in commands:
+        for param in each.params:
+            if not isinstance(param, click.Option) or param.name not in _PATH_OPTIONS:
+                continue
+            if getattr(param, "_memwatch_checked", False):
+                continue
+            param.callback = _nonempty(param.callback)
+            param._memwatch_checked = True  # type: ignore[attr-defined]
+
+
+def _nonempty(inner: Callable[[click.Context, click.Parameter, Any], Any] | None) -> Callable[..., Any]:
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            flag = max(param.opts, key=len) if param.opts else param.name
+            raise click.BadParameter(
+                "an empty value is not a path; leave the option out for the default",
+                ctx,
+                param,
+                param_hint=flag,
+            )
+        return inner(ctx, param, value) if inner is not None else value
+
+    return check
 
 
 def _exists(module: str) -> bool:
@@ -91,11 +127,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("memwatch: interrupted", err=True)
         return 130
-    except Exception as exc:  # a bug in memwatch, not a user mistake: keep the traceback
-        traceback.print_exc()
-        click.echo(f"memwatch: internal error: {type(exc).__name__}: {exc}", err=True)
+    except OSError as exc:
+        from memwatch.cli._outpath import USER_PATH_ERRNOS, path_error
+
+        if exc.errno not in USER_PATH_ERRNOS or exc.filename is None:
+            return _internal_error(exc)
+        error = path_error(exc)
+        click.echo(f"memwatch: error: {error}", err=True)
+        return error.exit_code
+    except SystemExit as exc:  # the code under test called sys.exit(): not memwatch's exit code
+        code = exc.code
+        click.echo(f"memwatch: error: the code under test called sys.exit({code!r})", err=True)
         return EXIT_OTHER
+    except Exception as exc:  # a bug in memwatch, not a user mistake: keep the traceback
+        return _internal_error(exc)
     return int(result) if isinstance(result, int) else 0
+
+
+def _internal_error(exc: BaseException) -> int:
+    traceback.print_exc()
+    click.echo(f"memwatch: internal error: {type(exc).__name__}: {exc}", err=True)
+    return EXIT_OTHER
 
 
 if __name__ == "__main__":  # pragma: no cover

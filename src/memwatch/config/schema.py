@@ -35,7 +35,7 @@ from pydantic_core import PydanticCustomError
 
 from memwatch.config.find import DEFAULT_FILES, find_config, tool_memwatch
 from memwatch.errors import ConfigError
-from memwatch.units import parse_duration, parse_gate, parse_size
+from memwatch.units import parse_duration, parse_gate, parse_percent, parse_size
 
 __all__ = [
     "CHECK_BLOCKS",
@@ -75,15 +75,7 @@ def _duration(value: Any) -> float:
 
 
 def _percent(value: Any) -> float:
-    if isinstance(value, str) and value.strip().endswith("%"):
-        value = value.strip()[:-1]
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"invalid percentage {value!r}") from None
-    if number < 0:
-        raise ValueError(f"invalid percentage {value!r}: must be >= 0")
-    return number
+    return parse_percent(value)
 
 
 Level = Literal["quick", "comprehensive", "nightly"]
