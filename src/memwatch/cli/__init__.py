@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -135,6 +136,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         error = path_error(exc)
         click.echo(f"memwatch: error: {error}", err=True)
         return error.exit_code
+    except UnicodeDecodeError as exc:  # a file memwatch reads is not text: bad input, not a bug
+        click.echo(
+            f"memwatch: error: an input file is not UTF-8 text ({exc.reason} at byte {exc.start})", err=True
+        )
+        return EXIT_USAGE
+    except json.JSONDecodeError as exc:  # a stored value (a database cell) that is not JSON
+        click.echo(
+            f"memwatch: error: corrupt data: a stored JSON value cannot be read ({exc.msg} at "
+            f"offset {exc.pos}); the run file or history database is damaged",
+            err=True,
+        )
+        return EXIT_USAGE
     except SystemExit as exc:  # the code under test called sys.exit(): not memwatch's exit code
         code = exc.code
         click.echo(f"memwatch: error: the code under test called sys.exit({code!r})", err=True)

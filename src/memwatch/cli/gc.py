@@ -90,7 +90,7 @@ def command(
             f"cannot write {output}: folder {os.path.dirname(os.path.abspath(output))} does not exist"
         )
     optimizer = GCOptimizer(_parse_thresholds(thresholds_text), freeze=freeze)
-    func = resolve_target(target)
+    func = resolve_target(target, no_args=True)
     with optimizer:
         report: GCReport = asyncio.run(validator.test_gc_frequency(func, n, component_name=target))
     if reclaim:

@@ -33,7 +33,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from memwatch.config.find import DEFAULT_FILES, find_config, tool_memwatch
+from memwatch.config.find import DEFAULT_FILES, find_config, read_config_text, tool_memwatch
 from memwatch.errors import ConfigError
 from memwatch.units import parse_duration, parse_gate, parse_percent, parse_size
 
@@ -447,23 +447,29 @@ def load_config(path: str | os.PathLike[str] | None = None, *, search: bool = Tr
             return Config()
         path = found
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
-    lines: dict[tuple[str, ...], int] = {}
-    if path.suffix == ".toml":
-        data: Any = tool_memwatch(path, text) or {}
-        lines = _toml_lines(text)
-    else:
-        data, lines = _load_yaml(text, str(path))
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
-    return validate_config(data, source=str(path), lines=lines)
+        exists = path.is_file()
+    except OSError:  # a name too long: read_config_text says so
+        exists = True
+    if not exists:
+        raise ConfigError(f"config file {path} does not exist")
+    text = read_config_text(path)
+    try:
+        lines: dict[tuple[str, ...], int] = {}
+        if path.suffix == ".toml":
+            data: Any = tool_memwatch(path, text) or {}
+            lines = _toml_lines(text)
+        else:
+            data, lines = _load_yaml(text, str(path))
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
+        return validate_config(data, source=str(path), lines=lines)
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: nested too deeply, or a YAML alias that refers to itself (a config is a few levels deep)"
+        ) from None
 
 
 def validate_config(
@@ -522,7 +528,7 @@ def _load_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str, ...], int]]
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{source}{line}: invalid YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
+        raise ConfigError(f"{source}: invalid YAML: {str(exc).splitlines()[0]}") from None
     lines: dict[tuple[str, ...], int] = {}
     if node is not None:
         _walk(node, (), lines)
