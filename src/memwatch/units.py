@@ -192,13 +192,16 @@ _MAX_THRESHOLD = 2**31 - 1
 
 def parse_thresholds(text: str) -> tuple[int, ...]:
     """Garbage-collector thresholds ``"T0[,T1[,T2]]"``: ``"7000,10,10" -> (7000, 10, 10)``."""
-    usage = f"--thresholds {text!r}: expected 1 to 3 comma-separated whole numbers such as 7000,10,10"
+    usage = f"--thresholds {text!r}: expected 1 to 3 comma-separated integers such as 7000,10,10"
     if not isinstance(text, str):
         raise ConfigError(usage)
     parts = text.split(",")
-    if not 1 <= len(parts) <= 3 or not all(re.fullmatch(r"\s*\d{1,10}\s*", part) for part in parts):
+    if not 1 <= len(parts) <= 3 or not all(re.fullmatch(r"\s*[-+]?\d{1,10}\s*", part) for part in parts):
         raise ConfigError(usage)
     values = tuple(int(part) for part in parts)
+    for v in values:
+        if v < 0:
+            raise ConfigError(f"GC threshold {v} must be a non-negative integer (0 disables that level)")
     if any(v > _MAX_THRESHOLD for v in values):
         raise ConfigError(f"--thresholds {text!r}: each threshold must be at most {_MAX_THRESHOLD}")
     return values

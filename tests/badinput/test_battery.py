@@ -36,7 +36,7 @@ def test_malformed_sizes(mw: Mw, argv: list[str]) -> None:
 
 @pytest.mark.parametrize("text", ["99999999999999999999", "1,2,3,4", "a", "-1", "2147483648"])
 def test_gc_thresholds(mw: Mw, text: str) -> None:
-    mw("gc", "bi_targets:ok", "--thresholds", text).assert_one_line(2, "--thresholds")
+    mw("gc", "bi_targets:ok", "--thresholds", text).assert_one_line(2, "threshold")
 
 
 @pytest.mark.parametrize("command", ["leaks", "gc"])
