@@ -47,7 +47,7 @@ def test_bad_markers_are_errors_of_their_tests(pytester: pytest.Pytester) -> Non
         [
             "*test_bad.py::test_huge_limit: @pytest.mark.limit_memory: invalid size '1e400GB': too large*",
             "*test_bad.py::test_huge_growth: @pytest.mark.no_leaks: invalid size '1e400GB'*",
-            "*test_bad.py::test_bogus_signal: @pytest.mark.no_leaks: signals: unknown signal 'bogus'*",
+            "*test_bad.py::test_bogus_signal: @pytest.mark.no_leaks: unknown signal(s) 'bogus'*",
             "*test_bad.py::test_negative_pause: @pytest.mark.memory_gc: pause_p95_ms=-1*",
             "*test_bad.py::test_unknown_gc_argument: @pytest.mark.memory_gc: unknown argument 'colour'*",
         ],

@@ -138,7 +138,7 @@ def _parse_no_leaks(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any
             raise _fail(
                 nodeid,
                 "no_leaks",
-                f"signals: unknown signal {unknown_signals[0]!r} (use {', '.join(LEAK_SIGNALS)})",
+                f"unknown signal(s) {', '.join(map(repr, unknown_signals))} (use {', '.join(LEAK_SIGNALS)})",
             )
         spec = replace(spec, signals=tuple(signals))
     if kwargs.get("time_budget") is not None:
