@@ -27,7 +27,13 @@ from memwatch.plugin.fixtures import (
     memwatch,
 )
 from memwatch.plugin.markers import CHECK_MARKERS, marker_names, register_markers
-from memwatch.plugin.options import PluginSettings, add_options, check_report_dir, read_settings
+from memwatch.plugin.options import (
+    PluginSettings,
+    add_options,
+    check_db_path,
+    check_report_dir,
+    read_settings,
+)
 
 __all__ = [
     "assert_freed",
@@ -84,6 +90,8 @@ def _activate(config: pytest.Config, settings: PluginSettings) -> object:
             check_report_dir(settings.report_dir, config.invocation_params.dir)
         if settings.db_url and importlib.util.find_spec("memwatch.store") is None:
             raise UsageError("--memwatch-db needs memwatch.store, which this memwatch build does not have")
+        if settings.db_url and controller:
+            check_db_path(settings.db_url, config.invocation_params.dir)
     except MemwatchError as exc:
         raise pytest.UsageError(str(exc)) from None
     plugin = MemwatchPlugin(config, settings)

@@ -28,8 +28,15 @@ __all__ = [
     "format_value",
     "parse_duration",
     "parse_gate",
+    "parse_percent",
     "parse_size",
+    "parse_thresholds",
 ]
+
+#: the largest byte count memwatch accepts (a signed 64-bit integer: rlimits, SQLite, JSON readers)
+MAX_SIZE = 2**63 - 1
+#: the longest duration memwatch accepts (about 31 years: what sleeps and timeouts can take)
+MAX_DURATION = 1e9
 
 _SIZE_UNITS: dict[str, int] = {
     "": 1,
@@ -79,10 +86,6 @@ _DURATION_UNITS: dict[str, float] = {
 _DURATION_RE = r"^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)\s*$"
 
 
-#: The largest size memwatch accepts: what a signed 64-bit byte count holds (8 EiB).
-MAX_SIZE = 2**63 - 1
-
-
 def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int:
     """Return the number of bytes that ``value`` names.
 
@@ -94,8 +97,8 @@ def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int
     if isinstance(value, int):
         result = value
     elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ConfigError(f"invalid size {value!r}: not a finite number")
+        if not math.isfinite(value) or abs(value) > MAX_SIZE:
+            raise ConfigError(f"invalid size {value!r}: not a finite number of at most 8 EiB")
         result = round(value)
     elif isinstance(value, str):
         match = re.match(_SIZE_RE, value)
@@ -110,13 +113,13 @@ def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int
                 f"invalid size {value!r}: unknown unit {unit!r} (use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB)"
             )
         scaled = float(number) * factor
-        if not math.isfinite(scaled):
-            raise ConfigError(f"invalid size {value!r}: too large (at most {MAX_SIZE:,} bytes)")
+        if not math.isfinite(scaled) or abs(scaled) > MAX_SIZE:
+            raise ConfigError(f"invalid size {value!r}: too large (at most 8 EiB)")
         result = round(scaled)
     else:
         raise ConfigError(f"invalid size {value!r}: expected a number of bytes or text like '64 MiB'")
     if abs(result) > MAX_SIZE:
-        raise ConfigError(f"invalid size {value!r}: too large (at most {MAX_SIZE:,} bytes)")
+        raise ConfigError(f"invalid size {value!r}: too large (at most 8 EiB)")
     if result < 0 and not allow_negative:
         raise ConfigError(f"invalid size {value!r}: must not be negative")
     return result
@@ -164,7 +167,44 @@ def parse_duration(value: str | int | float, *, allow_zero: bool = False) -> flo
         raise ConfigError(f"invalid duration {value!r}")
     if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
         raise ConfigError(f"invalid duration {value!r}: must be a positive number of seconds")
+    if seconds > MAX_DURATION:
+        raise ConfigError(f"invalid duration {value!r}: too long (at most {MAX_DURATION:.0e} seconds)")
     return seconds
+
+
+def parse_percent(value: str | int | float) -> float:
+    """A percentage as a number: ``"12.5%" -> 12.5``, ``7 -> 7.0`` (finite, >= 0)."""
+    text = value.strip().removesuffix("%") if isinstance(value, str) else value
+    try:
+        if isinstance(text, bool):
+            raise TypeError
+        number = float(text)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"invalid percentage {value!r}: expected a number such as 10 or '12.5%'") from None
+    if not math.isfinite(number) or number < 0:
+        raise ConfigError(f"invalid percentage {value!r}: must be a finite number >= 0")
+    return number
+
+
+#: what ``gc.set_threshold`` takes: one to three C ints
+_MAX_THRESHOLD = 2**31 - 1
+
+
+def parse_thresholds(text: str) -> tuple[int, ...]:
+    """Garbage-collector thresholds ``"T0[,T1[,T2]]"``: ``"7000,10,10" -> (7000, 10, 10)``."""
+    usage = f"--thresholds {text!r}: expected 1 to 3 comma-separated integers such as 7000,10,10"
+    if not isinstance(text, str):
+        raise ConfigError(usage)
+    parts = text.split(",")
+    if not 1 <= len(parts) <= 3 or not all(re.fullmatch(r"\s*[-+]?\d{1,10}\s*", part) for part in parts):
+        raise ConfigError(usage)
+    values = tuple(int(part) for part in parts)
+    for v in values:
+        if v < 0:
+            raise ConfigError(f"GC threshold {v} must be a non-negative integer (0 disables that level)")
+    if any(v > _MAX_THRESHOLD for v in values):
+        raise ConfigError(f"--thresholds {text!r}: each threshold must be at most {_MAX_THRESHOLD}")
+    return values
 
 
 def format_duration(seconds: float) -> str:

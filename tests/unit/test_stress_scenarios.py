@@ -90,7 +90,8 @@ def test_ramp_bisects_over_children(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_ramp_without_failure_is_inconclusive(monkeypatch: pytest.MonkeyPatch) -> None:
     install(monkeypatch, lambda task, **kw: fake_run([{"e": "result", "data": {}}]))
     result = run_scenario("ramp", "m:f", StressOptions(start=1, max_load=8))
-    assert result.passed
+    assert not result.passed  # no breaking point: no verdict, not a PASS
+    assert result.inconclusive
     assert result.checks[0].status == "inconclusive"
     assert math.isnan(result.metrics["breaking_point"])
 

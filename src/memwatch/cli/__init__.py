@@ -10,12 +10,13 @@ imports SQLAlchemy. :func:`main` returns the exit code and maps every
 
 from __future__ import annotations
 
-import errno
 import importlib
 import importlib.util
+import json
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
@@ -38,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "baseline": ("memwatch.cli.baseline", "Set or show regression baselines."),
     "dashboard": (
         "memwatch.cli.dashboard",
-        "Write the history as a static site: trends, change points, runs.",
+        "Write the history as a static site: overview, regressions, per-test pages, runs.",
     ),
     "validate": ("memwatch.cli.validate", "Run the configured validation suite at a level."),
     "lines": ("memwatch.cli.lines", "Line-by-line memory of a script's functions (exact, tracemalloc)."),
@@ -57,6 +58,7 @@ class _LazyGroup(click.Group):
             return None
         module = importlib.import_module(entry[0])
         command: click.Command = module.command
+        _refuse_empty_paths(command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -64,6 +66,40 @@ class _LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+#: options that name a file, folder or database: an empty value is a mistake, never "the default"
+_PATH_OPTIONS = frozenset(
+    {"output", "db", "db_url", "input_path", "json_path", "config_path", "plot", "report_dir"}
+)
+
+
+def _refuse_empty_paths(command: click.Command) -> None:
+    """``--db ""`` (an unset shell variable, say) is a usage error, not a silent fall-back."""
+    commands = list(command.commands.values()) if isinstance(command, click.Group) else [command]
+    for each in commands:
+        for param in each.params:
+            if not isinstance(param, click.Option) or param.name not in _PATH_OPTIONS:
+                continue
+            if getattr(param, "_memwatch_checked", False):
+                continue
+            param.callback = _nonempty(param.callback)
+            param._memwatch_checked = True  # type: ignore[attr-defined]
+
+
+def _nonempty(inner: Callable[[click.Context, click.Parameter, Any], Any] | None) -> Callable[..., Any]:
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            flag = max(param.opts, key=len) if param.opts else param.name
+            raise click.BadParameter(
+                "an empty value is not a path; leave the option out for the default",
+                ctx,
+                param,
+                param_hint=flag,
+            )
+        return inner(ctx, param, value) if inner is not None else value
+
+    return check
 
 
 def _exists(module: str) -> bool:
@@ -77,19 +113,6 @@ def cli() -> None:
 
     Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error, 3 other.
     """
-
-
-#: OSError numbers that mean "this path cannot be used", a mistake in the command line.
-_PATH_ERRORS = frozenset(
-    {errno.ENAMETOOLONG, errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR}
-)
-
-
-def _path_problem(exc: OSError) -> str:
-    name = str(exc.filename) if exc.filename is not None else ""
-    if len(name) > 80:
-        name = f"{name[:40]}...{name[-30:]} ({len(name)} characters)"
-    return f"cannot use {name!r}: {exc.strerror or exc}" if name else f"{exc.strerror or exc}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,16 +135,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("memwatch: interrupted", err=True)
         return 130
     except OSError as exc:
-        if exc.errno not in _PATH_ERRORS:
-            raise
-        # a path the user gave that the system refuses (too long, missing folder, no permission)
-        click.echo(f"memwatch: error: {_path_problem(exc)}", err=True)
+        from memwatch.cli._outpath import USER_PATH_ERRNOS, path_error
+
+        if exc.errno not in USER_PATH_ERRNOS or exc.filename is None:
+            return _internal_error(exc)
+        error = path_error(exc)
+        click.echo(f"memwatch: error: {error}", err=True)
+        return error.exit_code
+    except UnicodeDecodeError as exc:  # a file memwatch reads is not text: bad input, not a bug
+        click.echo(
+            f"memwatch: error: an input file is not UTF-8 text ({exc.reason} at byte {exc.start})", err=True
+        )
         return EXIT_USAGE
-    except Exception as exc:  # a bug in memwatch, not a user mistake: keep the traceback
-        traceback.print_exc()
-        click.echo(f"memwatch: internal error: {type(exc).__name__}: {exc}", err=True)
+    except json.JSONDecodeError as exc:  # a stored value (a database cell) that is not JSON
+        click.echo(
+            f"memwatch: error: corrupt data: a stored JSON value cannot be read ({exc.msg} at "
+            f"offset {exc.pos}); the run file or history database is damaged",
+            err=True,
+        )
+        return EXIT_USAGE
+    except SystemExit as exc:  # the code under test called sys.exit(): not memwatch's exit code
+        code = exc.code
+        click.echo(f"memwatch: error: the code under test called sys.exit({code!r})", err=True)
         return EXIT_OTHER
+    except Exception as exc:  # a bug in memwatch, not a user mistake: keep the traceback
+        return _internal_error(exc)
     return int(result) if isinstance(result, int) else 0
+
+
+def _internal_error(exc: BaseException) -> int:
+    traceback.print_exc()
+    click.echo(f"memwatch: internal error: {type(exc).__name__}: {exc}", err=True)
+    return EXIT_OTHER
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -174,6 +174,20 @@ def _stored(before: int, after: int, db_url: str | None, tol: float, floor: int)
     return report, [f"{c.test_id} {c.metric}" for c in report.regressions]
 
 
+def _input(spec: str) -> object:
+    """The --input factory's value; its exception is the code under test's (exit 3), named."""
+    from memwatch.config.target import resolve_target
+    from memwatch.errors import OperationError
+
+    factory = resolve_target(spec, no_args=True)
+    try:
+        return factory()
+    except Exception as exc:
+        raise OperationError(
+            f"--input {spec}: the factory raised {type(exc).__name__}: {exc}", original=exc
+        ) from None
+
+
 def _ab(
     a_path: str, b_path: str, input_path: str | None, samples: int, batch: int, tol: float
 ) -> tuple[Record, list[str]]:
@@ -181,6 +195,6 @@ def _ab(
     from memwatch.regression.abtest import compare_implementations
 
     a, b = resolve_target(a_path), resolve_target(b_path)
-    args: tuple[object, ...] = (resolve_target(input_path)(),) if input_path else ()
+    args: tuple[object, ...] = (_input(input_path),) if input_path else ()
     result = compare_implementations(a, b, args, samples=samples, batch=batch, tolerance=tol)
     return result, [m.metric for m in result.metrics if m.verdict == "b worse"]

@@ -13,7 +13,7 @@ import click
 from memwatch.config.options import gc_options
 from memwatch.config.schema import load_config
 from memwatch.config.target import resolve_target
-from memwatch.errors import ConfigError, UsageError
+from memwatch.errors import UsageError
 from memwatch.gcwatch.advisor import advise
 from memwatch.gcwatch.latency import check_iterations
 from memwatch.gcwatch.optimizer import GCOptimizer
@@ -21,6 +21,7 @@ from memwatch.gcwatch.reclamation import measure_reclamation
 from memwatch.gcwatch.validator import GCPerformanceValidator
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.gc import GCReport
+from memwatch.units import parse_thresholds
 
 __all__ = ["command"]
 
@@ -89,7 +90,7 @@ def command(
             f"cannot write {output}: folder {os.path.dirname(os.path.abspath(output))} does not exist"
         )
     optimizer = GCOptimizer(_parse_thresholds(thresholds_text), freeze=freeze)
-    func = resolve_target(target)
+    func = resolve_target(target, no_args=True)
     with optimizer:
         report: GCReport = asyncio.run(validator.test_gc_frequency(func, n, component_name=target))
     if reclaim:
@@ -118,14 +119,7 @@ def command(
 
 
 def _parse_thresholds(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise ConfigError(
-            f"--thresholds {text!r}: expected 1 to 3 comma-separated integers such as 7000,10,10"
-        ) from None
+    return None if text is None else parse_thresholds(text)
 
 
 def _reclaim_text(report: GCReport) -> str:

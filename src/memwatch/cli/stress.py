@@ -1,6 +1,7 @@
 """``memwatch stress``: scenarios on module:callable, or the seed's CPU/GPU toggle harness, in a capped child.
 
-Exit codes: 0 every scenario passed, 1 a check failed, 2 bad input (one line on stderr).
+Exit codes: 0 every scenario passed, 1 a check failed, 2 bad input (one line on stderr),
+4 no verdict (a ramp without a breaking point, a soak that could not decide).
 """
 
 from __future__ import annotations
@@ -8,15 +9,23 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import re
 import signal
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
 from memwatch.cli._outpath import check_writable
-from memwatch.errors import ConfigError, UsageError
+from memwatch.errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_INCONCLUSIVE,
+    EXIT_OK,
+    ConfigError,
+    UsageError,
+)
 from memwatch.model.base import dump_document, write_document
 from memwatch.model.stress import ScenarioResult, StressCheck, StressReport
 from memwatch.units import format_duration, format_size, parse_duration, parse_size
@@ -56,6 +65,53 @@ def _count(name: str, value: int, minimum: int = 1, maximum: int | None = None) 
     if maximum is not None and value > maximum:
         raise ConfigError(f"invalid {name} {value}: must be <= {maximum:,}")
     return value
+
+
+def clean_stale_folders(tmp: str | None = None, *, min_age: float = 3600.0) -> list[str]:
+    """Remove ``memwatch-stress-*`` folders a killed memwatch left in the temporary directory.
+
+    A folder is stale when the process named as ``parent`` in its ``spec.json`` is gone
+    (a SIGKILLed memwatch never ran its clean-up), or, without a readable spec, when it is
+    older than ``min_age`` seconds. A running memwatch's folder is never touched. Returns
+    the folders removed."""
+    import shutil
+    import tempfile
+    import time
+
+    base = Path(tmp or tempfile.gettempdir())
+    removed: list[str] = []
+    try:
+        candidates = list(base.glob("memwatch-stress-*"))
+    except OSError:
+        return removed
+    for folder in candidates:
+        try:
+            if not folder.is_dir() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            try:
+                parent = int(json.loads((folder / "spec.json").read_text(encoding="utf-8"))["parent"])
+            except (OSError, ValueError, KeyError, TypeError):
+                parent = None
+            if parent is not None:
+                if parent == os.getpid() or _alive(parent):
+                    continue
+            elif time.time() - folder.stat().st_mtime < min_age:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(str(folder))
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _value(check: StressCheck, value: float) -> str:
@@ -104,7 +160,13 @@ def _emit(report: StressReport, as_json: bool, output: str | None) -> int:
             _echo_scenario(result)
         if output:
             click.echo(f"saved {output}")
-    return 0 if report.passed else 1
+    if report.passed:
+        return EXIT_OK
+    # no scenario failed, yet one could not decide (a ramp without a breaking point, a soak
+    # whose growth interval straddles its target): no verdict, as `memwatch leaks` says it
+    if all(r.passed or r.inconclusive for r in report.scenarios):
+        return EXIT_INCONCLUSIVE
+    return EXIT_CHECK_FAILED
 
 
 @click.command("stress")
@@ -201,7 +263,7 @@ def command(
 
     ramp calls func(load) in a fresh child per load; the other scenarios call func(),
     or func(LOAD) with --load. Exit codes: 0 every check passed, 1 a check failed,
-    2 bad input.
+    2 bad input, 4 no verdict (no check failed, but one could not decide).
 
     \b
     memwatch stress app.jobs:load --scenario ramp --limit 512MiB    (func(load): breaking point)
@@ -217,6 +279,7 @@ def command(
         "cap_method": cap_method,
     }
     resolved = stress_options(door=flags, config=load_config())
+    clean_stale_folders()
     seconds, child_timeout, cap_method = resolved.duration, resolved.timeout, resolved.cap_method
     if output:
         check_writable(output)  # before the run, which may take an hour

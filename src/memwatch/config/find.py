@@ -6,13 +6,14 @@ then is the file loaded and validated (:func:`memwatch.config.schema.load_config
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 from typing import Any
 
 from memwatch.errors import ConfigError
 
-__all__ = ["DEFAULT_FILES", "find_config", "has_section", "tool_memwatch"]
+__all__ = ["DEFAULT_FILES", "find_config", "has_section", "read_config_text", "tool_memwatch"]
 
 DEFAULT_FILES = ("memwatch.yaml", "memwatch.yml", "pyproject.toml")
 
@@ -24,12 +25,12 @@ def tool_memwatch(path: Path, text: str | None = None) -> dict[str, Any] | None:
     line, never skipped: skipping it would silently drop the budgets it holds."""
     import tomllib  # only where a pyproject.toml exists (pytest may not have loaded it)
 
+    if text is None:
+        text = read_config_text(path)
     try:
-        if text is None:
-            text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply (a config is a few levels deep)") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = re.search(r"\s*\(at line (\d+), column \d+\)$", message)
@@ -40,6 +41,21 @@ def tool_memwatch(path: Path, text: str | None = None) -> dict[str, Any] | None:
     tool = data.get("tool")
     section = tool.get("memwatch") if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
+
+
+def read_config_text(path: Path) -> str:
+    """The text of a config file; :class:`ConfigError` naming the file when it cannot be
+    read or is not UTF-8 text (a binary file, a file saved in another encoding)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save the config file as UTF-8"
+        ) from None
+    except OSError as exc:
+        reason = "a name in the path is too long" if exc.errno == errno.ENAMETOOLONG else exc.strerror or exc
+        raise ConfigError(f"{path}: cannot read the config file: {reason}") from None
 
 
 def find_config(start: str | Path = ".") -> Path | None:

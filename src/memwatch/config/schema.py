@@ -33,9 +33,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from memwatch.config.find import DEFAULT_FILES, find_config, tool_memwatch
+from memwatch.config.find import DEFAULT_FILES, find_config, read_config_text, tool_memwatch
 from memwatch.errors import ConfigError
-from memwatch.units import parse_duration, parse_gate, parse_size
+from memwatch.units import parse_duration, parse_gate, parse_percent, parse_size
 
 __all__ = [
     "CHECK_BLOCKS",
@@ -75,15 +75,7 @@ def _duration(value: Any) -> float:
 
 
 def _percent(value: Any) -> float:
-    if isinstance(value, str) and value.strip().endswith("%"):
-        value = value.strip()[:-1]
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"invalid percentage {value!r}") from None
-    if number < 0:
-        raise ValueError(f"invalid percentage {value!r}: must be >= 0")
-    return number
+    return parse_percent(value)
 
 
 Level = Literal["quick", "comprehensive", "nightly"]
@@ -455,32 +447,29 @@ def load_config(path: str | os.PathLike[str] | None = None, *, search: bool = Tr
             return Config()
         path = found
     path = Path(path)
-    if not path.is_file():
+    try:
+        exists = path.is_file()
+    except OSError:  # a name too long: read_config_text says so
+        exists = True
+    if not exists:
         raise ConfigError(f"config file {path} does not exist")
+    text = read_config_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
-    try:
-        return _parse(path, text)
+        lines: dict[tuple[str, ...], int] = {}
+        if path.suffix == ".toml":
+            data: Any = tool_memwatch(path, text) or {}
+            lines = _toml_lines(text)
+        else:
+            data, lines = _load_yaml(text, str(path))
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
+        return validate_config(data, source=str(path), lines=lines)
     except RecursionError:
         raise ConfigError(
-            f"{path}: nested too deeply, or a YAML alias refers to itself: not a memwatch configuration"
+            f"{path}: nested too deeply, or a YAML alias that refers to itself (a config is a few levels deep)"
         ) from None
-
-
-def _parse(path: Path, text: str) -> Config:
-    lines: dict[tuple[str, ...], int] = {}
-    if path.suffix == ".toml":
-        data: Any = tool_memwatch(path, text) or {}
-        lines = _toml_lines(text)
-    else:
-        data, lines = _load_yaml(text, str(path))
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
-    return validate_config(data, source=str(path), lines=lines)
 
 
 def validate_config(
@@ -539,7 +528,7 @@ def _load_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str, ...], int]]
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{source}{line}: invalid YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
+        raise ConfigError(f"{source}: invalid YAML: {str(exc).splitlines()[0]}") from None
     lines: dict[tuple[str, ...], int] = {}
     if node is not None:
         _walk(node, (), lines)

@@ -44,8 +44,8 @@ MARKERS: dict[str, str] = {
     "memory_regression(fail_on=None)": "compare the body's peak and growth with this test's baseline in the --memwatch-db history "
     "(this environment); fail on a critical regression or a failed fail_on gate ('peak:10%'); "
     "every level",
-    "memory_gc(max_pause_p95_ms=None, max_pause_ms=None)": "the test body runs under the GC monitor; fails over "
-    "these pause limits (milliseconds), else the [tool.memwatch] gc budget",
+    "memory_gc(pause_p95_ms=None, pause_max_ms=None)": "the test body runs under the GC monitor; fails over its own "
+    "pause limits (ms) or the [tool.memwatch] gc budget",
     "memory_stress": "a memory stress test; runs at --memwatch-level comprehensive and nightly",
     "memory_comprehensive": "runs at --memwatch-level comprehensive and nightly",
     "memory_long": "a long memory test; runs only at --memwatch-level nightly",
@@ -60,9 +60,7 @@ MARKERS: dict[str, str] = {
     "and fail when it leaks more than max_growth per 1,000 calls",
 }
 
-CHECK_MARKERS = frozenset(
-    {"limit_memory", "limit_native_memory", "no_leaks", "memory_regression", "memory_gc"}
-)
+CHECK_MARKERS = frozenset({"limit_memory", "limit_native_memory", "no_leaks", "memory_regression"})
 MEMWATCH_MARKERS = frozenset(name.split("(")[0] for name in MARKERS)
 
 

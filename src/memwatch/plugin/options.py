@@ -20,7 +20,7 @@ import pytest
 
 from memwatch.errors import ConfigError, UsageError
 
-__all__ = ["LEVELS", "PluginSettings", "add_options", "check_report_dir", "read_settings"]
+__all__ = ["LEVELS", "PluginSettings", "add_options", "check_db_path", "check_report_dir", "read_settings"]
 
 LEVELS = ("quick", "comprehensive", "nightly")
 
@@ -201,14 +201,47 @@ def read_settings(config: pytest.Config) -> PluginSettings:
     )
 
 
+def _check_names(option: str, given: str, path: Path) -> None:
+    """UsageError when a name in ``path`` is longer than the file system takes (255 bytes)."""
+    for part in path.parts:
+        if len(os.fsencode(part)) > 255:
+            raise UsageError(
+                f"{option}: cannot use {given!r}: a name in the path is too long (at most 255 bytes a name)"
+            )
+
+
+def check_db_path(url: str, base: Path) -> None:
+    """Refuse a SQLite ``--memwatch-db`` the run could not write at its end: an over-long
+    name, or a folder that is not there (other databases are checked when opened)."""
+    text = url.strip()
+    if not text:
+        raise UsageError("--memwatch-db: an empty value is not a database; leave the option out")
+    if "://" in text and not text.lower().startswith("sqlite:///"):
+        return
+    raw = text[len("sqlite:///") :] if "://" in text else text
+    raw = raw.split("?", 1)[0]
+    if raw in ("", ":memory:") or raw.startswith("file:"):
+        return
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    _check_names("--memwatch-db", url, path)
+    try:
+        if path.is_dir():
+            raise UsageError(f"--memwatch-db: {url!r} is a folder, not a database file")
+    except OSError as exc:
+        raise UsageError(f"--memwatch-db: cannot use {url!r}: {exc.strerror or exc}") from None
+
+
 def check_report_dir(path: str, base: Path) -> Path:
     """Create the report folder if needed and prove it can be written, else :class:`UsageError`."""
     folder = Path(path)
     if not folder.is_absolute():
         folder = base / folder
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"--memwatch-report: {path!r} is not a folder")
+    _check_names("--memwatch-report", path, folder)
     try:
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--memwatch-report: {path!r} is not a folder")
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--memwatch-report: cannot create {path!r}: {exc.strerror or exc}") from None

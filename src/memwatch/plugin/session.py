@@ -135,14 +135,11 @@ class MemwatchPlugin:
             if recorded:
                 state = keys.state_of(item)
                 state.markers = recorded
-                if not CHECK_MARKERS.isdisjoint(names):
-                    from memwatch.plugin.specs import MarkerError, parse_checks
+                if not CHECK_MARKERS.isdisjoint(names) or "memory_gc" in names:
+                    from memwatch.plugin.specs import parse_checks_safely
 
-                    try:
-                        state.checks = parse_checks(item)
-                    except MarkerError as exc:
-                        state.marker_error = str(exc)
-                        bad_markers = True
+                    state.checks, state.marker_error = parse_checks_safely(item)
+                    bad_markers = bad_markers or state.marker_error is not None
             leak_tests = leak_tests or "no_leaks" in names
             needs_config = needs_config or "memory_gc" in names or "memory_regression" in names
         if leak_tests:  # import the engine now, not inside the first measured body
@@ -206,7 +203,7 @@ class MemwatchPlugin:
             sites=limited,
             settle=limited or specs.regression is not None,
         )
-        gc_check = self._gc_check(specs.memory_gc) if "memory_gc" in state.markers else None
+        gc_check = self._gc_check(specs.gc) if "memory_gc" in state.markers else None
         meter.start()
         try:
             result = yield
@@ -279,17 +276,19 @@ class MemwatchPlugin:
         loaded = run_config(self.config)
         return loaded.regression if loaded is not None else RegressionConfig()
 
-    def _gc_check(self, marked: dict[str, float] | None) -> GCCheck | None:
+    def _gc_check(self, own: tuple[float | None, float | None] | None) -> GCCheck | None:
         if importlib.util.find_spec("memwatch.gcwatch") is None:
             return None
         from memwatch.config.options import gc_options
         from memwatch.plugin.leakloop import run_config
         from memwatch.plugin.optional import GCCheck
 
-        door = {"thresholds": dict(marked)} if marked else None
-        limits = gc_options(door=door, config=run_config(self.config)).thresholds
-        p95 = limits["max_pause_p95_ms"]
-        return GCCheck(p95 if p95 is not None else float("inf"), limits["max_pause_ms"])
+        limits = gc_options(config=run_config(self.config)).thresholds
+        p95, longest = limits["max_pause_p95_ms"], limits["max_pause_ms"]
+        if own is not None:  # the marker's own limits win over the config's
+            p95 = own[0] if own[0] is not None else p95
+            longest = own[1] if own[1] is not None else longest
+        return GCCheck(p95 if p95 is not None else float("inf"), longest)
 
     @pytest.hookimpl(tryfirst=True)  # before xdist's worker sends the report to the controller
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

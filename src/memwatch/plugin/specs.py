@@ -1,5 +1,5 @@
 """Arguments of the checking markers (``limit_memory``, ``limit_native_memory``, ``no_leaks``,
-``memory_regression``).
+``memory_regression``, ``memory_gc``).
 
 Checked against an allow-list; a bad value raises :class:`MarkerError` naming the test,
 the marker and the value::
@@ -19,9 +19,20 @@ import pytest
 from memwatch.errors import ConfigError
 from memwatch.units import parse_duration, parse_size
 
-__all__ = ["REGRESSION_METRICS", "CheckSpecs", "LeakSpec", "MarkerError", "parse_checks"]
+__all__ = [
+    "LEAK_SIGNALS",
+    "REGRESSION_METRICS",
+    "CheckSpecs",
+    "LeakSpec",
+    "MarkerError",
+    "parse_checks",
+    "parse_checks_safely",
+]
 
 _NO_LEAKS_KEYS = ("max_growth", "iterations", "warmup", "signals", "time_budget")
+_GC_KEYS = ("pause_p95_ms", "pause_max_ms")
+#: the signals the leak engine reads (memwatch.config.schema.SignalName, without importing pydantic)
+LEAK_SIGNALS = ("py_blocks", "native_heap", "fds", "threads", "rss")
 #: the body figures memory_regression compares with their baselines (bytes)
 REGRESSION_METRICS = ("peak", "growth", "python_peak", "native_peak")
 
@@ -50,8 +61,8 @@ class CheckSpecs:
     no_leaks: LeakSpec | None = None
     #: ``memory_regression``'s own gate expressions (None: not marked)
     regression: tuple[str, ...] | None = None
-    #: ``memory_gc``'s own pause limits in ms (None: not marked; empty: the config's)
-    memory_gc: dict[str, float] | None = None
+    #: ``memory_gc``'s own limits (pause p95, longest pause; ms), None where not given
+    gc: tuple[float | None, float | None] | None = None
 
     @property
     def any(self) -> bool:
@@ -122,14 +133,12 @@ def _parse_no_leaks(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any
                 "no_leaks",
                 f"signals={signals!r}: expected signal names such as ('py_blocks', 'native_heap')",
             )
-        from memwatch.leaks.engine import CONFIRMING, DECIDING
-
-        unknown_signals = [s for s in signals if s not in DECIDING + CONFIRMING]
+        unknown_signals = [s for s in signals if s not in LEAK_SIGNALS]
         if unknown_signals:
             raise _fail(
                 nodeid,
                 "no_leaks",
-                f"unknown signal(s) {', '.join(map(repr, unknown_signals))}; known: {', '.join(DECIDING + CONFIRMING)}",
+                f"unknown signal(s) {', '.join(map(repr, unknown_signals))} (use {', '.join(LEAK_SIGNALS)})",
             )
         spec = replace(spec, signals=tuple(signals))
     if kwargs.get("time_budget") is not None:
@@ -176,27 +185,28 @@ def _parse_regression(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, A
     return tuple(gates)
 
 
-_GC_KEYS = ("max_pause_p95_ms", "max_pause_ms")
-
-
-def _parse_gc(nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, float]:
+def _parse_gc(
+    nodeid: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> tuple[float | None, float | None]:
     unknown = sorted(set(kwargs) - set(_GC_KEYS))
     if args or unknown:
         what = f"unknown argument {unknown[0]!r}" if unknown else f"positional argument {args[0]!r}"
-        raise _fail(nodeid, "memory_gc", f"{what} (allowed: {', '.join(_GC_KEYS)})")
-    limits: dict[str, float] = {}
-    for key, value in kwargs.items():
+        raise _fail(nodeid, "memory_gc", f"{what} (it takes {', '.join(k + '=' for k in _GC_KEYS)} in ms)")
+    limits: list[float | None] = []
+    for key in _GC_KEYS:
+        value = kwargs.get(key)
         if value is None:
+            limits.append(None)
             continue
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
             or not math.isfinite(value)
-            or value < 0
+            or value <= 0
         ):
-            raise _fail(nodeid, "memory_gc", f"{key}={value!r}: expected milliseconds, a number >= 0")
-        limits[key] = float(value)
-    return limits
+            raise _fail(nodeid, "memory_gc", f"{key}={value!r}: expected a positive number of milliseconds")
+        limits.append(float(value))
+    return limits[0], limits[1]
 
 
 def parse_checks(item: pytest.Item) -> CheckSpecs:
@@ -216,11 +226,18 @@ def parse_checks(item: pytest.Item) -> CheckSpecs:
     marker = item.get_closest_marker("memory_regression")
     regression = None if marker is None else _parse_regression(nodeid, marker.args, marker.kwargs)
     marker = item.get_closest_marker("memory_gc")
-    gc_limits = None if marker is None else _parse_gc(nodeid, marker.args, marker.kwargs)
+    gc = None if marker is None else _parse_gc(nodeid, marker.args, marker.kwargs)
     return CheckSpecs(
-        limit_memory=limit,
-        limit_native_memory=native,
-        no_leaks=leaks,
-        regression=regression,
-        memory_gc=gc_limits,
+        limit_memory=limit, limit_native_memory=native, no_leaks=leaks, regression=regression, gc=gc
     )
+
+
+def parse_checks_safely(item: pytest.Item) -> tuple[CheckSpecs | None, str | None]:
+    """:func:`parse_checks`, with any failure (a bug in a parser too) the test's own error:
+    one bad marker never stops the session."""
+    try:
+        return parse_checks(item), None
+    except MarkerError as exc:
+        return None, str(exc)
+    except Exception as exc:  # an argument no parser foresaw
+        return None, f"{item.nodeid}: a memwatch marker argument cannot be used: {type(exc).__name__}: {exc}"

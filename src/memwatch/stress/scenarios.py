@@ -218,13 +218,18 @@ def ramp(target: str, opts: StressOptions) -> ScenarioResult:
                 "load",
             )
         ]
-    return _result(
+    result = _result(
         "ramp",
         checks,
         metrics,
         runs,
         trials=tuple(trials),
         params={"start": opts.start, "max_load": opts.max_load, "relative": opts.relative},
+    )
+    return require_evidence(
+        result,
+        ("breaking point",),
+        "every load up to max_load fit under the cap: no breaking point found (raise --max-load)",
     )
 
 
