@@ -204,5 +204,7 @@ def run_child(
         events=len(events),
         completed=any(e.get("e") == "result" for e in events),
         stderr_tail=text[-2000:],
+        cpu_user=float(rusage.ru_utime),
+        cpu_system=float(rusage.ru_stime),
     )
     return ChildRun(tuple(events), outcome)
