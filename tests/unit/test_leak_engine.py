@@ -175,7 +175,9 @@ def test_batch_size(per_call: float, plan: Plan, expected: int) -> None:
     assert _choose_batch(per_call, plan) == expected
 
 
-@pytest.mark.parametrize(("batch", "iterations"), [(6, 100), (1, 5), (10, 160), (6250, 100_000), (1, 7), (3, 49)])
+@pytest.mark.parametrize(
+    ("batch", "iterations"), [(6, 100), (1, 5), (10, 160), (6250, 100_000), (1, 7), (3, 49)]
+)
 def test_round_sizes_make_exactly_the_iterations_asked_for(batch: int, iterations: int) -> None:
     from memwatch.leaks.engine import _round_sizes
 

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "baseline": ("memwatch.cli.baseline", "Set or show regression baselines."),
     "validate": ("memwatch.cli.validate", "Run the configured validation suite at a level."),
     "probes": ("memwatch.cli.probes", "Show what each memory probe reads on this machine."),
+    "config": ("memwatch.cli.config", "Convert document 000's validation config into memwatch's schema."),
 }
 
 
