@@ -98,6 +98,16 @@ FAILURES: dict[tuple[str, str], Callable[[Path], list[str]]] = {
         _write(d / "bin.yaml", b'leaks:\n  max_growth: "\xff\xfe"\n'),
     ],
     ("probes", "an unknown option"): lambda d: ["probes", "--bogus"],
+    ("dashboard", "a database file that is not there"): lambda d: [
+        "dashboard",
+        "--db",
+        str(d / "missing.db"),
+        "-o",
+        str(d / "site"),
+    ],
+    ("lines", "a script that is not there"): lambda d: ["lines", str(d / "missing.py")],
+    ("guard", "a budget in an unknown unit"): lambda d: ["guard", "--budget", "12XB", "--", "true"],
+    ("config", "a config file that is not there"): lambda d: ["config", "convert", str(d / "missing.yaml")],
 }
 
 

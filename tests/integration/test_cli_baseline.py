@@ -67,6 +67,19 @@ def test_set_from_run_then_show(db: str, capsys: pytest.CaptureFixture[str]) -> 
         assert base.samples == (1e6, 2e6, 3e6)
 
 
+def test_set_from_latest_and_latest_n(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["baseline", "set", "--from-run", "latest", "--db", db]) == 0
+    assert "from run 3" in capsys.readouterr().out
+    assert main(["baseline", "set", "--from-run", "latest~2", "--db", db]) == 0
+    assert "from run 1" in capsys.readouterr().out
+    assert main(["baseline", "set", "--from-run", "latest", "--kind", "pytest", "--db", db]) == 0
+    assert "from run 2" in capsys.readouterr().out
+    with open_store(db) as store:
+        base = store.baseline("t::a", "peak", env=KEY)
+        assert base is not None
+        assert (base.run_id, base.source, base.samples) == (2, "latest (run 2)", (9e6,))
+
+
 def test_set_from_branch_uses_its_newest_run(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["baseline", "set", "--branch", "main", "--db", db]) == 0
     assert "from run 3" in capsys.readouterr().out
@@ -109,7 +122,16 @@ def test_show_filters_and_empty(db: str, capsys: pytest.CaptureFixture[str]) -> 
             "no run of kind 'validate' recorded on branch 'feature'",
         ),
         (["baseline", "set", "--from-run", "1", "--test", "t::zzz"], "run 1 has no results for t::zzz"),
-        (["baseline", "set", "--from-run", "x"], "'x' is not a valid integer"),
+        (
+            ["baseline", "set", "--from-run", "x"],
+            "--from-run 'x': expected a run id (1, 2, ...), latest or latest~N",
+        ),
+        (["baseline", "set", "--from-run", "latest~"], "expected a run id"),
+        (["baseline", "set", "--from-run", "latest~3"], "--from-run latest~3: "),
+        (
+            ["baseline", "set", "--from-run", "latest~1", "--kind", "validate"],
+            "holds 1 run of kind 'validate'",
+        ),
         # was an OverflowError traceback, exit 3
         (["baseline", "set", "--from-run", "99999999999999999999"], "no run 99999999999999999999"),
     ],

@@ -30,8 +30,17 @@ def test_quick_level_on_the_example_app(example: Path, capsys: pytest.CaptureFix
     assert code == 0, out
     assert "PASSED at level quick" in out
     reports = example.parent / "reports"
-    files = sorted(p.suffix for p in reports.iterdir() if p.is_file())
+    files = sorted(p.suffix for p in reports.glob("quick_*") if p.is_file())
     assert files == [".html", ".json", ".md", ".xml"]
+    # document 000's names beside them: the page, and one summary per check that ran
+    seed = sorted(p.name.rsplit("_", 2)[0] for p in reports.iterdir() if not p.name.startswith("quick_"))
+    assert seed == ["leak_detection_report", "memory_validation_quick", "performance_regression_report"]
+    leak_md = next(reports.glob("leak_detection_report_*.md")).read_text()
+    assert "| audit | leaks | ⚠️ warn | trace |" in leak_md
+    assert "| regression |" not in leak_md  # only its own category
+    regression_md = next(reports.glob("performance_regression_report_*.md")).read_text()
+    assert "| sessions | regression |" in regression_md
+    assert "| leaks |" not in regression_md
     report = read_document(next(reports.glob("quick_*.json")), expected=SuiteReport)
     by = {(o.component, o.check): o for o in report.outcomes}
     assert by[("audit", "leaks")].status == "warn"  # the example's small, real leak

@@ -260,3 +260,15 @@ def test_few_rounds_at_the_time_limit(name: str, series: np.ndarray, finding: st
         assert m.finding == finding, (name, m.finding)
     else:
         assert m.finding in ("decelerating", "settled"), (name, m.finding)
+
+
+@pytest.mark.parametrize(
+    ("batch", "iterations"), [(6, 100), (1, 5), (10, 160), (6250, 100_000), (1, 7), (3, 49)]
+)
+def test_round_sizes_make_exactly_the_iterations_asked_for(batch: int, iterations: int) -> None:
+    from memwatch.leaks.engine import _round_sizes
+
+    sizes = _round_sizes(batch, Plan(iterations=iterations))
+    assert int(sizes.sum()) == iterations
+    assert sizes.min() >= 1
+    assert len(sizes) <= Plan().max_rounds

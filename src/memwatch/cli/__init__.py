@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lines": ("memwatch.cli.lines", "Line-by-line memory of a script's functions (exact, tracemalloc)."),
     "guard": ("memwatch.cli.guard", "Run a command under a memory guard: log, signal, preserve, kill."),
     "probes": ("memwatch.cli.probes", "Show what each memory probe reads on this machine."),
+    "config": ("memwatch.cli.config", "Convert document 000's validation config into memwatch's schema."),
 }
 
 

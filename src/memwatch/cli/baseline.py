@@ -34,18 +34,18 @@ def command() -> None:
 @command.command("set")
 @click.option(
     "--from-run",
-    "run_id",
-    type=int,
+    "run_ref",
     default=None,
     metavar="ID",
-    help="Use the results of this run (see `memwatch history` for run ids).",
+    help="Use the results of this run: an id (see `memwatch history`), `latest` (the newest run, "
+    "of --kind when given) or `latest~N` (N runs before it).",
 )
 @click.option("--branch", default=None, metavar="NAME", help="Use the newest run recorded on this branch.")
 @click.option(
     "--kind",
     default=None,
     metavar="KIND",
-    help="With --branch: only runs of this kind (pytest, validate, ...).",
+    help="With --branch or --from-run latest[~N]: only runs of this kind (pytest, validate, ...).",
 )
 @click.option(
     "--test",
@@ -56,11 +56,12 @@ def command() -> None:
 )
 @click.option("--db", default=None, metavar="URL", help=_DB_HELP)
 def set_(
-    run_id: int | None, branch: str | None, kind: str | None, tests: tuple[str, ...], db: str | None
+    run_ref: str | None, branch: str | None, kind: str | None, tests: tuple[str, ...], db: str | None
 ) -> int:
     """Make a run's results the baselines of its environment."""
-    if (run_id is None) == (branch is None):
+    if (run_ref is None) == (branch is None):
         raise UsageError("baseline set needs exactly one of --from-run ID or --branch NAME")
+    run_id, back = _run_ref(run_ref) if run_ref is not None else (None, None)
     from memwatch.store.db import open_store
     from memwatch.store.engine import configured_url
 
@@ -72,6 +73,15 @@ def set_(
                 raise DataError(f"no run{of_kind} recorded on branch {branch!r} in {store.display_url}")
             run_id = latest.id
             source = f"branch {branch} (run {run_id})"
+        elif back is not None:
+            found = store.runs(kind=kind, limit=back + 1)
+            if len(found) <= back:
+                of_kind = f" of kind {kind!r}" if kind else ""
+                raise DataError(
+                    f"--from-run {run_ref}: {store.display_url} holds {_plural(len(found), 'run')}{of_kind}"
+                )
+            run_id = found[back].id
+            source = f"{run_ref} (run {run_id})"
         else:
             source = None
         assert run_id is not None
@@ -89,6 +99,19 @@ def set_(
         f"[{info.env_key}{commit}]"
     )
     return 0
+
+
+def _run_ref(text: str) -> tuple[int | None, int | None]:
+    """``"12"`` -> (12, None); ``"latest"`` -> (None, 0); ``"latest~3"`` -> (None, 3)."""
+    value = text.strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value), None
+    if value == "latest":
+        return None, 0
+    head, _, back = value.partition("~")
+    if head == "latest" and back.isdigit():
+        return None, int(back)
+    raise UsageError(f"--from-run {text!r}: expected a run id (1, 2, ...), latest or latest~N")
 
 
 @command.command("show")

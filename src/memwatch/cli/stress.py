@@ -131,7 +131,10 @@ def _value(check: StressCheck, value: float) -> str:
 def _echo_scenario(result: ScenarioResult) -> None:
     wall = sum(c.wall_time for c in result.children)
     word = "PASS" if result.passed else "INCONCLUSIVE" if result.inconclusive else "FAIL"
-    click.echo(f"{result.scenario:<14} {word}   {len(result.children)} child run(s), {format_duration(wall)}")
+    click.echo(
+        f"{result.scenario:<14} {word}   {len(result.children)} child run(s), {format_duration(wall)}, "
+        f"CPU {format_duration(result.cpu_time)} ({result.cpu_utilisation:.0%} of a core)"
+    )
     for chk in result.checks:
         text = f"{_value(chk, chk.value)} {chk.op} {_value(chk, chk.target)}" if chk.op else ""
         detail = f"  ({chk.detail})" if chk.detail else ""

@@ -22,11 +22,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from memwatch.errors import ConfigError, UsageError
+
 __all__ = [
     "CLOSE_METHODS",
+    "Pending",
     "aclose_component",
     "close_component",
     "component_operation",
+    "in_running_loop",
     "is_async_callable",
     "sync_calls",
 ]
@@ -80,15 +84,18 @@ def _name_like(wrapper: Callable[..., Any], operation: Callable[..., Any]) -> No
 
 
 def component_operation(
-    operation: Callable[..., Any], factory: Callable[[], Any] | None = None
+    operation: Callable[..., Any], factory: Callable[[], Any] | None = None, *, force_async: bool = False
 ) -> Callable[[], Any]:
     """The call a check repeats: ``operation()``, or one component lifecycle with ``factory``.
 
-    The result is a coroutine function when the operation or the factory is async; it
-    carries the operation's name (reports name the operation, not the wrapper)."""
+    The result is a coroutine function when the operation or the factory is async (or
+    ``force_async``: inside a running loop, where a plain function's awaitable result and
+    an async ``close()`` can be awaited); it carries the operation's name (reports name
+    the operation, not the wrapper). A plain lifecycle whose operation hands back an
+    awaitable raises :class:`~memwatch.errors.ConfigError` (it would measure nothing)."""
     if factory is None:
         return operation
-    if is_async_callable(operation) or is_async_callable(factory):
+    if force_async or is_async_callable(operation) or is_async_callable(factory):
 
         async def acycle() -> None:
             component = factory()
@@ -107,7 +114,14 @@ def component_operation(
     def cycle() -> None:
         component = factory()
         try:
-            operation(component)
+            result = operation(component)
+            if inspect.isawaitable(result):
+                if inspect.iscoroutine(result):
+                    result.close()
+                raise ConfigError(
+                    f"operation {getattr(operation, '__name__', 'operation')!r} returned an awaitable "
+                    "outside an event loop: make it `async def`, or await the check inside async code"
+                )
         finally:
             close_component(component)
 
@@ -135,3 +149,48 @@ def sync_calls(func: Callable[[], Any]) -> Iterator[Callable[[], Any]]:
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
+
+
+def in_running_loop() -> bool:
+    """True when called from code an event loop is running (an ``async def`` test or app)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class Pending:
+    """A check started inside a running event loop: ``await`` it for its result.
+
+    The seed documents ``await`` checks that memwatch runs synchronously; called from async
+    code, those checks hand back a ``Pending`` instead of blocking the loop. Reading a
+    result attribute from it without ``await`` raises :class:`~memwatch.errors.UsageError`
+    naming the fix; a ``Pending`` never awaited is closed without a warning.
+    """
+
+    __slots__ = ("_awaitable", "_awaited", "_what")
+
+    def __init__(self, awaitable: Any, what: str) -> None:
+        self._awaitable = awaitable
+        self._what = what
+        self._awaited = False
+
+    def __await__(self) -> Any:
+        # `await f()` drops the Pending as soon as it has the iterator: never close it after
+        self._awaited = True
+        return self._awaitable.__await__()
+
+    def __getattr__(self, name: str) -> Any:
+        raise UsageError(
+            f"{self._what} was called inside a running event loop and returned an awaitable: "
+            f"write `await {self._what}(...)` to get the result (reading .{name})"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Pending {self._what}: await it>"
+
+    def __del__(self) -> None:
+        close = getattr(self._awaitable, "close", None)
+        if not self._awaited and inspect.iscoroutine(self._awaitable) and callable(close):
+            close()

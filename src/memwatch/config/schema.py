@@ -126,6 +126,14 @@ def _gate(value: Any) -> str:
     return str(value)
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ValueError(f"expected a list of component names, got {value!r}")
+    if any(not isinstance(name, str) or not name for name in value):
+        raise ValueError(f"component names must be non-empty text, got {value!r}")
+    return tuple(value)
+
+
 Size = Annotated[int, BeforeValidator(_size)]
 Duration = Annotated[float, BeforeValidator(_duration)]
 Percent = Annotated[float, BeforeValidator(_percent)]
@@ -134,6 +142,7 @@ GateText = Annotated[str, BeforeValidator(_gate)]
 PerLevelCount = Annotated[int | dict[str, int], BeforeValidator(_per_level(_whole(1)))]
 PerLevelWarmup = Annotated[int | dict[str, int], BeforeValidator(_per_level(_whole(0)))]
 PerLevelDuration = Annotated[float | dict[str, float], BeforeValidator(_per_level(_duration))]
+PerLevelNames = Annotated[tuple[str, ...] | dict[str, tuple[str, ...]], BeforeValidator(_per_level(_names))]
 
 
 class _Section(BaseModel):
@@ -242,10 +251,13 @@ class PytestConfig(_Section):
 
 
 class _CheckBlock(_Section):
-    """Options every check takes. In a component only the options are allowed, not ``levels``."""
+    """Options every check takes. In a component only the options are allowed, not ``levels``
+    nor ``components`` (the components a check runs on: every one when unset, else a list of
+    their names, or a mapping of level -> list, as document 000's ``validation_levels``)."""
 
     levels: tuple[Level, ...] | None = None
     fail_on: FailOn = "budget"
+    components: PerLevelNames | None = None
 
 
 class LeakCheck(_CheckBlock):
@@ -465,6 +477,11 @@ def load_config(path: str | os.PathLike[str] | None = None, *, search: bool = Tr
             data = {}
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
+        from memwatch.config.seed000 import convert, is_seed000
+
+        if is_seed000(data):  # document 000's memory_validation.yaml, accepted as written
+            data = convert(data, source=str(path)).data
+            lines = {}
         return validate_config(data, source=str(path), lines=lines)
     except RecursionError:
         raise ConfigError(

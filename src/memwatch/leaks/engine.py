@@ -273,12 +273,16 @@ def measure(
     offset = np.zeros(len(funcs))
     # Batch sizes vary by up to 25% around the batch (a fixed, seeded sequence): a buffer
     # cleared every P calls cannot alias with a constant batch into a slow apparent trend.
-    sizes = np.maximum(1, np.round(batch * _JITTER[: plan.max_rounds])).astype(np.int64)
+    sizes = _round_sizes(batch, plan)
+    # With an iteration count the rounds make exactly that many calls, and the trend tests run
+    # once, at the end: stopping at the first confident finding would measure fewer calls.
+    exact = plan.iterations is not None
+    last = len(sizes)
     _read_into(result.data[0], funcs)
     spent = np.zeros(plan.max_rounds)
     out_of_time = False
     rnd = 0
-    while rnd < plan.max_rounds:
+    while rnd < last:
         rnd += 1
         size = int(sizes[rnd - 1])
         t0 = clock()
@@ -292,12 +296,10 @@ def measure(
         result.x[rnd] = result.calls
         out_of_time = clock() - start > plan.time_budget * ROUNDS_SHARE
         capped = max(process.rss() - rss0, _native_now() - heap0) > plan.memory_cap
-        following = int(sizes[rnd]) if rnd < plan.max_rounds else 0
-        out_of_calls = plan.iterations is not None and result.calls + following > plan.iterations
-        final = out_of_time or out_of_calls or capped or rnd == plan.max_rounds
+        final = out_of_time or capped or rnd == last
         if capped:
             result.notes.append(_CAPPED)
-        if rnd >= plan.min_rounds:
+        if rnd >= plan.min_rounds and (final or not exact):
             result.seconds_per_call = float(np.median(spent[:rnd]))
             if evaluate(result, plan, final=final, out_of_time=out_of_time):
                 result.seconds = clock() - start
@@ -318,6 +320,20 @@ def measure(
         f"at least {plan.min_rounds} are needed for a verdict"
     )
     return result
+
+
+def _round_sizes(batch: int, plan: Plan) -> np.ndarray:
+    """Calls per round: about ``batch``, jittered; with ``plan.iterations``, as many rounds
+    (at most ``max_rounds``) as make exactly that many calls in all."""
+    if plan.iterations is None:
+        return np.maximum(1, np.round(batch * _JITTER[: plan.max_rounds])).astype(np.int64)
+    total = plan.iterations
+    rounds = max(1, min(plan.max_rounds, math.ceil(total / max(batch, 1))))
+    # too few calls per round to jitter without empty rounds: even rounds
+    weights = np.ones(rounds) if total // rounds < 2 else _JITTER[:rounds]
+    ends = np.round(total * np.cumsum(weights) / weights.sum()).astype(np.int64)
+    ends[-1] = total
+    return np.diff(np.concatenate(([0], ends)))
 
 
 def _warm_up(

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
-from memwatch.config.lifecycle import component_operation, is_async_callable
+from memwatch.config.lifecycle import Pending, component_operation, in_running_loop, is_async_callable
 from memwatch.config.options import LeakOptions, leak_options
 from memwatch.errors import ConfigError, UsageError
 from memwatch.leaks import caches
@@ -268,8 +268,13 @@ class MemoryLeakDetector:
     ``detect_leaks_in_component(factory, operation)`` repeats one component's life
     (:func:`memwatch.config.lifecycle.component_operation`): create it with ``factory()``,
     run ``operation(component)``, close it (``aclose()``, ``close()``, ``shutdown()`` or
-    ``stop()``, whichever exists) and drop it. It returns a coroutine when ``operation``
-    (or the factory) is async. Options left None resolve as in :func:`detect_leaks`.
+    ``stop()``, whichever exists) and drop it, exactly ``iterations`` times when given.
+    From plain code it returns the :class:`~memwatch.model.leaks.LeakReport` (a coroutine
+    when the operation or the factory is async, for ``asyncio.run``); called
+    inside a running event loop (async code, as the seed documents write it) it returns
+    an awaitable (:class:`~memwatch.config.lifecycle.Pending`) whatever the operation is:
+    ``await`` it, and sync and async operations, factories and closes all work. Options
+    left None resolve as in :func:`detect_leaks`.
     """
 
     def __init__(
@@ -312,7 +317,10 @@ class MemoryLeakDetector:
             raise ConfigError(
                 "detect_leaks_in_component needs a component factory and an operation function, both callable"
             )
-        cycle = component_operation(operation_func, component_factory)
+        looping = in_running_loop()
+        cycle = component_operation(operation_func, component_factory, force_async=looping)
+        if looping:
+            return Pending(adetect_leaks(cycle, **self._options(iterations)), "detect_leaks_in_component")
         if is_async_callable(cycle):
             return adetect_leaks(cycle, **self._options(iterations))
         return detect_leaks(cycle, **self._options(iterations))

@@ -226,6 +226,11 @@ class GCValidation(Record):
     def passed(self) -> bool:
         return all(check.passed for check in self.checks)
 
+    def __bool__(self) -> bool:
+        """The verdict: ``if validator.validate_gc_efficiency(report):`` is true only when every
+        check passed (the seed documents read it as ``is_efficient``)."""
+        return self.passed
+
     @property
     def failures(self) -> tuple[GCCheck, ...]:
         return tuple(check for check in self.checks if not check.passed)
@@ -280,6 +285,13 @@ class GCReport(Record):
         return self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def gc_efficiency_score(self) -> float:
+        """The seed documents' score in [0, 1]: the fraction of the monitored wall-clock time
+        *not* spent in collection pauses (1.00: the collector cost nothing; 0.90: it took 10%).
+        ``efficiency`` (objects reclaimed per ms of pause) says how productive the pauses were."""
+        return min(1.0, max(0.0, 1.0 - self.pauses["all"].share))
 
     def summary(self) -> str:
         """A few lines for people: pauses per generation, frequency, efficiency, latency."""

@@ -216,6 +216,18 @@ class LeakReport(Record):
         return self.bytes_per_iteration * 1000.0 if self.leak_detected else 0.0
 
     @property
+    def leak_severity(self) -> Severity:
+        """The seed documents' name for :attr:`severity` (``none``, ``trace``, ``minor``,
+        ``major``, ``critical``)."""
+        return self.severity
+
+    @property
+    def memory_growth_mb(self) -> float:
+        """Estimated bytes retained over the measured calls, in MB (10**6 bytes):
+        :attr:`bytes_per_iteration` x :attr:`iterations` (0 when no growth in bytes was found)."""
+        return self.bytes_per_iteration * self.iterations / 1e6
+
+    @property
     def resources_per_iteration(self) -> float:
         """File descriptors or threads kept per call by a leak of that kind (0 otherwise)."""
         if not self.leak_detected or self.kind not in RESOURCE_KINDS:

@@ -42,7 +42,8 @@ class ChildOutcome(Record):
     the grace period; ``signal`` says which one ended it) or ``"failed-to-start"``.
     ``peak_rss`` comes from the kernel (``wait4`` rusage ``ru_maxrss``) and so is
     known even for a child that was killed. ``error`` is the exception the child
-    reported (``"MemoryError: ..."``) or the reason it gave none.
+    reported (``"MemoryError: ..."``) or the reason it gave none. ``cpu_user`` and
+    ``cpu_system`` are the child's CPU seconds from the same rusage.
     """
 
     exit: ExitKind
@@ -56,6 +57,18 @@ class ChildOutcome(Record):
     events: int = 0
     completed: bool = False
     stderr_tail: str = ""
+    cpu_user: float = 0.0
+    cpu_system: float = 0.0
+
+    @property
+    def cpu_time(self) -> float:
+        """CPU seconds the child used (user + system)."""
+        return self.cpu_user + self.cpu_system
+
+    @property
+    def cpu_utilisation(self) -> float:
+        """CPU seconds per wall-clock second (1.0: one core busy all the time; 0 for no time)."""
+        return self.cpu_time / self.wall_time if self.wall_time > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,17 @@ class ScenarioResult(Record):
     children: tuple[ChildOutcome, ...] = ()
     notes: tuple[str, ...] = ()
     params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cpu_time(self) -> float:
+        """CPU seconds (user + system) of the scenario's children, from the kernel."""
+        return sum(c.cpu_time for c in self.children)
+
+    @property
+    def cpu_utilisation(self) -> float:
+        """The children's CPU seconds per wall-clock second of their runs."""
+        wall = sum(c.wall_time for c in self.children)
+        return self.cpu_time / wall if wall > 0 else 0.0
 
     @property
     def failed_checks(self) -> list[StressCheck]:
@@ -187,7 +211,17 @@ class PressureTestResult(Record):
     cap_method: str
     child: ChildOutcome | None = None
 
+    @property
+    def cpu_time(self) -> float:
+        """CPU seconds (user + system) the child used, beside its memory figures."""
+        return self.child.cpu_time if self.child is not None else 0.0
+
+    @property
+    def cpu_utilisation(self) -> float:
+        """The child's CPU seconds per wall-clock second."""
+        return self.child.cpu_utilisation if self.child is not None else 0.0
+
     def __getitem__(self, key: str) -> object:
-        if key not in {f.name for f in fields(self)}:
+        if key not in {f.name for f in fields(self)} | {"cpu_time", "cpu_utilisation"}:
             raise KeyError(key)
         return getattr(self, key)

@@ -73,7 +73,8 @@ class Ending:
     this runner), ``timeout`` (stopped after ``timeout`` seconds with ``stopped_with``),
     ``interrupted`` (the caller was interrupted and stopped it), ``failed-to-start``
     (``error`` says why). ``exit_code``/``signal`` are the wait status whatever the kind;
-    ``peak_rss`` is the child's ``ru_maxrss`` in bytes (None when it never ran).
+    ``peak_rss`` is the child's ``ru_maxrss`` in bytes (None when it never ran);
+    ``cpu_user``/``cpu_system`` its CPU seconds from the same ``wait4``.
     """
 
     kind: EndKind
@@ -84,6 +85,8 @@ class Ending:
     timeout: float | None = None
     stopped_with: str | None = None
     error: str = ""
+    cpu_user: float = 0.0
+    cpu_system: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -269,6 +272,8 @@ def run_child(
             peak_rss=float(waiter.rusage.ru_maxrss) * 1024.0,
             timeout=timeout,
             stopped_with=waiter.sent,
+            cpu_user=float(waiter.rusage.ru_utime),
+            cpu_system=float(waiter.rusage.ru_stime),
         )
         texts = []
         for handle in (out, err):

@@ -136,5 +136,7 @@ def run_child(
         events=len(events),
         completed=any(e.get("e") == "result" for e in events),
         stderr_tail=text[-2000:],
+        cpu_user=ending.cpu_user,
+        cpu_system=ending.cpu_system,
     )
     return ChildRun(tuple(events), outcome)

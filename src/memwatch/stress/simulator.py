@@ -113,13 +113,26 @@ class MemoryStressTester:
         self.cap_method = cap_method
 
     def test_memory_pressure_scenarios(self) -> PressureTestResult:
-        """Run the levels in a capped child; ``breaking_point_reached`` and ``stability_score``."""
+        """Run the levels in a capped child; ``breaking_point_reached`` and ``stability_score``.
+
+        Called inside a running event loop (``await tester.test_memory_pressure_scenarios()``,
+        as document 000 writes it) it returns an awaitable that runs the child from a
+        worker thread, so the loop keeps running."""
+        import functools
+
+        from memwatch.config.lifecycle import Pending, in_running_loop
         from memwatch.stress.seed import run_pressure
 
-        return run_pressure(
+        run = functools.partial(
+            run_pressure,
             self.levels,
             limit=self.limit,
             cycles=self.cycles,
             timeout=self.timeout,
             cap_method=self.cap_method,
         )
+        if in_running_loop():
+            import asyncio
+
+            return Pending(asyncio.to_thread(run), "test_memory_pressure_scenarios")  # type: ignore[return-value]
+        return run()

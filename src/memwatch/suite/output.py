@@ -7,10 +7,20 @@ Layout under the report folder (default ``reports/memory_validation``)::
     <level>_<YYYYmmdd-HHMMSS>.md     Markdown summary (also appended to $GITHUB_STEP_SUMMARY)
     <level>_<YYYYmmdd-HHMMSS>.xml    JUnit XML
     <level>_<YYYYmmdd-HHMMSS>/<component>.<check>.json   each engine's own result
+
+and, beside them, the names document 000's CI looks for (its timestamp, ``YYYYmmdd_HHMMSS``)::
+
+    memory_validation_<level>_<ts>.html      the same page as <level>_<ts>.html
+    leak_detection_report_<ts>.md            the Markdown summary of the leaks check only
+    performance_regression_report_<ts>.md    ... of the regression check only
+    memory_stress_report_<ts>.md             ... of the stress check only
+
+(a category's file is written when its check ran at the level).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import os
@@ -27,6 +37,12 @@ from memwatch.reporters.validation import render_markdown
 __all__ = ["prepare_report_dir", "write_reports"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+#: document 000's per-category report names, by check
+CATEGORY_FILES = {
+    "leaks": "leak_detection_report",
+    "regression": "performance_regression_report",
+    "stress": "memory_stress_report",
+}
 
 
 def prepare_report_dir(folder: str | os.PathLike[str]) -> Path:
@@ -53,6 +69,17 @@ def write_reports(report: SuiteReport, folder: str | os.PathLike[str]) -> dict[s
     markdown = render_markdown(report)
     written["md"] = atomic_write_text(folder / f"{stem}.md", markdown)
     written["junit"] = atomic_write_text(folder / f"{stem}.xml", render_junit(report))
+    seed_stamp = stamp.replace("-", "_")
+    written["seed_html"] = atomic_write_text(
+        folder / f"memory_validation_{report.level}_{seed_stamp}.html", written["html"].read_text("utf-8")
+    )
+    for check, prefix in CATEGORY_FILES.items():
+        outcomes = tuple(o for o in report.outcomes if o.check == check)
+        if not outcomes:
+            continue
+        failed = any(o.status in ("fail", "error") for o in outcomes)
+        part = dataclasses.replace(report, outcomes=outcomes, exit_code=1 if failed else 0)
+        written[check] = atomic_write_text(folder / f"{prefix}_{seed_stamp}.md", render_markdown(part))
     per_check = [o for o in report.outcomes if o.document is not None]
     if per_check:
         sub = folder / stem

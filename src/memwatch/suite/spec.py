@@ -72,6 +72,13 @@ class CheckSpec:
     name: str
     levels: tuple[str, ...]
     options: dict[str, Any] = field(default_factory=dict)
+    #: the components it runs on, per level (None: every component)
+    components: dict[str, tuple[str, ...]] | None = None
+
+    def runs_on(self, component: str, level: str) -> bool:
+        if self.components is None:
+            return True
+        return component in self.components.get(level, ())
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,8 @@ class SuiteSpec:
                 if level not in check.levels:
                     continue
                 if component.checks is not None and name not in component.checks:
+                    continue
+                if not check.runs_on(component.name, level):
                     continue
                 pairs.append((component, check))
         return pairs
@@ -139,7 +148,8 @@ def suite_spec(config: Config, known_checks: set[str]) -> SuiteSpec:
                     name,
                     "fail_on",
                 )
-        checks_out[name] = CheckSpec(name, tuple(levels), options)
+        chosen = _chosen_components(config, name, options.pop("components", None), components)
+        checks_out[name] = CheckSpec(name, tuple(levels), options, chosen)
     ordered = dict(sorted(checks_out.items(), key=lambda kv: _order(kv[0])))
     return SuiteSpec(tuple(components), ordered, base)
 
@@ -161,6 +171,14 @@ def _component(config: Config, index: int, raw: ComponentConfig, known_checks: s
         if block is None:
             continue
         own = _dump(block)
+        if "components" in own:
+            raise config.error(
+                "a component's check block cannot choose components (set them under checks:)",
+                "components",
+                index,
+                name,
+                "components",
+            )
         if "levels" in own:
             raise config.error(
                 "a component's check block cannot set levels (set them under checks:, or list the "
@@ -177,6 +195,34 @@ def _component(config: Config, index: int, raw: ComponentConfig, known_checks: s
             raise config.error(f"unknown key{did_you_mean(key, words)}", "components", index, key)
         options[key] = dict(value)
     return ComponentSpec(raw.name, raw.operation, raw.factory, raw.checks, options, index)
+
+
+def _chosen_components(
+    config: Config, check: str, chosen: Any, components: list[ComponentSpec]
+) -> dict[str, tuple[str, ...]] | None:
+    """``checks.<check>.components`` per level (a plain list: the same at every level; a level
+    the mapping leaves out runs every component); every name must be a component of
+    ``components:``, which says how to call it."""
+    if chosen is None:
+        return None
+    names = [c.name for c in components]
+    per_level = dict(chosen) if isinstance(chosen, dict) else dict.fromkeys(LEVELS, chosen)
+    for level, listed in per_level.items():
+        if not isinstance(listed, list | tuple) or any(not isinstance(n, str) for n in listed):
+            raise config.error("a list of component names", "checks", check, "components", level)
+        for item in listed:
+            if item not in names:
+                defined = ", ".join(names) if names else "none"
+                raise config.error(
+                    f"unknown component {item!r}{did_you_mean(item, names)}; define it under "
+                    f"components: (name and operation: module:callable); defined: {defined}",
+                    "checks",
+                    check,
+                    "components",
+                    level,
+                )
+    unset = {level: tuple(names) for level in LEVELS if level not in per_level}
+    return {**unset, **{level: tuple(listed) for level, listed in per_level.items()}}
 
 
 def _custom_levels(config: Config, name: str, levels: Any) -> list[str]:
