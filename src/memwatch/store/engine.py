@@ -19,14 +19,18 @@ from __future__ import annotations
 import importlib.util
 import os
 import sqlite3
+import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from memwatch.errors import DataError, UnavailableError, UsageError
+
+T = TypeVar("T")
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -173,9 +177,9 @@ def _sqlite_engine(parsed: sa.URL, *, read_only: bool = False) -> sa.Engine:
             cursor.execute("PRAGMA cache_size = -65536")  # KiB: 64 MiB of page cache at most
             if read_only:
                 cursor.execute("PRAGMA query_only = ON")
-            elif database and database != ":memory:" and not foreign_tables(cursor):
+            elif database and database != ":memory:" and not _retry_locked(lambda: foreign_tables(cursor)):
                 # (someone else's database is left in its journal mode: the Store refuses it)
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _retry_locked(lambda: cursor.execute("PRAGMA journal_mode = WAL"))
                 # WAL + NORMAL: a killed process never corrupts the file or loses a
                 # committed transaction; only a power cut may lose the last ones.
                 cursor.execute("PRAGMA synchronous = NORMAL")
@@ -188,6 +192,24 @@ def _sqlite_engine(parsed: sa.URL, *, read_only: bool = False) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _retry_locked(step: Callable[[], T]) -> T:
+    """Run ``step``, again while SQLite says "database is locked", for up to the busy timeout.
+
+    Switching a new file to WAL while other processes create it too can fail at once with
+    SQLITE_BUSY: SQLite does not always call the busy handler for a journal-mode change.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
 
 def foreign_tables(cursor: Any) -> list[str]:
