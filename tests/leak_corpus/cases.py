@@ -55,7 +55,7 @@ LEAKS: tuple[Case, ...] = (
         "threading.local (per-thread data) -> dict['seen']",
         "python",
     ),
-    Case("finalizers", leaky.finalizers, True, "weakref.finalize registry", "python"),
+    Case("finalizers", leaky.finalizers, True, "leaky._RESOURCES", "python"),
     Case(
         "class_per_call",
         leaky.class_per_call,
