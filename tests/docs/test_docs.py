@@ -57,12 +57,17 @@ class Plan:
     skipped: list[tuple[markdown.Block, str]] = field(default_factory=list)
 
 
+# Variables that change what pytest and rich print: pytest shows the whole failure message in
+# its short summary when CI or BUILD_NUMBER is set, and colour variables add escape codes.
+_OUTPUT_CHANGERS = ("CI", "BUILD_NUMBER", "FORCE_COLOR", "PY_COLORS", "NO_COLOR", "CLICOLOR_FORCE")
+
+
 def _env(columns: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("PYTEST_", "MEMWATCH_", "COV_", "GITHUB_"))
-        and k not in ("PYTHONPATH", "COLUMNS")
+        and k not in ("PYTHONPATH", "COLUMNS", *_OUTPUT_CHANGERS)
     }
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env.update({"COLUMNS": columns, "TERM": "dumb", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"})
