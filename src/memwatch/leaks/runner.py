@@ -13,6 +13,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from memwatch.config.lifecycle import Pending, component_operation, in_running_loop, is_async_callable
@@ -91,7 +92,16 @@ def _protocol(
 
 
 #: the keyword arguments of detect_leaks that are engine options (None: not given)
-_OPTION_NAMES = ("iterations", "warmup", "max_growth", "signals", "time_budget", "reset_caches", "attribute")
+_OPTION_NAMES = (
+    "iterations",
+    "warmup",
+    "max_growth",
+    "signals",
+    "time_budget",
+    "reset_caches",
+    "attribute",
+    "severity",
+)
 
 
 def resolve(explicit: dict[str, Any], options: LeakOptions | None) -> LeakOptions:
@@ -104,19 +114,42 @@ def resolve(explicit: dict[str, Any], options: LeakOptions | None) -> LeakOption
     return leak_options(explicit, config=load_config())
 
 
-def _prepare(
+def _explicit(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine options among a door's arguments (its ``locals()``), None where not given."""
+    return {name: arguments[name] for name in _OPTION_NAMES}
+
+
+@dataclass
+class _Start:
+    """One detection, ready to drive: the operation, its options, the protocol and its clock."""
+
+    op: Operation
+    opts: LeakOptions
+    protocol: Generator[int, None, Any]
+    began: float
+
+
+def _start(
     func: Callable[..., Any],
     args: Sequence[Any],
     kwargs: Mapping[str, Any] | None,
     setup: Callable[[], Any] | None,
     teardown: Callable[[], Any] | None,
     expected_exceptions: tuple[type[BaseException], ...],
-    opts: LeakOptions,
-) -> tuple[Operation, Plan]:
+    explicit: dict[str, Any],
+    options: LeakOptions | None,
+) -> _Start:
+    """Resolve the options, build the operation and the measurement protocol (on a
+    terminal, a verdict that takes more than a second shows a live line)."""
+    opts = resolve(explicit, options)
     op = Operation(
         func, args, kwargs, setup=setup, teardown=teardown, expected_exceptions=expected_exceptions
     )
-    return op, _plan(opts.iterations, opts.warmup, opts.time_budget, opts.signals)
+    plan = _plan(opts.iterations, opts.warmup, opts.time_budget, opts.signals)
+    protocol = with_progress(
+        _protocol(plan, opts.attribute, opts.reset_caches), f"memwatch: {target_name(func)}"
+    )
+    return _Start(op, opts, protocol, time.perf_counter())
 
 
 def detect_leaks(
@@ -159,52 +192,34 @@ def detect_leaks(
     inside a running loop use :func:`adetect_leaks`. An unexpected exception from
     ``func`` raises :class:`~memwatch.errors.OperationError` (no verdict).
     """
-    explicit = {
-        "iterations": iterations,
-        "warmup": warmup,
-        "max_growth": max_growth,
-        "signals": signals,
-        "time_budget": time_budget,
-        "reset_caches": reset_caches,
-        "attribute": attribute,
-        "severity": severity,
-    }
-    opts = resolve(explicit, options)
-    op, plan = _prepare(func, args, kwargs, setup, teardown, expected_exceptions, opts)
-    began = time.perf_counter()
-    # on a terminal, a verdict that takes more than a second shows a live line
-    protocol = with_progress(
-        _protocol(plan, opts.attribute, opts.reset_caches), f"memwatch: {target_name(func)}"
-    )
-    if op.is_async or is_async_callable(setup) or is_async_callable(teardown):
+    run = _start(func, args, kwargs, setup, teardown, expected_exceptions, _explicit(locals()), options)
+    if run.op.is_async or is_async_callable(setup) or is_async_callable(teardown):
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             pass
         else:
-            protocol.close()
+            run.protocol.close()
             raise UsageError(
                 "detect_leaks() was called inside a running event loop; use `await adetect_leaks(...)` there"
             )
-        outcome = asyncio.run(_adrive(protocol, op))
+        outcome = asyncio.run(_adrive(run.protocol, run.op))
     else:
-        outcome = drive(protocol, op.run)
-    return _report(func, outcome, opts, op, began)
+        outcome = drive(run.protocol, run.op.run)
+    return _report(func, outcome, run)
 
 
-def _report(
-    func: Callable[..., Any], outcome: Any, opts: LeakOptions, op: Operation, began: float
-) -> LeakReport:
+def _report(func: Callable[..., Any], outcome: Any, run: _Start) -> LeakReport:
     measurement, window, notes = outcome
     return build_report(
         target_name(func),
         measurement,
         window,
         notes,
-        budget=opts.max_growth,
-        duration=time.perf_counter() - began,
-        expected_raised=op.expected_raised,
-        thresholds=dict(opts.severity),
+        budget=run.opts.max_growth,
+        duration=time.perf_counter() - run.began,
+        expected_raised=run.op.expected_raised,
+        thresholds=dict(run.opts.severity),
     )
 
 
@@ -240,26 +255,10 @@ async def adetect_leaks(
     options: LeakOptions | None = None,
 ) -> LeakReport:
     """:func:`detect_leaks` for use inside a running event loop (awaits ``func``)."""
-    explicit = {
-        "iterations": iterations,
-        "warmup": warmup,
-        "max_growth": max_growth,
-        "signals": signals,
-        "time_budget": time_budget,
-        "reset_caches": reset_caches,
-        "attribute": attribute,
-        "severity": severity,
-    }
-    opts = resolve(explicit, options)
-    op, plan = _prepare(func, args, kwargs, setup, teardown, expected_exceptions, opts)
-    began = time.perf_counter()
-    if not op.is_async:
-        op.is_async = True  # arun awaits only what is awaitable
-    protocol = with_progress(
-        _protocol(plan, opts.attribute, opts.reset_caches), f"memwatch: {target_name(func)}"
-    )
-    outcome = await _adrive(protocol, op)
-    return _report(func, outcome, opts, op, began)
+    run = _start(func, args, kwargs, setup, teardown, expected_exceptions, _explicit(locals()), options)
+    run.op.is_async = True  # arun awaits only what is awaitable
+    outcome = await _adrive(run.protocol, run.op)
+    return _report(func, outcome, run)
 
 
 class MemoryLeakDetector:
