@@ -11,9 +11,9 @@ from memwatch.config.schema import SeverityBytes
 from memwatch.errors import LeakDetected
 from memwatch.model.base import dump_document, load_document, read_document, write_document
 from memwatch.model.leaks import (
-    AllocationSite,
     GrowthEstimate,
     LeakReport,
+    RetainedSite,
     RetentionPath,
     Survivor,
     TypeGrowth,
@@ -68,7 +68,7 @@ def report(
         batch_size=100,
         duration=0.12,
         seconds_per_call=2e-6,
-        sites=(AllocationSite("app/cache.py:42", 2000.0, 1.0, ("app/cache.py:42", "app/h.py:7")),),
+        sites=(RetainedSite("app/cache.py:42", 2000.0, 1.0, ("app/cache.py:42", "app/h.py:7")),),
         types=(TypeGrowth("app.Session", 1.0, 0, 100),),
         retention_paths=(
             RetentionPath(

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from memwatch.model.leaks import AllocationSite, GrowthEstimate, LeakReport, RetentionPath, TypeGrowth
+from memwatch.model.leaks import GrowthEstimate, LeakReport, RetainedSite, RetentionPath, TypeGrowth
 from memwatch.reporters.leaks import explain, summary
 from memwatch.units import Size
 
@@ -70,7 +70,7 @@ MODULE_DICT = LeakReport(
     batch_size=470,
     duration=0.25,
     seconds_per_call=8e-07,
-    sites=(AllocationSite("tests/leak_corpus/leaky.py:35", 260.0, 6.0),),
+    sites=(RetainedSite("tests/leak_corpus/leaky.py:35", 260.0, 6.0),),
     types=(TypeGrowth("tests.leak_corpus.leaky.Session", 1.0, 0, 200),),
     retention_paths=(
         RetentionPath(

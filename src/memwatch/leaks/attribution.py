@@ -37,7 +37,7 @@ import numpy as np
 
 from memwatch.leaks.engine import settle
 from memwatch.leaks.paths import find_path, type_name
-from memwatch.model.leaks import AllocationSite, RetentionPath, TypeGrowth
+from memwatch.model.leaks import RetainedSite, RetentionPath, TypeGrowth
 from memwatch.probes import native
 from memwatch.stats.trend import Trend, assess
 
@@ -55,7 +55,7 @@ class Attribution:
     batch: int = 1
     window: dict[str, np.ndarray] = field(default_factory=dict)
     trends: dict[str, Trend] = field(default_factory=dict)
-    sites: tuple[AllocationSite, ...] = ()
+    sites: tuple[RetainedSite, ...] = ()
     types: tuple[TypeGrowth, ...] = ()
     paths: tuple[RetentionPath, ...] = ()
     seconds: float = 0.0
@@ -159,14 +159,14 @@ def attribute(
 
 def _sites(
     before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, calls: int, top: int = 5
-) -> tuple[AllocationSite, ...]:
+) -> tuple[RetainedSite, ...]:
     stats = [
         stat
         for stat in after.compare_to(before, "traceback")
         if stat.size_diff > 0 and not _own_file(stat.traceback[-1].filename)
     ]
     total = sum(stat.size_diff for stat in stats)
-    out: list[AllocationSite] = []
+    out: list[RetainedSite] = []
     for stat in stats:
         if stat.size_diff < 0.01 * total:
             break
@@ -174,7 +174,7 @@ def _sites(
         frames = [f for f in stat.traceback if not _own_file(f.filename)]
         recent = frames[-1]
         out.append(
-            AllocationSite(
+            RetainedSite(
                 location=f"{recent.filename}:{recent.lineno}",
                 bytes_per_iteration=stat.size_diff / calls,
                 objects_per_iteration=stat.count_diff / calls,

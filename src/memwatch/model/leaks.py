@@ -21,10 +21,10 @@ from memwatch.model.base import Record, register_kind
 
 __all__ = [
     "RESOURCE_KINDS",
-    "AllocationSite",
     "GrowthEstimate",
     "LeakKind",
     "LeakReport",
+    "RetainedSite",
     "RetentionPath",
     "Severity",
     "Survivor",
@@ -116,8 +116,8 @@ class GrowthEstimate(Record):
 
 
 @dataclass(frozen=True)
-class AllocationSite(Record):
-    """Where retained memory was allocated (tracemalloc, grouped by traceback)."""
+class RetainedSite(Record):
+    """Where memory kept from call to call was allocated, per call (tracemalloc, grouped by traceback)."""
 
     location: str
     bytes_per_iteration: float
@@ -189,7 +189,7 @@ class LeakReport(Record):
     batch_size: int
     duration: float
     seconds_per_call: float
-    sites: tuple[AllocationSite, ...] = ()
+    sites: tuple[RetainedSite, ...] = ()
     types: tuple[TypeGrowth, ...] = ()
     retention_paths: tuple[RetentionPath, ...] = ()
     thresholds: dict[str, int] = field(default_factory=dict)

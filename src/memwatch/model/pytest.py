@@ -19,20 +19,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from memwatch.model.base import Record, register_kind
+from memwatch.model.snapshots import AllocationSite  # the one record of a live allocation site
 
 if TYPE_CHECKING:
     from memwatch.model.timeline import RunResult
 
 __all__ = ["AllocationSite", "CheckOutcome", "ItemRecord", "PytestSession"]
-
-
-@dataclass(frozen=True)
-class AllocationSite(Record):
-    """A place in the code holding memory (tracemalloc), biggest first."""
-
-    where: str
-    size: int
-    count: int
 
 
 @dataclass(frozen=True)
