@@ -14,6 +14,20 @@ def test_help_lists_commands_and_exit_codes(capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     assert "probes" in out
     assert "0 ok, 1 a check failed, 2 usage or configuration error, 3 other" in out
+    assert "4 no verdict (inconclusive)" in out
+
+
+@pytest.mark.parametrize("argv", [[], ["baseline"], ["history", "-h"]])
+def test_a_group_alone_shows_its_help_without_an_error_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert text.startswith("Usage: memwatch"), text
+    assert "error" not in text.splitlines()[0]
+    assert "memwatch: error:" not in text
+    assert code == (0 if "-h" in argv else 2)
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,7 @@ this group loads a module only when its command runs, so ``memwatch run`` never
 imports SQLAlchemy. :func:`main` returns the exit code and maps every
 :class:`~memwatch.errors.MemwatchError` to its own, in one place:
 
-    0 ok · 1 a check failed · 2 usage or configuration error · 3 other
+    0 ok · 1 a check failed · 2 usage or configuration error · 3 other · 4 no verdict
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ def _exists(module: str) -> bool:
 def cli() -> None:
     """Memory testing and memory protection for Python.
 
-    Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error, 3 other.
+    Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error, 3 other
+    (the code under test failed, or a bug), 4 no verdict (inconclusive).
     """
 
 
@@ -127,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("memwatch: interrupted", err=True)
         return 130
+    except click.exceptions.NoArgsIsHelpError as exc:  # `memwatch` or a group alone: its help
+        click.echo(exc.format_message(), err=True)
+        return EXIT_USAGE
     except click.ClickException as exc:
         click.echo(f"memwatch: error: {exc.format_message()}", err=True)
         return EXIT_USAGE if exc.exit_code == 2 else EXIT_OTHER
