@@ -33,7 +33,7 @@ def test_a_group_alone_shows_its_help_without_an_error_line(
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["frobnicate"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "memwatch: error: No such command 'frobnicate'."
+    assert err.strip() == "memwatch: error: No such command 'frobnicate' (see 'memwatch --help')"
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -132,7 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo(exc.format_message(), err=True)
         return EXIT_USAGE
     except click.ClickException as exc:
-        click.echo(f"memwatch: error: {exc.format_message()}", err=True)
+        message = exc.format_message()
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            message = f"{message.rstrip('.')} (see '{exc.ctx.command_path} --help')"
+        click.echo(f"memwatch: error: {message}", err=True)
         return EXIT_USAGE if exc.exit_code == 2 else EXIT_OTHER
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
