@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -161,20 +162,62 @@ def test_bad_config_files(
     mw(*command).assert_one_line(2, "memwatch.yaml", *words)
 
 
-def test_corrupt_samples_cell(mw: Mw, workdir: Path) -> None:
-    sa = pytest.importorskip("sqlalchemy")
+@pytest.fixture
+def damaged_db(workdir: Path) -> Path:
+    """Two runs of two tests and their baselines, then one results cell and one baseline
+    cell damaged with sqlite3 directly (as a disk or a hand edit would)."""
+    pytest.importorskip("sqlalchemy")
     from memwatch.store import ResultRow, open_store
 
     db = workdir / "h.db"
     with open_store(str(db)) as store:
-        store.record_run("pytest", [ResultRow("t.py::t", "peak", "bytes", (1.0, 2.0))], meta={})
-    engine = sa.create_engine(f"sqlite:///{db}")
-    with engine.begin() as conn:
-        tables = [t for t in sa.inspect(conn).get_table_names() if "result" in t]
-        conn.execute(sa.text(f"UPDATE {tables[0]} SET samples = '[1.0, 2'"))
-    engine.dispose()
-    outcome = mw("history", "t.py::t", "--db", str(db))
-    outcome.assert_one_line(2, "corrupt")
+        for i in range(2):
+            rows = [ResultRow(t, "peak", "bytes", (1.0 + i, 2.0)) for t in ("t.py::t", "t.py::u")]
+            run = store.record_run("pytest", rows, meta={})
+        store.set_baselines_from_run(run)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE memwatch_results SET samples = '[1.0, 2' WHERE run_id = 2 AND test_id = 't.py::t'"
+        )
+        conn.execute("UPDATE memwatch_baselines SET samples = '[\"x\"]' WHERE test_id = 't.py::u'")
+    conn.close()
+    return db
+
+
+RESULT_CELL = ("h.db", "corrupt", "run_id 2", "t.py::t", "peak", "DELETE FROM memwatch_results")
+BASELINE_CELL = ("h.db", "corrupt", "t.py::u", "peak", "not all numbers", "DELETE FROM memwatch_baselines")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["history", "t.py::t"], RESULT_CELL),
+        (["history"], BASELINE_CELL),
+        (["history", "diff", "--base", "run:1", "--head", "run:2"], RESULT_CELL),
+        (["baseline", "show"], BASELINE_CELL),
+        (["baseline", "set", "--from-run", "2"], RESULT_CELL),
+        (["dashboard", "-o", "site"], BASELINE_CELL),
+    ],
+)
+def test_corrupt_samples_cell_names_the_row(
+    mw: Mw, damaged_db: Path, argv: list[str], words: tuple[str, ...]
+) -> None:
+    before = damaged_db.read_bytes()
+    mw(*argv, "--db", str(damaged_db)).assert_one_line(2, *words)
+    if argv[:2] != ["baseline", "set"]:
+        assert damaged_db.read_bytes() == before  # a read command left the file as it was
+
+
+def test_the_statement_in_the_message_removes_the_damaged_rows(mw: Mw, damaged_db: Path) -> None:
+    for argv in (["history", "t.py::t"], ["baseline", "show"]):
+        line = mw(*argv, "--db", str(damaged_db)).line
+        statement = line[line.index("(DELETE ") + 1 : line.index(") or restore")]
+        with sqlite3.connect(damaged_db) as conn:
+            assert conn.execute(statement).rowcount == 1
+        conn.close()
+    for argv in (["history", "t.py::t"], ["baseline", "show"], ["history"]):
+        outcome = mw(*argv, "--db", str(damaged_db))
+        assert outcome.code == 0, outcome.err
 
 
 def test_check_writable_names_the_path(tmp_path: Path) -> None:
