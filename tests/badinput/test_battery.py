@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+import memwatch
 from memwatch.cli._outpath import check_writable
 from memwatch.cli.stress import clean_stale_folders
-from memwatch.errors import UsageError
+from memwatch.errors import UsageError, user_traceback
 
 from .conftest import LONG, Outcome
 
@@ -61,6 +62,52 @@ def test_bad_targets_same_code_in_leaks_and_gc(
 @pytest.mark.parametrize("command", ["leaks", "gc"])
 def test_target_calling_sys_exit(mw: Mw, command: str) -> None:
     mw(command, "bi_targets:exits").assert_one_line(3, "sys.exit(7)")
+
+
+MEMWATCH_SOURCE = os.path.dirname(os.path.abspath(memwatch.__file__))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["leaks", "bi_targets:boom_chained"],
+        ["leaks", "bi_targets:boom_async"],
+        ["leaks", "--isolate", "bi_targets:boom_chained"],
+        ["gc", "bi_targets:boom_chained", "-n", "5"],
+        ["gc", "bi_targets:boom_async", "-n", "5"],
+    ],
+)
+def test_a_raising_target_shows_only_its_own_frames(mw: Mw, argv: list[str]) -> None:
+    outcome = mw(*argv)
+    assert outcome.code == 3, outcome.err
+    assert "internal error" not in outcome.err
+    assert MEMWATCH_SOURCE not in outcome.err, outcome.err  # no frame of memwatch's
+    assert 'File "' in outcome.err
+    assert "bi_targets.py" in outcome.err
+    # the chain is kept: the cause, its frames, then the exception the target raised
+    assert "ValueError: invalid literal for int()" in outcome.err
+    assert "direct cause of the following exception" in outcome.err
+    assert "in _parse" in outcome.err
+    assert "in boom_chained" in outcome.err
+    assert "RuntimeError: chained boom" in outcome.err
+    # one line says which target raised; it comes last, once
+    assert outcome.line.startswith("memwatch: error: bi_targets:boom_"), outcome.err
+    assert "raised RuntimeError: chained boom" in outcome.line
+    assert outcome.err.count("memwatch: error:") == 1, outcome.err
+
+
+def test_user_traceback_keeps_frames_outside_memwatch() -> None:
+    def target() -> None:
+        json.loads("{")  # the standard library's frames under the user's stay
+
+    try:
+        target()
+    except ValueError as exc:
+        text = user_traceback(exc)
+    assert "in target" in text
+    assert "json" in text
+    assert "in raw_decode" in text
+    assert text.rstrip().splitlines()[-1].startswith("json.decoder.JSONDecodeError")
 
 
 def test_compare_ab_input_factory_raises(mw: Mw) -> None:
