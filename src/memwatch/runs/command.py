@@ -245,6 +245,7 @@ def run_command(
         exit=exit_kind,
         extra_peak=kernel_peak or None,
         extra_peak_source="ru_maxrss of the top process (kernel)",
+        duration=ending.wall or timeline.duration,  # from the start, not from the first sample
         command=tuple(argv),
         exit_code=ending.exit_code,
         signal=ending.signal,
