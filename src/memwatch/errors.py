@@ -26,6 +26,7 @@ and memory that really runs out is Python's own ``MemoryError``, which
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "OperationError",
     "UnavailableError",
     "UsageError",
+    "user_traceback",
 ]
 
 EXIT_OK = 0
@@ -129,3 +131,48 @@ for _cls in (
 ):
     _cls.__module__ = "memwatch"
 del _cls
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_traceback(exc: BaseException) -> str:
+    """``exc``'s traceback, chained causes and contexts included, without memwatch's frames.
+
+    Frames of memwatch itself are dropped everywhere, and the standard library's frames
+    that lead from memwatch to the user's code (asyncio running a coroutine) are dropped
+    at the top of each stack, unless nothing else is left: what remains is what the code
+    under test did.
+    """
+    import sysconfig
+    import traceback
+
+    paths = sysconfig.get_paths()
+    stdlib = tuple(os.path.abspath(paths[key]) + os.sep for key in ("stdlib", "platstdlib"))
+    installed = tuple(os.path.abspath(paths[key]) + os.sep for key in ("purelib", "platlib"))
+
+    def standard(filename: str) -> bool:
+        path = os.path.abspath(filename)
+        return path.startswith(stdlib) and not path.startswith(installed)
+
+    top = traceback.TracebackException.from_exception(exc)
+    seen: set[int] = set()
+    pending = [top]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        frames = [f for f in current.stack if not os.path.abspath(f.filename).startswith(_PACKAGE)]
+        start = 0
+        while start < len(frames) and standard(frames[start].filename):
+            start += 1
+        if start < len(frames):
+            frames = frames[start:]
+        current.stack = traceback.StackSummary.from_list(frames)
+        pending.extend(
+            e
+            for e in (current.__cause__, current.__context__, *(getattr(current, "exceptions", None) or ()))
+            if e is not None
+        )
+    return "".join(top.format())

@@ -20,6 +20,18 @@ TARGETS = textwrap.dedent(
     def boom():
         raise RuntimeError("boom")
 
+    def _parse(text):
+        return int(text)
+
+    def boom_chained():
+        try:
+            _parse("not a number")
+        except ValueError as exc:
+            raise RuntimeError("chained boom") from exc
+
+    async def boom_async():
+        boom_chained()
+
     def exits():
         sys.exit(7)
 

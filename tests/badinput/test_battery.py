@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import memwatch
 from memwatch.cli._outpath import check_writable
 from memwatch.cli.stress import clean_stale_folders
-from memwatch.errors import UsageError
+from memwatch.errors import UsageError, user_traceback
 
 from .conftest import LONG, Outcome
 
@@ -60,6 +62,52 @@ def test_bad_targets_same_code_in_leaks_and_gc(
 @pytest.mark.parametrize("command", ["leaks", "gc"])
 def test_target_calling_sys_exit(mw: Mw, command: str) -> None:
     mw(command, "bi_targets:exits").assert_one_line(3, "sys.exit(7)")
+
+
+MEMWATCH_SOURCE = os.path.dirname(os.path.abspath(memwatch.__file__))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["leaks", "bi_targets:boom_chained"],
+        ["leaks", "bi_targets:boom_async"],
+        ["leaks", "--isolate", "bi_targets:boom_chained"],
+        ["gc", "bi_targets:boom_chained", "-n", "5"],
+        ["gc", "bi_targets:boom_async", "-n", "5"],
+    ],
+)
+def test_a_raising_target_shows_only_its_own_frames(mw: Mw, argv: list[str]) -> None:
+    outcome = mw(*argv)
+    assert outcome.code == 3, outcome.err
+    assert "internal error" not in outcome.err
+    assert MEMWATCH_SOURCE not in outcome.err, outcome.err  # no frame of memwatch's
+    assert 'File "' in outcome.err
+    assert "bi_targets.py" in outcome.err
+    # the chain is kept: the cause, its frames, then the exception the target raised
+    assert "ValueError: invalid literal for int()" in outcome.err
+    assert "direct cause of the following exception" in outcome.err
+    assert "in _parse" in outcome.err
+    assert "in boom_chained" in outcome.err
+    assert "RuntimeError: chained boom" in outcome.err
+    # one line says which target raised; it comes last, once
+    assert outcome.line.startswith("memwatch: error: bi_targets:boom_"), outcome.err
+    assert "raised RuntimeError: chained boom" in outcome.line
+    assert outcome.err.count("memwatch: error:") == 1, outcome.err
+
+
+def test_user_traceback_keeps_frames_outside_memwatch() -> None:
+    def target() -> None:
+        json.loads("{")  # the standard library's frames under the user's stay
+
+    try:
+        target()
+    except ValueError as exc:
+        text = user_traceback(exc)
+    assert "in target" in text
+    assert "json" in text
+    assert "in raw_decode" in text
+    assert text.rstrip().splitlines()[-1].startswith("json.decoder.JSONDecodeError")
 
 
 def test_compare_ab_input_factory_raises(mw: Mw) -> None:
@@ -161,20 +209,62 @@ def test_bad_config_files(
     mw(*command).assert_one_line(2, "memwatch.yaml", *words)
 
 
-def test_corrupt_samples_cell(mw: Mw, workdir: Path) -> None:
-    sa = pytest.importorskip("sqlalchemy")
+@pytest.fixture
+def damaged_db(workdir: Path) -> Path:
+    """Two runs of two tests and their baselines, then one results cell and one baseline
+    cell damaged with sqlite3 directly (as a disk or a hand edit would)."""
+    pytest.importorskip("sqlalchemy")
     from memwatch.store import ResultRow, open_store
 
     db = workdir / "h.db"
     with open_store(str(db)) as store:
-        store.record_run("pytest", [ResultRow("t.py::t", "peak", "bytes", (1.0, 2.0))], meta={})
-    engine = sa.create_engine(f"sqlite:///{db}")
-    with engine.begin() as conn:
-        tables = [t for t in sa.inspect(conn).get_table_names() if "result" in t]
-        conn.execute(sa.text(f"UPDATE {tables[0]} SET samples = '[1.0, 2'"))
-    engine.dispose()
-    outcome = mw("history", "t.py::t", "--db", str(db))
-    outcome.assert_one_line(2, "corrupt")
+        for i in range(2):
+            rows = [ResultRow(t, "peak", "bytes", (1.0 + i, 2.0)) for t in ("t.py::t", "t.py::u")]
+            run = store.record_run("pytest", rows, meta={})
+        store.set_baselines_from_run(run)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE memwatch_results SET samples = '[1.0, 2' WHERE run_id = 2 AND test_id = 't.py::t'"
+        )
+        conn.execute("UPDATE memwatch_baselines SET samples = '[\"x\"]' WHERE test_id = 't.py::u'")
+    conn.close()
+    return db
+
+
+RESULT_CELL = ("h.db", "corrupt", "run_id 2", "t.py::t", "peak", "DELETE FROM memwatch_results")
+BASELINE_CELL = ("h.db", "corrupt", "t.py::u", "peak", "not all numbers", "DELETE FROM memwatch_baselines")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["history", "t.py::t"], RESULT_CELL),
+        (["history"], BASELINE_CELL),
+        (["history", "diff", "--base", "run:1", "--head", "run:2"], RESULT_CELL),
+        (["baseline", "show"], BASELINE_CELL),
+        (["baseline", "set", "--from-run", "2"], RESULT_CELL),
+        (["dashboard", "-o", "site"], BASELINE_CELL),
+    ],
+)
+def test_corrupt_samples_cell_names_the_row(
+    mw: Mw, damaged_db: Path, argv: list[str], words: tuple[str, ...]
+) -> None:
+    before = damaged_db.read_bytes()
+    mw(*argv, "--db", str(damaged_db)).assert_one_line(2, *words)
+    if argv[:2] != ["baseline", "set"]:
+        assert damaged_db.read_bytes() == before  # a read command left the file as it was
+
+
+def test_the_statement_in_the_message_removes_the_damaged_rows(mw: Mw, damaged_db: Path) -> None:
+    for argv in (["history", "t.py::t"], ["baseline", "show"]):
+        line = mw(*argv, "--db", str(damaged_db)).line
+        statement = line[line.index("(DELETE ") + 1 : line.index(") or restore")]
+        with sqlite3.connect(damaged_db) as conn:
+            assert conn.execute(statement).rowcount == 1
+        conn.close()
+    for argv in (["history", "t.py::t"], ["baseline", "show"], ["history"]):
+        outcome = mw(*argv, "--db", str(damaged_db))
+        assert outcome.code == 0, outcome.err
 
 
 def test_check_writable_names_the_path(tmp_path: Path) -> None:

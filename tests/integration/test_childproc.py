@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from memwatch.errors import ConfigError, UsageError
+from memwatch.probes.process import peak_rss
 from memwatch.runs.command import run_command
 
 pytestmark = pytest.mark.integration
@@ -60,10 +62,37 @@ def test_a_killed_child_is_reported_with_its_signal() -> None:
 
 
 def test_the_kernel_peak_catches_a_spike_between_samples() -> None:
-    code = "b = b'x' * (200 * 2**20); del b"  # lives a few ms only
+    # The child's ru_maxrss starts from this process's own peak (the memory it had before its
+    # exec), so only a spike above that peak can be the command's.
+    own_peak = peak_rss().require()
+    size = int(max(200 * MIB, own_peak + 100 * MIB))
+    code = f"b = b'x' * {size}; del b"  # lives a few ms only
     run = run_command([PY, "-c", code], interval=1.0)
-    assert run.peak > 190 * MIB
+    assert run.peak > size - 10 * MIB
     assert run.peak_source.startswith("ru_maxrss")
+
+
+def test_the_kernel_peak_is_not_memwatchs_own_memory() -> None:
+    ballast = bytearray(300 * MIB)  # this process's peak is now above 300 MiB
+    ballast[::4096] = b"x" * len(range(0, len(ballast), 4096))
+    run = run_command(["true"], interval=1.0)
+    del ballast
+    # `true` ends before its first sample: no figure rather than this process's peak.
+    assert math.isnan(run.peak) or run.peak < 50 * MIB
+    assert not run.peak_source.startswith("ru_maxrss")
+
+
+def test_growth_is_measured_from_the_commands_first_sample() -> None:
+    # The command holds 100 MiB until it ends (os._exit: no teardown frees it first).
+    code = "import os, time; time.sleep(0.3); b = b'x' * (100 * 2**20); time.sleep(0.4); os._exit(0)"
+    run = run_command([PY, "-c", code], interval=0.01)
+    assert run.exit_code == 0
+    # the first sample is Python started, not the program caught mid-exec (a few KiB)
+    assert run.start_memory > 1 * MIB
+    assert run.start_memory == run.timeline.signal("rss")[0]
+    assert 80 * MIB < run.growth < 130 * MIB
+    assert run.end_memory - run.start_memory == run.growth
+    assert run.duration >= 0.7  # the command's own time, not the span of its samples
 
 
 @pytest.mark.parametrize(

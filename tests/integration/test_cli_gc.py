@@ -103,7 +103,15 @@ def test_failed_pause_check_exits_1(module: str, capsys: pytest.CaptureFixture[s
 def test_operation_that_raises_exits_3(module: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gc", f"{module}:boom"]) == 3
     err = capsys.readouterr().err.strip()
-    assert err == f"memwatch: error: {module}:boom: the operation raised ValueError: no luck (call 1 of 1000)"
+    # the target's own traceback (none of memwatch's frames), then one line
+    *traceback, line = err.splitlines()
+    assert (
+        line == f"memwatch: error: {module}:boom: the operation raised ValueError: no luck (call 1 of 1000)"
+    )
+    assert traceback[0] == "Traceback (most recent call last):"
+    assert traceback[-1] == "ValueError: no luck"
+    assert "in boom" in err
+    assert "src/memwatch" not in err
 
 
 @pytest.mark.parametrize(

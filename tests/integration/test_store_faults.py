@@ -184,6 +184,41 @@ def test_writes_to_a_database_failing_quick_check_are_refused(
     assert digest(path) == before
 
 
+@pytest.mark.parametrize(
+    "cell",
+    ["[1.0, 2", "", "null", "[]", '["x"]', "{}", "[true]"],
+    ids=["truncated", "empty", "null", "empty-list", "string", "object", "bool"],
+)
+def test_every_read_of_a_damaged_samples_cell_names_the_row(tmp_path: Path, cell: str) -> None:
+    from memwatch.store.stream import samples_of
+
+    path = tmp_path / "h.db"
+    with open_store(str(path)) as store:
+        for _ in range(3):
+            run_id = store.record_run("pytest", rows(3), env=ENV, git_sha=None, git_branch=None)
+        store.set_baselines_from_run(run_id)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE memwatch_results SET samples = ? WHERE run_id = 2 AND test_id = 't::1'", (cell,))
+        conn.execute("UPDATE memwatch_baselines SET samples = ? WHERE test_id = 't::2'", (cell,))
+    conn.close()
+    row = ("h.db", "corrupt history database", "run_id 2", "t::1", "peak", "DELETE FROM memwatch_results")
+    with open_store(str(path), read_only=True) as store:
+        reads: list[Callable[[], Any]] = [
+            lambda: store.results(2),
+            lambda: store.trend("t::1", "peak"),
+            lambda: samples_of(store, "t::1", "peak", [1, 2, 3]),
+        ]
+        for read in reads:
+            with pytest.raises(DataError) as caught:
+                read()
+            assert all(word in str(caught.value) for word in row), str(caught.value)
+        with pytest.raises(DataError, match=r"t::2.*DELETE FROM memwatch_baselines"):
+            store.baselines()
+        # the undamaged rows still read
+        assert store.results(1)[1].samples == rows(3)[1].samples
+        assert len(store.trend("t::0", "peak")) == 3
+
+
 # -- record_run killed at every step, twice ---------------------------------------------
 
 

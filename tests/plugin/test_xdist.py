@@ -88,3 +88,77 @@ def test_xdist_with_markers_only(pytester: pytest.Pytester) -> None:
         ["memwatch usage error: *::test_bad_marker: @pytest.mark.limit_memory: invalid size '12 XB'*"]
     )
     result.stdout.fnmatch_lines(["@pytest.mark.limit_memory: the test body's peak RSS exceeded its limit"])
+
+
+@pytest.mark.slow
+def test_xdist_sends_records_holding_subclasses_and_warns_about_the_unsendable(
+    pytester: pytest.Pytester,
+) -> None:
+    # The worker -> controller channel (execnet) sends only plain types: an IntEnum or an
+    # int subclass given to a marker used to stop the worker. A value that cannot become
+    # a plain one (injected here into one record) is a visible warning, the others arrive.
+    pytester.makeconftest("""
+        import memwatch.model.pytest as model
+
+        _to_dict = model.ItemRecord.to_dict
+
+        def to_dict(self):
+            data = _to_dict(self)
+            if self.nodeid.endswith("test_unsendable"):
+                data["profile"] = {"handle": object()}
+            return data
+
+        model.ItemRecord.to_dict = to_dict
+    """)
+    pytester.makepyfile(
+        test_kinds="""
+        import enum
+        import pytest
+        from memwatch.units import Size
+
+        class Bytes(int):
+            pass
+
+        class Limit(enum.IntEnum):
+            BIG = 500_000_000
+
+        @pytest.mark.limit_memory(Limit.BIG)
+        def test_enum():
+            pass
+
+        @pytest.mark.limit_memory(Bytes(400_000_000))
+        def test_int_subclass():
+            pass
+
+        @pytest.mark.limit_memory(Size.parse("300 MB"))
+        def test_size():
+            pass
+
+        @pytest.mark.limit_memory("1 MB")
+        def test_over():
+            data = bytearray(30_000_000)
+            data[::4096] = b"x" * len(data[::4096])
+
+        def test_unsendable():
+            pass
+    """
+    )
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "--memwatch", "--memwatch-report", "out", "-p", "no:randomly"
+    )
+    result.assert_outcomes(passed=4, failed=1)
+    assert "INTERNALERROR" not in result.stdout.str()
+    session = read_document(pytester.path / "out" / JSON_NAME, expected=PytestSession)
+    limits = {r.nodeid.split("::")[1]: [c.limit for c in r.checks] for r in session.tests}
+    assert limits == {
+        "test_enum": [500_000_000],
+        "test_int_subclass": [400_000_000],
+        "test_size": [300_000_000],
+        "test_over": [1_000_000],
+    }
+    result.stdout.fnmatch_lines(
+        [
+            "*RecordNotSent: memwatch: the record of test_kinds.py::test_unsendable is left out of "
+            "the report (gw*): record.profile.handle holds a builtins.object, which cannot be sent",
+        ]
+    )

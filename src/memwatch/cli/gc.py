@@ -13,7 +13,7 @@ import click
 from memwatch.config.options import gc_options
 from memwatch.config.schema import load_config
 from memwatch.config.target import resolve_target
-from memwatch.errors import UsageError
+from memwatch.errors import OperationError, UsageError
 from memwatch.gcwatch.advisor import advise
 from memwatch.gcwatch.latency import check_iterations
 from memwatch.gcwatch.optimizer import GCOptimizer
@@ -91,17 +91,22 @@ def command(
         )
     optimizer = GCOptimizer(_parse_thresholds(thresholds_text), freeze=freeze)
     func = resolve_target(target, no_args=True)
-    with optimizer:
-        report: GCReport = asyncio.run(validator.test_gc_frequency(func, n, component_name=target))
-    if reclaim:
+    try:
+        with optimizer:
+            report: GCReport = asyncio.run(validator.test_gc_frequency(func, n, component_name=target))
+        if reclaim:
 
-        def workload() -> None:
-            for _ in range(n):
-                result = func()
-                if asyncio.iscoroutine(result):
-                    asyncio.run(result)
+            def workload() -> None:
+                for _ in range(n):
+                    result = func()
+                    if asyncio.iscoroutine(result):
+                        asyncio.run(result)
 
-        report = dataclasses.replace(report, reclamation=measure_reclamation(workload, component=target))
+            report = dataclasses.replace(report, reclamation=measure_reclamation(workload, component=target))
+    except OperationError as exc:  # the target raised: its traceback (its own frames), then one line
+        if exc.traceback_text:
+            click.echo(exc.traceback_text.rstrip(), err=True)
+        raise
     verdict = validator.validate_gc_efficiency(report)
     if output:
         write_document(report, output)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import traceback
 from collections.abc import Callable
 from time import perf_counter_ns
 from typing import Any
 
 import numpy as np
 
-from memwatch.errors import ConfigError, OperationError
+from memwatch.errors import ConfigError, OperationError, user_traceback
 from memwatch.gcwatch.monitor import GCMonitor
 from memwatch.model.gc import GCReport, LatencyImpact
 from memwatch.stats.gcstats import latency_split
@@ -53,7 +52,7 @@ def _failed(component: str, index: int, iterations: int, exc: Exception) -> Oper
     return OperationError(
         f"{component}: the operation raised {type(exc).__name__}: {exc} (call {index + 1} of {iterations})",
         original=exc,
-        traceback_text="".join(traceback.format_exception(exc)),
+        traceback_text=user_traceback(exc),
     )
 
 

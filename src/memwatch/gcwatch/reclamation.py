@@ -14,11 +14,10 @@ it to the OS, and the result offers it as the remedy with the measured effect.
 from __future__ import annotations
 
 import gc
-import traceback
 import tracemalloc
 from collections.abc import Callable
 
-from memwatch.errors import OperationError
+from memwatch.errors import OperationError, user_traceback
 from memwatch.model.gc import ReclaimSignal, Reclamation
 from memwatch.probes import native, process
 from memwatch.probes import python as pyprobe
@@ -67,7 +66,7 @@ def measure_reclamation(
         raise OperationError(
             f"{component}: the workload raised {type(exc).__name__}: {exc}",
             original=exc,
-            traceback_text="".join(traceback.format_exception(exc)),
+            traceback_text=user_traceback(exc),
         ) from exc
     end = _read()
     peaks = dict(end)

@@ -79,7 +79,9 @@ def run_isolated(target: str, *, timeout: float | None = None, **options: Any) -
         )
         if ending.exit_code == EXIT_USAGE:
             raise UsageError(message)
-        raise OperationError(message, traceback_text=run.stderr)
+        # the child's traceback without its last line, the message said again here
+        above = run.stderr.rstrip().rpartition("\n")[0] if lines else run.stderr
+        raise OperationError(message, traceback_text=above)
     return load_document(run.document, expected=LeakReport, source=output)
 
 

@@ -11,12 +11,11 @@ carrying the original and its traceback.
 from __future__ import annotations
 
 import inspect
-import traceback
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
 from memwatch.config.lifecycle import is_async_callable
-from memwatch.errors import ConfigError, OperationError
+from memwatch.errors import ConfigError, OperationError, user_traceback
 
 __all__ = ["Operation", "drive", "is_async_callable", "target_name"]
 
@@ -134,7 +133,7 @@ class Operation:
                 raise self._failure(exc) from exc
 
     def _failure(self, exc: BaseException) -> OperationError:
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        text = user_traceback(exc)
         error = OperationError(
             f"{target_name(self.func)} raised {type(exc).__name__}: {exc} "
             "(no verdict; to measure an error path on purpose, declare the exception: "

@@ -37,7 +37,16 @@ if TYPE_CHECKING:
     from memwatch.plugin.keys import ItemState
     from memwatch.sampling.peak import PeakSampler
 
-__all__ = ["REPORT_ATTR", "BodyFigures", "BodyMeter", "SessionRecords", "record_from_report"]
+__all__ = [
+    "REPORT_ATTR",
+    "BodyFigures",
+    "BodyMeter",
+    "RecordNotSent",
+    "SessionRecords",
+    "plain",
+    "record_from_report",
+    "sendable_record",
+]
 
 REPORT_ATTR = "memwatch_record"
 _SAMPLE_INTERVAL = 0.001
@@ -288,6 +297,64 @@ def _grown_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> t
         frame = stat.traceback[0]
         out.append(AllocationSite(f"{frame.filename}:{frame.lineno}", stat.size_diff, stat.count_diff))
     return tuple(out)
+
+
+class RecordNotSent(UserWarning):
+    """A test's record could not travel from a worker to the controller (it is left out)."""
+
+
+_PLAIN_TYPES = (str, int, float, bool, bytes, type(None))
+
+
+def plain(value: Any, where: str = "record") -> Any:
+    """``value`` with only the types xdist's channel (execnet) sends: str, int, float, bool,
+    bytes, None, lists and dicts with str keys.
+
+    An int, float or str subclass (an ``IntEnum``, :class:`~memwatch.units.Size`), an enum
+    member and a numpy scalar become the plain value; a tuple becomes a list. Anything else
+    raises ``TypeError`` naming ``where`` (the path to the value) and its type.
+    """
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value
+    if isinstance(value, dict):
+        return {str(plain(k, where)): plain(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    import enum
+
+    if isinstance(value, enum.Enum):
+        return plain(value.value, where)
+    if isinstance(value, bool | int):
+        return bool(value) if isinstance(value, bool) else int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bytes):
+        return bytes(value)
+    np = sys.modules.get("numpy")  # a numpy scalar exists only once numpy is imported
+    if np is not None and isinstance(value, np.generic):
+        item = value.item()
+        if type(item) in _PLAIN_TYPES:
+            return item
+    raise TypeError(f"{where} holds a {kind.__module__}.{kind.__qualname__}, which cannot be sent")
+
+
+def sendable_record(data: dict[str, Any], nodeid: str, worker: str) -> dict[str, Any] | None:
+    """A record's dict as plain types for the worker -> controller channel, or None after a
+    :class:`RecordNotSent` warning saying which value could not be sent."""
+    try:
+        return plain(data)  # type: ignore[no-any-return]
+    except (TypeError, ValueError, OverflowError) as exc:
+        text = f"memwatch: the record of {nodeid} is left out of the report ({worker or 'worker'}): {exc}"
+        try:
+            import warnings
+
+            warnings.warn(text, RecordNotSent, stacklevel=2)
+        except Warning:  # warnings turned into errors must not stop the worker
+            sys.stderr.write(text + "\n")
+        return None
 
 
 def record_from_report(report: pytest.TestReport) -> ItemRecord | None:

@@ -21,7 +21,13 @@ from memwatch.errors import MemwatchError
 from memwatch.plugin import keys
 from memwatch.plugin.markers import CHECK_MARKERS, level_skip_reason, marker_names
 from memwatch.plugin.options import PluginSettings
-from memwatch.plugin.recorder import REPORT_ATTR, BodyMeter, SessionRecords, record_from_report
+from memwatch.plugin.recorder import (
+    REPORT_ATTR,
+    BodyMeter,
+    SessionRecords,
+    record_from_report,
+    sendable_record,
+)
 
 if TYPE_CHECKING:
     from memwatch.config.schema import RegressionConfig
@@ -317,7 +323,9 @@ class MemwatchPlugin:
             outcome = "error"
         if self.remote:
             record = figures.record(report.nodeid, outcome, state, self.worker)
-            setattr(report, REPORT_ATTR, record.to_dict())
+            data = sendable_record(record.to_dict(), report.nodeid, self.worker)
+            if data is not None:
+                setattr(report, REPORT_ATTR, data)
         else:
             self.records.add_measured(report.nodeid, outcome, figures, state, self.worker)
         return True

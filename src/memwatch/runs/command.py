@@ -25,6 +25,7 @@ almost nothing for the helpers.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal as signals_module
@@ -189,9 +190,15 @@ def run_command(
     reader = PhaseFileReader(phase_path)
     samplers: list[Sampler] = []
 
+    own_peak: list[float] = []
+
     def start_sampling(pid: int) -> None:
-        samplers.append(Sampler(interval, signals, mode=mode, pid=pid, include_children=include_children))
-        samplers[0].start()
+        own_peak.append(_own_peak_rss())
+        try:
+            _let_program_load(pid, interval)
+        finally:  # even when Ctrl-C comes during the wait: the run still has a sampler to stop
+            samplers.append(Sampler(interval, signals, mode=mode, pid=pid, include_children=include_children))
+            samplers[0].start()
 
     def apply_marks() -> None:
         if samplers:
@@ -228,17 +235,54 @@ def run_command(
     exit_kind: Literal["exited", "signal", "interrupted"] = (
         "interrupted" if ending.kind == "interrupted" else "signal" if ending.signal is not None else "exited"
     )
+    # The kernel's ru_maxrss of a child counts the memory it had before its exec (a copy of
+    # memwatch's own, or memwatch's own with vfork): below memwatch's own peak it says nothing.
+    kernel_peak = ending.peak_rss or 0.0
+    if own_peak and kernel_peak <= own_peak[0]:
+        kernel_peak = 0.0
     return build_run_result(
         timeline,
         exit=exit_kind,
-        extra_peak=ending.peak_rss or 0.0,
+        extra_peak=kernel_peak or None,
         extra_peak_source="ru_maxrss of the top process (kernel)",
+        duration=ending.wall or timeline.duration,  # from the start, not from the first sample
         command=tuple(argv),
         exit_code=ending.exit_code,
         signal=ending.signal,
         pid=run.pid,
         label=label,
     )
+
+
+def _own_peak_rss() -> float:
+    from memwatch.probes.process import peak_rss
+
+    reading = peak_rss()
+    return reading.value if reading.value is not None else math.inf
+
+
+def _let_program_load(pid: int, interval: float) -> None:
+    """Wait one sampling interval (less if the command ends) before the command's first sample.
+
+    The child runner returns as soon as the exec has begun: a sample then catches the new
+    program before its loader has run (a few KiB), and growth measured from it is the
+    program's whole size. The first sample is taken where the first scheduled one would be.
+    """
+    from memwatch.probes.process import StatmReader
+
+    deadline = time.monotonic() + interval
+    try:
+        reader = StatmReader(pid)
+    except ProcessLookupError:
+        return
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.002))
+            reader.read_rss()  # raises once the command has ended: no point waiting longer
+    except ProcessLookupError:
+        return
+    finally:
+        reader.close()
 
 
 def _apply_marks(sampler: Any, reader: PhaseFileReader) -> None:

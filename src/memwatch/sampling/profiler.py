@@ -89,13 +89,15 @@ def build_run_result(
     exit: ExitKind = "in-process",
     extra_peak: float | None = None,
     extra_peak_source: str = "",
+    duration: float | None = None,
     **meta: Any,
 ) -> RunResult:
     """Summarise a timeline as a :class:`RunResult`.
 
     The peak is the exact maximum of all samples taken (``Timeline.peaks``), or
     ``extra_peak`` (e.g. the kernel's ru_maxrss of a child) when that is larger;
-    ``peak_source`` says which decided. Growth is last sample minus first.
+    ``peak_source`` says which decided. Growth is last sample minus first. The duration
+    is the timeline's, or ``duration`` (e.g. a command's wall time) when given.
     """
     import numpy as np
 
@@ -118,7 +120,7 @@ def build_run_result(
         start_memory=start,
         end_memory=end,
         growth=end - start,
-        duration=timeline.duration,
+        duration=timeline.duration if duration is None else duration,
         exit=exit,
         host=socket.gethostname(),
         python=platform.python_version(),

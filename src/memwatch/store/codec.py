@@ -15,12 +15,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from memwatch.errors import UsageError
+from memwatch.errors import DataError, UsageError
 from memwatch.model.history import ResultRow, RunInfo
 
 __all__ = [
     "MAX_TEST_ID",
     "checked_samples",
+    "decode_samples",
     "dumps",
     "first_line",
     "gc_paused",
@@ -96,6 +97,35 @@ def samples_json(samples: Sequence[float]) -> str:
     # repr() of a finite float is valid JSON and round-trips exactly; much faster than json.dumps.
     # Callers pass Python floats (ResultRow and put_baselines convert).
     return "[" + ",".join(map(float.__repr__, samples)) + "]"
+
+
+def decode_samples(text: Any, where: str, *, table: str, **key: Any) -> tuple[float, ...]:
+    """A ``samples`` cell as read back, or one :class:`DataError` naming the row.
+
+    ``where`` is the database as shown to people; ``key`` is the row's primary key
+    (column -> value) in ``table``, for the message and the statement that removes it.
+    """
+    try:
+        values = json.loads(text)
+        problem = "" if type(values) is list and values else "not a list of numbers"
+        if not problem and not all(type(v) in (float, int) for v in values):
+            problem = "not all numbers"
+    except (TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        problem = f"not JSON: {getattr(exc, 'msg', exc)}"
+    if not problem:
+        return tuple(map(float, values))
+    row = ", ".join(f"{name} {value}" for name, value in key.items())
+    match = " AND ".join(f"{name} = {_sql_literal(value)}" for name, value in key.items())
+    raise DataError(
+        f"{where}: corrupt history database: the samples of {row} are {problem}; remove that "
+        f"row (DELETE FROM {table} WHERE {match}) or restore the database from a backup"
+    )
+
+
+def _sql_literal(value: Any) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def checked_samples(test_id: str, metric: str, samples: Sequence[float]) -> Sequence[float]:

@@ -11,7 +11,6 @@ runs a caller needs (the latest run, the runs either side of a step).
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 from collections.abc import Generator, Iterable, Iterator
@@ -22,7 +21,7 @@ import sqlalchemy as sa
 
 from memwatch.model.history import RunInfo
 from memwatch.store import schema as S
-from memwatch.store.codec import stored_test_id
+from memwatch.store.codec import decode_samples, stored_test_id
 from memwatch.store.db import Store
 
 __all__ = ["Series", "all_runs", "iter_series", "samples_of"]
@@ -149,4 +148,14 @@ def samples_of(
         t.c.test_id == stored_test_id(test_id), t.c.metric == metric, t.c.run_id.in_(wanted)
     )
     with store._tx() as conn:
-        return {int(run_id): tuple(json.loads(text)) for run_id, text in conn.execute(query)}
+        return {
+            int(run_id): decode_samples(
+                text,
+                store.display_url,
+                table=t.name,
+                run_id=int(run_id),
+                test_id=stored_test_id(test_id),
+                metric=metric,
+            )
+            for run_id, text in conn.execute(query)
+        }
