@@ -13,6 +13,8 @@ report, table and message formats numbers through it.
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -92,15 +94,9 @@ def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int
     >>> parse_size("64 MB"), parse_size("64 MiB"), parse_size(512)
     (64000000, 67108864, 512)
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # True is not a size
         raise ConfigError(f"invalid size {value!r}: expected a number of bytes or text like '64 MiB'")
-    if isinstance(value, int):
-        result = value
-    elif isinstance(value, float):
-        if not math.isfinite(value) or abs(value) > MAX_SIZE:
-            raise ConfigError(f"invalid size {value!r}: not a finite number of at most 8 EiB")
-        result = round(value)
-    elif isinstance(value, str):
+    if isinstance(value, str):
         match = re.match(_SIZE_RE, value)
         if match is None:
             raise ConfigError(
@@ -116,6 +112,13 @@ def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int
         if not math.isfinite(scaled) or abs(scaled) > MAX_SIZE:
             raise ConfigError(f"invalid size {value!r}: too large (at most 8 EiB)")
         result = round(scaled)
+    elif hasattr(type(value), "__index__"):  # int, and integer types such as numpy's
+        result = operator.index(value)
+    elif isinstance(value, numbers.Real):  # float, and real types such as numpy's float32
+        number = float(value)
+        if not math.isfinite(number) or abs(number) > MAX_SIZE:
+            raise ConfigError(f"invalid size {value!r}: not a finite number of at most 8 EiB")
+        result = round(number)
     else:
         raise ConfigError(f"invalid size {value!r}: expected a number of bytes or text like '64 MiB'")
     if abs(result) > MAX_SIZE:

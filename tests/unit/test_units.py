@@ -231,3 +231,14 @@ def test_size_is_an_int_for_json_pickle_and_formatting() -> None:
 )
 def test_exact_size(nbytes: int, text: str) -> None:
     assert exact_size(nbytes) == text
+
+
+def test_parse_size_takes_numpy_numbers_and_refuses_numpy_booleans() -> None:
+    np = pytest.importorskip("numpy")
+    assert parse_size(np.int64(64_000_000)) == 64_000_000
+    assert parse_size(np.uint32(4096)) == 4096
+    assert parse_size(np.float32(1024.0)) == 1024
+    with pytest.raises(ConfigError, match="expected a number of bytes"):
+        parse_size(np.bool_(True))
+    with pytest.raises(ConfigError, match="finite"):
+        parse_size(np.float64("inf"))
