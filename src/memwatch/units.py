@@ -13,11 +13,10 @@ report, table and message formats numbers through it.
 from __future__ import annotations
 
 import math
-import numbers
 import operator
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, SupportsFloat, SupportsIndex
 
 from memwatch.errors import ConfigError
 
@@ -88,13 +87,17 @@ _DURATION_UNITS: dict[str, float] = {
 _DURATION_RE = r"^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)\s*$"
 
 
-def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int:
+#: numpy's boolean (``numpy.bool`` in numpy 2, ``numpy.bool_`` before), refused like ``bool``
+_BOOL_TYPES = {("numpy", "bool"), ("numpy", "bool_")}
+
+
+def parse_size(value: str | SupportsIndex | SupportsFloat, *, allow_negative: bool = False) -> int:
     """Return the number of bytes that ``value`` names.
 
     >>> parse_size("64 MB"), parse_size("64 MiB"), parse_size(512)
     (64000000, 67108864, 512)
     """
-    if isinstance(value, bool) or type(value).__name__ == "bool_":  # True is not a size
+    if isinstance(value, bool) or (type(value).__module__, type(value).__name__) in _BOOL_TYPES:
         raise ConfigError(f"invalid size {value!r}: expected a number of bytes or text like '64 MiB'")
     if isinstance(value, str):
         match = re.match(_SIZE_RE, value)
@@ -112,9 +115,9 @@ def parse_size(value: str | int | float, *, allow_negative: bool = False) -> int
         if not math.isfinite(scaled) or abs(scaled) > MAX_SIZE:
             raise ConfigError(f"invalid size {value!r}: too large (at most 8 EiB)")
         result = round(scaled)
-    elif hasattr(type(value), "__index__"):  # int, and integer types such as numpy's
+    elif isinstance(value, SupportsIndex):  # int, and integer types such as numpy's
         result = operator.index(value)
-    elif isinstance(value, numbers.Real):  # float, and real types such as numpy's float32
+    elif isinstance(value, SupportsFloat):  # float, and real types such as numpy's float32
         number = float(value)
         if not math.isfinite(number) or abs(number) > MAX_SIZE:
             raise ConfigError(f"invalid size {value!r}: not a finite number of at most 8 EiB")
