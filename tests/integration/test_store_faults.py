@@ -219,6 +219,32 @@ def test_every_read_of_a_damaged_samples_cell_names_the_row(tmp_path: Path, cell
         assert len(store.trend("t::0", "peak")) == 3
 
 
+@pytest.mark.parametrize("column", ["env", "meta"])
+@pytest.mark.parametrize("cell", ["{", "", "[1]", "null"], ids=["truncated", "empty", "list", "null"])
+def test_a_damaged_run_cell_names_the_run(tmp_path: Path, column: str, cell: str) -> None:
+    path = tmp_path / "h.db"
+    with open_store(str(path)) as store:
+        for _ in range(2):
+            run_id = store.record_run("pytest", rows(2), env=ENV, git_sha=None, git_branch=None)
+        store.set_baselines_from_run(run_id)
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"UPDATE memwatch_runs SET {column} = ? WHERE id = 2", (cell,))
+        if column == "env":
+            conn.execute("UPDATE memwatch_baselines SET env = ? WHERE test_id = 't::1'", (cell,))
+    conn.close()
+    with open_store(str(path), read_only=True) as store:
+        for read in (lambda: store.run(2), store.runs):
+            with pytest.raises(DataError) as caught:
+                read()
+            message = str(caught.value)
+            assert f"the {column} cell of id 2 is" in message, message
+            assert "DELETE FROM memwatch_runs WHERE id = 2" in message, message
+        assert store.run(1).id == 1  # the undamaged run still reads
+        if column == "env":
+            with pytest.raises(DataError, match=r"env cell of test_id t::1.*DELETE FROM memwatch_baselines"):
+                store.baselines()
+
+
 # -- record_run killed at every step, twice ---------------------------------------------
 
 

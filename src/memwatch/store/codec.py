@@ -114,10 +114,26 @@ def decode_samples(text: Any, where: str, *, table: str, **key: Any) -> tuple[fl
         problem = f"not JSON: {getattr(exc, 'msg', exc)}"
     if not problem:
         return tuple(map(float, values))
+    raise _corrupt(where, table, "samples", problem, key)
+
+
+def decode_object(text: Any, where: str, *, table: str, column: str, **key: Any) -> dict[str, Any]:
+    """A JSON object cell (a run's ``env`` or ``meta``), or one :class:`DataError` naming the row."""
+    try:
+        value = json.loads(text)
+        problem = "" if type(value) is dict else "not a JSON object"
+    except (TypeError, ValueError) as exc:
+        problem = f"not JSON: {getattr(exc, 'msg', exc)}"
+    if not problem:
+        return value  # type: ignore[no-any-return]
+    raise _corrupt(where, table, column, problem, key)
+
+
+def _corrupt(where: str, table: str, column: str, problem: str, key: dict[str, Any]) -> DataError:
     row = ", ".join(f"{name} {value}" for name, value in key.items())
     match = " AND ".join(f"{name} = {_sql_literal(value)}" for name, value in key.items())
-    raise DataError(
-        f"{where}: corrupt history database: the samples of {row} are {problem}; remove that "
+    return DataError(
+        f"{where}: corrupt history database: the {column} cell of {row} is {problem}; remove that "
         f"row (DELETE FROM {table} WHERE {match}) or restore the database from a backup"
     )
 
@@ -138,7 +154,7 @@ def checked_samples(test_id: str, metric: str, samples: Sequence[float]) -> Sequ
     return samples
 
 
-def run_info(row: sa.Row[Any]) -> RunInfo:
+def run_info(row: sa.Row[Any], where: str, table: str) -> RunInfo:
     return RunInfo(
         row.id,
         row.created_at,
@@ -148,8 +164,8 @@ def run_info(row: sa.Row[Any]) -> RunInfo:
         row.git_branch,
         row.host,
         row.env_key,
-        json.loads(row.env),
-        json.loads(row.meta),
+        decode_object(row.env, where, table=table, column="env", id=row.id),
+        decode_object(row.meta, where, table=table, column="meta", id=row.id),
         row.result_count,
     )
 

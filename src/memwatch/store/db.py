@@ -22,6 +22,7 @@ from memwatch.model.history import Baseline, ResultRow, RunInfo, TrendPoint
 from memwatch.store import schema as S
 from memwatch.store.codec import (
     checked_samples,
+    decode_object,
     decode_samples,
     dumps,
     first_line,
@@ -294,7 +295,7 @@ class Store:
                 row = conn.execute(sa.select(S.runs).where(S.runs.c.id == int(run_id))).first()
         if row is None:
             raise DataError(f"no run {run_id} in {self.display_url}")
-        return run_info(row)
+        return run_info(row, self.display_url, S.runs.name)
 
     def runs(
         self,
@@ -315,7 +316,7 @@ class Store:
         if limit is not None:
             query = query.limit(query_limit(limit))
         with self._tx() as conn:
-            return [run_info(row) for row in conn.execute(query)]
+            return [run_info(row, self.display_url, S.runs.name) for row in conn.execute(query)]
 
     def latest_run(self, *, branch: str | None = None, kind: str | None = None) -> RunInfo | None:
         """The newest run (of a branch / kind), or None."""
@@ -534,7 +535,15 @@ class Store:
                         env_key=b.env_key,
                     ),
                     b.env_key,
-                    json.loads(b.env),
+                    decode_object(
+                        b.env,
+                        self.display_url,
+                        table=t.name,
+                        column="env",
+                        test_id=b.test_id,
+                        metric=b.metric,
+                        env_key=b.env_key,
+                    ),
                     b.run_id,
                     b.source,
                     b.set_at,
