@@ -1,13 +1,14 @@
 """The named signals a sampler can record: :func:`signal` returns a
 :class:`~memwatch.probes.base.Signal` by name; :data:`CHEAP` is the default set (RSS,
-allocated blocks, native heap). Importing this loads tracemalloc and ctypes; the package
+allocated blocks, native heap). Importing this loads ctypes and tracemalloc's built-in C
+half (not the ``tracemalloc`` module, which imports pickle and linecache); the package
 itself (``memwatch.probes``) loads it only when one of these names is asked for.
 """
 
 from __future__ import annotations
 
+import _tracemalloc as tracemalloc  # the C module: `tracemalloc` imports pickle, linecache, fnmatch
 import gc
-import tracemalloc
 from collections.abc import Callable
 
 from memwatch.errors import ConfigError

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import platform
-import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Self
@@ -97,6 +95,9 @@ def build_run_result(
     ``extra_peak`` (e.g. the kernel's ru_maxrss of a child) when that is larger;
     ``peak_source`` says which decided. Growth is last sample minus first.
     """
+    import platform
+    import socket
+
     import numpy as np
 
     from memwatch.model.timeline import RunResult

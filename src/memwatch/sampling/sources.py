@@ -13,17 +13,19 @@ script :data:`memwatch.probes.process.STATM_SAMPLER`).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from memwatch.errors import ConfigError
 from memwatch.probes.process import STATM_RECORD, STATM_SAMPLER, StatmReader, process_tree
 from memwatch.probes.signals import CHEAP
 from memwatch.probes.signals import signal as probe_signal
+
+if TYPE_CHECKING:  # subprocess loads only when a helper process starts (mode="process")
+    import subprocess
 
 __all__ = ["Mode", "ProcessSource", "SelfSource", "Source", "TreeSource", "validate_signals"]
 
@@ -246,6 +248,8 @@ class ProcessSource(Source):
         return [values[name] for name in self.names]
 
     def start(self, t0: float, add: Callable[[float, Sequence[float]], None]) -> None:
+        import subprocess
+
         self._proc = subprocess.Popen(
             [
                 sys.executable,
