@@ -20,12 +20,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from memwatch.errors import ConfigError
-from memwatch.probes.process import STATM_RECORD, STATM_SAMPLER, StatmReader, process_tree
 from memwatch.probes.signals import CHEAP
 from memwatch.probes.signals import signal as probe_signal
 
 if TYPE_CHECKING:  # subprocess loads only when a helper process starts (mode="process")
     import subprocess
+
+    from memwatch.probes.process import StatmReader
 
 __all__ = ["Mode", "ProcessSource", "SelfSource", "Source", "TreeSource", "validate_signals"]
 
@@ -181,11 +182,15 @@ class TreeSource(Source):
         self.pid = pid
         self.include_children = include_children
         self.refresh = refresh
+        from memwatch.probes.process import StatmReader  # another process: not the sampling path
+
         self._root = StatmReader(pid)
         self._members: dict[int, StatmReader] = {}
         self._next_scan = 0.0
 
     def _scan(self) -> None:
+        from memwatch.probes.process import StatmReader, process_tree
+
         found = process_tree(self.pid)
         for pid in list(self._members):
             if pid not in found:
@@ -234,6 +239,8 @@ class ProcessSource(Source):
         self.unavailable = {}
         self.pid = pid
         self.interval = interval
+        from memwatch.probes.process import StatmReader
+
         self._statm = StatmReader(pid)
         self._proc: subprocess.Popen[bytes] | None = None
         self.thread: threading.Thread | None = None
@@ -249,6 +256,8 @@ class ProcessSource(Source):
 
     def start(self, t0: float, add: Callable[[float, Sequence[float]], None]) -> None:
         import subprocess
+
+        from memwatch.probes.process import STATM_SAMPLER
 
         self._proc = subprocess.Popen(
             [
@@ -274,6 +283,8 @@ class ProcessSource(Source):
     def _drain(self, add: Callable[[float, Sequence[float]], None]) -> None:
         assert self._proc is not None
         assert self._proc.stdout is not None
+        from memwatch.probes.process import STATM_RECORD
+
         fd = self._proc.stdout.fileno()
         pending = b""
         previous: float | None = None
