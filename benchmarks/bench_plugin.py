@@ -14,12 +14,16 @@
 3. A ``@pytest.mark.no_leaks`` test whose body takes about a microsecond: the time of
    the verdict (the measured body, the engine's whole loop) read from the run's JSON
    report, median of several runs (target <= 0.5 s).
-4. With ``--instructions`` (needs valgrind): the user-space instructions of one whole run
+4. With ``--real-suite``: a real suite, 570 of this repository's own unit tests (pure
+   Python: units, statistics, config, models, reporters), run plain and with
+   ``--memwatch``, alternating: CPU time and the pytest process's peak RSS (``ru_maxrss``
+   of the child, from ``os.wait4``), medians and the per-round ratios.
+5. With ``--instructions`` (needs valgrind): the user-space instructions of one whole run
    of each variant, counted by callgrind. The count does not move with the load of a
    shared machine (the same run gives the same count to 0.01 %), so it shows what the
    plugin adds where wall times are noisy; system calls are not counted.
 
-Usage: ``.venv/bin/python benchmarks/bench_plugin.py [--quick] [--rounds N] [--instructions]``
+Usage: ``.venv/bin/python benchmarks/bench_plugin.py [--quick] [--rounds N] [--real-suite] [--instructions]``
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ import importlib.util
 import json
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -62,21 +65,26 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run(folder: Path, *extra: str) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the child) of one ``python -m pytest`` run."""
+    elapsed, cpu, _ = run_measured(folder, *extra)
+    return elapsed, cpu
+
+
+def run_measured(folder: Path, *extra: str) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MiB) of one ``python -m pytest`` run (the
+    child's own rusage, from ``os.wait4``)."""
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra]
-    cpu = _cpu()
     began = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, check=False, env=_env())
-    elapsed = time.perf_counter() - began
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr}")
-    return elapsed, _cpu() - cpu
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, cwd=folder, stdout=out, stderr=subprocess.STDOUT, env=_env())
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - began
+        if proc.returncode != 0:
+            out.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out.read()[-3000:].decode()}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def overhead(rounds: int, memray_rounds: int) -> dict[str, float]:
@@ -89,6 +97,7 @@ def overhead(rounds: int, memray_rounds: int) -> dict[str, float]:
         variants["memray"] = ("--memray",)
     wall: dict[str, list[float]] = {name: [] for name in variants}
     cpu: dict[str, list[float]] = {name: [] for name in variants}
+    peak: dict[str, list[float]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory(prefix="mw-bench-plugin-") as tmp:
         folder = Path(tmp)
         make_suite(folder)
@@ -101,9 +110,10 @@ def overhead(rounds: int, memray_rounds: int) -> dict[str, float]:
             for name, args in order:
                 if name == "memray" and index >= memray_rounds:
                     continue  # ~10x slower: fewer rounds
-                elapsed, used = run(folder, *args)
+                elapsed, used, rss = run_measured(folder, *args)
                 wall[name].append(elapsed)
                 cpu[name].append(used)
+                peak[name].append(rss)
     med_wall = {name: statistics.median(values) for name, values in wall.items()}
     med_cpu = {name: statistics.median(values) for name, values in cpu.items()}
     # the ratio within each round (runs seconds apart share the machine's load), then its median
@@ -117,14 +127,14 @@ def overhead(rounds: int, memray_rounds: int) -> dict[str, float]:
     )
     print(
         f"  {'variant':<9} {'wall':>8} {'ratio':>6}   {'CPU':>8} {'ratio':>6}   {'paired':>6} {'best':>6}"
-        "   wall range"
+        "   wall range      peak RSS"
     )
     for name in variants:
         print(
             f"  {name:<9} {med_wall[name]:7.2f}s {med_wall[name] / med_wall['plain']:6.3f}   "
             f"{med_cpu[name]:7.2f}s {med_cpu[name] / med_cpu['plain']:6.3f}   "
             f"{paired[name]:6.3f} {min(wall[name]) / min(wall['plain']):6.3f}   "
-            f"{min(wall[name]):.2f}-{max(wall[name]):.2f} s"
+            f"{min(wall[name]):.2f}-{max(wall[name]):.2f} s   {statistics.median(peak[name]):6.1f} MiB"
         )
     print("  (ratio: of the medians; paired: median of the per-round wall ratios; best: of the fastest runs)")
     extra = (med_cpu["memwatch"] - med_cpu["plain"]) / N_TESTS
@@ -171,6 +181,53 @@ def per_test_cost(rounds: int) -> float:
         f"(ratio {memwatch / plain:.3f})"
     )
     return cost
+
+
+REAL_SUITE = (
+    "tests/unit/test_units.py",
+    "tests/unit/test_kendall.py",
+    "tests/unit/test_summary.py",
+    "tests/unit/test_stats_compare.py",
+    "tests/unit/test_changepoint.py",
+    "tests/unit/test_trend.py",
+    "tests/unit/test_config.py",
+    "tests/unit/test_options.py",
+    "tests/unit/test_model_base.py",
+    "tests/unit/test_reporters_text.py",
+    "tests/unit/test_reporters_json.py",
+    "tests/unit/test_leak_model.py",
+)
+
+
+def real_suite(rounds: int) -> None:
+    """Plain against ``--memwatch`` on 570 of this repository's unit tests: CPU and peak RSS."""
+    root = Path(__file__).resolve().parents[1]
+    variants = {"plain": (), "memwatch": ("--memwatch",)}
+    figures: dict[str, list[tuple[float, float, float]]] = {name: [] for name in variants}
+    common = ("-p", "no:randomly", *REAL_SUITE)
+    run_measured(root, *common)  # .pyc files
+    for index in range(rounds):
+        order = list(variants.items())
+        if index % 2:
+            order.reverse()
+        for name, args in order:
+            figures[name].append(run_measured(root, *args, *common))
+    plain, measured = figures["plain"], figures["memwatch"]
+    cpu_ratio = statistics.median(m[1] / p[1] for m, p in zip(measured, plain, strict=True))
+    rss_delta = [m[2] - p[2] for m, p in zip(measured, plain, strict=True)]
+    print(
+        f"real suite ({len(REAL_SUITE)} unit-test files of this repository, 570 tests), {rounds} alternating rounds:"
+    )
+    for name, values in figures.items():
+        print(
+            f"  {name:<9} CPU {statistics.median(v[1] for v in values):6.2f} s   "
+            f"peak RSS {statistics.median(v[2] for v in values):6.1f} MiB"
+            f" ({min(v[2] for v in values):.1f}-{max(v[2] for v in values):.1f})"
+        )
+    print(
+        f"  --memwatch / plain: CPU {cpu_ratio:.3f} (median of per-round ratios), peak RSS "
+        f"{statistics.median(rss_delta):+.2f} MiB (per round {min(rss_delta):+.2f} to {max(rss_delta):+.2f})"
+    )
 
 
 def instructions() -> None:
@@ -241,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 15)")
     parser.add_argument("--memray-rounds", type=int, default=None, help="rounds with --memray (default 3)")
     parser.add_argument(
+        "--real-suite",
+        action="store_true",
+        help="also run 570 of this repository's unit tests plain and measured",
+    )
+    parser.add_argument(
         "--instructions",
         action="store_true",
         help="also count each variant's instructions with callgrind (valgrind; ~3 minutes)",
@@ -250,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     overhead(rounds, args.memray_rounds or (1 if args.quick else 3))
     per_test_cost(3 if args.quick else 9)
     verdict_time(3 if args.quick else 7)
+    if args.real_suite:
+        real_suite(rounds)
     if args.instructions:
         instructions()
     return 0

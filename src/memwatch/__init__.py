@@ -20,7 +20,6 @@ from memwatch.errors import (
     UnavailableError,
     UsageError,
 )
-from memwatch.units import format_size, parse_duration, parse_size
 
 __version__ = "0.1.0"
 
@@ -34,6 +33,7 @@ if TYPE_CHECKING:  # the real names for type checkers; at run time ``__getattr__
     from memwatch.sampling.profiler import MemoryProfiler, memory_usage
     from memwatch.sampling.sampler import Sampler
     from memwatch.stress.simulator import MemoryPressureSimulator, MemoryStressTester
+    from memwatch.units import format_size, parse_duration, parse_size
 
 # public name -> module that defines it (loaded on first attribute access); keep in step
 # with the TYPE_CHECKING imports above (tests/unit/test_public_api.py checks both)
@@ -57,6 +57,9 @@ _LAZY: dict[str, str] = {
     "oom_protected": "memwatch.guard",
     "MemoryPressureSimulator": "memwatch.stress.simulator",
     "MemoryStressTester": "memwatch.stress.simulator",
+    "format_size": "memwatch.units",
+    "parse_duration": "memwatch.units",
+    "parse_size": "memwatch.units",
 }
 
 __all__ = [

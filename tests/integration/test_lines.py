@@ -256,7 +256,8 @@ def test_the_tracer_puts_back_the_trace_functions_it_found() -> None:
     sys.settrace(outer)
     threading.settrace(outer)
     try:
-        tracer = LineTracer()
+        tracer = LineTracer()  # it runs its trace functions once, traced (see _with_line_array)
+        assert sys.gettrace() is outer
         tracer.install()
         assert sys.gettrace() is not outer
         tracer.uninstall()

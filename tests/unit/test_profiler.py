@@ -155,3 +155,38 @@ def test_the_primary_signal_is_sampled_first() -> None:
         pass
     assert list(p.get_memory_timeline().signals) == ["rss", "py_blocks"]
     assert p.result().primary_signal == "rss"
+
+
+def test_sampling_imports_nothing_heavy() -> None:
+    """While a MemoryProfiler samples, the process has loaded only the standard library's light
+    part: every module imported here is memory the profiler adds to what it measures (issue 16)."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time; before = set(sys.modules)\n"
+        "import memwatch\n"
+        "p = memwatch.MemoryProfiler(0.005).start(); time.sleep(0.05); p.check_memory(force_sample=True)\n"
+        "p.mark_phase_start('a'); p.mark_phase_end('a')\n"
+        "import json; print(json.dumps(sorted(set(sys.modules) - before)))\n"
+        "p.stop()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    loaded = set(json.loads(out.stdout.splitlines()[0]))
+    assert "memwatch.sampling.sampler" in loaded  # the probe saw the sampling path
+    heavy = {
+        "numpy",
+        "psutil",
+        "subprocess",
+        "dataclasses",
+        "inspect",
+        "ctypes.util",
+        "tracemalloc",
+        "socket",
+        "platform",
+        "memwatch.model.timeline",
+        "memwatch.units",
+        "memwatch.probes.process",
+    }
+    assert not heavy & loaded, sorted(heavy & loaded)

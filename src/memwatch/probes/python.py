@@ -6,9 +6,9 @@ are native): pair them with :mod:`memwatch.probes.native`.
 
 from __future__ import annotations
 
+import _tracemalloc as tracemalloc  # the C module: `tracemalloc` imports pickle, linecache, fnmatch
 import gc
 import sys
-import tracemalloc
 
 from memwatch.probes.base import Reading, unavailable
 

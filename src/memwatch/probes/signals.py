@@ -1,17 +1,19 @@
 """The named signals a sampler can record: :func:`signal` returns a
 :class:`~memwatch.probes.base.Signal` by name; :data:`CHEAP` is the default set (RSS,
-allocated blocks, native heap). Importing this loads tracemalloc and ctypes; the package
+allocated blocks, native heap). Importing this loads ctypes and tracemalloc's built-in C
+half (not the ``tracemalloc`` module, which imports pickle and linecache); the package
 itself (``memwatch.probes``) loads it only when one of these names is asked for.
 """
 
 from __future__ import annotations
 
+import _tracemalloc as tracemalloc  # the C module: `tracemalloc` imports pickle, linecache, fnmatch
 import gc
-import tracemalloc
 from collections.abc import Callable
+from types import ModuleType
 
 from memwatch.errors import ConfigError
-from memwatch.probes import native, process
+from memwatch.probes import native, statm
 from memwatch.probes import python as pyprobe
 from memwatch.probes.base import Signal, Unit
 
@@ -24,16 +26,23 @@ def _tracemalloc_current() -> float:
     return float(tracemalloc.get_traced_memory()[0]) if tracemalloc.is_tracing() else float("nan")
 
 
+def _process() -> ModuleType:
+    """:mod:`memwatch.probes.process`, loaded by the signals that need it (not rss, vms)."""
+    from memwatch.probes import process
+
+    return process
+
+
 def _gc_count(generation: int) -> Callable[[], float]:
     return lambda: float(gc.get_count()[generation])
 
 
 _DEFS: dict[str, tuple[Unit, Callable[[], float], Callable[[], str], str]] = {
-    "rss": ("bytes", process.rss, lambda: "", "resident set size of the process"),
-    "vms": ("bytes", process.vms, lambda: "", "virtual memory size"),
+    "rss": ("bytes", statm.rss, lambda: "", "resident set size of the process"),
+    "vms": ("bytes", statm.vms, lambda: "", "virtual memory size"),
     "peak_rss": (
         "bytes",
-        lambda: process.peak_rss().require(),
+        lambda: _process().peak_rss().require(),
         lambda: "",
         "VmHWM (peak RSS since start or reset)",
     ),
@@ -55,8 +64,8 @@ _DEFS: dict[str, tuple[Unit, Callable[[], float], Callable[[], str], str]] = {
         lambda: "" if tracemalloc.is_tracing() else "tracemalloc is not tracing",
         "bytes traced by tracemalloc",
     ),
-    "fds": ("count", lambda: float(process.open_fds()), lambda: "", "open file descriptors"),
-    "threads": ("count", lambda: float(process.thread_count()), lambda: "", "OS threads"),
+    "fds": ("count", lambda: float(_process().open_fds()), lambda: "", "open file descriptors"),
+    "threads": ("count", lambda: float(_process().thread_count()), lambda: "", "OS threads"),
     "gc_gen0": ("count", _gc_count(0), lambda: "", "gc generation 0 count"),
     "gc_gen1": ("count", _gc_count(1), lambda: "", "gc generation 1 count"),
     "gc_gen2": ("count", _gc_count(2), lambda: "", "gc generation 2 count"),

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import platform
-import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, Self
@@ -99,6 +97,9 @@ def build_run_result(
     ``peak_source`` says which decided. Growth is last sample minus first. The duration
     is the timeline's, or ``duration`` (e.g. a command's wall time) when given.
     """
+    import platform
+    import socket
+
     import numpy as np
 
     from memwatch.model.timeline import RunResult

@@ -13,17 +13,20 @@ script :data:`memwatch.probes.process.STATM_SAMPLER`).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from memwatch.errors import ConfigError
-from memwatch.probes.process import STATM_RECORD, STATM_SAMPLER, StatmReader, process_tree
 from memwatch.probes.signals import CHEAP
 from memwatch.probes.signals import signal as probe_signal
+
+if TYPE_CHECKING:  # subprocess loads only when a helper process starts (mode="process")
+    import subprocess
+
+    from memwatch.probes.process import StatmReader
 
 __all__ = ["Mode", "ProcessSource", "SelfSource", "Source", "TreeSource", "validate_signals"]
 
@@ -179,11 +182,15 @@ class TreeSource(Source):
         self.pid = pid
         self.include_children = include_children
         self.refresh = refresh
+        from memwatch.probes.process import StatmReader  # another process: not the sampling path
+
         self._root = StatmReader(pid)
         self._members: dict[int, StatmReader] = {}
         self._next_scan = 0.0
 
     def _scan(self) -> None:
+        from memwatch.probes.process import StatmReader, process_tree
+
         found = process_tree(self.pid)
         for pid in list(self._members):
             if pid not in found:
@@ -232,6 +239,8 @@ class ProcessSource(Source):
         self.unavailable = {}
         self.pid = pid
         self.interval = interval
+        from memwatch.probes.process import StatmReader
+
         self._statm = StatmReader(pid)
         self._proc: subprocess.Popen[bytes] | None = None
         self.thread: threading.Thread | None = None
@@ -246,6 +255,10 @@ class ProcessSource(Source):
         return [values[name] for name in self.names]
 
     def start(self, t0: float, add: Callable[[float, Sequence[float]], None]) -> None:
+        import subprocess
+
+        from memwatch.probes.process import STATM_SAMPLER
+
         self._proc = subprocess.Popen(
             [
                 sys.executable,
@@ -270,6 +283,8 @@ class ProcessSource(Source):
     def _drain(self, add: Callable[[float, Sequence[float]], None]) -> None:
         assert self._proc is not None
         assert self._proc.stdout is not None
+        from memwatch.probes.process import STATM_RECORD
+
         fd = self._proc.stdout.fileno()
         pending = b""
         previous: float | None = None
