@@ -218,6 +218,20 @@ def _emit(report: StressReport, as_json: bool, output: str | None) -> int:
     help="How to cap the child: a cgroup v2 group where writable, else RLIMIT_DATA "
     "(default: stress.cap, else auto).",
 )
+@click.option(
+    "--max-rss-growth",
+    default=None,
+    metavar="SIZE",
+    help="Fail a scenario whose child's RSS rises more than SIZE over its first reading, e.g. 500MB "
+    "(default: stress.max_rss_growth; unset: reported only).",
+)
+@click.option(
+    "--max-vms-growth",
+    default=None,
+    metavar="SIZE",
+    help="Fail a scenario whose child's virtual memory size (VMS) rises more than SIZE over its first "
+    "reading, e.g. 800MB (default: stress.max_vms_growth; unset: reported only).",
+)
 @click.option("--cpu-pressure", type=float, default=None, metavar="MB", help="Harness: MB held in on-phases.")
 @click.option(
     "--gpu-pressure", type=float, default=None, metavar="MB", help="Harness: MB on the GPU (torch)."
@@ -255,6 +269,8 @@ def command(
     iterations: int,
     timeout: str | None,
     cap_method: str | None,
+    max_rss_growth: str | None,
+    max_vms_growth: str | None,
     cpu_pressure: float | None,
     gpu_pressure: float | None,
     toggle_interval: float | None,
@@ -280,6 +296,8 @@ def command(
         "duration": parse_hours(duration) if duration is not None else None,
         "timeout": timeout,
         "cap_method": cap_method,
+        "max_rss_growth": max_rss_growth,
+        "max_vms_growth": max_vms_growth,
     }
     resolved = stress_options(door=flags, config=load_config())
     clean_stale_folders()
@@ -336,6 +354,8 @@ def command(
         tasks=_count("--tasks", tasks, 0, MAX_WORKERS),
         iterations=_count("--iterations", iterations),
         duration=seconds,
+        max_rss_growth=resolved.max_rss_growth,
+        max_vms_growth=resolved.max_vms_growth,
     )
     with _sigterm_interrupts():
         report = run_stress(target, names, opts)

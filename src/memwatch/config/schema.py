@@ -226,6 +226,10 @@ class StressConfig(_Section):
     duration: Duration = 60.0
     timeout: Duration = 300.0
     cap: Literal["auto", "rlimit", "cgroup"] = "auto"
+    #: limits on the child's growth over its first reading (document 004's pressure tests:
+    #: RSS growth < 500 MB, VMS growth < 800 MB); unset: reported, not judged
+    max_rss_growth: Size | None = None
+    max_vms_growth: Size | None = None
 
 
 class StoreConfig(_Section):
@@ -307,6 +311,8 @@ class StressCheck(_CheckBlock):
     limit: Size | None = None
     duration: Duration | None = None
     timeout: Duration | None = None
+    max_rss_growth: Size | None = None
+    max_vms_growth: Size | None = None
 
 
 class BenchCheck(_CheckBlock):
