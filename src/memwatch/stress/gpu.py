@@ -35,11 +35,11 @@ FakeCudaOutOfMemoryError.__qualname__ = "OutOfMemoryError"
 
 
 def is_gpu_oom(exc: BaseException) -> bool:
-    """True for torch/CuPy/fake CUDA out-of-memory errors (by type name or message)."""
-    if type(exc).__name__ in ("OutOfMemoryError", "OutOfMemoryErrorCUDA"):
-        return True
-    text = str(exc).lower()
-    return "out of memory" in text and any(word in text for word in ("cuda", "cupy", "gpu", "hip"))
+    """True for torch/CuPy/fake CUDA out-of-memory errors (by type name or message): the one
+    classifier, :func:`memwatch.guard.cuda.classify_error`, says ``"gpu"``."""
+    from memwatch.guard.cuda import classify_error  # on an error only: the child stays light
+
+    return classify_error(exc) == "gpu"
 
 
 class FakeCuda:
