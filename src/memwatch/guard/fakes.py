@@ -20,7 +20,15 @@ from memwatch.model.guard import GuardSample
 from memwatch.probes.psi import drain
 from memwatch.units import parse_size
 
-__all__ = ["FakeClock", "FakeCudaError", "FakeSource", "FakeTorch", "FakeTrigger"]
+__all__ = [
+    "CUBLAS_ALLOC_FAILED",
+    "ILLEGAL_ACCESS",
+    "FakeClock",
+    "FakeCudaError",
+    "FakeSource",
+    "FakeTorch",
+    "FakeTrigger",
+]
 
 ILLEGAL_ACCESS = "CUDA error: an illegal memory access was encountered"
 CUBLAS_ALLOC_FAILED = "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`"

@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
+from memwatch.guard.cuda import classify_error  # standard library only (memwatch.guard loads lazily)
+
 __all__ = ["FakeCuda", "FakeCudaOutOfMemoryError", "GpuAllocator", "gpu_allocator", "is_gpu_oom"]
 
 MB = 10**6
@@ -37,8 +39,6 @@ FakeCudaOutOfMemoryError.__qualname__ = "OutOfMemoryError"
 def is_gpu_oom(exc: BaseException) -> bool:
     """True for torch/CuPy/fake CUDA out-of-memory errors (by type name or message): the one
     classifier, :func:`memwatch.guard.cuda.classify_error`, says ``"gpu"``."""
-    from memwatch.guard.cuda import classify_error  # on an error only: the child stays light
-
     return classify_error(exc) == "gpu"
 
 

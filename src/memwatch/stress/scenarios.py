@@ -505,10 +505,9 @@ _RUNNERS = {
 
 def growth_limits(result: ScenarioResult, opts: StressOptions) -> ScenarioResult:
     """``result`` with the RSS and VMS growth over the child's first reading recorded
-    (``peak_rss_growth``, ``peak_vms_growth``) and judged against ``max_rss_growth`` /
-    ``max_vms_growth`` where set. RSS takes the larger of the samples and the kernel's peak
-    (``ru_maxrss``); VMS has only the samples. A scenario without samples (ramp: one child
-    per load) leaves a set limit not judged."""
+    (``peak_rss_growth``, ``peak_vms_growth``, from the samples the child reported) and
+    judged against ``max_rss_growth`` / ``max_vms_growth`` where set. A scenario without
+    samples (ramp: one child per load) leaves a set limit not judged."""
     metrics = dict(result.metrics)
     checks = list(result.checks)
     base = next((s for s in result.samples if s.label == "baseline"), None)
@@ -518,9 +517,9 @@ def growth_limits(result: ScenarioResult, opts: StressOptions) -> ScenarioResult
     for signal, limit in signals.items():
         growth = math.nan
         if base is not None:
+            # the samples only: the kernel's ru_maxrss of a child counts the parent's peak
+            # too (recorded at exec), so it would charge a big test runner to the child
             values = [getattr(s, signal) for s in result.samples]
-            if signal == "rss":
-                values += [c.peak_rss for c in result.children if c.peak_rss > 0]
             finite = [v for v in values if not math.isnan(v)]
             start = getattr(base, signal)
             if finite and not math.isnan(start):

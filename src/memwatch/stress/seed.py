@@ -72,6 +72,8 @@ HARNESS_DEFAULTS: dict[str, float] = {"duration": 3600.0, "cpu": 500e6, "gpu": 1
 #: document 003's leak criteria: fail on sustained growth over 1 MB/s or a total growth over 100 MB
 HARNESS_RATE_TARGET = 1e6
 HARNESS_TOTAL_TARGET = 100e6
+#: a total growth below this is the allocator's noise, whatever rate a short run computes from it
+HARNESS_NOISE = 16 * 2**20
 
 
 def run_harness(
@@ -95,8 +97,9 @@ def run_harness(
     ``limit`` defaults to the CPU pressure plus 256 MiB of headroom. Judged: the CPU
     pressure fits (no MemoryError), each off-phase gives the memory back (stability score
     > 0.95), and no leak across the off-phases: the RSS growth rate (Theil–Sen over the
-    baseline and every off-phase reading, 95 % interval) below ``rate_target`` and the total
-    growth (last off-phase over the baseline) below ``total_target``. GPU out-of-memory
+    baseline and every off-phase reading, 95 % interval) below ``rate_target`` (a total
+    growth under :data:`HARNESS_NOISE` passes it: a short run's step of a few MiB is the
+    allocator) and the total growth (last off-phase over the baseline) below ``total_target``. GPU out-of-memory
     errors are caught, counted and reported.
     """
     cap = limit if limit is not None else cpu + 256 * MiB
@@ -167,14 +170,18 @@ def run_harness(
             "ratio",
         )
     )
+    rate_status = judge_interval(trend.low, trend.high, rate_target)
+    if rate_status in ("fail", "inconclusive") and abs(total) < HARNESS_NOISE:
+        rate_status = "pass"  # a short run's step of a few MiB is the allocator, not a sustained rate
     checks.append(
         check(
             "growth rate",
-            judge_interval(trend.low, trend.high, rate_target),
+            rate_status,
             trend.slope,
             rate_target,
             "<",
-            f"RSS across the off-phases; 95% interval {rate_text(trend.low)} .. {rate_text(trend.high)}",
+            f"RSS across the off-phases; 95% interval {rate_text(trend.low)} .. {rate_text(trend.high)}; "
+            f"under {format_size(HARNESS_NOISE)} in all is noise",
             "bytes/s",
         )
     )
