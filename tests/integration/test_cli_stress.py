@@ -144,9 +144,10 @@ def test_harness_without_a_gpu_says_unavailable(capsys: pytest.CaptureFixture[st
         (["stress", W + "hold", "--duration", "soon"], "invalid duration"),
         (["stress", W + "hold", "--start", "10", "--max-load", "5"], "invalid ramp range"),
         (["stress", W + "hold", "--cycles", "0", "--scenario", "fragmentation"], "invalid --cycles 0"),
-        (["stress", W + "hold", "--cpu-pressure", "10"], "run without a target"),
+        (["stress", W + "hold", "--cpu-pressure", "10", "--scenario", "spike"], "runs without --scenario"),
+        (["stress", "nocolon", "--harness"], "expected module:callable"),
         (["stress", "--cpu-pressure", "-5"], "invalid --cpu-pressure"),
-        (["stress", "--cpu-pressure", "0"], "needs --cpu-pressure or --gpu-pressure"),
+        (["stress", "--cpu-pressure", "0", "--gpu-pressure", "0"], "needs --cpu-pressure or --gpu-pressure"),
         (["stress", "--cpu-pressure", "10", "--toggle-interval", "0"], "invalid --toggle-interval"),
         (["stress", W + "hold", "--cap", "magic"], "Invalid value for '--cap'"),
         # 0 used to mean "the default 512 MiB" silently

@@ -154,7 +154,7 @@ def _emit(report: StressReport, as_json: bool, output: str | None) -> int:
         if harness is not None:
             p = harness.params
             what = (
-                f"harness: CPU {format_size(float(p['cpu']), binary=False)}, "
+                f"harness{' on ' + report.target if report.target else ''}: CPU {format_size(float(p['cpu']), binary=False)}, "
                 f"GPU {format_size(float(p['gpu']), binary=False)}, toggled every "
                 f"{format_duration(float(p['toggle']))} for {format_duration(float(p['duration']))}"
             )
@@ -193,7 +193,7 @@ def _emit(report: StressReport, as_json: bool, output: str | None) -> int:
     default=None,
     metavar="TIME",
     help="Soak and harness length; a bare number is hours (1.0), else 30s, 10min, 1h "
-    "(default: stress.duration, else 60s).",
+    "(default: stress.duration, else 60s; the harness: 1 h).",
 )
 @click.option("--load", type=int, default=None, help="Argument passed to the target (not in ramp).")
 @click.option("--start", type=int, default=1, show_default=True, help="Ramp: first load tried.")
@@ -218,16 +218,42 @@ def _emit(report: StressReport, as_json: bool, output: str | None) -> int:
     help="How to cap the child: a cgroup v2 group where writable, else RLIMIT_DATA "
     "(default: stress.cap, else auto).",
 )
-@click.option("--cpu-pressure", type=float, default=None, metavar="MB", help="Harness: MB held in on-phases.")
 @click.option(
-    "--gpu-pressure", type=float, default=None, metavar="MB", help="Harness: MB on the GPU (torch)."
+    "--max-rss-growth",
+    default=None,
+    metavar="SIZE",
+    help="Fail a scenario whose child's RSS rises more than SIZE over its first reading, e.g. 500MB "
+    "(default: stress.max_rss_growth; unset: reported only).",
+)
+@click.option(
+    "--max-vms-growth",
+    default=None,
+    metavar="SIZE",
+    help="Fail a scenario whose child's virtual memory size (VMS) rises more than SIZE over its first "
+    "reading, e.g. 800MB (default: stress.max_vms_growth; unset: reported only).",
+)
+@click.option(
+    "--harness",
+    is_flag=True,
+    help="Run document 003's toggle harness (1 h, 500 MB CPU and 1000 MB GPU pressure, toggled every "
+    "30 s; each flag below overrides one); a TARGET, if given, is called once per on-phase.",
+)
+@click.option(
+    "--cpu-pressure", type=float, default=None, metavar="MB", help="Harness: MB held in on-phases (500)."
+)
+@click.option(
+    "--gpu-pressure",
+    type=float,
+    default=None,
+    metavar="MB",
+    help="Harness: MB on the GPU (torch) where one exists (1000).",
 )
 @click.option(
     "--toggle-interval",
     type=float,
     default=None,
     metavar="SECONDS",
-    help="Harness: seconds between switching the pressure on and off (default 30).",
+    help="Harness: seconds between switching the pressure on and off (30).",
 )
 @click.option(
     "--fake-gpu",
@@ -255,6 +281,9 @@ def command(
     iterations: int,
     timeout: str | None,
     cap_method: str | None,
+    max_rss_growth: str | None,
+    max_vms_growth: str | None,
+    harness: bool,
     cpu_pressure: float | None,
     gpu_pressure: float | None,
     toggle_interval: float | None,
@@ -271,40 +300,53 @@ def command(
     \b
     memwatch stress app.jobs:load --scenario ramp --limit 512MiB    (func(load): breaking point)
     memwatch stress app.jobs:step --scenario spike --scenario soak --duration 10min
-    memwatch stress --duration 1.0 --cpu-pressure 500 --gpu-pressure 1000 --toggle-interval 30
+    memwatch stress --harness                  (document 003's harness: 1 h, 500 MB CPU, 1000 MB GPU)
+    memwatch stress --harness --duration 10min --cpu-pressure 1000 --toggle-interval 60
     """
     from memwatch.config.options import stress_options
     from memwatch.config.schema import load_config
 
+    config = load_config()
     flags = {
         "duration": parse_hours(duration) if duration is not None else None,
         "timeout": timeout,
         "cap_method": cap_method,
+        "max_rss_growth": max_rss_growth,
+        "max_vms_growth": max_vms_growth,
     }
-    resolved = stress_options(door=flags, config=load_config())
+    resolved = stress_options(door=flags, config=config)
     clean_stale_folders()
     seconds, child_timeout, cap_method = resolved.duration, resolved.timeout, resolved.cap_method
     if output:
         check_writable(output)  # before the run, which may take an hour
-    harness = any(v is not None for v in (cpu_pressure, gpu_pressure, toggle_interval))
+    harness = harness or any(v is not None for v in (cpu_pressure, gpu_pressure, toggle_interval))
     cap = parse_size(limit) if limit is not None else None
     if harness:
-        if target or scenarios:
+        from memwatch.stress.seed import HARNESS_DEFAULTS
+
+        if scenarios:
             raise UsageError(
-                "the harness flags (--cpu-pressure, --gpu-pressure, --toggle-interval) "
-                "run without a target or --scenario"
+                "--harness (and --cpu-pressure, --gpu-pressure, --toggle-interval) runs without --scenario"
             )
+        if target and ":" not in target:
+            raise UsageError(
+                f"invalid target {target!r}: expected module:callable, e.g. app.audio:toggle_recording"
+            )
+        if duration is None and "duration" not in config.stress.model_fields_set:
+            seconds = HARNESS_DEFAULTS["duration"]  # document 003's default: one hour
         with _sigterm_interrupts():
             return _run_harness(
                 seconds,
-                cpu_pressure,
-                gpu_pressure,
+                HARNESS_DEFAULTS["cpu"] / MB if cpu_pressure is None else cpu_pressure,
+                HARNESS_DEFAULTS["gpu"] / MB if gpu_pressure is None else gpu_pressure,
                 toggle_interval,
                 cap,
                 cap_method,
                 fake_gpu,
                 as_json,
                 output,
+                target=target,
+                load=load,
             )
     names = _scenario_names(scenarios)
     if not target and names != ["fragmentation"]:
@@ -336,6 +378,8 @@ def command(
         tasks=_count("--tasks", tasks, 0, MAX_WORKERS),
         iterations=_count("--iterations", iterations),
         duration=seconds,
+        max_rss_growth=resolved.max_rss_growth,
+        max_vms_growth=resolved.max_vms_growth,
     )
     with _sigterm_interrupts():
         report = run_stress(target, names, opts)
@@ -386,6 +430,9 @@ def _run_harness(
     fake_gpu: float | None,
     as_json: bool,
     output: str | None,
+    *,
+    target: str = "",
+    load: int | None = None,
 ) -> int:
     import os
     import platform
@@ -409,9 +456,11 @@ def _run_harness(
         limit=cap,
         cap_method=cap_method,
         fake_gpu_total=_megabytes("--fake-gpu", fake_gpu) if fake_gpu is not None else None,
+        target=target,
+        args=() if load is None else (load,),
     )
     report = StressReport(
-        target="",
+        target=target,
         limit=result.children[0].cap,
         cap_method=result.children[0].cap_method,
         scenarios=(result,),

@@ -85,6 +85,8 @@ class StressRunOptions:
     duration: float
     timeout: float
     cap_method: str
+    max_rss_growth: int | None = None
+    max_vms_growth: int | None = None
 
 
 #: ``GCThresholds`` name -> the key of the ``gc:`` section that sets it
@@ -230,7 +232,7 @@ def stress_options(
     config: Config | None = None,
 ) -> StressRunOptions:
     """The child's memory cap, soak length, per-child timeout and cap method."""
-    known = ("limit", "duration", "timeout", "cap_method")
+    known = ("limit", "duration", "timeout", "cap_method", "max_rss_growth", "max_vms_growth")
     section = _config(config).stress
     layers = [_given(explicit, known, "stress options"), _given(door, known, "stress options")]
     file = {
@@ -238,11 +240,18 @@ def stress_options(
         "duration": section.duration,
         "timeout": section.timeout,
         "cap_method": section.cap,
+        "max_rss_growth": section.max_rss_growth,
+        "max_vms_growth": section.max_vms_growth,
     }
     merged = _merge(layers, file)
+    growth = {
+        key: None if merged[key] is None else parse_size(merged[key])
+        for key in ("max_rss_growth", "max_vms_growth")
+    }
     return StressRunOptions(
         limit=parse_size(merged["limit"]),
         duration=parse_duration(merged["duration"]),
         timeout=parse_duration(merged["timeout"]),
         cap_method=str(merged["cap_method"]),
+        **growth,
     )

@@ -134,6 +134,31 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _level_markers(value: Any) -> dict[str, tuple[str, ...]]:
+    """``pytest.levels``: level -> the markers whose tests run from that level up."""
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"expected a table of level -> list of markers, e.g. {{quick: [oom]}}, got {value!r}"
+        )
+    seen: dict[str, str] = {}
+    for level, names in value.items():
+        if level not in LEVELS:
+            raise ValueError(
+                f"unknown level {level!r}{did_you_mean(str(level), LEVELS)}; levels are {', '.join(LEVELS)}"
+            )
+        if isinstance(names, str) or not isinstance(names, list | tuple):
+            raise ValueError(f"{level}: expected a list of marker names, got {names!r}")
+        for name in names:
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ValueError(f"{level}: {name!r} is not a marker name")
+            if seen.get(name, level) != level:
+                raise ValueError(
+                    f"marker {name!r} is listed under {seen[name]} and {level}: give it one level"
+                )
+            seen[name] = level
+    return {str(level): tuple(names) for level, names in value.items()}
+
+
 Size = Annotated[int, BeforeValidator(_size)]
 Duration = Annotated[float, BeforeValidator(_duration)]
 Percent = Annotated[float, BeforeValidator(_percent)]
@@ -226,6 +251,10 @@ class StressConfig(_Section):
     duration: Duration = 60.0
     timeout: Duration = 300.0
     cap: Literal["auto", "rlimit", "cgroup"] = "auto"
+    #: limits on the child's growth over its first reading (document 004's pressure tests:
+    #: RSS growth < 500 MB, VMS growth < 800 MB); unset: reported, not judged
+    max_rss_growth: Size | None = None
+    max_vms_growth: Size | None = None
 
 
 class StoreConfig(_Section):
@@ -245,6 +274,9 @@ class PytestConfig(_Section):
     tracemalloc: bool = False
     summary_rows: int = Field(default=10, ge=0)
     update_baselines: bool = False
+    #: level -> markers whose tests run from that level up (``{quick: [oom, recovery]}``); the
+    #: markers it does not name keep memwatch's levels (:data:`memwatch.plugin.markers.LEVEL_OF`)
+    levels: Annotated[dict[str, tuple[str, ...]], BeforeValidator(_level_markers)] | None = None
 
 
 # -- the validation suite: per-check blocks under ``checks:`` and inside a component ------------
@@ -307,6 +339,8 @@ class StressCheck(_CheckBlock):
     limit: Size | None = None
     duration: Duration | None = None
     timeout: Duration | None = None
+    max_rss_growth: Size | None = None
+    max_vms_growth: Size | None = None
 
 
 class BenchCheck(_CheckBlock):

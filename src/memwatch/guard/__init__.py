@@ -3,15 +3,21 @@
 Public names: :class:`MemoryGuard`, the seed faces :class:`MemoryAlertSystem` and
 :class:`MemoryMonitor`, and :func:`oom_protected`. The parts live in their own
 modules (``source``, ``levels``, ``ladder``, ``preserve``, ``core``, ``compat``,
-``oom``; test doubles in ``fakes``). No numpy here: importing the guard is light.
+``oom``, ``cuda``; test doubles in ``fakes``). No numpy here: importing the guard is
+light. The public names load on first use, so that a module of the package
+(``memwatch.guard.cuda``, imported by the stress child on a GPU error) loads alone.
 """
 
 from __future__ import annotations
 
-from memwatch.guard.compat import MemoryAlertSystem, MemoryMonitor
-from memwatch.guard.core import EXIT_EMERGENCY, MemoryGuard
-from memwatch.guard.levels import Level
-from memwatch.guard.oom import OomProtector, classify_oom, oom_protected
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from memwatch.guard.compat import MemoryAlertSystem, MemoryMonitor
+    from memwatch.guard.core import EXIT_EMERGENCY, MemoryGuard
+    from memwatch.guard.levels import Level
+    from memwatch.guard.oom import OomProtector, classify_oom, oom_protected
 
 __all__ = [
     "EXIT_EMERGENCY",
@@ -23,3 +29,27 @@ __all__ = [
     "classify_oom",
     "oom_protected",
 ]
+
+_LAZY: dict[str, str] = {
+    "EXIT_EMERGENCY": "memwatch.guard.core",
+    "Level": "memwatch.guard.levels",
+    "MemoryAlertSystem": "memwatch.guard.compat",
+    "MemoryGuard": "memwatch.guard.core",
+    "MemoryMonitor": "memwatch.guard.compat",
+    "OomProtector": "memwatch.guard.oom",
+    "classify_oom": "memwatch.guard.oom",
+    "oom_protected": "memwatch.guard.oom",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'memwatch.guard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,7 +1,8 @@
 """Test doubles for the guard: a memory source and a clock that tests drive by hand.
 
 They let a test (yours or memwatch's) walk the guard through warning, critical
-and emergency without allocating anything::
+and emergency without allocating anything, and :class:`FakeTorch` gives
+``oom_protected`` a CUDA device to break (:meth:`FakeTorch.break_device`)::
 
     clock = FakeClock()
     source = FakeSource(budget=1000, usage=100, clock=clock)
@@ -19,7 +20,18 @@ from memwatch.model.guard import GuardSample
 from memwatch.probes.psi import drain
 from memwatch.units import parse_size
 
-__all__ = ["FakeClock", "FakeSource", "FakeTrigger"]
+__all__ = [
+    "CUBLAS_ALLOC_FAILED",
+    "ILLEGAL_ACCESS",
+    "FakeClock",
+    "FakeCudaError",
+    "FakeSource",
+    "FakeTorch",
+    "FakeTrigger",
+]
+
+ILLEGAL_ACCESS = "CUDA error: an illegal memory access was encountered"
+CUBLAS_ALLOC_FAILED = "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`"
 
 
 class FakeClock:
@@ -136,3 +148,101 @@ class FakeSource:
 
     def close(self) -> None:
         return None
+
+
+class FakeCudaError(RuntimeError):
+    """What torch raises for a CUDA error (``torch.AcceleratorError``, a RuntimeError)."""
+
+
+FakeCudaError.__name__ = FakeCudaError.__qualname__ = "AcceleratorError"
+
+
+class _FakeTensor:
+    def __init__(self, torch: FakeTorch, device: str) -> None:
+        self.torch = torch
+        self.device = device
+
+    def add_(self, _value: float) -> _FakeTensor:
+        if self.device == "cuda":
+            self.torch._launch("add_")
+        return self
+
+
+class _FakeCuda:
+    def __init__(self, torch: FakeTorch) -> None:
+        self._torch = torch
+
+    def is_available(self) -> bool:
+        return self._torch.available
+
+    def synchronize(self) -> None:
+        self._torch.calls.append("synchronize")
+        self._torch._raise_pending()
+
+    def empty_cache(self) -> None:
+        self._torch.calls.append("empty_cache")
+        if self._torch.state == "sticky":
+            self._torch._raise_pending()
+
+
+class _FakeC:
+    def __init__(self, torch: FakeTorch) -> None:
+        self._torch = torch
+
+    def _cuda_clearCublasWorkspaces(self) -> None:
+        self._torch.calls.append("clear cuBLAS workspaces")
+        if self._torch.state == "sticky":
+            self._torch._raise_pending()
+        if self._torch.state == "cublas":
+            self._torch.state, self._torch.error = "ok", ""
+
+
+class FakeTorch:
+    """A ``torch`` with one CUDA device a test breaks by hand (pass it as ``torch=``).
+
+    :meth:`break_device` puts an error on it: ``"pending"`` (the next kernel or
+    ``synchronize`` raises it once, then the device works: an asynchronous error
+    reported at the next call), ``"cublas"`` (every kernel raises ``CUBLAS_STATUS_ALLOC_FAILED`` until
+    cuBLAS's workspaces are cleared) or ``"sticky"`` (every CUDA call raises it: an
+    illegal memory access corrupts the context for the rest of the process).
+    ``calls`` lists the CUDA calls made; ``launches`` counts the kernels that ran.
+    """
+
+    def __init__(self, available: bool = True) -> None:
+        self.available = available
+        self.cuda = _FakeCuda(self)
+        self._C = _FakeC(self)
+        self.calls: list[str] = []
+        self.launches = 0
+        self.state = "ok"
+        self.error = ""
+
+    def break_device(self, how: str = "sticky", message: str = ILLEGAL_ACCESS) -> None:
+        if how not in ("pending", "cublas", "sticky"):
+            raise ValueError(f"how must be pending, cublas or sticky, not {how!r}")
+        self.state, self.error = how, message
+
+    def _raise_pending(self) -> None:
+        if self.state in ("pending", "sticky"):
+            error = FakeCudaError(self.error)
+            if self.state == "pending":
+                self.state, self.error = "ok", ""
+            raise error
+
+    def _launch(self, name: str) -> None:
+        self.calls.append(name)
+        self._raise_pending()
+        if self.state == "cublas":
+            raise FakeCudaError(self.error)
+        self.launches += 1
+
+    def ones(self, _n: int, device: str = "cpu") -> _FakeTensor:
+        if device == "cuda":
+            self._launch("ones")
+        return _FakeTensor(self, device)
+
+    def matmul(self, device: str = "cuda") -> str:
+        """A pretend kernel on ``device``: raises the device's error while it has one."""
+        if device == "cuda":
+            self._launch("matmul")
+        return device

@@ -1,10 +1,19 @@
-"""``oom_protected``: catch out-of-memory errors, recover, retry on a fallback, come back later.
+"""``oom_protected``: catch out-of-memory and CUDA errors, recover, retry on a fallback, come back later.
 
-Recognised as out of memory (by type name and message, so torch and CuPy need not
-be installed): ``MemoryError`` (host), any exception whose class or a base is named
-``OutOfMemoryError`` (``torch.cuda.OutOfMemoryError``, CuPy's), and a
-``RuntimeError`` whose message says ``out of memory`` or names a CUDA allocation
-failure (GPU).
+Recognised (by type name and message, so torch and CuPy need not be installed; the one
+classifier is :func:`memwatch.guard.cuda.classify_error`): ``MemoryError`` (host), any
+exception whose class or a base is named ``OutOfMemoryError`` (``torch.cuda.OutOfMemoryError``,
+CuPy's), a ``RuntimeError`` whose message says ``out of memory`` or names a CUDA allocation
+failure (GPU), and a CUDA error that is not out of memory but leaves the device in a bad
+state (an illegal memory access, a device-side assert, ``CUBLAS_STATUS_ALLOC_FAILED``:
+``device``).
+
+After a ``device`` error the device is synchronised, its cache emptied, cuBLAS's
+workspaces dropped and a one-element computation run on it
+(:func:`memwatch.guard.cuda.recover_device`). When that works, the same option is tried
+once more (action ``reset``); when it does not (an illegal access corrupts the CUDA
+context for the rest of the process), the call falls back to the next option, and later
+calls start there at once (``sticky``).
 
 Options are tried in order: the call as given, then each fallback. A fallback is
 a dict of keyword overrides (``{"batch_size": 16}``), a device string (passed as
@@ -35,6 +44,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from memwatch.guard.cuda import classify_error, recover_device
 from memwatch.guard.ladder import cuda_empty_cache
 from memwatch.guard.metrics import GuardMetrics
 from memwatch.model.guard import OomEvent
@@ -42,27 +52,13 @@ from memwatch.model.guard import OomEvent
 __all__ = ["OomProtector", "classify_oom", "oom_protected"]
 
 _log = logging.getLogger("memwatch.guard")
-_GPU_MARKERS = (
-    "out of memory",
-    "cudaerrormemoryallocation",
-    "cublas_status_alloc_failed",
-    "cudnn_status_alloc_failed",
-    "cuda_error_out_of_memory",
-    "hipErrorOutOfMemory".lower(),
-)
 
 
 def classify_oom(exc: BaseException) -> str | None:
-    """``"gpu"``, ``"host"`` or None (not an out-of-memory error)."""
-    if any(cls.__name__ == "OutOfMemoryError" for cls in type(exc).__mro__):
-        return "gpu"
-    if isinstance(exc, MemoryError):
-        return "host"
-    if isinstance(exc, RuntimeError):
-        text = str(exc).lower()
-        if any(marker in text for marker in _GPU_MARKERS):
-            return "gpu"
-    return None
+    """``"gpu"``, ``"host"`` or None (not an out-of-memory error; a CUDA ``device`` error
+    is not one: :func:`memwatch.guard.cuda.classify_error` tells it apart)."""
+    kind = classify_error(exc)
+    return kind if kind in ("host", "gpu") else None
 
 
 def _describe(option: Any) -> str:
@@ -89,6 +85,7 @@ class OomProtector:
         recover: Callable[[str], Any] | None = None,
         clock: Callable[[], float] | None = None,
         history: int = 100,
+        torch: Any = None,
     ) -> None:
         if sticky_after < 1:
             raise ValueError(f"sticky_after must be at least 1, got {sticky_after}")
@@ -99,6 +96,7 @@ class OomProtector:
         self.max_recover_after = max_recover_after
         self.guard = guard
         self.recover = recover
+        self.torch = torch  # None: the torch the application imported, if any
         self.clock = clock or time.monotonic
         self.handlers: list[Callable[[OomEvent], Any]] = [on_oom] if on_oom is not None else []
         self.metrics_data: GuardMetrics = guard.metrics_data if guard is not None else GuardMetrics()
@@ -146,6 +144,16 @@ class OomProtector:
 
             malloc_trim(0)
 
+    def _recover_device(self) -> tuple[bool, str]:
+        """(whether the device works again, why not) after a CUDA ``device`` error."""
+        if self.recover is not None:
+            return self.recover("device") is not False, "recover() returned False"
+        if self.guard is not None:
+            self.guard.run_ladder("warning", force=True)
+        gc.collect()
+        outcome = recover_device(self.torch)
+        return outcome.healthy, outcome.error
+
     # -- the core loop ----------------------------------------------------------
     def _begin(self) -> tuple[int, bool]:
         """(first option to try, whether it is a probe of the better option)."""
@@ -153,13 +161,15 @@ class OomProtector:
         probing = index > 0 and self.clock() - self._since >= self._wait
         return (index - 1, True) if probing else (index, False)
 
-    def _classify(self, exc: BaseException, index: int, name: str) -> tuple[str, str, str] | None:
+    def _classify(
+        self, exc: BaseException, index: int, name: str, retried: set[int]
+    ) -> tuple[str, str, str] | None:
         """The failure to retry after, or None when ``exc`` must propagate."""
-        kind = classify_oom(exc)
+        kind = classify_error(exc)
         if kind is None:
             return None
-        self.metrics_data.inc(f"ooms.{kind}")
-        if index + 1 >= len(self.options):
+        self.metrics_data.inc("cuda_errors" if kind == "device" else f"ooms.{kind}")
+        if index + 1 >= len(self.options) and (kind != "device" or index in retried):
             self.metrics_data.inc("oom_exhausted")
             self._tell(
                 OomEvent(self.clock(), name, kind, type(exc).__name__, str(exc)[:300], index, "exhausted")
@@ -170,39 +180,86 @@ class OomProtector:
     def _execute(self, attempt: Callable[[int], Any], name: str) -> Any:
         index, probing = self._begin()
         first = index
+        retried: set[int] = set()  # options retried after a device reset in this call
         while True:
             failure: tuple[str, str, str] | None = None
+            last: BaseException | None = None
             try:
                 result = attempt(index)
             except BaseException as exc:
-                failure = self._classify(exc, index, name)
+                failure = self._classify(exc, index, name, retried)
                 if failure is None:
                     raise
+                if index + 1 >= len(self.options):  # a device error's last chance: kept to re-raise
+                    last = exc
             if failure is None:
                 self._succeeded(index, first, probing, name)
                 return result
             # outside the except block: the failed attempt's frames are released now
-            self._failed(index, first, probing, name, failure)
-            self._recover(failure[0])
-            index += 1
+            index = self._after_failure(index, first, probing, name, failure, retried, last)
 
     async def _execute_async(self, attempt: Callable[[int], Awaitable[Any]], name: str) -> Any:
         index, probing = self._begin()
         first = index
+        retried: set[int] = set()
         while True:
             failure: tuple[str, str, str] | None = None
+            last: BaseException | None = None
             try:
                 result = await attempt(index)
             except BaseException as exc:
-                failure = self._classify(exc, index, name)
+                failure = self._classify(exc, index, name, retried)
                 if failure is None:
                     raise
+                if index + 1 >= len(self.options):
+                    last = exc
             if failure is None:
                 self._succeeded(index, first, probing, name)
                 return result
+            index = self._after_failure(index, first, probing, name, failure, retried, last)
+
+    def _after_failure(
+        self,
+        index: int,
+        first: int,
+        probing: bool,
+        name: str,
+        failure: tuple[str, str, str],
+        retried: set[int],
+        last: BaseException | None,
+    ) -> int:
+        """Recover, tell, and return the option to try next (raise ``last`` when none is left)."""
+        kind, error_type, message = failure
+        if kind != "device":
             self._failed(index, first, probing, name, failure)
-            self._recover(failure[0])
-            index += 1
+            self._recover(kind)
+            return index + 1
+        healthy, why = self._recover_device()
+        if healthy and index not in retried:
+            retried.add(index)
+            self.metrics_data.inc("device_resets")
+            self._tell(
+                OomEvent(
+                    self.clock(),
+                    name,
+                    kind,
+                    error_type,
+                    message,
+                    index,
+                    "reset",
+                    _describe(self.options[index]),
+                )
+            )
+            return index
+        if not healthy:
+            self.metrics_data.inc("device_lost")
+            message = f"{message} (device not recovered: {why})"[:400]
+        if last is not None:  # no fallback left
+            self.metrics_data.inc("oom_exhausted")
+            self._tell(OomEvent(self.clock(), name, kind, error_type, message, index, "exhausted"))
+            raise last
+        self._failed(index, first, probing, name, (kind, error_type, message), lost=not healthy)
+        return index + 1
 
     def _succeeded(self, index: int, first: int, probing: bool, name: str) -> None:
         if probing and index == first:
@@ -218,8 +275,17 @@ class OomProtector:
         self.metrics_data.set("oom_option", float(self.start_index))
 
     def _failed(
-        self, index: int, first: int, probing: bool, name: str, failure: tuple[str, str, str]
+        self,
+        index: int,
+        first: int,
+        probing: bool,
+        name: str,
+        failure: tuple[str, str, str],
+        *,
+        lost: bool = False,
     ) -> None:
+        """Tell a fall-back to the next option; ``lost``: the device is unusable, so later
+        calls start on the fallback at once."""
         kind, error_type, message = failure
         now = self.clock()
         action, option = "retry", _describe(self.options[index + 1])
@@ -228,7 +294,7 @@ class OomProtector:
             self._wait = min(self._wait * 2, self.max_recover_after)
         elif index == self.start_index:
             self.consecutive += 1
-            if self.consecutive >= self.sticky_after:
+            if lost or self.consecutive >= self.sticky_after:
                 self.start_index, self._since, self.consecutive = index + 1, now, 0
                 action = "sticky"
                 self.metrics_data.inc("oom_sticky")
@@ -295,13 +361,16 @@ class OomProtector:
     ) -> Literal[False]:
         if ev is None:
             return False
-        kind = classify_oom(ev)
+        kind = classify_error(ev)
         if kind is not None:  # a plain block cannot be retried: recover, tell, re-raise
-            self.metrics_data.inc(f"ooms.{kind}")
+            self.metrics_data.inc("cuda_errors" if kind == "device" else f"ooms.{kind}")
             self._tell(
                 OomEvent(self.clock(), "with-block", kind, type(ev).__name__, str(ev)[:300], 0, "exhausted")
             )
-            self._recover(kind)
+            if kind == "device":
+                self._recover_device()
+            else:
+                self._recover(kind)
         return False
 
 

@@ -89,9 +89,11 @@ class OomEvent(Record):
     """An out-of-memory error caught by ``oom_protected`` and what was done about it.
 
     ``attempt`` is the option that failed (0 = the primary call, k = fallback k);
-    ``action`` is ``retry`` (the next option is tried), ``sticky`` (later calls start
-    at a fallback), ``recovered`` (a probe of the better option succeeded), or
-    ``exhausted`` (no option left; the error is raised).
+    ``kind`` is ``host``, ``gpu`` or ``device`` (a CUDA error that is not out of memory);
+    ``action`` is ``retry`` (the next option is tried), ``reset`` (the device was
+    recovered and the same option is tried again), ``sticky`` (later calls start at a
+    fallback), ``recovered`` (a probe of the better option succeeded), or ``exhausted``
+    (no option left; the error is raised).
     """
 
     time: float

@@ -87,7 +87,9 @@ class StressSample(Record):
     """One reading the child reported: seconds since it started and bytes per signal.
 
     ``heap`` is the in-use heap the scenario judges (tracemalloc bytes where the
-    scenario traces, else the glibc in-use bytes); NaN where unavailable.
+    scenario traces, else the glibc in-use bytes); ``vms`` is the virtual memory size
+    (statm's first field); NaN where unavailable (``vms`` in reports written before it
+    was recorded).
     """
 
     t: float
@@ -96,6 +98,7 @@ class StressSample(Record):
     native: float = float("nan")
     native_free: float = float("nan")
     label: str = ""
+    vms: float = float("nan")
 
 
 @dataclass(frozen=True)

@@ -6,20 +6,25 @@ arguments is in :mod:`memwatch.plugin.specs`, loaded only when a test has one.
 Levels (``--memwatch-level``): ``quick`` runs the tests without a level marker;
 ``comprehensive`` adds ``memory_comprehensive``, ``memory_stress``, ``stress``,
 ``oom``, ``recovery`` and ``slow``; ``nightly`` adds ``memory_long``. Without
-``--memwatch-level`` every test runs.
+``--memwatch-level`` every test runs. ``[tool.memwatch.pytest] levels`` moves markers
+(memwatch's or the project's own) to another level: :func:`level_map`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 
 import pytest
+
+from memwatch.errors import ConfigError
 
 __all__ = [
     "CHECK_MARKERS",
     "LEVEL_OF",
     "MARKERS",
     "MEMWATCH_MARKERS",
+    "level_map",
     "level_skip_reason",
     "marker_names",
     "register_markers",
@@ -80,10 +85,39 @@ def marker_names(item: pytest.Item, inherited: dict[object, tuple[str, ...]]) ->
     return [m.name for m in own] + list(names) if own else names
 
 
-def level_skip_reason(marker_names: Sequence[str], level: str) -> str:
+def registered_names(config: pytest.Config) -> set[str]:
+    """The marker names the run knows: memwatch's and those of the ini file's ``markers``."""
+    lines = config.getini("markers")
+    return set(MEMWATCH_MARKERS) | {line.split(":", 1)[0].split("(", 1)[0].strip() for line in lines}
+
+
+def level_map(
+    table: Mapping[str, Sequence[str]] | None, known: Iterable[str] = MEMWATCH_MARKERS
+) -> dict[str, str]:
+    """Marker -> the lowest level it runs at: :data:`LEVEL_OF` with ``table`` (level -> markers,
+    from ``[tool.memwatch.pytest] levels``) over it. A marker outside ``known`` (memwatch's and
+    the registered ones) is a :class:`~memwatch.errors.ConfigError`: a typo would select nothing."""
+    merged = dict(LEVEL_OF)
+    known = set(known)
+    for level, names in (table or {}).items():
+        if level not in _LEVEL_RANK:
+            raise ConfigError(f"pytest.levels: unknown level {level!r}; levels are {', '.join(_LEVEL_RANK)}")
+        for name in names:
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(
+                    f"pytest.levels.{level}: unknown marker {name!r}{hint}; register the project's own "
+                    "markers under 'markers' in the pytest ini file"
+                )
+            merged[name] = level
+    return merged
+
+
+def level_skip_reason(marker_names: Sequence[str], level: str, level_of: Mapping[str, str] = LEVEL_OF) -> str:
     """Why a test with these markers does not run at ``level`` ("" when it runs)."""
     for name in marker_names:
-        needed = LEVEL_OF.get(name)
+        needed = level_of.get(name)
         if needed is not None and _LEVEL_RANK[level] < _LEVEL_RANK[needed]:
             return (
                 f"@pytest.mark.{name} runs at --memwatch-level {needed}"

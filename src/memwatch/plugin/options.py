@@ -39,6 +39,8 @@ class PluginSettings:
     summary_rows: int = 10
     child_out: str = ""
     update_baselines: bool = False
+    #: marker -> the lowest --memwatch-level it runs at (memwatch's, with ``[tool.memwatch.pytest] levels``)
+    level_of: tuple[tuple[str, str], ...] = ()
 
     @property
     def active(self) -> bool:
@@ -95,7 +97,8 @@ _TEXT_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
         "--memwatch-level",
         "LEVEL",
         "which memory-marked tests run: quick (default suite), comprehensive (adds "
-        "memory_comprehensive, memory_stress, stress, oom, recovery, slow) or nightly (adds memory_long)",
+        "memory_comprehensive, memory_stress, stress, oom, recovery, slow) or nightly (adds memory_long); "
+        "[tool.memwatch.pytest] levels moves markers between levels",
     ),
     (
         "memwatch_report",
@@ -158,7 +161,7 @@ def _file_defaults(config: pytest.Config) -> dict[str, Any]:
     from memwatch.config.schema import load_config
 
     section = load_config(found).pytest
-    return {dest: getattr(section, key) for dest, key in _FILE_KEYS.items()}
+    return {dest: getattr(section, key) for dest, key in _FILE_KEYS.items()} | {"levels": section.levels}
 
 
 def read_settings(config: pytest.Config) -> PluginSettings:
@@ -187,7 +190,11 @@ def read_settings(config: pytest.Config) -> PluginSettings:
         raise ConfigError(
             "--memwatch-update-baselines needs --memwatch-db URL: the baselines live in the history database"
         )
+    from memwatch.plugin.markers import level_map, registered_names
+
+    level_of = level_map(defaults.get("levels"), registered_names(config))
     return PluginSettings(
+        level_of=tuple(sorted(level_of.items())),
         record=bool(value("memwatch")),
         level=level,
         leaks=bool(value("memwatch_leaks")),

@@ -124,13 +124,14 @@ class MemwatchPlugin:
     def prepare_items(self, items: list[pytest.Item]) -> None:
         """Parse checking markers, skip tests outside the level or without a GPU."""
         level = self.settings.level
+        level_of = dict(self.settings.level_of)
         leak_tests = self.settings.leaks
         needs_config = bad_markers = False
         inherited: dict[object, tuple[str, ...]] = {}
         for item in items:
             names = marker_names(item, inherited)
             if level:
-                reason = level_skip_reason(names, level)
+                reason = level_skip_reason(names, level, level_of)
                 if reason:
                     item.add_marker(pytest.mark.skip(reason=reason))
             if "gpu" in names:

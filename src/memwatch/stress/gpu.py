@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
+from memwatch.guard.cuda import classify_error  # standard library only (memwatch.guard loads lazily)
+
 __all__ = ["FakeCuda", "FakeCudaOutOfMemoryError", "GpuAllocator", "gpu_allocator", "is_gpu_oom"]
 
 MB = 10**6
@@ -35,11 +37,9 @@ FakeCudaOutOfMemoryError.__qualname__ = "OutOfMemoryError"
 
 
 def is_gpu_oom(exc: BaseException) -> bool:
-    """True for torch/CuPy/fake CUDA out-of-memory errors (by type name or message)."""
-    if type(exc).__name__ in ("OutOfMemoryError", "OutOfMemoryErrorCUDA"):
-        return True
-    text = str(exc).lower()
-    return "out of memory" in text and any(word in text for word in ("cuda", "cupy", "gpu", "hip"))
+    """True for torch/CuPy/fake CUDA out-of-memory errors (by type name or message): the one
+    classifier, :func:`memwatch.guard.cuda.classify_error`, says ``"gpu"``."""
+    return classify_error(exc) == "gpu"
 
 
 class FakeCuda:

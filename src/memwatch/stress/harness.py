@@ -5,7 +5,9 @@ number of cycles, releasing after each, until a level does not fit under the cap
 (the breaking point). ``harness`` is the seed's toggle loop: every
 ``toggle`` seconds it switches between holding ``cpu`` bytes (touched) plus
 ``gpu`` bytes on the device and holding nothing, for ``duration`` seconds, and
-counts out-of-memory errors on both sides.
+counts out-of-memory errors on both sides. With a target, each on-phase also calls
+it once (the application's own toggle, the seed's "recording" switched on), and
+what it keeps shows as growth across the off-phases.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from memwatch.probes import process
 from memwatch.stress.gpu import gpu_allocator, is_gpu_oom
 from memwatch.stress.measure import snapshot
 from memwatch.stress.simulator import MemoryPressureSimulator
-from memwatch.stress.tasks import Emitter, Task
+from memwatch.stress.tasks import Emitter, Task, call_once
 
 __all__ = ["TASKS", "task_harness", "task_pressure"]
 
@@ -64,7 +66,7 @@ def task_harness(
     gpu = int(params.get("gpu", 0))
     device, reason = gpu_allocator(params.get("fake_gpu_total")) if gpu else (None, "not asked for")
     sim = MemoryPressureSimulator()
-    counts = {"cycles": 0, "cpu_errors": 0, "gpu_ooms": 0, "gpu_allocations": 0}
+    counts = {"cycles": 0, "cpu_errors": 0, "gpu_ooms": 0, "gpu_allocations": 0, "calls": 0}
     gc.collect()
     rep.emit("sample", **snapshot("baseline"))
     start = time.monotonic()
@@ -87,6 +89,10 @@ def task_harness(
                     raise
                 counts["gpu_ooms"] += 1
                 rep.emit("gpu-oom", cycle=cycle, message=str(exc)[:300])
+        if func is not None:
+            result = call_once(func, args)
+            del result
+            counts["calls"] += 1
         rep.emit("sample", **snapshot(f"on {cycle}"))
         phase_end = min(end, phase_end + toggle)
         _sleep_until(phase_end)
@@ -99,7 +105,7 @@ def task_harness(
         _sleep_until(phase_end)
     return dict(
         counts,
-        gpu=device.name if device is not None else f"unavailable ({reason})",
+        gpu=device.name if device is not None else f"unavailable ({reason})" if gpu else "not asked for",
         gpu_available=device is not None,
         duration=time.monotonic() - start,
     )

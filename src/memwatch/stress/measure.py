@@ -1,7 +1,7 @@
 """Child-side readings: snapshots of memory and the peak sampler's thread between them.
 
 Runs inside the capped child, so it stays on the standard library and the cheap
-probes (no numpy). Signals, in bytes: ``rss`` (resident set), ``heap`` (bytes
+probes (no numpy). Signals, in bytes: ``rss`` (resident set), ``vms`` (virtual size), ``heap`` (bytes
 traced by tracemalloc while it traces, else NaN), ``native`` (glibc in-use bytes,
 ``mallinfo2`` uordblks + hblkhd) and ``native_free`` (free bytes glibc keeps in its
 arenas, its own fragmentation figure).
@@ -46,6 +46,7 @@ def snapshot(label: str = "") -> dict[str, Any]:
     return {
         "t": clock(),
         "rss": float(process.rss()),
+        "vms": float(process.vms()),
         "heap": heap,
         "native": float(info.in_use) if info is not None else NAN,
         "native_free": float(info.free) if info is not None else NAN,

@@ -15,10 +15,16 @@ concurrent      threads and asyncio tasks call ``func`` while    every call comp
 soak            ``func()`` in a loop for ``duration``            growth < 1 MB/s and < 100 MB/h (Theil–Sen
                                                                  95 % interval), within ±10 % of median
 ==============  ===============================================  ==========================================
+
+Every scenario with samples also records how far RSS and VMS rose over the child's first
+reading (``peak_rss_growth``, ``peak_vms_growth``); with ``max_rss_growth`` /
+``max_vms_growth`` set they are judged (document 004's pressure tests: RSS growth < 500 MB,
+VMS growth < 800 MB).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import platform
@@ -92,6 +98,8 @@ class StressOptions:
     hourly_target: float = 100e6
     band: float = 0.10
     factory: str | None = None
+    max_rss_growth: int | None = _DEFAULTS.max_rss_growth
+    max_vms_growth: int | None = _DEFAULTS.max_vms_growth
 
 
 def _child(
@@ -495,6 +503,44 @@ _RUNNERS = {
 }
 
 
+def growth_limits(result: ScenarioResult, opts: StressOptions) -> ScenarioResult:
+    """``result`` with the RSS and VMS growth over the child's first reading recorded
+    (``peak_rss_growth``, ``peak_vms_growth``, from the samples the child reported) and
+    judged against ``max_rss_growth`` / ``max_vms_growth`` where set. A scenario without
+    samples (ramp: one child per load) leaves a set limit not judged."""
+    metrics = dict(result.metrics)
+    checks = list(result.checks)
+    base = next((s for s in result.samples if s.label == "baseline"), None)
+    if base is None and result.samples:
+        base = result.samples[0]
+    signals = {"rss": opts.max_rss_growth, "vms": opts.max_vms_growth}
+    for signal, limit in signals.items():
+        growth = math.nan
+        if base is not None:
+            # the samples only: the kernel's ru_maxrss of a child counts the parent's peak
+            # too (recorded at exec), so it would charge a big test runner to the child
+            values = [getattr(s, signal) for s in result.samples]
+            finite = [v for v in values if not math.isnan(v)]
+            start = getattr(base, signal)
+            if finite and not math.isnan(start):
+                growth = max(finite) - start
+        if not math.isnan(growth):
+            metrics[f"peak_{signal}_growth"] = growth
+        if limit is None:
+            continue
+        if math.isnan(growth):
+            status, detail = (
+                "not-judged",
+                "no readings of the child to judge (a ramp runs one child per load)",
+            )
+        else:
+            status = "pass" if growth < limit else "fail"
+            detail = f"highest {signal.upper()} over the child's first reading"
+        checks.append(check(f"{signal} growth", status, growth, limit, "<", detail, "bytes"))
+    passed = result.passed and all(c.status != "fail" for c in checks)
+    return dataclasses.replace(result, checks=tuple(checks), metrics=metrics, passed=passed)
+
+
 def run_scenario(name: str, target: str, opts: StressOptions | None = None) -> ScenarioResult:
     """Run one scenario on ``module:callable`` (``""``: the built-in churn, fragmentation only)."""
     runner = _RUNNERS.get(name)
@@ -502,7 +548,12 @@ def run_scenario(name: str, target: str, opts: StressOptions | None = None) -> S
         raise ConfigError(f"unknown scenario {name!r}: use one of {', '.join(SCENARIOS)}")
     if not target and name != "fragmentation":
         raise UsageError(f"scenario {name!r} needs a target module:callable")
-    return runner(target, opts or StressOptions())
+    opts = opts or StressOptions()
+    for key in ("max_rss_growth", "max_vms_growth"):
+        value = getattr(opts, key)
+        if value is not None and value <= 0:
+            raise ConfigError(f"invalid {key} {value!r}: expected a size above 0")
+    return growth_limits(runner(target, opts), opts)
 
 
 def run_stress(target: str, scenarios: Sequence[str], opts: StressOptions | None = None) -> StressReport:

@@ -35,6 +35,7 @@ def samples_of(run: ChildRun) -> tuple[StressSample, ...]:
             native=num(e.get("native")),
             native_free=num(e.get("native_free")),
             label=str(e.get("label", "")),
+            vms=num(e.get("vms")),
         )
         for e in run.of("sample")
     )

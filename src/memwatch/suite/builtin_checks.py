@@ -226,6 +226,8 @@ def stress_check(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -
         timeout=options.timeout,
         cap_method=options.cap_method,  # type: ignore[arg-type]
         factory=component.factory,
+        max_rss_growth=options.max_rss_growth,
+        max_vms_growth=options.max_vms_growth,
     )
     report = run_stress(component.operation, list(block.scenarios), opts)
     failed = [f"{r.scenario}: {c.name}" for r in report.scenarios for c in r.failed_checks]

@@ -85,7 +85,13 @@ def regression_check_options(
 
 def stress_check_options(component: ComponentSpec, spec: CheckSpec, ctx: SuiteContext) -> StressRunOptions:
     block = check_block(component, spec)
-    door = {"limit": block.limit, "duration": block.duration, "timeout": block.timeout}
+    door = {
+        "limit": block.limit,
+        "duration": block.duration,
+        "timeout": block.timeout,
+        "max_rss_growth": block.max_rss_growth,
+        "max_vms_growth": block.max_vms_growth,
+    }
     return stress_options(door=door, config=ctx.config)
 
 
