@@ -91,3 +91,17 @@ def test_harness_refuses_a_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "--harness" in err
+
+
+def test_a_few_mib_over_a_short_run_is_judged_as_a_total_not_a_rate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 1.5 MB kept per cycle for 2 s: a "rate" of MB/s, but a few MiB in all, the allocator's scale
+    argv = ["stress", "memwatch.stress.workloads:leaky", "--load", "1500", "--harness"]
+    code = main([*argv, "--duration", "2s", "--cpu-pressure", "50", "--toggle-interval", "0.25"])
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.strip().startswith("growth rate"))
+    assert code == 0, out
+    assert re.search(r"growth rate +pass +[\d.]+ MiB < 16\.0 MiB", line), line
+    assert "noise floor" in line, line
+    assert "MB/s" in line, line
