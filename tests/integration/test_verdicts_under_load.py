@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -43,8 +44,9 @@ UNDER_LOAD = (
 )
 
 
-def _hog(cpu: int) -> None:
+def _hog(cpu: int, running: Any) -> None:
     os.sched_setaffinity(0, {cpu})
+    running.set()
     x = 0
     while True:
         x = (x * 31 + 7) % 1_000_003
@@ -55,8 +57,11 @@ def one_shared_core() -> Iterator[int]:
     """Pin this process to one of its CPUs and start a CPU-bound process on the same one."""
     before = os.sched_getaffinity(0)
     cpu = max(before)
-    hog = multiprocessing.get_context("spawn").Process(target=_hog, args=(cpu,), daemon=True)
+    spawn = multiprocessing.get_context("spawn")
+    running = spawn.Event()
+    hog = spawn.Process(target=_hog, args=(cpu, running), daemon=True)
     hog.start()
+    assert running.wait(30), "the CPU hog did not start"
     os.sched_setaffinity(0, {cpu})
     try:
         yield cpu

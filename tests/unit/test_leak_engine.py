@@ -245,6 +245,30 @@ def test_a_final_round_below_half_the_minimum_calls_is_few_calls() -> None:
 @pytest.mark.parametrize(
     ("name", "series", "finding"),
     [
+        ("a line", 50_000.0 + 30.0 * R, "growing"),
+        ("a line with noise", 50_000.0 + 30.0 * R + np.tile([0.0, 7.0, -5.0, 3.0], 4)[: R.size], "growing"),
+        # slows, but less than DECELERATION: either a leak or a cache filling ever more slowly
+        ("square root", 50_000.0 + 400.0 * np.sqrt(R), "few_calls"),
+    ],
+)
+def test_growth_cut_short_by_the_budget_is_a_leak_only_when_steady(
+    name: str, series: np.ndarray, finding: str
+) -> None:
+    """Between half the minimum calls and the minimum, out of time: a line is growth, a
+    curve bending over is not decided (its verdict would flip with the number of calls)."""
+    m = measurement(py_blocks=series)  # 1,200 calls
+    assert evaluate(m, Plan(min_calls=2_000), final=True, out_of_time=True)
+    assert m.finding == finding, name
+    if finding == "few_calls":
+        d = decide(m, None, budget=1_000_000, thresholds=THRESHOLDS)
+        assert d.verdict == "inconclusive"
+        # the minimum calls at the same pace: 2,000 / 1,200 of the seconds, over the rounds' share
+        assert d.reason.endswith("would decide"), d.reason
+
+
+@pytest.mark.parametrize(
+    ("name", "series", "finding"),
+    [
         ("linear, 12 rounds", 50_000.0 + 30.0 * R, "growing"),
         ("concave, 12 rounds", 50_000.0 + 3000.0 * (1 - np.exp(-R / 3.0)), ""),
         ("step, 12 rounds", 50_000.0 + 500.0 * (R >= 6), "settled"),

@@ -90,6 +90,11 @@ Finding = Literal["", "growing", "irregular", "settled", "decelerating", "few_ca
 
 #: Growth whose second half is slower than this fraction of its first half is decelerating.
 DECELERATION = 0.5
+#: Growth cut short by the time budget (fewer than ``Plan.min_calls`` calls) is steady, and
+#: so a leak, only when its second half grows at least this fraction of its first half's
+#: rate; between DECELERATION and this it could be either (a cache filling ever more slowly,
+#: seen through few rounds), and the verdict says so rather than flip with the call count.
+STEADY = 0.7
 #: Share of the time budget the rounds may use when nothing else is known: the rest is
 #: kept for the attribution window and the retention paths, so the whole check stays
 #: within the budget.
@@ -175,6 +180,12 @@ def _choose_batch(per_call: float, plan: Plan, bytes_per_call: float = 0.0) -> i
     if plan.iterations is not None:
         batch = min(batch, max(1, plan.iterations // rounds_wanted))
     affordable = int(plan.time_budget * 0.5 / max(per_call * rounds_wanted, 1e-12))
+    # When the rounds' share of the budget holds the minimum calls with room to spare, the
+    # batch must let max_rounds reach them: otherwise the round cap, not the evidence, ends
+    # a slow operation's rounds, and where it ends moves with the machine's load.
+    reach = _quantize(math.ceil(plan.min_calls / plan.max_rounds), up=True)
+    if per_call * plan.min_calls * 1.5 <= plan.time_budget * ROUNDS_SHARE:
+        affordable = max(affordable, reach)
     if bytes_per_call > 0:  # warm-up, rounds and the window must fit in the memory cap
         planned = plan.max_warmup_batches + rounds_wanted + 8
         affordable = min(affordable, int(plan.memory_cap / (bytes_per_call * planned)))
@@ -262,7 +273,13 @@ def measure(
     gc.collect()
     grown = max(process.rss() - rss0, _native_now() - heap0)
     batch = _choose_batch(per_call, plan, grown / calls)
-    calls += yield from _warm_up(plan, batch, calls, funcs, names, start, clock)
+    warm_calls, warm_seconds = yield from _warm_up(plan, batch, calls, funcs, names, start, clock)
+    calls += warm_calls
+    if warm_calls and plan.iterations is None:
+        # The first calls of an operation are often its slowest (caches filling, code
+        # compiled); the warm-up's pace is the better estimate, so the rounds can reach
+        # the minimum calls their time allows. Never smaller than the batch warmed up with.
+        batch = max(batch, _choose_batch(warm_seconds / warm_calls, plan, grown / calls))
     result.warmup_calls = calls
     result.batch = batch
     settle(freeze)
@@ -344,24 +361,29 @@ def _warm_up(
     names: tuple[str, ...],
     start: float,
     clock: Callable[[], float],
-) -> Generator[int, None, int]:
-    """Warm-up calls; returns how many were made."""
+) -> Generator[int, None, tuple[int, float]]:
+    """Warm-up calls; returns how many were made and the seconds they took (no collections)."""
     calls = 0
+    seconds = 0.0
     if plan.warmup is not None:
         remaining = max(plan.warmup - done, 0)
         while remaining > 0:
             step = min(batch, remaining)
+            t0 = clock()
             yield step
+            seconds += clock() - t0
             calls += step
             remaining -= step
-        return calls
+        return calls, seconds
     prev = np.empty(len(funcs))
     cur = np.empty(len(funcs))
     gc.collect()
     _read_into(prev, funcs)
     stable = 0
     for _ in range(plan.max_warmup_batches):
+        t0 = clock()
         yield batch
+        seconds += clock() - t0
         calls += batch
         gc.collect()
         _read_into(cur, funcs)
@@ -374,7 +396,7 @@ def _warm_up(
         prev, cur = cur, prev
         if clock() - start > plan.time_budget * 0.25:
             break
-    return calls
+    return calls, seconds
 
 
 def _settled(prev: np.ndarray, cur: np.ndarray, names: tuple[str, ...]) -> bool:
@@ -407,6 +429,17 @@ def _slowing(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     return early, late
 
 
+def _steady(y: np.ndarray, x: np.ndarray) -> bool:
+    """True when the second half of the rounds grows at :data:`STEADY` or more of the
+    first half's rate (Theil–Sen slopes): a line, not a curve bending over."""
+    if y.size < 8:
+        return True  # too few rounds for halves: the trend tests alone decide
+    half = int(y.size) // 2
+    early = theil_sen(y[: half + 1], x[: half + 1])[0]
+    late = theil_sen(y[half:], x[half:])[0]
+    return bool(early > 0 and late >= STEADY * early)
+
+
 def evaluate(result: Measurement, plan: Plan, *, final: bool, out_of_time: bool = False) -> bool:
     """Run the trend tests and set the finding; True when the rounds may stop (a
     signal grows on every stretch, every signal has settled, or this round is ``final``)."""
@@ -433,7 +466,7 @@ def evaluate(result: Measurement, plan: Plan, *, final: bool, out_of_time: bool 
             # cache filling up; fewer calls do not (a slow operation: say so, not "leak").
             # Only when time ran out: a call cap, the round cap or the memory cap (a leak too
             # big to need more calls) ended rounds that were sized on purpose.
-            if not out_of_time or result.calls >= plan.min_calls // 2:
+            if not out_of_time or (result.calls >= plan.min_calls // 2 and _steady(result.series(name), x)):
                 result.finding, result.signal = "growing", name
             else:
                 result.finding, result.signal = "few_calls", name

@@ -138,7 +138,9 @@ def decide(
         )
     if m.finding == "few_calls":
         slope = m.trends[m.signal].slope
-        wanted = max(m.seconds * (MIN_CALLS / 2) / max(m.calls, 1) / 0.7, 1.0)
+        # below half the minimum, half of it tells a line from a curve; above, the minimum
+        wanted_calls = MIN_CALLS if m.calls >= MIN_CALLS // 2 else MIN_CALLS / 2
+        wanted = max(m.seconds * wanted_calls / max(m.calls, 1) / 0.7, 1.0)
         return Decision(
             "inconclusive",
             f"{m.calls + m.warmup_calls:,} calls in {m.seconds:.3g} s: too few to tell steady growth "
