@@ -25,6 +25,7 @@ from memwatch.units import format_size, parse_duration, parse_size
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # the real names for type checkers; at run time ``__getattr__`` loads them
+    from memwatch.benchset.performance import MemoryPerformanceRegression
     from memwatch.gcwatch import GCMonitor, GCOptimizer, GCPerformanceValidator, gc_performance_monitor
     from memwatch.guard import MemoryAlertSystem, MemoryGuard, MemoryMonitor, oom_protected
     from memwatch.leaks.runner import MemoryLeakDetector, detect_leaks
@@ -57,6 +58,7 @@ _LAZY: dict[str, str] = {
     "oom_protected": "memwatch.guard",
     "MemoryPressureSimulator": "memwatch.stress.simulator",
     "MemoryStressTester": "memwatch.stress.simulator",
+    "MemoryPerformanceRegression": "memwatch.benchset.performance",
 }
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "MemoryGuard",
     "MemoryLeakDetector",
     "MemoryMonitor",
+    "MemoryPerformanceRegression",
     "MemoryPressureSimulator",
     "MemoryProfiler",
     "MemoryStressTester",
