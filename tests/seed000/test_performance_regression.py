@@ -59,10 +59,12 @@ async def test_the_documented_example_finds_a_memory_regression(capsys: pytest.C
     assert capsys.readouterr().out == "Regression detected: True\n"
     peak = result.change("peak")
     assert (peak.verdict, peak.direction, peak.threshold_percent) == ("regressed", "lower", 15.0)
-    assert peak.baseline is not None and peak.value is not None
+    assert peak.baseline is not None
+    assert peak.value is not None
     assert 1.9 * MB < peak.baseline < 2.2 * MB  # the 2 MB built, plus the list and its slack
     assert 5.9 * MB < peak.value < 6.3 * MB
-    assert peak.change_percent is not None and 150 < peak.change_percent < 250
+    assert peak.change_percent is not None
+    assert 150 < peak.change_percent < 250
     assert result.severity == "critical"
     assert result.confidence > 0.95  # 5 samples a side, every current peak above every baseline one
     assert (metrics.iterations, metrics.samples, metrics.batch) == (100, 5, 20)
@@ -104,7 +106,8 @@ def test_a_slower_function_regresses_in_operations_per_second() -> None:
     result = tester.compare_with_baseline(after, before)
     ops = result.change("ops_per_second")
     assert (ops.verdict, ops.direction) == ("regressed", "higher")
-    assert ops.change_percent is not None and ops.change_percent < -80
+    assert ops.change_percent is not None
+    assert ops.change_percent < -80
     assert result.change("time_per_op").verdict == "regressed"
     assert result.regression_detected
     # and the other way round, the faster one is an improvement, not a regression
