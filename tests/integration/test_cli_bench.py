@@ -194,3 +194,50 @@ def test_a_benchmark_without_a_finite_figure_is_left_out_of_the_record(in_tmp: P
     run_id = record_benchmarks(report, str(in_tmp / "history.db"))
     with open_store(str(in_tmp / "history.db")) as store:
         assert [r.metric for r in store.results(run_id)] == [report.metrics[1].name]
+
+
+def _hit_rate_baseline(db: Path, value: float) -> None:
+    from memwatch.store import open_store
+
+    with open_store(str(db)) as store:
+        store.set_baseline(TEST_ID, "cache_hit_rate", "fraction", [value] * 4, source="test")
+
+
+def test_record_compares_with_the_baselines(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The hit rate workload is seeded (0.73 on every machine): a baseline of 0.95 makes it a
+    regression (higher is better), one of 0.5 an improvement that moves the baseline."""
+    from memwatch.store import open_store
+
+    args = ["bench", "--quick", "--only", "cache_hit_rate", "--record"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "cache_hit_rate: no baseline yet, this run's is now" in out
+    assert main(args) == 0
+    assert "higher is better: unchanged" in capsys.readouterr().out
+
+    _hit_rate_baseline(in_tmp / "history.db", 0.95)
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    assert (
+        "0.733 fraction now, 0.95 in the baseline (-22.9%, threshold 15%), higher is better: regressed" in out
+    )
+    assert err.strip().splitlines()[-1] == (
+        "memwatch: 1 benchmark(s) regressed against their baselines: cache_hit_rate"
+    )
+
+    _hit_rate_baseline(in_tmp / "history.db", 0.5)
+    assert main(args) == 0
+    assert "higher is better: improved, baseline moved" in capsys.readouterr().out
+    with open_store(str(in_tmp / "history.db"), read_only=True) as store:
+        baseline = store.baseline(TEST_ID, "cache_hit_rate")
+        assert baseline is not None
+        assert 0.7 < baseline.value < 0.76
+
+
+def test_record_uses_the_configs_per_metric_threshold(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (in_tmp / "memwatch.yaml").write_text("regression:\n  thresholds:\n    cache_hit_rate: 30%\n")
+    _hit_rate_baseline(in_tmp / "history.db", 0.95)  # 23 % above today's: within 30 %
+    assert main(["bench", "--quick", "--only", "cache_hit_rate", "--record"]) == 0
+    assert "(-22.9%, threshold 30%), higher is better: unchanged" in capsys.readouterr().out
