@@ -257,6 +257,7 @@ class PytestConfig(_Section):
     tracemalloc: bool = False
     summary_rows: int = Field(default=10, ge=0)
     update_baselines: bool = False
+    fail_on: tuple[GateText, ...] = ()
 
 
 # -- the validation suite: per-check blocks under ``checks:`` and inside a component ------------

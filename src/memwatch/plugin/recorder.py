@@ -141,10 +141,11 @@ class BodyMeter:
 
     ``native`` samples the glibc heap (for ``limit_native_memory``); ``python``
     uses tracemalloc for the Python heap's peak and, with ``sites``, the allocation
-    sites that grew during the body. ``settle`` (for tests with a limit) collects
-    garbage and returns free heap memory to the OS (``malloc_trim``) first: memory
+    sites that grew during the body. ``settle`` (for tests with a limit or a baseline)
+    collects garbage and returns free heap memory to the OS (``malloc_trim``) first: memory
     the allocator kept from earlier tests would otherwise be reused without raising
-    RSS, and the body's peak would read too low.
+    RSS, and the body's peak would read too low; it trims again before the end's RSS
+    is read, so what the body freed but the allocator kept does not count as growth.
     """
 
     _hwm: HighWaterMark | None = None
@@ -242,6 +243,10 @@ class BodyMeter:
                 duration, start_rss, max(0, max(peak_abs, end_rss) - start_rss), end_rss - start_rss, "VmHWM"
             )
         peaks = self._sampler.stop() if self._sampler is not None else {}
+        if self.settle:  # what the body freed but the allocator kept is not the body's growth
+            from memwatch.probes.native import malloc_trim
+
+            malloc_trim(0)
         end_rss = rss()
         if "rss" in peaks:
             peak_abs, source = max(int(peaks["rss"]), end_rss), "sampler"

@@ -19,7 +19,8 @@ sides — the Mann–Whitney test all agree.
   threshold (5 MB by default); severity by the increase in bytes: 5 / 20 / 50 MB.
 - Gate expressions (``peak:10%``, ``growth:1MiB``, ``ops_per_second:10%``, from
   ``fail_on`` or the caller) fail the run when that metric's change in its worse
-  direction counts at the gate's threshold.
+  direction counts at the gate's threshold (a percent gate on memory also needs the
+  change to pass ``abs_floor``: 8 KiB -> 28 KiB is noise, not +250 %).
 - A baseline from another environment (:func:`memwatch.store.env.environment_key`)
   is never used silently: the check is ``skipped`` and says which differs. Other
   fingerprint differences (CPU, memory limit, packages) are reported as warnings.
@@ -199,9 +200,10 @@ def check_metric(
 def _gate_fails(
     gate: Gate, base: Baseline, current: ResultRow, cfg: RegressionConfig, seed: int, worse: str
 ) -> bool:
-    if gate.kind == "percent":
+    if gate.kind == "percent":  # memory changes below the noise floor do not count (abs_floor)
+        floor = float(cfg.abs_floor) if current.unit == "bytes" else 0.0
         d = decide_change(
-            base.samples, current.samples, rel_tol=gate.threshold, abs_floor=0.0, alpha=cfg.alpha, seed=seed
+            base.samples, current.samples, rel_tol=gate.threshold, abs_floor=floor, alpha=cfg.alpha, seed=seed
         )
     else:
         d = decide_change(
