@@ -109,8 +109,8 @@ class MemwatchPlugin:
         self._pending: dict[str, list[Any]] = {}
         self._measure_all = settings.reporting or settings.leaks
         self._child_out = settings.child_out
-        # the session gate compares every test's peak and growth: settle the allocator as for a baseline
-        self._meter = BodyMeter(python=settings.tracemalloc, settle=bool(settings.fail_on))
+        # the session gate compares every test's growth: what a body freed is not its growth
+        self._meter = BodyMeter(python=settings.tracemalloc, trim=bool(settings.fail_on))
         self._baselines: BaselineCheck | None = None
         self.written: list[str] = []
         self.errors: list[str] = []
