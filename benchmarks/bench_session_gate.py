@@ -36,7 +36,8 @@ def make_suite(folder: Path) -> None:
     per_file = N_TESTS // FILES
     for f in range(FILES):
         lines = [
-            f"def test_{f}_{i}():\n    data = [{i}] * 10\n    assert len(data) == 10\n" for i in range(per_file)
+            f"def test_{f}_{i}():\n    data = [{i}] * 10\n    assert len(data) == 10\n"
+            for i in range(per_file)
         ]
         (folder / f"test_suite_{f}.py").write_text("\n".join(lines))
     (folder / "pytest.ini").write_text(INI)

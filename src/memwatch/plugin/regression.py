@@ -253,14 +253,17 @@ class SessionGate:
 
 
 def session_gate(store: Store, run_id: int, gates: Sequence[str], config: RegressionConfig) -> SessionGate:
-    """Compare every result of run ``run_id`` with this environment's baselines at ``gates``.
+    """Compare every test of run ``run_id`` with this environment's baselines at ``gates`` (the
+    figures the gates name).
 
     Only the gates decide (the configuration's ``fail_on`` is the marked tests'); each
     metric in its direction (:mod:`memwatch.regression.metrics`)."""
     from memwatch.regression.check import check_regressions, parse_gates
 
     info = store.run(run_id)
-    rows = store.results(run_id)
+    parsed = parse_gates(gates)
+    gated = {g.metric for g in parsed}
+    rows = [r for r in store.results(run_id) if r.metric in gated]  # the figures the gates name
     tests = {r.test_id for r in rows}
     baselines = [b for b in store.baselines(env=info.env_key) if b.test_id in tests]
     report = check_regressions(
@@ -273,7 +276,7 @@ def session_gate(store: Store, run_id: int, gates: Sequence[str], config: Regres
         run_id=run_id,
     )
     # name the gates as they were given ("growth:1MiB", not the parsed "growth:1.0 MiB")
-    given = {str(g): text for g, text in zip(parse_gates(gates), gates, strict=True)}
+    given = {str(g): text for g, text in zip(parsed, gates, strict=True)}
     failures = tuple(
         dataclasses.replace(c, gates_failed=tuple(given.get(g, g) for g in c.gates_failed))
         for c in report.checks
@@ -295,7 +298,7 @@ def settle_baselines(
 ) -> BaselineUpdate:
     """Set or move the baselines of the run's passed ``memory_regression`` tests (every passed
     test with ``everyone``: the session-wide gate) in one transaction."""
-    from memwatch.model.history import Baseline, ResultRow
+    from memwatch.model.history import Baseline
     from memwatch.regression.check import check_metric
     from memwatch.store.codec import stored_test_id
 
@@ -308,10 +311,7 @@ def settle_baselines(
     new = moved = accepted = 0
     updates: list[Baseline] = []
     for record in marked:
-        rows = figure_rows(record.nodeid, record)
-        if everyone and record.duration is not None:  # the session gate may gate durations too
-            rows.append(ResultRow(record.nodeid, "duration", "seconds", (float(record.duration),)))
-        for row in rows:
+        for row in figure_rows(record.nodeid, record):
             found = existing.get((stored_test_id(record.nodeid), row.metric))
             if found is None:
                 source, new = f"pytest run {run_id}: first baseline", new + 1
