@@ -24,6 +24,7 @@ from memwatch.errors import (
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # the real names for type checkers; at run time ``__getattr__`` loads them
+    from memwatch.benchset.performance import MemoryPerformanceRegression
     from memwatch.gcwatch import GCMonitor, GCOptimizer, GCPerformanceValidator, gc_performance_monitor
     from memwatch.guard import MemoryAlertSystem, MemoryGuard, MemoryMonitor, oom_protected
     from memwatch.leaks.runner import MemoryLeakDetector, detect_leaks
@@ -60,6 +61,7 @@ _LAZY: dict[str, str] = {
     "format_size": "memwatch.units",
     "parse_duration": "memwatch.units",
     "parse_size": "memwatch.units",
+    "MemoryPerformanceRegression": "memwatch.benchset.performance",
 }
 
 __all__ = [
@@ -75,6 +77,7 @@ __all__ = [
     "MemoryGuard",
     "MemoryLeakDetector",
     "MemoryMonitor",
+    "MemoryPerformanceRegression",
     "MemoryPressureSimulator",
     "MemoryProfiler",
     "MemoryStressTester",

@@ -82,6 +82,15 @@ FAILURES: dict[tuple[str, str], Callable[[Path], list[str]]] = {
         "--config",
         str(d / "missing.yaml"),
     ],
+    ("bench", "`--record`, a hit rate below its stored baseline"): lambda d: [
+        "bench",
+        "--quick",
+        "--only",
+        "cache_hit_rate",
+        "--record",
+        "--config",
+        _hit_rate_baseline(d, 0.95),
+    ],
     ("history", "a database file that is not there"): lambda d: [
         "history",
         "t",
@@ -116,6 +125,17 @@ FAILURES: dict[tuple[str, str], Callable[[Path], list[str]]] = {
 def _write(path: Path, data: bytes) -> str:
     path.write_bytes(data)
     return str(path)
+
+
+def _hit_rate_baseline(folder: Path, value: float) -> str:
+    """A config naming a history database whose cache_hit_rate baseline is ``value`` (the seeded
+    workload gives 0.73 everywhere); returns the config's path."""
+    from memwatch.store import open_store
+
+    db = folder / "bench-history.db"
+    with open_store(str(db)) as store:
+        store.set_baseline("memwatch.benchset", "cache_hit_rate", "fraction", [value] * 4)
+    return _write(folder / "bench.yaml", f"store:\n  url: sqlite:///{db}\n".encode())
 
 
 def test_every_command_has_a_row() -> None:

@@ -194,3 +194,120 @@ def test_a_benchmark_without_a_finite_figure_is_left_out_of_the_record(in_tmp: P
     run_id = record_benchmarks(report, str(in_tmp / "history.db"))
     with open_store(str(in_tmp / "history.db")) as store:
         assert [r.metric for r in store.results(run_id)] == [report.metrics[1].name]
+
+
+def _hit_rate_baseline(db: Path, value: float) -> None:
+    from memwatch.store import open_store
+
+    with open_store(str(db)) as store:
+        store.set_baseline(TEST_ID, "cache_hit_rate", "fraction", [value] * 4, source="test")
+
+
+def test_record_compares_with_the_baselines(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The hit rate workload is seeded (0.73 on every machine): a baseline of 0.95 makes it a
+    regression (higher is better), one of 0.5 an improvement that moves the baseline."""
+    from memwatch.store import open_store
+
+    args = ["bench", "--quick", "--only", "cache_hit_rate", "--record"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "cache_hit_rate: no baseline yet, this run's is now" in out
+    assert main(args) == 0
+    assert "higher is better: unchanged" in capsys.readouterr().out
+
+    _hit_rate_baseline(in_tmp / "history.db", 0.95)
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    assert (
+        "0.733 fraction now, 0.95 in the baseline (-22.9%, threshold 15%), higher is better: regressed" in out
+    )
+    assert err.strip().splitlines()[-1] == (
+        "memwatch: 1 benchmark(s) regressed against their baselines: cache_hit_rate"
+    )
+
+    _hit_rate_baseline(in_tmp / "history.db", 0.5)
+    assert main(args) == 0
+    assert "higher is better: improved, baseline moved" in capsys.readouterr().out
+    with open_store(str(in_tmp / "history.db"), read_only=True) as store:
+        baseline = store.baseline(TEST_ID, "cache_hit_rate")
+        assert baseline is not None
+        assert 0.7 < baseline.value < 0.76
+
+
+def test_record_uses_the_configs_per_metric_threshold(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (in_tmp / "memwatch.yaml").write_text("regression:\n  thresholds:\n    cache_hit_rate: 30%\n")
+    _hit_rate_baseline(in_tmp / "history.db", 0.95)  # 23 % above today's: within 30 %
+    assert main(["bench", "--quick", "--only", "cache_hit_rate", "--record"]) == 0
+    assert "(-22.9%, threshold 30%), higher is better: unchanged" in capsys.readouterr().out
+
+
+def _saved(path: Path, samples: dict[str, tuple[float, ...]]) -> str:
+    """A benchmark report of this machine with the given samples per benchmark, saved at ``path``."""
+    import dataclasses
+
+    from memwatch.model.base import write_document
+
+    report = run_memory_benchmarks(quick=True, only=["cache_hit_rate"])
+    template = report.metrics[0]
+    metrics = tuple(
+        dataclasses.replace(
+            template, name=name, unit=unit, value=sorted(values)[len(values) // 2], samples=values
+        )
+        for name, (unit, values) in {
+            "allocation_rate": ("objects/s", samples["allocation_rate"]),
+            "gc_pause_avg_ms": ("ms", samples["gc_pause_avg_ms"]),
+        }.items()
+    )
+    write_document(dataclasses.replace(report, metrics=metrics), path)
+    return str(path)
+
+
+def test_compare_two_saved_benchmark_reports(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rate = (2.0e6, 2.1e6, 1.9e6, 2.05e6, 1.95e6, 2.0e6, 2.02e6)
+    pause = (1.0, 1.1, 0.9, 1.0, 1.05, 0.95, 1.0)
+    b1 = _saved(in_tmp / "b1.json", {"allocation_rate": rate, "gc_pause_avg_ms": pause})
+    # half the allocation rate (higher is better: a regression), half the pauses (an improvement)
+    b2 = _saved(
+        in_tmp / "b2.json",
+        {"allocation_rate": tuple(v / 2 for v in rate), "gc_pause_avg_ms": tuple(v / 2 for v in pause)},
+    )
+    assert main(["compare", b1, b2]) == 0  # a comparison is a report
+    out = capsys.readouterr().out
+    lines = {line.split()[1]: line.split() for line in out.splitlines()[1:3]}
+    rate_row, pause_row = lines["allocation_rate"], lines["gc_pause_avg_ms"]
+    assert rate_row[2:7] + rate_row[8:] == [
+        "higher",
+        "2,000,000",
+        "1,000,000",
+        "-50.0%",
+        "5%",
+        "regressed",
+        "(critical)",
+    ]
+    assert pause_row[2:7] + pause_row[8:] == ["lower", "1", "0.5", "-50.0%", "5%", "improved"]
+    assert float(rate_row[7]) < 0.01  # Mann-Whitney, 7 samples a side that do not overlap
+    assert out.splitlines()[-1] == "regression check FAILED: 1 regressed, 1 improved"
+
+    assert main(["compare", b1, b2, "--fail-on-regression"]) == 1
+    assert capsys.readouterr().err == "memwatch: regressed: allocation_rate\n"
+    assert main(["compare", b2, b1, "--fail-on-regression"]) == 1  # the other way: the pauses doubled
+    assert capsys.readouterr().err == "memwatch: regressed: gc_pause_avg_ms\n"
+    assert main(["compare", b1, b1, "--fail-on-regression"]) == 0
+
+
+def test_compare_refuses_a_benchmark_against_another_kind(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from memwatch.model.base import write_document
+    from memwatch.model.regression import RegressionReport
+
+    b1 = _saved(in_tmp / "b1.json", {"allocation_rate": (1.0, 2.0, 3.0), "gc_pause_avg_ms": (1.0, 1.1)})
+    write_document(RegressionReport(env_key="x", checks=()), in_tmp / "check.json")
+    assert main(["compare", b1, "check.json"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"memwatch: error: cannot compare {b1} (bench_report) with check.json (regression_report): compare "
+        "takes two saved runs (memwatch run -o) or two saved benchmark reports (memwatch bench --json)\n"
+    )

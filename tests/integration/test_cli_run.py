@@ -177,7 +177,7 @@ def test_a_result_of_another_kind_is_refused(
     assert main(["compare", str(job_file), str(job_file), "-f", "json", "-o", str(cmp)]) == 0
     capsys.readouterr()
     assert main(["compare", str(cmp), str(job_file)]) == 2
-    assert "holds a 'comparison' result, expected 'run'" in one_error_line(capsys.readouterr().err)
+    assert "(comparison) with " in one_error_line(capsys.readouterr().err)
     assert main(["plot", str(cmp), "-o", str(tmp_path / "c.png")]) == 2
     assert "plot takes runs and benchmarks" in one_error_line(capsys.readouterr().err)
 

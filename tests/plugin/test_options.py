@@ -25,6 +25,7 @@ def test_every_option_is_in_the_memwatch_group(pytester: pytest.Pytester) -> Non
         "--memwatch-tracemalloc",
         "--memwatch-summary-rows=N",
         "--memwatch-update-baselines",
+        "--memwatch-fail-on=GATE",
     ):
         result.stdout.fnmatch_lines([f"*{flag}*"])
     for ini in (
@@ -37,6 +38,7 @@ def test_every_option_is_in_the_memwatch_group(pytester: pytest.Pytester) -> Non
         "memwatch_tracemalloc",
         "memwatch_summary_rows",
         "memwatch_update_baselines",
+        "memwatch_fail_on",
     ):
         result.stdout.fnmatch_lines([f"  {ini}*"])
     assert "--memwatch-child-out" not in result.stdout.str()

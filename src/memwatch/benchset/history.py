@@ -1,4 +1,5 @@
-"""Record a benchmark report into the history database and turn it into a suite check."""
+"""Record a benchmark report into the history database, compare it with the stored baselines,
+and turn it into a suite check."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from memwatch.model.bench import BenchReport
 
-__all__ = ["TEST_ID", "memory_benchmarks_check", "record_benchmarks"]
+__all__ = ["TEST_ID", "compare_with_baselines", "memory_benchmarks_check", "record_benchmarks"]
 
 #: The ``test_id`` benchmark results are stored under; each benchmark is one metric.
 TEST_ID = "memwatch.benchset"
@@ -38,6 +39,36 @@ def record_benchmarks(report: BenchReport, url: str | None = None, *, store: Any
         return int(store.record_run("bench", rows, meta=meta))
     with open_store(url) as opened:
         return int(opened.record_run("bench", rows, meta=meta))
+
+
+def compare_with_baselines(store: Any, run_id: int, config: Any = None) -> Any:
+    """Compare recorded run ``run_id`` with the baselines of this environment, each benchmark
+    in its direction (:mod:`memwatch.regression.metrics`: rates and hit rates regress when
+    they fall, times and pauses when they rise) at its percent threshold (``regression.thresholds``,
+    else ``regression.severity.minor``). A benchmark without a baseline gets this run's
+    samples; a confirmed improvement moves its baseline (``auto_update_baselines``).
+    Returns the :class:`~memwatch.model.regression.RegressionReport`.
+    """
+    import dataclasses
+
+    from memwatch.model.history import Baseline
+    from memwatch.store.gates import check_run
+
+    report = check_run(store, run_id, config=config)
+    new = [c for c in report.checks if c.status == "new"]
+    if new:
+        info = store.run(run_id)
+        store.put_baselines(
+            Baseline(
+                c.test_id, c.metric, c.unit, c.current, info.env_key, info.env, run_id, f"run {run_id}: first"
+            )
+            for c in new
+        )
+        checks = tuple(
+            dataclasses.replace(c, baseline_updated=True) if c.status == "new" else c for c in report.checks
+        )
+        report = dataclasses.replace(report, checks=checks)
+    return report
 
 
 def memory_benchmarks_check(component: Any, spec: Any, ctx: Any) -> Any:

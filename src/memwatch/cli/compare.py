@@ -1,6 +1,8 @@
 """``memwatch compare``: two runs (saved files or history-database ids), or two implementations.
 
-- ``memwatch compare before.json after.json``: two profiled runs, overall and per phase.
+- ``memwatch compare before.json after.json``: two profiled runs, overall and per phase;
+  or two saved benchmark reports (``memwatch bench --json``), benchmark by benchmark,
+  each in its direction (rates regress when they fall, times when they rise).
 - ``memwatch compare 12 15 [--db URL]``: two recorded runs of the history database,
   every test and metric they share, with the regression statistics.
 - ``memwatch compare --ab pkg:impl_a pkg:impl_b [--input pkg:make_input]``: one
@@ -13,6 +15,7 @@ later run (or B) is worse.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,6 +23,10 @@ from memwatch.errors import ConfigError
 from memwatch.model.base import Record
 from memwatch.reporters import render
 from memwatch.units import parse_size
+
+if TYPE_CHECKING:
+    from memwatch.config.schema import RegressionConfig
+    from memwatch.model.bench import BenchReport
 
 __all__ = ["command", "parse_tolerance"]
 
@@ -117,13 +124,19 @@ def command(
 
 def _files(before: str, after: str, tol: float, floor: int) -> tuple[Record, list[str]]:
     from memwatch.cli.report import load_result
+    from memwatch.errors import UsageError
+    from memwatch.model.bench import BenchReport
     from memwatch.model.timeline import RunResult
     from memwatch.runs.compare import compare_runs
 
-    old = load_result(before, expected=RunResult)
-    new = load_result(after, expected=RunResult)
-    assert isinstance(old, RunResult)
-    assert isinstance(new, RunResult)
+    old, new = load_result(before), load_result(after)
+    if isinstance(old, BenchReport) and isinstance(new, BenchReport):
+        return _benchmarks(old, new, before, after, tol, floor)
+    if not (isinstance(old, RunResult) and isinstance(new, RunResult)):
+        raise UsageError(
+            f"cannot compare {before} ({_kind(old)}) with {after} ({_kind(new)}): compare takes two saved "
+            "runs (memwatch run -o) or two saved benchmark reports (memwatch bench --json)"
+        )
     result = compare_runs(
         old,
         new,
@@ -135,8 +148,52 @@ def _files(before: str, after: str, tol: float, floor: int) -> tuple[Record, lis
     return result, list(result.regressions)
 
 
+def _kind(result: Record) -> str:
+    return str(getattr(type(result), "KIND", type(result).__name__))
+
+
+def _regression_config(tol: float, floor: int) -> RegressionConfig:
+    """The config's ``regression`` section (its per-metric ``thresholds``) with --tolerance as the
+    percent of the other metrics and --min-change as the floor of memory changes."""
+    from memwatch.config.schema import SeverityPercent, load_config
+
+    return load_config().regression.model_copy(
+        update={
+            "severity": SeverityPercent(
+                minor=tol * 100, major=max(30.0, tol * 200), critical=max(50.0, tol * 400)
+            ),
+            "abs_floor": floor,
+        }
+    )
+
+
+def _benchmarks(
+    old: BenchReport, new: BenchReport, before: str, after: str, tol: float, floor: int
+) -> tuple[Record, list[str]]:
+    """Two saved benchmark reports, benchmark by benchmark (samples against samples)."""
+    from memwatch.benchset.history import TEST_ID
+    from memwatch.model.history import Baseline, ResultRow
+    from memwatch.regression.check import check_regressions
+
+    def rows(report: BenchReport) -> list[ResultRow]:
+        return [ResultRow(TEST_ID, m.name, m.unit, m.samples or (m.value,)) for m in report.metrics]
+
+    baselines = [
+        Baseline(r.test_id, r.metric, r.unit, r.samples, "files", {}, None, before) for r in rows(old)
+    ]
+    if (old.machine.host, old.machine.cpu) != (new.machine.host, new.machine.cpu):
+        click.echo(
+            f"memwatch: warning: {before} ran on {old.machine.host} ({old.machine.cpu}), "
+            f"{after} on {new.machine.host} ({new.machine.cpu})",
+            err=True,
+        )
+    if old.quick != new.quick:
+        click.echo(f"memwatch: warning: only one of {before} and {after} ran the --quick workloads", err=True)
+    report = check_regressions(rows(new), baselines, env_key="files", config=_regression_config(tol, floor))
+    return report, [c.metric for c in report.regressions]
+
+
 def _stored(before: int, after: int, db_url: str | None, tol: float, floor: int) -> tuple[Record, list[str]]:
-    from memwatch.config.schema import RegressionConfig, SeverityPercent
     from memwatch.model.history import Baseline
     from memwatch.regression.check import check_regressions
     from memwatch.store import open_store
@@ -158,10 +215,7 @@ def _stored(before: int, after: int, db_url: str | None, tol: float, floor: int)
         )
         for r in old_rows
     ]
-    config = RegressionConfig(
-        severity=SeverityPercent(minor=tol * 100, major=max(30.0, tol * 200), critical=max(50.0, tol * 400)),
-        abs_floor=floor,
-    )
+    config = _regression_config(tol, floor)
     if old.env_key != new.env_key:
         click.echo(
             f"memwatch: warning: run {before} ({old.env_key}) and run {after} "

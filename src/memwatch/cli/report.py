@@ -15,7 +15,19 @@ from memwatch.reporters import render
 __all__ = ["command", "load_result"]
 
 # every result kind that can be saved, so that any of them can be read back
-_MODEL_MODULES = ("timeline", "leaks", "gc", "guard", "history", "pytest", "stress", "suite")
+_MODEL_MODULES = (
+    "timeline",
+    "leaks",
+    "gc",
+    "guard",
+    "history",
+    "pytest",
+    "stress",
+    "suite",
+    "bench",
+    "regression",
+    "performance",
+)
 
 
 def load_result(path: str | os.PathLike[str], expected: Any = None) -> Record:

@@ -22,21 +22,23 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from memwatch.errors import ConfigError
-from memwatch.units import Size, parse_duration, parse_size
+from memwatch.units import Size, parse_duration, parse_percent, parse_size
 
 if TYPE_CHECKING:
-    from memwatch.config.schema import Config
+    from memwatch.config.schema import Config, RegressionConfig
 
 __all__ = [
     "GC_LIMIT_KEYS",
     "GCOptions",
     "LeakOptions",
     "RegressionOptions",
+    "RegressionThresholds",
     "StressRunOptions",
     "at_level",
     "gc_options",
     "leak_options",
     "regression_options",
+    "regression_thresholds",
     "stress_options",
 ]
 
@@ -75,6 +77,17 @@ class RegressionOptions:
     samples: int
     batch: int
     gates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegressionThresholds:
+    """The percent change that counts as a regression, per metric (``default`` for the others)."""
+
+    default: float
+    per_metric: dict[str, float]
+
+    def percent_for(self, metric: str) -> float:
+        return self.per_metric.get(metric, self.default)
 
 
 @dataclass(frozen=True)
@@ -224,6 +237,41 @@ def regression_options(
     return RegressionOptions(
         samples=int(merged["samples"]), batch=int(merged["batch"]), gates=tuple(merged["gates"])
     )
+
+
+def regression_thresholds(
+    explicit: Mapping[str, Any] | None = None,
+    door: Mapping[str, Any] | None = None,
+    config: Config | RegressionConfig | None = None,
+) -> RegressionThresholds:
+    """Per-metric percent thresholds of a regression comparison: ``metric -> percent`` layers
+    merged metric by metric over the config's ``regression.thresholds``; metrics none of them
+    names use ``regression.severity.minor``. Percents are parsed here (``10``, ``"10%"``)."""
+    section = _regression_section(config)
+    merged: dict[str, float] = dict(section.thresholds)
+    for layer in (door, explicit):  # lowest priority first
+        if layer is None:
+            continue
+        if not isinstance(layer, Mapping):
+            raise ConfigError(
+                f"regression thresholds must map a metric to a percent, e.g. {{'peak': 10}}, "
+                f"got {type(layer).__name__}"
+            )
+        for metric, value in layer.items():
+            if value is None:
+                continue
+            if not isinstance(metric, str) or not metric:
+                raise ConfigError(f"regression thresholds: {metric!r} is not a metric name")
+            merged[metric] = parse_percent(value)
+    return RegressionThresholds(default=float(section.severity.minor), per_metric=merged)
+
+
+def _regression_section(config: Config | RegressionConfig | None) -> RegressionConfig:
+    from memwatch.config.schema import RegressionConfig
+
+    if isinstance(config, RegressionConfig):
+        return config
+    return _config(config).regression
 
 
 def stress_options(

@@ -121,6 +121,12 @@ def _target(value: Any) -> str:
     return value
 
 
+def _metric_name(value: Any) -> str:
+    if not isinstance(value, str) or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", value) is None:
+        raise ValueError(f"{value!r} is not a metric name such as 'peak' or 'ops_per_second'")
+    return value
+
+
 def _gate(value: Any) -> str:
     parse_gate(value)  # ConfigError is a ValueError: pydantic reports it at the key
     return str(value)
@@ -162,6 +168,7 @@ def _level_markers(value: Any) -> dict[str, tuple[str, ...]]:
 Size = Annotated[int, BeforeValidator(_size)]
 Duration = Annotated[float, BeforeValidator(_duration)]
 Percent = Annotated[float, BeforeValidator(_percent)]
+MetricName = Annotated[str, BeforeValidator(_metric_name)]
 Target = Annotated[str, BeforeValidator(_target)]
 GateText = Annotated[str, BeforeValidator(_gate)]
 PerLevelCount = Annotated[int | dict[str, int], BeforeValidator(_per_level(_whole(1)))]
@@ -219,11 +226,16 @@ class SeverityPercent(_Section):
 
 
 class RegressionConfig(_Section):
+    """``regression:``. ``thresholds`` maps a metric to the percent change that counts for it
+    (``{ops_per_second: 10, gc_pause_avg_ms: 25}``); other metrics use ``severity.minor``.
+    Which way a metric regresses is :mod:`memwatch.regression.metrics`'s table."""
+
     severity: SeverityPercent = SeverityPercent()
     leak_severity: SeverityBytes = SeverityBytes()
     abs_floor: Size = 1_048_576
     alpha: float = Field(default=0.05, gt=0, lt=1)
-    fail_on: tuple[str, ...] = ()
+    fail_on: tuple[GateText, ...] = ()
+    thresholds: dict[MetricName, Percent] = {}
     auto_update_baselines: bool = True
     #: validate's regression check: samples per level and calls per sample
     samples: PerLevelCount = {"quick": 5, "comprehensive": 9, "nightly": 15}
@@ -277,6 +289,7 @@ class PytestConfig(_Section):
     #: level -> markers whose tests run from that level up (``{quick: [oom, recovery]}``); the
     #: markers it does not name keep memwatch's levels (:data:`memwatch.plugin.markers.LEVEL_OF`)
     levels: Annotated[dict[str, tuple[str, ...]], BeforeValidator(_level_markers)] | None = None
+    fail_on: tuple[GateText, ...] = ()
 
 
 # -- the validation suite: per-check blocks under ``checks:`` and inside a component ------------

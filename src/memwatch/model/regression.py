@@ -27,7 +27,9 @@ class MetricCheck(Record):
 
     ``status``: ``regressed`` / ``improved`` (a change every criterion agreed on),
     ``unchanged``, ``new`` (no baseline anywhere) or ``skipped`` (a baseline exists
-    but could not be used: ``reason`` says why). ``relative`` is the change of the
+    but could not be used: ``reason`` says why). A regression is a change in the
+    direction that is worse for the metric (``better``): up for memory and time, down
+    for rates and hit rates. ``relative`` is the change of the
     median over the baseline median; ``ci_low``/``ci_high`` bound the ratio of
     medians; ``update_baseline`` marks a confirmed improvement.
     """
@@ -55,6 +57,10 @@ class MetricCheck(Record):
     baseline_source: str = ""
     update_baseline: bool = False
     baseline_updated: bool = False
+    #: which way the metric is better (``lower``: memory, time; ``higher``: rates, hit rates)
+    better: Literal["lower", "higher"] = "lower"
+    #: the percent change that counted as a change for this metric (None: judged in bytes)
+    threshold: float | None = None
 
     @property
     def failed(self) -> bool:

@@ -20,7 +20,16 @@ import pytest
 
 from memwatch.errors import ConfigError, UsageError
 
-__all__ = ["LEVELS", "PluginSettings", "add_options", "check_db_path", "check_report_dir", "read_settings"]
+__all__ = [
+    "LEVELS",
+    "SESSION_METRICS",
+    "PluginSettings",
+    "add_options",
+    "check_db_path",
+    "check_report_dir",
+    "read_settings",
+    "session_gates",
+]
 
 LEVELS = ("quick", "comprehensive", "nightly")
 
@@ -41,6 +50,8 @@ class PluginSettings:
     update_baselines: bool = False
     #: marker -> the lowest --memwatch-level it runs at (memwatch's, with ``[tool.memwatch.pytest] levels``)
     level_of: tuple[tuple[str, str], ...] = ()
+    #: session-wide gates (``--memwatch-fail-on``): every recorded test against its baseline
+    fail_on: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -55,6 +66,7 @@ class PluginSettings:
             or self.tracemalloc
             or self.child_out
             or self.update_baselines
+            or self.fail_on
         )
 
     @property
@@ -130,6 +142,19 @@ def add_options(parser: pytest.Parser) -> None:
     for dest, flag, metavar, help_text in _TEXT_OPTIONS:
         group.addoption(flag, action="store", dest=dest, default=None, metavar=metavar, help=help_text)
         parser.addini(dest, help=help_text, type="string", default=None)
+    fail_on_help = (
+        "GATE such as peak:10% or growth:1MiB (repeatable): compare every recorded test with its "
+        "baseline in --memwatch-db and fail the run when one fails a gate"
+    )
+    group.addoption(
+        "--memwatch-fail-on",
+        action="append",
+        dest="memwatch_fail_on",
+        default=None,
+        metavar="GATE",
+        help=fail_on_help.replace("%", "%%"),  # argparse formats help texts with %
+    )
+    parser.addini("memwatch_fail_on", help=fail_on_help, type="linelist", default=None)
     group.addoption("--memwatch-child-out", dest="memwatch_child_out", default=None, help=argparse.SUPPRESS)
 
 
@@ -144,6 +169,7 @@ _FILE_KEYS = {
     "memwatch_tracemalloc": "tracemalloc",
     "memwatch_summary_rows": "summary_rows",
     "memwatch_update_baselines": "update_baselines",
+    "memwatch_fail_on": "fail_on",
 }
 
 
@@ -193,6 +219,16 @@ def read_settings(config: pytest.Config) -> PluginSettings:
     from memwatch.plugin.markers import level_map, registered_names
 
     level_of = level_map(defaults.get("levels"), registered_names(config))
+    fail_on = session_gates(
+        config.getoption("memwatch_fail_on", default=None)
+        or config.getini("memwatch_fail_on")
+        or defaults.get("memwatch_fail_on")
+    )
+    if fail_on and not value("memwatch_db"):
+        raise ConfigError(
+            "--memwatch-fail-on needs --memwatch-db URL: the baselines it compares with live in the history "
+            "database"
+        )
     return PluginSettings(
         level_of=tuple(sorted(level_of.items())),
         record=bool(value("memwatch")),
@@ -205,7 +241,34 @@ def read_settings(config: pytest.Config) -> PluginSettings:
         summary_rows=rows,
         child_out=str(config.getoption("memwatch_child_out", default=None) or ""),
         update_baselines=bool(value("memwatch_update_baselines")),
+        fail_on=fail_on,
     )
+
+
+#: the figures of a test the session-wide gate compares (memory; a test's duration is recorded
+#: too, but one run's duration of a millisecond test is noise, not a baseline)
+SESSION_METRICS = ("peak", "growth", "native_peak", "python_peak")
+
+
+def session_gates(given: Any) -> tuple[str, ...]:
+    """``--memwatch-fail-on`` gates, checked: ConfigError (a usage error, exit 4) names a bad one."""
+    if not given:
+        return ()
+    from memwatch.units import parse_gate
+
+    gates = []
+    for text in [given] if isinstance(given, str) else list(given):
+        try:
+            gate = parse_gate(text)
+        except ConfigError as exc:
+            raise ConfigError(f"--memwatch-fail-on: {exc}") from None
+        if gate.metric not in SESSION_METRICS:
+            raise ConfigError(
+                f"--memwatch-fail-on {text!r}: the gate takes no metric {gate.metric!r} "
+                f"(gates take {', '.join(SESSION_METRICS)})"
+            )
+        gates.append(text.strip())
+    return tuple(gates)
 
 
 def _check_names(option: str, given: str, path: Path) -> None:

@@ -150,10 +150,14 @@ class BodyMeter:
 
     ``native`` samples the glibc heap (for ``limit_native_memory``); ``python``
     uses tracemalloc for the Python heap's peak and, with ``sites``, the allocation
-    sites that grew during the body. ``settle`` (for tests with a limit) collects
-    garbage and returns free heap memory to the OS (``malloc_trim``) first: memory
+    sites that grew during the body. ``settle`` (for tests with a limit or a baseline)
+    collects garbage and returns free heap memory to the OS (``malloc_trim``) first: memory
     the allocator kept from earlier tests would otherwise be reused without raising
-    RSS, and the body's peak would read too low.
+    RSS, and the body's peak would read too low. ``trim`` (implied by ``settle``; the
+    session-wide gate sets it alone, without the collection, which costs milliseconds in a
+    big process) returns free heap memory at the start (a few µs), and at the end when the
+    RSS is above the start's, then reads the RSS again: what the body freed but the
+    allocator kept does not count as growth.
     """
 
     _hwm: HighWaterMark | None = None
@@ -161,10 +165,17 @@ class BodyMeter:
     started_tracemalloc = False
 
     def __init__(
-        self, *, native: bool = False, python: bool = False, sites: bool = False, settle: bool = False
+        self,
+        *,
+        native: bool = False,
+        python: bool = False,
+        sites: bool = False,
+        settle: bool = False,
+        trim: bool = False,
     ) -> None:
         self.native = native and not _native_reason()
         self.settle = settle
+        self.trim = trim or settle
         self.python = python
         self.sites = sites and python
         self._mark = self.hwm()
@@ -199,17 +210,18 @@ class BodyMeter:
 
     def start(self) -> None:
         """Begin a measurement (a meter can be started again once stopped)."""
+        if self.trim:  # a few µs: memory the allocator kept would be reused without raising RSS
+            from memwatch.probes.native import malloc_trim
+
+            if self.settle:
+                gc.collect()
+            malloc_trim(0)
         if self._plain:
             mark = self._mark
             self._start_rss = start_rss = mark.rss()
             mark.reset(start_rss)
             self._start = perf_counter()
             return
-        if self.settle:
-            from memwatch.probes.native import malloc_trim
-
-            gc.collect()
-            malloc_trim(0)
         if self.python:
             import tracemalloc
 
@@ -246,12 +258,16 @@ class BodyMeter:
         if self._plain:
             mark = self._mark
             end_rss = mark.rss()
+            if self.trim and end_rss > start_rss:
+                end_rss = _trimmed(mark.rss)
             peak_abs = mark.peak()
             return BodyFigures(
                 duration, start_rss, max(0, max(peak_abs, end_rss) - start_rss), end_rss - start_rss, "VmHWM"
             )
         peaks = self._sampler.stop() if self._sampler is not None else {}
         end_rss = rss()
+        if self.trim and end_rss > start_rss:
+            end_rss = _trimmed(rss)
         if "rss" in peaks:
             peak_abs, source = max(int(peaks["rss"]), end_rss), "sampler"
         else:
@@ -472,3 +488,11 @@ class SessionRecords:
         if isinstance(workerinput, dict):
             return str(workerinput.get("workerid", ""))
         return os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _trimmed(read: Callable[[], int]) -> int:
+    """The RSS after returning the allocator's free memory to the system (``malloc_trim``)."""
+    from memwatch.probes.native import malloc_trim
+
+    malloc_trim(0)
+    return read()

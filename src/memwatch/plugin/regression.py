@@ -12,6 +12,11 @@ After the run, the controller moves baselines (:func:`settle_baselines`): a test
 with none yet gets this run's figures, a confirmed improvement moves its baseline
 (``auto_update_baselines``), and ``--memwatch-update-baselines`` accepts every
 passed test's figures. Only tests that passed set a baseline.
+
+The session-wide gate (``--memwatch-fail-on peak:10%``, :func:`session_gate`) compares
+*every* recorded test of the run with its baseline, before the baselines move, and fails
+the run (exit status 1) when a test fails a gate; with it, every passed test's baselines
+are settled as above, not only the marked tests'.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from memwatch.errors import MemwatchError
 from memwatch.model.pytest import CheckOutcome
 from memwatch.plugin.specs import REGRESSION_METRICS
-from memwatch.units import format_size
+from memwatch.units import format_size, format_value
 
 if TYPE_CHECKING:
     from memwatch.config.schema import RegressionConfig
@@ -35,7 +40,15 @@ if TYPE_CHECKING:
     from memwatch.plugin.recorder import BodyFigures
     from memwatch.store import Store
 
-__all__ = ["METRICS", "BaselineCheck", "BaselineUpdate", "figure_rows", "settle_baselines"]
+__all__ = [
+    "METRICS",
+    "BaselineCheck",
+    "BaselineUpdate",
+    "SessionGate",
+    "figure_rows",
+    "session_gate",
+    "settle_baselines",
+]
 
 MARKER = "memory_regression"
 #: the figures compared, as recorded in the store by the plugin (bytes)
@@ -205,6 +218,75 @@ class BaselineUpdate:
         return f"baselines in {self.env_key}: " + ", ".join(parts) if parts else ""
 
 
+@dataclass(frozen=True)
+class SessionGate:
+    """What the session-wide gate found: the gates, the checks that failed one, how many compared."""
+
+    gates: tuple[str, ...]
+    failures: tuple[MetricCheck, ...] = ()
+    compared: int = 0
+    new: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def lines(self) -> list[str]:
+        """One line per failed test metric, then the verdict."""
+        out = []
+        for c in self.failures:
+            now = format_value(c.current_value or 0.0, c.unit)
+            then = format_value(c.baseline_value or 0.0, c.unit)
+            pct = f" ({c.relative * 100:+.1f}%)" if c.relative is not None else ""
+            out.append(
+                f"gate {', '.join(c.gates_failed)} failed: {c.test_id} {c.metric} {now} now, "
+                f"{then} in the baseline{pct}"
+            )
+        verdict = "FAILED" if self.failures else "passed"
+        tests = len({c.test_id for c in self.failures})
+        detail = f"{tests} test(s) failed a gate" if self.failures else "no test failed a gate"
+        new = f", {self.new} without a baseline yet" if self.new else ""
+        out.append(
+            f"gates {', '.join(self.gates)} {verdict}: {self.compared} test figures compared{new}; {detail}"
+        )
+        return out
+
+
+def session_gate(store: Store, run_id: int, gates: Sequence[str], config: RegressionConfig) -> SessionGate:
+    """Compare every test of run ``run_id`` with this environment's baselines at ``gates`` (the
+    figures the gates name).
+
+    Only the gates decide (the configuration's ``fail_on`` is the marked tests'); each
+    metric in its direction (:mod:`memwatch.regression.metrics`)."""
+    from memwatch.regression.check import check_regressions, parse_gates
+
+    info = store.run(run_id)
+    parsed = parse_gates(gates)
+    gated = {g.metric for g in parsed}
+    rows = [r for r in store.results(run_id) if r.metric in gated]  # the figures the gates name
+    tests = {r.test_id for r in rows}
+    baselines = [b for b in store.baselines(env=info.env_key) if b.test_id in tests]
+    report = check_regressions(
+        rows,
+        baselines,
+        env_key=info.env_key,
+        env=info.env,
+        config=config.model_copy(update={"fail_on": ()}),
+        gates=gates,
+        run_id=run_id,
+    )
+    # name the gates as they were given ("growth:1MiB", not the parsed "growth:1.0 MiB")
+    given = {str(g): text for g, text in zip(parsed, gates, strict=True)}
+    failures = tuple(
+        dataclasses.replace(c, gates_failed=tuple(given.get(g, g) for g in c.gates_failed))
+        for c in report.checks
+        if c.gates_failed
+    )
+    compared = sum(1 for c in report.checks if c.baseline_value is not None)
+    new = sum(1 for c in report.checks if c.status == "new")
+    return SessionGate(tuple(gates), failures, compared, new)
+
+
 def settle_baselines(
     store: Store,
     run_id: int,
@@ -212,13 +294,15 @@ def settle_baselines(
     config: RegressionConfig,
     *,
     accept: bool = False,
+    everyone: bool = False,
 ) -> BaselineUpdate:
-    """Set or move the baselines of the run's passed ``memory_regression`` tests (one transaction)."""
+    """Set or move the baselines of the run's passed ``memory_regression`` tests (every passed
+    test with ``everyone``: the session-wide gate) in one transaction."""
     from memwatch.model.history import Baseline
     from memwatch.regression.check import check_metric
     from memwatch.store.codec import stored_test_id
 
-    marked = [r for r in records if MARKER in r.markers and r.outcome == "passed"]
+    marked = [r for r in records if (everyone or MARKER in r.markers) and r.outcome == "passed"]
     if not marked:
         return BaselineUpdate()
     info = store.run(run_id)

@@ -18,6 +18,7 @@ from memwatch.units import format_duration, format_size
 if TYPE_CHECKING:
     from memwatch.config.schema import RegressionConfig
     from memwatch.model.pytest import ItemRecord, PytestSession
+    from memwatch.plugin.regression import SessionGate
 
 __all__ = [
     "HTML_NAME",
@@ -101,12 +102,18 @@ def store_rows(session: PytestSession) -> list[Any]:
 
 
 def write_outputs(
-    session: PytestSession, settings: PluginSettings, base: Path, regression: RegressionConfig | None = None
+    session: PytestSession,
+    settings: PluginSettings,
+    base: Path,
+    regression: RegressionConfig | None = None,
+    gate: list[SessionGate] | None = None,
 ) -> list[str]:
     """Write the report files, the job summary and the store row set; return what was written.
 
-    ``regression`` (when the run has ``memory_regression`` tests): set or move their
-    baselines in the store after recording the run (see :mod:`memwatch.plugin.regression`).
+    ``regression`` (when the run has ``memory_regression`` tests or session gates): set or
+    move their baselines in the store after recording the run (see
+    :mod:`memwatch.plugin.regression`). With ``settings.fail_on``, every recorded test is first
+    compared with its baseline at those gates; the verdict is appended to ``gate``.
     """
     from memwatch.model.base import atomic_write_text, write_document
 
@@ -145,11 +152,20 @@ def write_outputs(
                 },
             )
             written.append(f"{store.display_url} (run {run_id})")
+            if regression is not None and settings.fail_on and gate is not None:
+                from memwatch.plugin.regression import session_gate
+
+                gate.append(session_gate(store, run_id, settings.fail_on, regression))
             if regression is not None:
                 from memwatch.plugin.regression import settle_baselines
 
                 update = settle_baselines(
-                    store, run_id, session.tests, regression, accept=settings.update_baselines
+                    store,
+                    run_id,
+                    session.tests,
+                    regression,
+                    accept=settings.update_baselines,
+                    everyone=bool(settings.fail_on),
                 )
                 if update.summary():
                     written.append(f"{store.display_url}: {update.summary()}")
@@ -162,6 +178,7 @@ def terminal_summary(
     settings: PluginSettings,
     written: Sequence[str],
     errors: Sequence[str],
+    gates: Sequence[SessionGate] = (),
 ) -> None:
     """The table at the end of the run: the biggest peaks, then failed checks and written files."""
     if settings.reporting:
@@ -170,7 +187,7 @@ def terminal_summary(
     else:  # only the tests with a checking marker were measured: list them all
         rows = records.checked()
         measured = len(rows)
-    if not measured and not written and not errors:
+    if not measured and not written and not errors and not gates:
         return
     terminal.write_sep("=", "memwatch")
     if measured:
@@ -191,5 +208,8 @@ def terminal_summary(
         )
     for line in written:
         terminal.write_line(f"memwatch: wrote {line}")
+    for gate in gates:
+        for text in gate.lines():
+            terminal.write_line(f"memwatch: {text}", red=not gate.passed)
     for error in errors:
         terminal.write_line(f"memwatch: ERROR: {error}", red=True)

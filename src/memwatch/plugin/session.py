@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from memwatch.model.pytest import CheckOutcome, PytestSession
     from memwatch.plugin.optional import GCCheck
     from memwatch.plugin.recorder import BodyFigures
-    from memwatch.plugin.regression import BaselineCheck
+    from memwatch.plugin.regression import BaselineCheck, SessionGate
 
 __all__ = ["IsolatePlugin", "LeakLoopPlugin", "MarkerErrorPlugin", "MemwatchPlugin"]
 
@@ -115,10 +115,13 @@ class MemwatchPlugin:
         self._pending: dict[str, list[Any]] = {}
         self._measure_all = settings.reporting or settings.leaks
         self._child_out = settings.child_out
-        self._meter = BodyMeter(python=settings.tracemalloc)
+        # the session gate compares every test's growth: what a body freed is not its growth
+        self._meter = BodyMeter(python=settings.tracemalloc, trim=bool(settings.fail_on))
         self._baselines: BaselineCheck | None = None
         self.written: list[str] = []
         self.errors: list[str] = []
+        #: the session-wide gate's verdict (``--memwatch-fail-on``), once the run is recorded
+        self.gates: list[SessionGate] = []
 
     # -- collection ---------------------------------------------------------------------------
     def prepare_items(self, items: list[pytest.Item]) -> None:
@@ -363,19 +366,25 @@ class MemwatchPlugin:
 
         record = self.session_record(exitstatus)
         regression = None
-        if self.settings.db_url and any("memory_regression" in r.markers for r in record.tests):
+        if self.settings.db_url and (
+            self.settings.fail_on or any("memory_regression" in r.markers for r in record.tests)
+        ):
             regression = self._regression_config()
         try:
-            self.written = write_outputs(record, self.settings, self.config.invocation_params.dir, regression)
+            self.written = write_outputs(
+                record, self.settings, self.config.invocation_params.dir, regression, self.gates
+            )
         except MemwatchError as exc:
             self.errors.append(str(exc))
+        if any(not g.passed for g in self.gates) and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # --memwatch-fail-on: a test failed a gate
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.remote:
             return
         from memwatch.plugin.report import terminal_summary
 
-        terminal_summary(terminalreporter, self.records, self.settings, self.written, self.errors)
+        terminal_summary(terminalreporter, self.records, self.settings, self.written, self.errors, self.gates)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         mode = "records every test" if self.settings.reporting else "checks marked tests"

@@ -4,15 +4,23 @@ The rule (statistics in :mod:`memwatch.stats.compare`): a change counts only whe
 the relative tolerance, the absolute floor and — with repeated samples on both
 sides — the Mann–Whitney test all agree.
 
-- Ordinary metrics (``peak``, ``rss``, ...): the tolerance is the *minor* severity
-  threshold (15 % by default) or a lower percent gate on that metric; the floor is
-  ``abs_floor`` bytes for byte metrics. Severity by relative change: minor /
-  major / critical at 15 / 30 / 50 %.
+- Direction: a metric regresses when it moves the way that is worse for it
+  (:func:`memwatch.regression.metrics.direction_of`: up for memory, time and GC
+  pauses; down for operations per second, rates, hit rates and reclaimed fractions).
+  The other way is an improvement.
+- Ordinary metrics (``peak``, ``rss``, ``ops_per_second``, ...): the tolerance is the
+  metric's percent threshold (``regression.thresholds``, else the *minor* severity
+  threshold, 15 % by default; :func:`memwatch.config.options.regression_thresholds`)
+  or a lower percent gate on that metric; the floor is ``abs_floor`` bytes for byte
+  metrics. Severity by the size of the relative change: minor / major / critical at
+  15 / 30 / 50 %.
 - Leak metrics (names starting with ``growth`` or ``leak``): memory that should stay
   near zero, so percentages mean little. A change counts from the minor *leak*
   threshold (5 MB by default); severity by the increase in bytes: 5 / 20 / 50 MB.
-- Gate expressions (``peak:10%``, ``growth:1MiB``, from ``fail_on`` or the
-  caller) fail the run when that metric's increase counts at the gate's threshold.
+- Gate expressions (``peak:10%``, ``growth:1MiB``, ``ops_per_second:10%``, from
+  ``fail_on`` or the caller) fail the run when that metric's change in its worse
+  direction counts at the gate's threshold (a percent gate on memory also needs the
+  change to pass ``abs_floor``: 8 KiB -> 28 KiB is noise, not +250 %).
 - A baseline from another environment (:func:`memwatch.store.env.environment_key`)
   is never used silently: the check is ``skipped`` and says which differs. Other
   fingerprint differences (CPU, memory limit, packages) are reported as warnings.
@@ -25,9 +33,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from memwatch.config.options import regression_thresholds
 from memwatch.config.schema import RegressionConfig
 from memwatch.model.history import Baseline, ResultRow
 from memwatch.model.regression import MetricCheck, RegressionReport, Severity
+from memwatch.regression.metrics import direction_of
 from memwatch.stats.compare import decide_change
 from memwatch.units import Gate, format_value, parse_gate
 
@@ -64,14 +74,14 @@ def parse_gates(gates: Iterable[str | Gate]) -> tuple[Gate, ...]:
 
 
 def severity_of(metric: str, delta: float, relative: float | None, config: RegressionConfig) -> Severity:
-    """Severity of an increase: by bytes for leak metrics, by percent otherwise."""
+    """Severity of a change the worse way: by bytes for leak metrics, by percent otherwise."""
     limits: tuple[float, float, float]
     if is_leak_metric(metric):
         levels = config.leak_severity
         value, limits = delta, (float(levels.critical), float(levels.major), float(levels.minor))
     else:
         sev = config.severity
-        value = (relative if relative is not None else float("inf")) * 100.0
+        value = (abs(relative) if relative is not None else float("inf")) * 100.0
         limits = (sev.critical, sev.major, sev.minor)
     names: tuple[Severity, ...] = ("critical", "major", "minor")
     for name, limit in zip(names, limits, strict=True):
@@ -93,12 +103,17 @@ def check_metric(
     """Check one result against the baselines of its test and metric (any environment)."""
     cfg = config or RegressionConfig()
     base = next((b for b in candidates if b.env_key == env_key), None)
+    leak = is_leak_metric(current.metric)
+    better = direction_of(current.metric)
+    percent = None if leak else regression_thresholds(config=cfg).percent_for(current.metric)
     common: dict[str, Any] = {
         "test_id": current.test_id,
         "metric": current.metric,
         "unit": current.unit,
         "current": current.samples,
         "current_value": current.value,
+        "better": better,
+        "threshold": percent,
     }
     if base is None:
         if candidates:
@@ -131,16 +146,15 @@ def check_metric(
         f"environment differs from the baseline's: {d}"
         for d in (environment_differences(base.env, env) if env else [])
     )
-    leak = is_leak_metric(current.metric)
     is_bytes = current.unit == "bytes"
-    rel_tol = 0.0 if leak else cfg.severity.minor / 100.0
+    rel_tol = 0.0 if percent is None else percent / 100.0
     floor = float(
         max(cfg.abs_floor, cfg.leak_severity.minor) if leak else (cfg.abs_floor if is_bytes else 0.0)
     )
     mine = [g for g in gates if g.metric == current.metric]
     for g in mine:
-        if g.kind == "percent" and not leak:
-            rel_tol = min(rel_tol, g.threshold)
+        if g.kind == "percent" and percent is not None and g.threshold < rel_tol:
+            rel_tol, percent = g.threshold, g.threshold * 100.0
         elif g.kind == "absolute":
             floor = min(floor, g.threshold)
     decision = decide_change(
@@ -152,8 +166,10 @@ def check_metric(
         seed=seed,
         unit=current.unit,
     )
-    failed_gates = tuple(str(g) for g in mine if _gate_fails(g, base, current, cfg, seed))
+    worse = "increase" if better == "lower" else "decrease"
+    failed_gates = tuple(str(g) for g in mine if _gate_fails(g, base, current, cfg, seed, worse))
     common.update(
+        threshold=percent,
         delta=decision.absolute,
         relative=decision.relative,
         p_value=decision.p_value,
@@ -163,37 +179,41 @@ def check_metric(
         warnings=warnings,
         gates_failed=failed_gates,
     )
-    if decision.counts and decision.direction == "increase":
+    if decision.counts and decision.direction == worse:
         severity = severity_of(current.metric, decision.absolute, decision.relative, cfg)
         return MetricCheck(
             **common,
             status="regressed",
             severity=severity,
-            reason=_describe(current, decision.absolute, decision.relative, "up"),
+            reason=_describe(current, decision.absolute, decision.relative),
         )
-    if decision.counts and decision.direction == "decrease":
+    if decision.counts and decision.direction != "none":
         return MetricCheck(
             **common,
             status="improved",
             update_baseline=cfg.auto_update_baselines,
-            reason=_describe(current, decision.absolute, decision.relative, "down"),
+            reason=_describe(current, decision.absolute, decision.relative),
         )
     return MetricCheck(**common, status="unchanged", reason="; ".join(decision.reasons) or "no change")
 
 
-def _gate_fails(gate: Gate, base: Baseline, current: ResultRow, cfg: RegressionConfig, seed: int) -> bool:
-    if gate.kind == "percent":
+def _gate_fails(
+    gate: Gate, base: Baseline, current: ResultRow, cfg: RegressionConfig, seed: int, worse: str
+) -> bool:
+    if gate.kind == "percent":  # memory changes below the noise floor do not count (abs_floor)
+        floor = float(cfg.abs_floor) if current.unit == "bytes" else 0.0
         d = decide_change(
-            base.samples, current.samples, rel_tol=gate.threshold, abs_floor=0.0, alpha=cfg.alpha, seed=seed
+            base.samples, current.samples, rel_tol=gate.threshold, abs_floor=floor, alpha=cfg.alpha, seed=seed
         )
     else:
         d = decide_change(
             base.samples, current.samples, rel_tol=0.0, abs_floor=gate.threshold, alpha=cfg.alpha, seed=seed
         )
-    return d.counts and d.direction == "increase"
+    return d.counts and d.direction == worse
 
 
-def _describe(row: ResultRow, delta: float, relative: float | None, word: str) -> str:
+def _describe(row: ResultRow, delta: float, relative: float | None) -> str:
+    word = "up" if delta > 0 else "down"
     amount = format_value(delta, row.unit, signed=True)
     pct = f" ({relative * 100:+.1f}%)" if relative is not None else ""
     return f"{row.metric} went {word} {amount}{pct}"

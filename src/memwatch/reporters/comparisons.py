@@ -82,18 +82,21 @@ def ab_markdown(result: ABComparison) -> str:
 def _check_row(c: MetricCheck) -> list[str]:
     rel = "–" if c.relative is None else f"{c.relative * 100:+.1f}%"
     status = c.status + (f" ({c.severity})" if c.status == "regressed" else "")
+    limit = "–" if c.threshold is None else f"{c.threshold:g}%"
     return [
         c.test_id,
         c.metric,
+        c.better,
         _amount(c.baseline_value, c.unit),
         _amount(c.current_value, c.unit),
         rel,
+        limit,
         _p(c.p_value),
         status,
     ]
 
 
-_REG_HEAD = ["test", "metric", "before", "after", "change", "p", "status"]
+_REG_HEAD = ["test", "metric", "better", "before", "after", "change", "threshold", "p", "status"]
 
 
 def regression_text(report: RegressionReport) -> str:
