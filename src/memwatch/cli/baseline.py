@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from memwatch.cli._options import db_option
 from memwatch.errors import DataError, UsageError
 from memwatch.model.history import Baseline
 from memwatch.units import format_value
@@ -16,11 +17,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["command"]
-
-_DB_HELP = (
-    "History database: a path, sqlite:///path or postgresql://... "
-    "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db)."
-)
 
 
 @click.group("baseline")
@@ -54,7 +50,7 @@ def command() -> None:
     metavar="TEST_ID",
     help="Only these tests (repeatable); default: every result of the run.",
 )
-@click.option("--db", default=None, metavar="URL", help=_DB_HELP)
+@db_option
 def set_(
     run_ref: str | None, branch: str | None, kind: str | None, tests: tuple[str, ...], db: str | None
 ) -> int:
@@ -118,7 +114,7 @@ def _run_ref(text: str) -> tuple[int | None, int | None]:
 @click.argument("test_id", required=False)
 @click.option("--metric", default=None, help="Only this metric.")
 @click.option("--env", default=None, metavar="KEY", help="Only this environment key.")
-@click.option("--db", default=None, metavar="URL", help=_DB_HELP)
+@db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the baselines as JSON.")
 def show(test_id: str | None, metric: str | None, env: str | None, db: str | None, as_json: bool) -> int:
     """Show the baselines (of TEST_ID, when given)."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from memwatch.benchset.history import TEST_ID, compare_with_baselines, record_benchmarks
 from memwatch.benchset.runner import BENCHMARKS, record_wanted, run_memory_benchmarks
+from memwatch.cli._options import db_option
 from memwatch.cli._outpath import check_writable
 from memwatch.config.schema import load_config
 from memwatch.model.base import write_document
@@ -44,8 +43,14 @@ __all__ = ["command"]
     help="Record the results in the history database and compare them with the baselines there "
     "(also when bench.record is true).",
 )
+@db_option
 def command(
-    json_path: str | None, config_path: str | None, quick: bool, only: tuple[str, ...], record: bool
+    json_path: str | None,
+    config_path: str | None,
+    quick: bool,
+    only: tuple[str, ...],
+    record: bool,
+    db: str | None,
 ) -> int:
     """Run the memory benchmark set: allocation rate, pool rate, memory bandwidth,
     GC pause mean and p99, cache hit rate and cache latency, each against a threshold.
@@ -61,8 +66,9 @@ def command(
         check_writable(json_path)
     config = load_config(config_path)
     recording = record or record_wanted(config)
-    # the same database as `memwatch history`: $MEMWATCH_DB, else the config's store.url
-    url = os.environ.get("MEMWATCH_DB") or config.store.url
+    from memwatch.store.engine import configured_url
+
+    url = configured_url(db, config)  # the same database as every other command
     if recording:  # a bad database is refused before the run, not after it
         from memwatch.store.db import open_store
 

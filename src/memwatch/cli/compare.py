@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from memwatch.cli._options import db_option
 from memwatch.errors import ConfigError
 from memwatch.model.base import Record
 from memwatch.reporters import render
@@ -66,12 +67,7 @@ def _is_run_id(text: str) -> bool:
     help="Memory changes below this count as unchanged (noise floor).",
 )
 @click.option("--fail-on-regression", is_flag=True, help="Exit 1 when the later run (or B) is worse.")
-@click.option(
-    "--db",
-    "db_url",
-    default=None,
-    help="History database for run ids (default: $MEMWATCH_DB or .memwatch/history.db).",
-)
+@db_option
 @click.option(
     "--ab",
     is_flag=True,
@@ -95,7 +91,7 @@ def command(
     tolerance: str,
     min_change: str,
     fail_on_regression: bool,
-    db_url: str | None,
+    db: str | None,
     ab: bool,
     input_path: str | None,
     samples: int,
@@ -112,7 +108,7 @@ def command(
     if ab:
         result, worse = _ab(before, after, input_path, samples, batch, tol)
     elif _is_run_id(before) and _is_run_id(after):
-        result, worse = _stored(int(before), int(after), db_url, tol, floor)
+        result, worse = _stored(int(before), int(after), db, tol, floor)
     else:
         result, worse = _files(before, after, tol, floor)
     emit(render(result, fmt), output)
@@ -193,12 +189,12 @@ def _benchmarks(
     return report, [c.metric for c in report.regressions]
 
 
-def _stored(before: int, after: int, db_url: str | None, tol: float, floor: int) -> tuple[Record, list[str]]:
+def _stored(before: int, after: int, db: str | None, tol: float, floor: int) -> tuple[Record, list[str]]:
     from memwatch.model.history import Baseline
     from memwatch.regression.check import check_regressions
-    from memwatch.store import open_store
+    from memwatch.store import configured_url, open_store
 
-    with open_store(db_url, read_only=True) as store:  # reads only: never changes the file
+    with open_store(configured_url(db), read_only=True) as store:  # reads only: never changes the file
         old, new = store.run(before), store.run(after)
         old_rows, new_rows = store.results(before), store.results(after)
     baselines = [

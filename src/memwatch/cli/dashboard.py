@@ -6,18 +6,13 @@ from pathlib import Path
 
 import click
 
+from memwatch.cli._options import db_option
+
 __all__ = ["command"]
 
 
 @click.command("dashboard")
-@click.option(
-    "--db",
-    "db",
-    metavar="URL",
-    default=None,
-    help="History database: a path, sqlite:///path or postgresql://... "
-    "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db).",
-)
+@db_option
 @click.option(
     "-o",
     "--output",

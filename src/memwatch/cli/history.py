@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from memwatch.cli._options import db_option
 from memwatch.cli._outpath import check_writable
 from memwatch.errors import UsageError
 from memwatch.model.base import dump_document
@@ -21,11 +22,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = ["command"]
-
-_DB_HELP = (
-    "History database: a path, sqlite:///path or postgresql://... "
-    "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db)."
-)
 
 
 class _HistoryGroup(click.Group):
@@ -61,14 +57,7 @@ def _commit(branch: str | None, sha: str | None) -> str:
 @command.command("show")
 @click.argument("test_id", required=False)
 @click.option("--metric", default="peak", show_default=True, help="Metric to show (peak, growth, ...).")
-@click.option(
-    "--db",
-    "db",
-    metavar="URL",
-    default=None,
-    help="History database: a path, sqlite:///path or postgresql://... "
-    "(default: $MEMWATCH_DB, else store.url of memwatch.yaml, else .memwatch/history.db).",
-)
+@db_option
 @click.option(
     "--env",
     "env",

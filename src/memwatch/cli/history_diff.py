@@ -6,6 +6,8 @@ import json
 
 import click
 
+from memwatch.cli._options import db_option
+
 __all__ = ["diff"]
 
 
@@ -16,7 +18,7 @@ __all__ = ["diff"]
 @click.option(
     "--head", "head", metavar="REF", default="HEAD", show_default=True, help="The same, for the new side."
 )
-@click.option("--db", "db", metavar="URL", default=None, help="History database (as for memwatch history).")
+@db_option
 @click.option(
     "--format",
     "fmt",

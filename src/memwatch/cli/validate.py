@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from memwatch.cli._options import db_option
+
 __all__ = ["command"]
 
 
@@ -30,19 +32,14 @@ __all__ = ["command"]
     default=None,
     help="Where reports go (default: the config's report_dir).",
 )
-@click.option(
-    "--db",
-    "db_url",
-    default=None,
-    help="History database URL (default: $MEMWATCH_DB, else .memwatch/history.db).",
-)
+@db_option
 @click.option("--no-db", is_flag=True, help="Do not record this run in the history database.")
 @click.option("--debug", is_flag=True, help="Keep tracebacks of failing checks in the reports.")
 def command(
     level: str | None,
     config_path: str | None,
     report_dir: str | None,
-    db_url: str | None,
+    db: str | None,
     no_db: bool,
     debug: bool,
 ) -> int:
@@ -70,9 +67,9 @@ def command(
     check_suite(config, level or config.level)  # config errors before anything is created or measured
     store = None
     if not no_db:
-        from memwatch.store import open_store
+        from memwatch.store import configured_url, open_store
 
-        store = open_store(db_url or config.store.url)
+        store = open_store(configured_url(db, config))
     err = Console(stderr=True)
     with Progress(
         TextColumn("[bold]{task.description}"),

@@ -23,12 +23,15 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from memwatch.errors import DataError, UnavailableError, UsageError
+
+if TYPE_CHECKING:
+    from memwatch.config.schema import Config
 
 T = TypeVar("T")
 
@@ -76,10 +79,11 @@ def resolve_url(url: str | os.PathLike[str] | None, *, create: bool = True) -> s
     )
 
 
-def configured_url(explicit: str | None) -> str | None:
-    """The database a command should use: ``explicit`` (``--db``), else ``$MEMWATCH_DB``,
-    else ``store.url`` of the memwatch.yaml / ``[tool.memwatch]`` found from here, else
-    None (the default file). A malformed config file raises ConfigError; an empty
+def configured_url(explicit: str | None, config: Config | None = None) -> str | None:
+    """The database a command should use, the same for every command: ``explicit``
+    (``--db``), else ``$MEMWATCH_DB``, else ``store.url`` of ``config`` (a command's
+    ``--config``; by default the memwatch.yaml / ``[tool.memwatch]`` found from here),
+    else None (the default file). A malformed config file raises ConfigError; an empty
     ``--db ""`` is a mistake, not a request for the default."""
     if explicit is not None and not explicit.strip():
         raise UsageError("--db is empty: give a file path, sqlite:///path or postgresql://user@host/db")
@@ -87,9 +91,11 @@ def configured_url(explicit: str | None) -> str | None:
         return explicit
     if os.environ.get("MEMWATCH_DB"):
         return os.environ["MEMWATCH_DB"]
-    from memwatch.config.schema import load_config
+    if config is None:
+        from memwatch.config.schema import load_config
 
-    return load_config().store.url
+        config = load_config()
+    return config.store.url
 
 
 def display_url(url: str) -> str:
