@@ -125,7 +125,9 @@ def _print_summary(report: object, paths: dict[str, Path]) -> None:
         f"[{'green' if report.passed else 'bold red'}]{report.headline}[/] "
         f"in {format_duration(report.duration)}"
     )
+    width = max((len(fmt) for fmt in paths), default=0)
     for fmt, path in paths.items():
-        console.print(f"  {fmt:<6} {path}")
+        shown = f"{path}/" if path.is_dir() else str(path)
+        console.print(f"  {fmt.replace('_', ' '):<{width}}  {shown}", highlight=False)
     if report.run_id is not None:
         console.print(f"  recorded as run {report.run_id} in the history database")
