@@ -242,6 +242,21 @@ def test_a_final_round_below_half_the_minimum_calls_is_few_calls() -> None:
     assert not evaluate(m, Plan(min_calls=10**9), final=False)  # not final: measure on
 
 
+def test_a_steady_late_half_after_a_warm_up_is_judged_only_with_enough_calls() -> None:
+    """A cache filling fast, then steady growth: the late half alone decides, when it holds
+    half the minimum calls; with fewer (the budget ran out) it may still be the cache."""
+    series = 50_000.0 + 8000.0 * (1 - np.exp(-R / 1.5)) + 100.0 * R  # 1,200 calls, 600 in the late half
+    m = measurement(py_blocks=series)
+    assert evaluate(m, Plan(min_calls=1_200), final=True, out_of_time=True)
+    assert m.finding == "growing"
+    m = measurement(py_blocks=series)
+    assert evaluate(m, Plan(min_calls=2_000), final=True, out_of_time=True)
+    assert m.finding == "decelerating"
+    m = measurement(py_blocks=series)
+    assert evaluate(m, Plan(min_calls=2_000), final=True)  # a call cap: sized on purpose
+    assert m.finding == "growing"
+
+
 @pytest.mark.parametrize(
     ("name", "series", "finding"),
     [

@@ -128,6 +128,7 @@ def _print_summary(report: object, paths: dict[str, Path]) -> None:
     width = max((len(fmt) for fmt in paths), default=0)
     for fmt, path in paths.items():
         shown = f"{path}/" if path.is_dir() else str(path)
-        console.print(f"  {fmt.replace('_', ' '):<{width}}  {shown}", highlight=False)
+        # never wrapped: a path is copied whole from a terminal or a CI log
+        console.print(f"  {fmt.replace('_', ' '):<{width}}  {shown}", highlight=False, soft_wrap=True)
     if report.run_id is not None:
         console.print(f"  recorded as run {report.run_id} in the history database")

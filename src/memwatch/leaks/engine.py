@@ -483,7 +483,10 @@ def evaluate(result: Measurement, plan: Plan, *, final: bool, out_of_time: bool 
             stretches=plan.stretches,
             min_rise=MIN_RISE[name],
         )
-        if late.growing and _slowing(result.series(name)[half:], x[half:]) is None:
+        # the late half alone must also be long enough not to be a cache still filling
+        late_calls = result.calls - int(x[half])
+        enough = not out_of_time or late_calls >= plan.min_calls // 2
+        if late.growing and enough and _slowing(result.series(name)[half:], x[half:]) is None:
             result.finding, result.signal = "growing", name
             result.trends[name] = late
             return True
