@@ -40,7 +40,9 @@ def test_plain():
 
 def test_bad_markers_are_errors_of_their_tests(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_bad=BAD_MARKERS)
-    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(
+        "-p", "no:randomly", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"
+    )
     result.assert_outcomes(passed=2, errors=5)
     assert "INTERNALERROR" not in result.stdout.str()
     result.stdout.fnmatch_lines(

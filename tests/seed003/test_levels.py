@@ -37,6 +37,7 @@ class TestDataPreservation:
 
 INI = """
 [tool.pytest.ini_options]
+asyncio_default_fixture_loop_scope = "function"
 markers = [
     "slow: 1-hour tests",
     "gpu: needs a GPU",
