@@ -15,7 +15,9 @@ reads the high-water mark on every test through :mod:`.hwm` and :mod:`.statm` al
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from memwatch._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from memwatch.probes.base import Reading, Signal
@@ -33,12 +35,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'memwatch.probes' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -9,8 +9,14 @@ this package, stays free of numpy and scipy::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
+
+from memwatch._lazy import lazy_exports
+
+if TYPE_CHECKING:  # the real names for type checkers; at run time they load on first use
+    from memwatch.stress.child import run_child
+    from memwatch.stress.scenarios import SCENARIOS, StressOptions, run_scenario, run_stress
+    from memwatch.stress.simulator import MemoryPressureSimulator, MemoryStressTester
 
 __all__ = [
     "SCENARIOS",
@@ -33,14 +39,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'memwatch.stress' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
