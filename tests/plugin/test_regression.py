@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from memwatch.store import open_store
+from tests.plugin.dbrun import run_with_db
 
 TESTS = """
 import os
@@ -37,11 +38,7 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def _run(
-    pytester: pytest.Pytester, size: int, *args: str, monkeypatch: pytest.MonkeyPatch
-) -> pytest.RunResult:
-    monkeypatch.setenv("MW_TEST_SIZE", str(size))
-    return pytester.runpytest("--memwatch-db", f"sqlite:///{pytester.path / 'h.db'}", *args)
+_run = run_with_db
 
 
 def _baselines(pytester: pytest.Pytester) -> dict[tuple[str, str], tuple[float, str]]:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from memwatch.errors import ConfigError
 from memwatch.plugin.options import SESSION_METRICS, session_gates
 from memwatch.store import open_store
+from tests.plugin.dbrun import run_with_db
 
 TESTS = """
 import os
@@ -38,11 +39,7 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def _run(
-    pytester: pytest.Pytester, size: int, *args: str, monkeypatch: pytest.MonkeyPatch
-) -> pytest.RunResult:
-    monkeypatch.setenv("MW_TEST_SIZE", str(size))
-    return pytester.runpytest("--memwatch-db", f"sqlite:///{pytester.path / 'h.db'}", *args)
+_run = run_with_db
 
 
 GATES = ("--memwatch-fail-on", "peak:10%", "--memwatch-fail-on", "growth:1MiB")
