@@ -26,21 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_plugin  # the same generated suite (run as a script: benchmarks/ is on sys.path)
+
 N_TESTS = 200
 FILES = 4
-INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 GATES = ["--memwatch-fail-on", "peak:10%", "--memwatch-fail-on", "growth:1MiB"]
 
 
 def make_suite(folder: Path) -> None:
-    per_file = N_TESTS // FILES
-    for f in range(FILES):
-        lines = [
-            f"def test_{f}_{i}():\n    data = [{i}] * 10\n    assert len(data) == 10\n"
-            for i in range(per_file)
-        ]
-        (folder / f"test_suite_{f}.py").write_text("\n".join(lines))
-    (folder / "pytest.ini").write_text(INI)
+    bench_plugin.make_suite(folder, N_TESTS, FILES)
 
 
 def run(folder: Path, args: list[str]) -> float:
