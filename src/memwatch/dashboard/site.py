@@ -56,18 +56,6 @@ class SiteSummary:
     statuses: dict[str, int]
 
 
-def _templates() -> Any:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("memwatch.dashboard", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def check_output(out: Path) -> None:
     """UsageError when ``out`` cannot take the site (a file, or a foreign non-empty folder)."""
     if out.exists() and not out.is_dir():
@@ -172,7 +160,9 @@ def build_site(
 def _write(
     store: Store, scope: Scope, tmp: Path, cfg: RegressionConfig, min_change: float, started: float
 ) -> SiteSummary:
-    jinja = _templates()
+    from memwatch.reporters.html import template_env
+
+    jinja = template_env("memwatch.dashboard")
     test_tpl = jinja.get_template("test.html.j2")
     leaks = _leak_reports(scope)
     rows: list[dict[str, Any]] = []

@@ -19,14 +19,16 @@ from memwatch.model.timeline import RunResult
 from memwatch.reporters.svg import render_chart
 from memwatch.units import format_duration, format_size, format_value
 
-__all__ = ["render_html", "run_chart"]
+__all__ = ["render_html", "run_chart", "template_env"]
 
 
-def _env() -> Any:
+def template_env(package: str = "memwatch.reporters") -> Any:
+    """The Jinja environment of every memwatch page: ``package``'s ``templates/`` folder,
+    autoescaped, strict about undefined names."""
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("memwatch.reporters", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -231,4 +233,4 @@ def render_html(result: Record) -> str:
     context.update(
         version=__version__, generated=_dt.datetime.now(tz=_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     )
-    return str(_env().get_template("report.html.j2").render(**context))
+    return str(template_env().get_template("report.html.j2").render(**context))
